@@ -1,0 +1,51 @@
+"""The simulator's one clock: real time plus an offset the admin API can advance.
+
+Every time rule (LWA code expiry, token expiry, the two-minute rule, report/feed progression, pending
+release, quota refill) reads this clock, so a test can jump forward instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class Clock:
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        """Seconds since the epoch, simulated."""
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), tz=UTC)
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("seconds: the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+        return self.time()
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+
+def iso(epoch: float) -> str:
+    """Amazon's ISO 8601 form: 2026-01-01T10:00:00Z."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> float:
+    """Parse an ISO 8601 date-time (Z or offset; a bare date/time is taken as UTC) into epoch seconds."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
