@@ -37,6 +37,7 @@ Modules listed in API_MODULES are imported (when present) before the app is buil
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import socket
@@ -196,10 +197,8 @@ class DroppedConnection(Exception):
 def _drop_connection() -> None:
     sock = request.environ.get("werkzeug.socket")
     if isinstance(sock, socket.socket):
-        try:  # no close(): werkzeug then sees a broken pipe and drops the request quietly
+        with contextlib.suppress(OSError):  # no close(): werkzeug sees a broken pipe, drops quietly
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     raise DroppedConnection()
 
 

@@ -79,7 +79,7 @@ class Simulator:
             raise RuntimeError("the simulator is already started")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = make_server(host, port, self.app, threaded=True)
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="spapi-simulator", daemon=True
