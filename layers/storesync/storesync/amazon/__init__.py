@@ -1,0 +1,1 @@
+"""The Amazon adapter: python-amazon-sp-api clients for a store, the shared quota gate, error mapping."""

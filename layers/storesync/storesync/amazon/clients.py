@@ -1,0 +1,204 @@
+"""One factory that builds python-amazon-sp-api clients for a store.
+
+A store's clients talk to its region's endpoint, for its marketplace, with its (decrypted) refresh token, and
+every call goes through the seller's quota gate. SPAPI_ENDPOINT / SPAPI_LWA_URL / SPAPI_CONSENT_URL, when set,
+point all of it at another Amazon (the simulator, Amazon's sandbox) through the library's own extension points
+(a marketplace object and `auth_token_client_class`): no monkeypatching.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from sp_api.api import (
+    Feeds,
+    Inventories,
+    ListingsItems,
+    Notifications,
+    Orders,
+    Reports,
+    Sellers,
+)
+from sp_api.auth import AccessTokenClient
+
+from storesync.amazon.errors import call_amazon
+from storesync.amazon.quota_gate import BucketStore, QuotaGate
+from storesync.marketplaces import AWS_REGIONS, LWA_TOKEN_URL, SP_API_ENDPOINTS, marketplace
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class LwaCredentials:
+    client_id: str
+    client_secret: str
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"LwaCredentials(client_id={self.client_id!r}, client_secret=***)"
+
+
+@dataclass(frozen=True)
+class SpApiConfig:
+    endpoint: str | None = None
+    lwa_url: str | None = None
+    consent_url: str | None = None
+    quota_scale: float = 1.0
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class MarketplaceTarget:
+    """What python-amazon-sp-api reads from a marketplace: endpoint, marketplace_id, region."""
+
+    endpoint: str
+    marketplace_id: str
+    region: str
+
+
+@cache
+def token_client_class(lwa_url: str) -> type[AccessTokenClient]:
+    """An AccessTokenClient subclass whose token URL is `lwa_url` (the library's documented hook)."""
+    parts = urlsplit(lwa_url)
+    attrs = {"scheme": f"{parts.scheme}://", "host": parts.netloc, "path": parts.path or "/auth/o2/token"}
+    return type("StoresyncAccessTokenClient", (AccessTokenClient,), attrs)
+
+
+class SpApi:
+    """One store's Amazon: clients for its marketplace and the quota gate of its seller and region."""
+
+    def __init__(
+        self,
+        factory: SpApiFactory,
+        marketplace_id: str,
+        refresh_token: str,
+        gate: QuotaGate,
+    ) -> None:
+        self._factory = factory
+        self.marketplace_id = marketplace_id
+        self._refresh_token = refresh_token
+        self.gate = gate
+
+    def __repr__(self) -> str:
+        return f"SpApi(marketplace_id={self.marketplace_id!r}, seller={self.gate.seller_key!r})"
+
+    def client(self, api: type[C], **kwargs: Any) -> C:
+        return self._factory.client(api, self.marketplace_id, self._refresh_token, **kwargs)
+
+    def orders(self) -> Orders:
+        return self.client(Orders, version="2026-01-01")
+
+    def orders_v0(self) -> Orders:
+        return self.client(Orders)
+
+    def listings(self) -> ListingsItems:
+        return self.client(ListingsItems)
+
+    def reports(self) -> Reports:
+        return self.client(Reports)
+
+    def feeds(self) -> Feeds:
+        return self.client(Feeds)
+
+    def fba_inventory(self) -> Inventories:
+        return self.client(Inventories)
+
+    def sellers(self) -> Sellers:
+        return self.client(Sellers)
+
+    def notifications(self) -> Notifications:
+        return self.client(Notifications)
+
+
+class SpApiFactory:
+    def __init__(
+        self,
+        config: SpApiConfig,
+        credentials: LwaCredentials,
+        bucket_store: BucketStore | None = None,
+    ) -> None:
+        if os.environ.get("SP_API_DEFAULT_MARKETPLACE"):
+            # python-amazon-sp-api would silently replace every store's marketplace with this one.
+            raise RuntimeError(
+                "SP_API_DEFAULT_MARKETPLACE must not be set: storesync passes each store's own"
+            )
+        self.config = config
+        self.credentials = credentials
+        self._bucket_store = bucket_store
+
+    @property
+    def lwa_url(self) -> str:
+        return self.config.lwa_url or LWA_TOKEN_URL
+
+    def target(self, marketplace_id: str) -> MarketplaceTarget:
+        mkt = marketplace(marketplace_id)
+        endpoint = (self.config.endpoint or SP_API_ENDPOINTS[mkt.region]).rstrip("/")
+        return MarketplaceTarget(endpoint, mkt.marketplace_id, AWS_REGIONS[mkt.region])
+
+    def client(self, api: type[C], marketplace_id: str, refresh_token: str, **kwargs: Any) -> C:
+        return api(  # type: ignore[call-arg]
+            self.target(marketplace_id),
+            refresh_token=refresh_token,
+            credentials={
+                "lwa_app_id": self.credentials.client_id,
+                "lwa_client_secret": self.credentials.client_secret,
+            },
+            auth_token_client_class=token_client_class(self.lwa_url),
+            timeout=self.config.timeout,
+            **kwargs,
+        )
+
+    def gate(self, selling_partner_id: str, region: str) -> QuotaGate:
+        return QuotaGate(
+            seller_key(selling_partner_id, region), self._bucket_store, scale=self.config.quota_scale
+        )
+
+    def for_store(self, marketplace_id: str, selling_partner_id: str, refresh_token: str) -> SpApi:
+        region = marketplace(marketplace_id).region.value
+        return SpApi(self, marketplace_id, refresh_token, self.gate(selling_partner_id, region))
+
+    def exchange_authorization_code(self, code: str, redirect_uri: str) -> str:
+        """LWA authorization_code grant: returns the refresh token (never logged)."""
+        token_client = token_client_class(self.lwa_url)(
+            credentials=_CredentialsView(self.credentials.client_id, self.credentials.client_secret)
+        )
+        answer = call_amazon(
+            "lwa.authorization_code",
+            lambda: token_client._request(
+                token_client.scheme + token_client.host + token_client.path,
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "client_id": self.credentials.client_id,
+                    "client_secret": self.credentials.client_secret,
+                },
+                token_client.headers,
+            ),
+        )
+        return str(answer["refresh_token"])
+
+    def consent_url(
+        self, marketplace_id: str, application_id: str, state: str, redirect_uri: str, draft: bool
+    ) -> str:
+        base = (self.config.consent_url or marketplace(marketplace_id).consent_base).rstrip("/")
+        if not base.endswith("/apps/authorize/consent"):
+            base += "/apps/authorize/consent"
+        query = {"application_id": application_id, "state": state, "redirect_uri": redirect_uri}
+        if draft:
+            query["version"] = "beta"
+        return f"{base}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class _CredentialsView:
+    lwa_app_id: str
+    lwa_client_secret: str
+    refresh_token: str | None = None
+
+
+def seller_key(selling_partner_id: str, region: str) -> str:
+    return f"{selling_partner_id}#{region}"

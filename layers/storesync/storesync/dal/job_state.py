@@ -1,0 +1,128 @@
+"""Leases, cursors and the sync log: the queries and conditional writes on JobState and SyncRun."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from storesync.clock import iso, utcnow
+from storesync.dal.jobs import JobState, SyncRun
+
+SYNC_LOG_RETENTION = timedelta(days=30)
+
+
+class LeaseLost(RuntimeError):
+    """Another run took this store's job over (our lease expired): stop without writing more."""
+
+
+def _ensure(store_id: str, job: str, merchant_id: str) -> None:
+    with contextlib.suppress(PutError):  # it exists already
+        JobState(store_id, job, merchant_id=merchant_id).save(condition=JobState.store_id.does_not_exist())
+
+
+def acquire_lease(store_id: str, job: str, merchant_id: str, owner: str, seconds: int) -> JobState | None:
+    """Take the (store, job) lease if free or expired. None when another run holds it."""
+    _ensure(store_id, job, merchant_id)
+    now = time.time()
+    state = JobState(store_id, job)
+    try:
+        state.update(
+            actions=[JobState.lease_owner.set(owner), JobState.lease_expires_at.set(now + seconds)],
+            condition=(JobState.lease_expires_at < now) | (JobState.lease_owner == owner),
+        )
+    except UpdateError:
+        return None
+    return JobState.get(store_id, job, consistent_read=True)
+
+
+def request_rerun(store_id: str, job: str, mode: str) -> None:
+    JobState(store_id, job).update(
+        actions=[JobState.rerun_requested.set(True), JobState.rerun_mode.set(mode)]
+    )
+
+
+def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
+    """Give the lease back. Returns (a rerun was requested meanwhile, its mode), clearing the request."""
+    state = JobState(store_id, job)
+    try:
+        # pynamodb's update returns ALL_NEW onto `state`: rerun_requested is left untouched here, so we see it.
+        state.update(
+            actions=[JobState.lease_owner.remove(), JobState.lease_expires_at.set(0)],
+            condition=JobState.lease_owner == owner,
+        )
+    except UpdateError:
+        return False, None
+    if not state.rerun_requested:
+        return False, None
+    try:
+        state.update(
+            actions=[JobState.rerun_requested.set(False)],
+            condition=JobState.rerun_requested == True,  # noqa: E712
+        )
+    except UpdateError:
+        return False, None
+    return True, state.rerun_mode
+
+
+def save_cursor(store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
+    """Write the job's cursor, only while we still hold the lease."""
+    try:
+        JobState(store_id, job).update(
+            actions=[JobState.cursor.set(cursor)], condition=JobState.lease_owner == owner
+        )
+    except UpdateError as exc:
+        raise LeaseLost(f"lease on {job} for store {store_id} was lost") from exc
+
+
+def load_cursor(store_id: str, job: str) -> dict[str, Any]:
+    try:
+        return dict(JobState.get(store_id, job, consistent_read=True).cursor or {})
+    except JobState.DoesNotExist:
+        return {}
+
+
+def record_run(
+    *,
+    store_id: str,
+    merchant_id: str,
+    job: str,
+    mode: str,
+    trigger: str,
+    started_at: float,
+    result: str,
+    counts: dict[str, int],
+    errors: list[str],
+) -> SyncRun:
+    finished = time.time()
+    started_iso = iso(utcnow() - timedelta(seconds=finished - started_at))
+    run = SyncRun(
+        store_id,
+        f"{started_iso}#{job}#{uuid.uuid4().hex[:8]}",
+        merchant_id=merchant_id,
+        job=job,
+        mode=mode,
+        trigger=trigger,
+        started_at=started_iso,
+        finished_at=iso(utcnow()),
+        duration_ms=int((finished - started_at) * 1000),
+        result=result,
+        counts=dict(counts),
+        errors=[e[:500] for e in errors[:50]],
+        expires_at=utcnow() + SYNC_LOG_RETENTION,
+    )
+    run.save()
+    return run
+
+
+def latest_runs(store_id: str, limit: int = 50, job: str | None = None) -> list[SyncRun]:
+    condition = SyncRun.job == job if job else None
+    return list(
+        SyncRun.query(
+            store_id, scan_index_forward=False, limit=limit if not job else None, filter_condition=condition
+        )
+    )[:limit]

@@ -1,0 +1,56 @@
+"""Per store and job: the lease, the cursor and the sync log."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.models import Model
+
+
+class _Meta:
+    table_name = "unbound"
+    region = "us-east-1"
+
+
+class JobState(Model):
+    """One per (store, job). The lease keeps two runs of one store's job from overlapping."""
+
+    class Meta(_Meta):
+        pass
+
+    store_id = UnicodeAttribute(hash_key=True)
+    job = UnicodeAttribute(range_key=True)  # products | orders | inventory | shipments
+    merchant_id = UnicodeAttribute()
+    cursor = JSONAttribute(default=dict)  # the job's own cursor (see each use case)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_expires_at = NumberAttribute(default=0)  # epoch seconds
+    rerun_requested = BooleanAttribute(default=False)
+    rerun_mode = UnicodeAttribute(null=True)
+
+
+class SyncRun(Model):
+    """A job run as the merchant reads it in the sync log. Kept 30 days."""
+
+    class Meta(_Meta):
+        pass
+
+    store_id = UnicodeAttribute(hash_key=True)
+    run_key = UnicodeAttribute(range_key=True)  # "<started iso>#<job>#<run id>"
+    merchant_id = UnicodeAttribute()
+    job = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    trigger = UnicodeAttribute(default="schedule")
+    started_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute()
+    duration_ms = NumberAttribute()
+    result = UnicodeAttribute()  # ok | partial | error | throttled | skipped
+    counts = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    errors = ListAttribute(of=UnicodeAttribute, default=list)  # plain words, no buyer data
+    expires_at = TTLAttribute()

@@ -1,0 +1,44 @@
+"""The queries and writes on stores that every job shares (the API adds its own in storesync.api)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from storesync.clock import iso, utcnow
+from storesync.dal.stores import Store
+
+STATUS_ACTIVE = "active"
+STATUS_PENDING = "pending_authorization"
+STATUS_NEEDS_REAUTHORIZATION = "needs_reauthorization"
+STATUS_DISCONNECTED = "disconnected"
+
+
+def get_store(merchant_id: str, store_id: str) -> Store | None:
+    try:
+        return Store.get(merchant_id, store_id, consistent_read=True)
+    except Store.DoesNotExist:
+        return None
+
+
+def active_stores() -> Iterator[Store]:
+    return Store.scan(Store.status == STATUS_ACTIVE)
+
+
+def stores_of_seller(selling_partner_id: str, region: str) -> list[Store]:
+    return list(Store.by_seller.query(f"{selling_partner_id}#{region}"))
+
+
+def mark_needs_reauthorization(store: Store, reason: str) -> None:
+    store.update(
+        actions=[Store.status.set(STATUS_NEEDS_REAUTHORIZATION), Store.status_reason.set(reason)],
+        condition=Store.status == STATUS_ACTIVE,
+    )
+
+
+def set_last_run(store: Store, job: str, result: str, summary: str) -> None:
+    entry = {"at": iso(utcnow()), "result": result, "summary": summary[:300]}
+    Store(store.merchant_id, store.store_id).update(actions=[Store.last_runs[job].set(entry)])  # type: ignore[index]
+
+
+def set_warnings(store: Store, warnings: list[str]) -> None:
+    Store(store.merchant_id, store.store_id).update(actions=[Store.warnings.set(sorted(set(warnings)))])

@@ -1,0 +1,38 @@
+"""The one SQS job-handler body every job function shares: Powertools batch processing with partial
+failures, each record parsed as a JobMessage and run by the StoreJobRunner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from storesync.jobs import JobMessage
+from storesync.observability import logger, unbind_store
+from storesync.usecases.runner import JobWork, StoreJobRunner
+from storesync.wiring import Services
+
+
+def handle_job_batch(
+    event: dict[str, Any],
+    context: Any,
+    services: Services,
+    work_for: Callable[[JobMessage, Services], JobWork],
+) -> dict[str, Any]:
+    runner = StoreJobRunner(services.queue)
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        message = JobMessage.model_validate_json(record.body)
+        try:
+            runner.run(message, work_for(message, services))
+        finally:
+            unbind_store()
+
+    logger.debug("job batch", extra={"records": len(event.get("Records", []))})
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

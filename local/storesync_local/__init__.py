@@ -1,0 +1,1 @@
+"""storesync local runtime: moto + simulator + the real handlers in one process group."""
