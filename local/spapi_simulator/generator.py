@@ -1,9 +1,9 @@
 """The seeded, deterministic world generator.
 
 Two parts that meet here:
-- catalog (engineer B): `build_catalog(seed, skus)` in catalog.py, stored in `world.catalog`. Orders only need
-  `world.catalog.sellable(seller_id, marketplace_id) -> Sequence[SkuLine]` (the SKUs a buyer can order; a SKU
-  offered both FBM and FBA appears once per channel). Without a catalog, synthetic SKUs are used.
+- catalog (engineer B): `catalog_generator.make_catalog(clock, seed=, skus=)` -> catalog.Catalog, stored in
+  `world.catalog`. Orders read `catalog.listings(seller_id, marketplace_id)` and `catalog.get(seller, market,
+  sku)` (Listing: sku, asin, title, price, is_fba, status). Without catalog_generator, synthetic SKUs are used.
 - orders (engineer A, below): `generate_orders` spreads `orders` orders per seller over its marketplaces and
   the past ORDER_DAYS days, with shares of pending, unshipped, partially shipped, cancelled, FBA (shipped by
   Amazon) and orders the seller shipped outside the WMS. Addresses and buyer names are derived from the order
@@ -59,29 +59,43 @@ class SyntheticCatalog:
 
 
 def populate(world: World, *, seed: int, skus: int, orders: int) -> None:
-    world.catalog = build_catalog(seed, skus)
+    world.catalog = build_catalog(world, seed, skus)
     generate_orders(world, seed=seed, orders_per_seller=orders)
 
 
-def build_catalog(seed: int, skus: int) -> Any:
+def build_catalog(world: World, seed: int, skus: int) -> Any:
+    """Engineer B's catalog (catalog_generator.make_catalog) when present, else synthetic SKUs."""
     try:
-        catalog_module = importlib.import_module(f"{__package__}.catalog")
+        module = importlib.import_module(f"{__package__}.catalog_generator")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.catalog":
+        if exc.name != f"{__package__}.catalog_generator":
             raise
         return SyntheticCatalog(skus)
-    builder = getattr(catalog_module, "build_catalog", None)
-    return builder(seed, skus) if builder is not None else SyntheticCatalog(skus)
+    return module.make_catalog(world.clock, seed=seed, skus=skus)
+
+
+def _as_line(entry: Any) -> SkuLine:
+    if isinstance(entry, SkuLine):
+        return entry
+    channel = "AMAZON" if entry.is_fba else "MERCHANT"
+    return SkuLine(entry.sku, entry.asin, entry.title, float(entry.price), channel)
 
 
 def sellable(world: World, seller_id: str, marketplace_id: str) -> Sequence[SkuLine]:
+    """What a buyer can order from that seller in that marketplace (active listings)."""
     catalog = world.catalog if world.catalog is not None else SyntheticCatalog(20)
-    return catalog.sellable(seller_id, marketplace_id)
+    if isinstance(catalog, SyntheticCatalog):
+        return catalog.sellable(seller_id, marketplace_id)
+    return [_as_line(e) for e in catalog.listings(seller_id, marketplace_id) if e.status == "Active"]
 
 
 def find_sku(
-    world: World, seller_id: str, marketplace_id: str, sku: str, fulfilled_by: str
+    world: World, seller_id: str, marketplace_id: str, sku: str, fulfilled_by: str | None
 ) -> SkuLine | None:
+    catalog = world.catalog
+    if catalog is not None and not isinstance(catalog, SyntheticCatalog):
+        entry = catalog.get(seller_id, marketplace_id, sku)
+        return None if entry is None else _as_line(entry)
     lines = [line for line in sellable(world, seller_id, marketplace_id) if line.sku == sku]
     return next((line for line in lines if line.fulfilled_by == fulfilled_by), lines[0] if lines else None)
 

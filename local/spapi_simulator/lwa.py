@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from .sellers import APPLICATION_ID, APPLICATION_NAME, CLIENT_ID, CLIENT_SECRET, MARKETPLACES
 from .server import json_response, sim_route
@@ -154,7 +155,7 @@ the selling account below.</p>
 
 
 @sim_route("POST", "/apps/authorize/consent")
-def consent_decision(sim: Simulator) -> Response:
+def consent_decision(sim: Simulator) -> BaseResponse:
     form = request.form
     state = form.get("state", "")
     redirect_uri = form.get("redirect_uri", "")

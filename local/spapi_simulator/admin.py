@@ -1,0 +1,310 @@
+"""The admin API under /_sim/ (ground truth and control; documented in README.md). JSON in and out."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, request
+
+from .clock import iso
+from .faults import parse_faults
+from .generator import delivery_address, find_sku, order_id_for
+from .sellers import MARKETPLACES
+from .server import json_response, sim_route, sp_error
+from .world import CANCELLED, PENDING, SHIPPED, UNSHIPPED, Order, OrderItem
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+DEFAULT_ORDER_LIMIT = 10_000
+
+
+def bad(message: str) -> Exception:
+    return sp_error(400, "InvalidInput", message)
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise bad("body: not valid JSON")
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise bad("body: a JSON object is required")
+    return body
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "seller_id": order.seller_id,
+        "marketplace_id": order.marketplace_id,
+        "status": order.status,
+        "fulfilled_by": order.fulfilled_by,
+        "created": iso(order.created),
+        "last_updated": iso(order.updated),
+        "released": order.released,
+        "shipped_outside": order.shipped_outside,
+        "currency": order.currency,
+        "address": delivery_address(order),
+        "items": [
+            {
+                "order_item_id": i.order_item_id,
+                "sku": i.sku,
+                "asin": i.asin,
+                "title": i.title,
+                "quantity": i.quantity,
+                "shipped": i.shipped,
+                "unit_price": i.unit_price,
+            }
+            for i in order.items
+        ],
+        "packages": [shipment_json(order, index) for index in range(len(order.packages))],
+    }
+
+
+def shipment_json(order: Order, index: int) -> dict[str, Any]:
+    package = order.packages[index]
+    return {
+        "order_id": order.order_id,
+        "seller_id": order.seller_id,
+        "marketplace_id": order.marketplace_id,
+        "package_reference_id": package.package_reference_id,
+        "carrier_code": package.carrier_code,
+        "carrier_name": package.carrier_name,
+        "shipping_method": package.shipping_method,
+        "tracking_number": package.tracking_number,
+        "ship_date": package.ship_date,
+        "confirmed_at": iso(package.confirmed_at),
+        "items": [dict(i) for i in package.items],
+    }
+
+
+@sim_route("GET", "/_sim/sellers")
+def sellers(sim: Simulator) -> Response:
+    return json_response(
+        200,
+        [
+            {
+                "seller_id": s.seller_id,
+                "name": s.name,
+                "region": s.region,
+                "marketplace_ids": list(s.marketplace_ids),
+            }
+            for s in sim.world.sellers.values()
+        ],
+    )
+
+
+@sim_route("GET", "/_sim/stats")
+def stats(sim: Simulator) -> Response:
+    with sim.stats_lock:
+        return json_response(200, sim.stats.to_json())
+
+
+@sim_route("POST", "/_sim/stats/reset")
+def reset_stats(sim: Simulator) -> Response:
+    with sim.stats_lock:
+        sim.stats.reset()
+    return json_response(200, sim.stats.to_json())
+
+
+@sim_route("POST", "/_sim/quotas/reset")
+def reset_quotas(sim: Simulator) -> Response:
+    sim.quotas.reset()
+    return json_response(200, {"reset": True})
+
+
+@sim_route("GET", "/_sim/clock")
+def clock(sim: Simulator) -> Response:
+    return json_response(200, {"now": iso(sim.clock.time()), "offset_seconds": sim.clock.offset})
+
+
+@sim_route("POST", "/_sim/clock/advance")
+def advance_clock(sim: Simulator) -> Response:
+    seconds = _json_body().get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise bad("seconds: a non-negative number is required")
+    sim.clock.advance(float(seconds))
+    sim.world.tick()
+    return json_response(200, {"now": iso(sim.clock.time()), "offset_seconds": sim.clock.offset})
+
+
+@sim_route("GET", "/_sim/faults")
+def get_faults(sim: Simulator) -> Response:
+    return json_response(200, sim.faults.faults.to_json())
+
+
+@sim_route("POST", "/_sim/faults")
+def set_faults(sim: Simulator) -> Response:
+    try:
+        faults = parse_faults(_json_body(), sim.faults.faults)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    sim.faults.faults = faults
+    if not faults.shuffle_notifications:
+        _flush_notifications(sim)
+    return json_response(200, faults.to_json())
+
+
+def _flush_notifications(sim: Simulator) -> int:
+    delivery = sim.extensions.get("notifications")
+    return int(delivery.flush()) if delivery is not None else 0
+
+
+@sim_route("GET", "/_sim/notifications")
+def notifications(sim: Simulator) -> Response:
+    delivery = sim.extensions.get("notifications")
+    sent = list(delivery.sent) if delivery is not None else []
+    failures = list(delivery.failures) if delivery is not None else []
+    held = 1 if delivery is not None and delivery.held is not None else 0
+    return json_response(200, {"sent": sent, "failures": failures, "held": held})
+
+
+@sim_route("POST", "/_sim/notifications/flush")
+def flush_notifications(sim: Simulator) -> Response:
+    return json_response(200, {"flushed": _flush_notifications(sim)})
+
+
+@sim_route("POST", "/_sim/grants/<seller_id>/revoke")
+def revoke(sim: Simulator, seller_id: str) -> Response:
+    if seller_id not in sim.world.sellers:
+        raise sp_error(404, "NotFound", f"seller_id: unknown seller {seller_id}")
+    return json_response(200, {"seller_id": seller_id, "revoked": sim.world.revoke_grants(seller_id)})
+
+
+@sim_route("GET", "/_sim/orders")
+def list_orders(sim: Simulator) -> Response:
+    seller_id = request.args.get("seller_id", "")
+    marketplace_id = request.args.get("marketplace_id", "")
+    status = request.args.get("status", "")
+    try:
+        limit = int(request.args.get("limit", DEFAULT_ORDER_LIMIT))
+    except ValueError:
+        raise bad("limit: an integer is required") from None
+    sim.world.tick()
+    seller_ids = [seller_id] if seller_id else list(sim.world.sellers)
+    found: list[dict[str, Any]] = []
+    for one_seller in seller_ids:
+        for order in sim.world.orders.scan(one_seller, "created", 0.0):
+            if marketplace_id and order.marketplace_id != marketplace_id:
+                continue
+            if status and order.status != status:
+                continue
+            found.append(order_json(order))
+            if len(found) >= limit:
+                return json_response(200, found)
+    return json_response(200, found)
+
+
+def _order(sim: Simulator, order_id: str) -> Order:
+    order = sim.world.get_order(order_id)
+    if order is None:
+        raise sp_error(404, "NotFound", f"orderId: no order {order_id}")
+    return order
+
+
+@sim_route("GET", "/_sim/orders/<order_id>")
+def get_order(sim: Simulator, order_id: str) -> Response:
+    return json_response(200, order_json(_order(sim, order_id)))
+
+
+@sim_route("POST", "/_sim/orders")
+def create_order(sim: Simulator) -> Response:
+    body = _json_body()
+    world = sim.world
+    seller_id = body.get("seller_id")
+    if seller_id not in world.sellers:
+        raise bad(f"seller_id: unknown seller {seller_id!r}")
+    marketplace_id = body.get("marketplace_id") or world.sellers[seller_id].marketplace_ids[0]
+    if marketplace_id not in world.sellers[seller_id].marketplace_ids:
+        raise bad(f"marketplace_id: {seller_id} does not sell in {marketplace_id!r}")
+    status = body.get("status", UNSHIPPED)
+    if status not in (PENDING, UNSHIPPED):
+        raise bad("status: PENDING or UNSHIPPED")
+    fulfilled_by = body.get("fulfilled_by", "MERCHANT")
+    if fulfilled_by not in ("MERCHANT", "AMAZON"):
+        raise bad("fulfilled_by: MERCHANT or AMAZON")
+    lines = body.get("items")
+    if not isinstance(lines, list) or not lines:
+        raise bad("items: a non-empty list of {sku, quantity} is required")
+    order_id = body.get("order_id") or order_id_for(random.Random(f"{seller_id}-{world.next_number()}"))
+    if not isinstance(order_id, str) or order_id in world.orders.by_id:
+        raise bad(f"order_id: {order_id!r} is not a new order id")
+    items = []
+    for n, line in enumerate(lines):
+        sku, quantity = (line.get("sku"), line.get("quantity")) if isinstance(line, dict) else (None, None)
+        if not isinstance(sku, str) or not sku:
+            raise bad(f"items[{n}].sku: required")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise bad(f"items[{n}].quantity: a positive integer is required")
+        known = find_sku(world, seller_id, marketplace_id, sku, fulfilled_by)
+        if known is None:
+            raise bad(f"items[{n}].sku: {sku!r} is not listed by {seller_id} in {marketplace_id}")
+        price = float(line.get("unit_price", known.price))
+        items.append(
+            OrderItem(
+                f"{order_id.replace('-', '')[:12]}{n:02d}", sku, known.asin, known.title, quantity, price
+            )
+        )
+    address = body.get("address") or {}
+    if not isinstance(address, dict):
+        raise bad("address: an object is required")
+    now = sim.clock.time()
+    order = Order(order_id, seller_id, marketplace_id, now, now, status, fulfilled_by, items,
+                  {k: str(v) for k, v in address.items()}, str(body.get("buyer_name", "")),
+                  MARKETPLACES[marketplace_id].currency)  # fmt: skip
+    world.add_order(order)
+    return json_response(201, order_json(order))
+
+
+@sim_route("POST", "/_sim/orders/<order_id>/release")
+def release_order(sim: Simulator, order_id: str) -> Response:
+    order = _order(sim, order_id)
+    if order.status != PENDING:
+        raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")
+    sim.world.change_status(order, UNSHIPPED)
+    return json_response(200, order_json(order))
+
+
+@sim_route("POST", "/_sim/orders/<order_id>/cancel")
+def cancel_order(sim: Simulator, order_id: str) -> Response:
+    order = _order(sim, order_id)
+    if order.status in (SHIPPED, CANCELLED) or any(i.shipped for i in order.items):
+        raise bad(f"orderId: order {order_id} is {order.status} and can no longer be cancelled")
+    sim.world.change_status(order, CANCELLED)
+    return json_response(200, order_json(order))
+
+
+@sim_route("POST", "/_sim/orders/<order_id>/ship")
+def ship_order(sim: Simulator, order_id: str) -> Response:
+    """Shipped outside the WMS (by the seller, or by Amazon for FBA): every unshipped unit ships."""
+    order = _order(sim, order_id)
+    if order.status in (SHIPPED, CANCELLED):
+        raise bad(f"orderId: order {order_id} is {order.status}")
+    with sim.world.lock:
+        for item in order.items:
+            item.shipped = item.quantity
+        order.shipped_outside = True
+    sim.world.change_status(order, SHIPPED)
+    return json_response(200, order_json(order))
+
+
+@sim_route("GET", "/_sim/shipments")
+def shipments(sim: Simulator) -> Response:
+    """Packages confirmed through confirmShipment, as Amazon holds them."""
+    seller_id = request.args.get("seller_id", "")
+    order_id = request.args.get("order_id", "")
+    if order_id:
+        order = sim.world.orders.by_id.get(order_id)
+        orders = [order] if order is not None else []
+    else:
+        orders = [o for o in list(sim.world.orders.by_id.values()) if o.packages]
+    found = [
+        shipment_json(order, index)
+        for order in orders
+        if not seller_id or order.seller_id == seller_id
+        for index in range(len(order.packages))
+    ]
+    return json_response(200, found)
