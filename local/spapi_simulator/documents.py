@@ -1,0 +1,150 @@
+"""Report and feed documents, served like S3 presigned URLs: {sim.url}/_sim/documents/{documentId}.
+
+No access token is needed (as with Amazon's URLs). A report document is produced while it is downloaded
+(a generator of byte chunks, optionally gzip-compressed on the fly), so a 100,000-row flat file never sits
+in memory; a feed input document is uploaded with PUT (its Content-Type must be the one declared to
+createFeedDocument, as a presigned URL would require); a feed result document holds its bytes.
+
+Also the per-simulator state helpers of the catalog modules: `catalog_of(sim)` and `extension(sim, ...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, request
+
+from .catalog import Catalog, build_catalog
+from .sellers import SELLERS_BY_ID
+from .server import json_response, sim_route
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+_STATE_LOCK = threading.Lock()
+
+
+def extension[T](sim: Simulator, name: str, factory: Callable[[], T]) -> T:
+    """Per-simulator state of a module, created on first use (kept in sim.extensions)."""
+    value = sim.extensions.get(name)
+    if value is None:
+        with _STATE_LOCK:
+            value = sim.extensions.get(name)
+            if value is None:
+                value = sim.extensions[name] = factory()
+    return value  # type: ignore[no-any-return]
+
+
+def catalog_of(sim: Simulator) -> Catalog:
+    """The world's catalog (world.catalog), on the simulator's clock; due quantity changes applied."""
+    catalog = sim.world.catalog
+    if not isinstance(catalog, Catalog):
+        with sim.world.lock:
+            if not isinstance(sim.world.catalog, Catalog):
+                sim.world.catalog = build_catalog(sim.config.seed, sim.config.skus, sim.clock)
+            catalog = sim.world.catalog
+    if catalog.clock is not sim.clock:
+        catalog.clock = sim.clock
+    catalog.apply_due()
+    return catalog
+
+
+@dataclass
+class Document:
+    document_id: str
+    seller_id: str
+    kind: str  # report | feed-input | feed-result
+    content_type: str
+    content: bytes | None = None
+    producer: Callable[[], Iterable[bytes]] | None = None
+    compression: str | None = None  # GZIP or None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.producer is None:
+            yield self.content or b""
+            return
+        if self.compression != "GZIP":
+            yield from self.producer()
+            return
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
+        for chunk in self.producer():
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
+
+
+class Documents:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_id: dict[str, Document] = {}
+
+    def new(self, seller_id: str, kind: str, content_type: str, **fields: Any) -> Document:
+        region = SELLERS_BY_ID[seller_id].region.lower() if seller_id in SELLERS_BY_ID else "na"
+        prefix = "amzn1.spdoc.1.4" if kind == "report" else "amzn1.tortuga.4"
+        document = Document(f"{prefix}.{region}.{uuid.uuid4()}", seller_id, kind, content_type, **fields)
+        with self.lock:
+            self.by_id[document.document_id] = document
+        return document
+
+    def get(self, document_id: str, seller_id: str | None = None) -> Document | None:
+        document = self.by_id.get(document_id)
+        if document is None or (seller_id is not None and document.seller_id != seller_id):
+            return None
+        return document
+
+
+def documents_of(sim: Simulator) -> Documents:
+    return extension(sim, "documents", Documents)
+
+
+def document_url(sim: Simulator, document_id: str) -> str:
+    return f"{sim.url}/_sim/documents/{document_id}"
+
+
+def _xml_error(status: int, code: str, message: str) -> Response:
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    return Response(body, status=status, mimetype="application/xml")
+
+
+@sim_route("GET", "/_sim/documents/<document_id>")
+def download_document(sim: Simulator, document_id: str) -> Response:
+    document = documents_of(sim).get(document_id)
+    if document is None or (document.kind == "feed-input" and document.content is None):
+        return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
+    return Response(document.chunks(), status=200, headers={"Content-Type": document.content_type})
+
+
+@sim_route("PUT", "/_sim/documents/<document_id>")
+def upload_document(sim: Simulator, document_id: str) -> Response:
+    document = documents_of(sim).get(document_id)
+    if document is None or document.kind != "feed-input":
+        return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
+    declared = document.content_type.split(";")[0].strip().lower()
+    given = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if given != declared:
+        message = f"Content-Type: {given or 'none'} does not match the signed {declared}"
+        return _xml_error(403, "SignatureDoesNotMatch", message)
+    document.content = request.get_data()
+    return Response(b"", status=200)
+
+
+@sim_route("GET", "/_sim/documents")
+def list_documents(sim: Simulator) -> Response:
+    docs = documents_of(sim)
+    with docs.lock:
+        listed = [
+            {
+                "document_id": d.document_id,
+                "seller_id": d.seller_id,
+                "kind": d.kind,
+                "content_type": d.content_type,
+            }
+            for d in docs.by_id.values()
+        ]
+    return json_response(200, {"documents": listed})

@@ -1,0 +1,246 @@
+"""Reports API 2021-06-30 for GET_MERCHANT_LISTINGS_ALL_DATA: createReport, getReport, getReportDocument.
+
+A report is IN_QUEUE for the first half of `report_seconds` (simulator clock), IN_PROGRESS for the second
+half, then DONE with a reportDocumentId. The document is Amazon's tab-separated flat file with a header
+row; fields holding a tab, a quote or a line break are quoted the csv way (read it back with
+`csv.reader(f, delimiter="\\t")`). It is written while it is downloaded, from the listings as they are at
+that moment, in chunks (gzip-compressed on the fly when the report is compressed): 100,000 rows never sit
+in memory as one text. FBA rows leave quantity blank (Amazon's stock for them comes from FBA Inventory).
+
+Compression: GET/POST /_sim/reports/settings {"compression": "AUTO"|"GZIP"|"NONE"}; AUTO (the default)
+compresses reports of more than AUTO_GZIP_ROWS rows, as Amazon does for large reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, request
+
+from .catalog import Listing
+from .clock import iso
+from .documents import catalog_of, document_url, documents_of, extension
+from .server import Call, json_response, sim_route, sp_api_route, sp_error
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+MODEL = "reports_2021-06-30.json"
+LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
+SUPPORTED_REPORTS = (LISTINGS_REPORT,)
+AUTO_GZIP_ROWS = 10_000
+COMPRESSIONS = ("AUTO", "GZIP", "NONE")
+CHUNK_ROWS = 500
+
+COLUMNS = (
+    "item-name", "item-description", "listing-id", "seller-sku", "price", "quantity", "open-date",
+    "image-url", "item-is-marketplace", "product-id-type", "zshop-shipping-fee", "item-note",
+    "item-condition", "zshop-category1", "zshop-browse-path", "zshop-storefront-feature", "asin1", "asin2",
+    "asin3", "will-ship-internationally", "expedited-shipping", "zshop-boldface", "product-id",
+    "bid-for-featured-placement", "add-delete", "pending-quantity", "fulfillment-channel",
+    "merchant-shipping-group", "status",
+)  # fmt: skip
+
+
+@dataclass
+class Report:
+    report_id: str
+    seller_id: str
+    report_type: str
+    marketplace_ids: list[str]
+    created: float
+    seconds: float
+    data_start: str | None = None
+    data_end: str | None = None
+    document_id: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    def status(self, now: float) -> str:
+        if now >= self.created + self.seconds:
+            return "DONE"
+        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        status = self.status(now)
+        body: dict[str, Any] = {
+            "reportId": self.report_id,
+            "reportType": self.report_type,
+            "marketplaceIds": list(self.marketplace_ids),
+            "createdTime": iso(self.created),
+            "processingStatus": status,
+        }
+        if self.data_start:
+            body["dataStartTime"] = self.data_start
+        if self.data_end:
+            body["dataEndTime"] = self.data_end
+        if status != "IN_QUEUE":
+            body["processingStartTime"] = iso(self.created + self.seconds / 2)
+        if status == "DONE":
+            body["processingEndTime"] = iso(self.created + self.seconds)
+            body["reportDocumentId"] = self.document_id
+        return body
+
+
+class Reports:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_id: dict[str, Report] = {}
+        self.compression = "AUTO"
+        self._numbers = itertools.count(50_001_019_000)
+
+    def new_id(self) -> str:
+        return str(next(self._numbers))
+
+
+def reports_of(sim: Simulator) -> Reports:
+    return extension(sim, "reports", Reports)
+
+
+def listing_row(listing: Listing) -> list[str]:
+    fba = listing.is_fba
+    opened = datetime.fromtimestamp(listing.created, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    listing_id = opened[5:7] + opened[8:10] + format(zlib.crc32(listing.sku.encode("utf-8")), "07X")[-7:]
+    return [
+        listing.title, "", listing_id, listing.sku, f"{listing.price:.2f}", "" if fba else str(listing.quantity), opened,
+        "", "y", "1", "", "", "11", "", "", "", listing.asin, "", "", "", "", "", listing.asin, "", "",
+        "" if fba else "0", listing.fulfillment_channel, "" if fba else "Migrated Template", listing.status,
+    ]  # fmt: skip
+
+
+def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
+    """The flat file in UTF-8 chunks of CHUNK_ROWS rows (header row first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    for start in range(0, len(listings), CHUNK_ROWS):
+        writer.writerows(listing_row(listing) for listing in listings[start : start + CHUNK_ROWS])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    rest = buffer.getvalue()
+    if rest:
+        yield rest.encode("utf-8")
+
+
+def _finish(sim: Simulator, report: Report, now: float) -> None:
+    """Give a DONE report its document (once)."""
+    if report.document_id is not None or report.status(now) != "DONE":
+        return
+    catalog = catalog_of(sim)
+    marketplace_id = report.marketplace_ids[0]
+    rows = len(catalog.table(report.seller_id, marketplace_id))
+    mode = reports_of(sim).compression
+    gzip = mode == "GZIP" or (mode == "AUTO" and rows > AUTO_GZIP_ROWS)
+
+    def produce() -> Iterator[bytes]:
+        return flat_file_chunks(catalog.listings(report.seller_id, marketplace_id))
+
+    document = documents_of(sim).new(
+        report.seller_id,
+        "report",
+        "text/plain; charset=UTF-8",
+        producer=produce,
+        compression="GZIP" if gzip else None,
+    )
+    report.document_id = document.document_id
+
+
+def refreshed(sim: Simulator, report: Report) -> Report:
+    with reports_of(sim).lock:
+        _finish(sim, report, sim.clock.time())
+    return report
+
+
+@sp_api_route("POST", "/reports/2021-06-30/reports", operation_id="createReport", model=MODEL)
+def create_report(call: Call) -> tuple[int, dict[str, Any]]:
+    body = call.body
+    report_type = body["reportType"]
+    if report_type not in SUPPORTED_REPORTS:
+        raise sp_error(400, "InvalidInput", f"reportType: {report_type} is not supported by the simulator")
+    marketplace_ids = list(dict.fromkeys(body["marketplaceIds"]))
+    if len(marketplace_ids) != 1:
+        raise sp_error(400, "InvalidInput", f"marketplaceIds: {report_type} takes exactly one marketplace")
+    seller = call.world.sellers[str(call.seller_id)]
+    if marketplace_ids[0] not in seller.marketplace_ids:
+        message = f"marketplaceIds: the seller is not registered in marketplace {marketplace_ids[0]}"
+        raise sp_error(400, "InvalidInput", message)
+    reports = reports_of(call.sim)
+    report = Report(
+        report_id=reports.new_id(),
+        seller_id=str(call.seller_id),
+        report_type=report_type,
+        marketplace_ids=marketplace_ids,
+        created=call.clock.time(),
+        seconds=max(0.0, float(call.sim.config.report_seconds)),
+        data_start=body.get("dataStartTime"),
+        data_end=body.get("dataEndTime"),
+        options=dict(body.get("reportOptions") or {}),
+    )
+    with reports.lock:
+        reports.by_id[report.report_id] = report
+    return 202, {"reportId": report.report_id}
+
+
+def _owned_report(call: Call, report_id: str) -> Report:
+    report = reports_of(call.sim).by_id.get(report_id)
+    if report is None or report.seller_id != call.seller_id:
+        raise sp_error(404, "NotFound", f"reportId: report {report_id} was not found")
+    return refreshed(call.sim, report)
+
+
+@sp_api_route("GET", "/reports/2021-06-30/reports/<reportId>", operation_id="getReport", model=MODEL)
+def get_report(call: Call, reportId: str) -> tuple[int, dict[str, Any]]:
+    return 200, _owned_report(call, reportId).to_json(call.clock.time())
+
+
+@sp_api_route(
+    "GET", "/reports/2021-06-30/documents/<reportDocumentId>", operation_id="getReportDocument", model=MODEL
+)
+def get_report_document(call: Call, reportDocumentId: str) -> tuple[int, dict[str, Any]]:
+    document = documents_of(call.sim).get(reportDocumentId, call.seller_id)
+    if document is None or document.kind != "report":
+        raise sp_error(404, "NotFound", f"reportDocumentId: document {reportDocumentId} was not found")
+    body: dict[str, Any] = {
+        "reportDocumentId": reportDocumentId,
+        "url": document_url(call.sim, reportDocumentId),
+    }
+    if document.compression:
+        body["compressionAlgorithm"] = document.compression
+    return 200, body
+
+
+# admin -------------------------------------------------------------------------------------------------------
+@sim_route("GET", "/_sim/reports")
+def admin_reports(sim: Simulator) -> Response:
+    seller_id = request.args.get("seller_id")
+    reports = reports_of(sim)
+    now = sim.clock.time()
+    listed = []
+    for report in list(reports.by_id.values()):
+        if seller_id and report.seller_id != seller_id:
+            continue
+        refreshed(sim, report)
+        listed.append({**report.to_json(now), "sellerId": report.seller_id})
+    return json_response(200, {"reports": listed, "compression": reports.compression})
+
+
+@sim_route("GET", "/_sim/reports/settings")
+def admin_report_settings(sim: Simulator) -> Response:
+    return json_response(200, {"compression": reports_of(sim).compression})
+
+
+@sim_route("POST", "/_sim/reports/settings")
+def admin_set_report_settings(sim: Simulator) -> Response:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or body.get("compression") not in COMPRESSIONS:
+        raise sp_error(400, "InvalidInput", f"compression: must be one of {', '.join(COMPRESSIONS)}")
+    reports_of(sim).compression = body["compression"]
+    return json_response(200, {"compression": body["compression"]})
