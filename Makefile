@@ -3,6 +3,7 @@
 #   make test  set everything up and run every check (ruff, mypy, cfn-lint, sam validate, sam build, pytest)
 SHELL := /bin/bash
 export PYENV_VERSION := 3.12.1:3.11.7
+export SAM_CLI_TELEMETRY := 0
 PYTHON ?= $(shell PYENV_VERSION=3.12.1 pyenv which python 2>/dev/null || command -v python3.12 || command -v python3)
 VENV := .venv
 SAM_VENV := .venv-sam
