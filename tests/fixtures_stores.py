@@ -1,0 +1,119 @@
+"""Shared test helpers: a stack wired to the SP-API simulator, and connected (active) stores.
+
+    from fixtures_stores import connected_store, sim_stack   # tests/ is on sys.path (tests/conftest.py)
+
+    def test_something(make_stack, spapi_sim):
+        stack = sim_stack(make_stack, spapi_sim)
+        store = connected_store(spapi_sim, stack, "A1NASELLER0001", "ATVPDKIKX0DER", inventory_buffer=2)
+
+`connected_store` goes through the real LWA authorization_code grant of the simulator (a code issued as the
+consent page would issue it on "Approve", exchanged by storesync's SpApiFactory), encrypts the refresh token
+with the stack's KMS key (context `refresh_token_context(store_id)`) and saves an active Store, exactly as
+the consent callback leaves it (minus the ORDER_CHANGE subscription).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+from spapi_simulator.simulator import Simulator
+from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory, seller_key
+from storesync.clock import utcnow
+from storesync.crypto import KmsCipher
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.marketplaces import marketplace
+from storesync.wiring import refresh_token_context
+from storesync_local.template import Provisioned
+
+DEFAULT_MERCHANT = "merchant-1"
+TEST_REDIRECT_URI = "https://storesync.test/amazon/callback"
+
+
+def sim_parameters(sim: Simulator) -> dict[str, str]:
+    """Template parameters pointing every function at the simulator."""
+    return {
+        "SpApiEndpoint": sim.url,
+        "SpApiLwaUrl": sim.url + "/auth/o2/token",
+        "SpApiConsentUrl": sim.url,
+    }
+
+
+def sim_secrets() -> dict[str, str]:
+    return {"LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})}
+
+
+def sim_stack(make_stack: Callable[..., Provisioned], sim: Simulator, **parameters: str) -> Provisioned:
+    """A fresh stack whose functions talk to `sim` (and whose quota gate uses the simulator's scale)."""
+    stack = make_stack(parameters={**sim_parameters(sim), **parameters}, secrets=sim_secrets())
+    os.environ["SPAPI_QUOTA_SCALE"] = str(sim.config.quota_scale)
+    return stack
+
+
+def sim_factory(sim: Simulator) -> SpApiFactory:
+    config = SpApiConfig(
+        endpoint=sim.url,
+        lwa_url=sim.url + "/auth/o2/token",
+        consent_url=sim.url,
+        quota_scale=sim.config.quota_scale,
+    )
+    return SpApiFactory(config, LwaCredentials(CLIENT_ID, CLIENT_SECRET))
+
+
+def stack_cipher(stack: Provisioned) -> KmsCipher:
+    kms = boto3.client("kms", region_name=stack.region, endpoint_url=stack.endpoint_url)
+    return KmsCipher(kms, stack.physical["DataKey"])
+
+
+def issue_refresh_token(sim: Simulator, seller_id: str, redirect_uri: str = TEST_REDIRECT_URI) -> str:
+    """What the consent page does on Approve (a code), then the LWA authorization_code grant."""
+    code = sim.world.issue_code(seller_id, redirect_uri)
+    return sim_factory(sim).exchange_authorization_code(code.code, redirect_uri)
+
+
+def connected_store(
+    sim: Simulator,
+    stack: Provisioned,
+    seller_id: str,
+    marketplace_id: str,
+    merchant_id: str = DEFAULT_MERCHANT,
+    *,
+    store_id: str | None = None,
+    name: str | None = None,
+    **settings: Any,
+) -> Store:
+    """An active store of `seller_id` in `marketplace_id` with a real (simulator) refresh token, KMS-encrypted.
+
+    `settings` are StoreSettings fields (download_products_and_orders, import_pending_orders,
+    remove_stock_for_external_fulfillments, inventory_buffer, max_quantity, warehouses, starting_inventory).
+    """
+    unknown = set(settings) - set(StoreSettings.get_attributes())
+    if unknown:
+        raise TypeError(f"connected_store: unknown store settings {sorted(unknown)}")
+    mkt = marketplace(marketplace_id)
+    store_id = store_id or f"st_{uuid.uuid4().hex[:12]}"
+    refresh_token = issue_refresh_token(sim, seller_id)
+    encrypted = stack_cipher(stack).encrypt(refresh_token, refresh_token_context(store_id))
+    now = utcnow()
+    store = Store(
+        merchant_id,
+        store_id,
+        name=name or f"{mkt.country_code} store of {seller_id}",
+        marketplace_id=marketplace_id,
+        region=mkt.region.value,
+        status=STATUS_ACTIVE,
+        selling_partner_id=seller_id,
+        seller_key=seller_key(seller_id, mkt.region.value),
+        refresh_token_encrypted=encrypted,
+        settings=StoreSettings(**settings),
+        created_at=now,
+        authorized_at=now,
+    )
+    store.save()
+    return store
