@@ -243,11 +243,8 @@ def create_order(sim: Simulator) -> Response:
         if known is None:
             raise bad(f"items[{n}].sku: {sku!r} is not listed by {seller_id} in {marketplace_id}")
         price = float(line.get("unit_price", known.price))
-        items.append(
-            OrderItem(
-                f"{order_id.replace('-', '')[:12]}{n:02d}", sku, known.asin, known.title, quantity, price
-            )
-        )
+        item_id = str(line.get("order_item_id") or f"{order_id.replace('-', '')[:12]}{n:02d}")
+        items.append(OrderItem(item_id, sku, known.asin, known.title, quantity, price))
     address = body.get("address") or {}
     if not isinstance(address, dict):
         raise bad("address: an object is required")

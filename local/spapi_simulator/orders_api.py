@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from .clock import iso, parse_iso
@@ -18,6 +19,7 @@ MODEL_V0 = "ordersV0.json"
 TWO_MINUTES = 120.0
 TOKEN_TTL = 24 * 3600.0
 MAX_PAGE = 100
+ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
 RELEASED_STATUSES = (PARTIALLY_SHIPPED, SHIPPED, "UNSHIPPED")
 
 
@@ -113,8 +115,9 @@ def render_order(order: Order, included: set[str]) -> dict[str, Any]:
     if "PROCEEDS" in included:
         total = sum(i.unit_price * i.quantity for i in order.items)
         body["proceeds"] = {"grandTotal": _money(total, order.currency)}
-    if "PACKAGES" in included:
-        body["packages"] = _packages(order)
+    packages = _packages(order) if "PACKAGES" in included else []
+    if packages:
+        body["packages"] = packages
     return body
 
 
@@ -161,9 +164,6 @@ def _search_state(call: Call) -> dict[str, Any]:
     if not 1 <= page_size <= MAX_PAGE:
         raise invalid("maxResultsPerPage: must be between 1 and 100")
     marketplaces = call.query.get("marketplaceIds") or []
-    for marketplace_id in marketplaces:
-        if marketplace_id not in MARKETPLACES:
-            raise invalid(f"marketplaceIds: unknown marketplace {marketplace_id!r}")
     return {
         "seller": call.seller_id,
         "by": by,
@@ -220,6 +220,8 @@ def search_orders(call: Call) -> tuple[int, dict[str, Any]]:
 
 
 def _seller_order(call: Call, order_id: str) -> Order:
+    if not ORDER_ID.fullmatch(order_id):
+        raise invalid(f"orderId: {order_id!r} is not an Amazon order id (3-7-7 digits)")
     order = call.world.get_order(order_id)
     if order is None or order.seller_id != call.seller_id:
         raise sp_error(404, "NotFound", f"orderId: no order {order_id}")
