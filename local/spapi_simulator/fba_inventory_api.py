@@ -96,7 +96,10 @@ def get_inventory_summaries(call: Call) -> tuple[int, dict[str, Any]]:
             start = parse_iso(query["startDateTime"])
         except ValueError:
             raise sp_error(400, "InvalidInput", "startDateTime: not an ISO 8601 date-time") from None
-    wanted = set(query.get("sellerSkus", [])) | ({query["sellerSku"]} if "sellerSku" in query else set())
+    # Amazon: startDateTime wins over sellerSkus, which wins over sellerSku
+    wanted: set[str] = set()
+    if start is None:
+        wanted = set(query.get("sellerSkus", [])) or ({query["sellerSku"]} if "sellerSku" in query else set())
     now = call.clock.time()
     after = _read_token(query["nextToken"], now) if "nextToken" in query else None
     catalog = catalog_of(call.sim)
