@@ -3,7 +3,7 @@
 Delivery is synchronous: the request that creates or changes an order sends the message before answering.
 The SQS endpoint is the Simulator's `sqs_endpoint_url`, else boto3's own configuration (AWS_ENDPOINT_URL).
 Faults: `duplicate_notifications` (share of messages sent twice, same NotificationId) and
-`shuffle_notifications` (each message is held back and sent after the next one).
+`shuffle_notifications` (messages are swapped in pairs: one is held back and sent after the next).
 """
 
 from __future__ import annotations
@@ -118,10 +118,12 @@ class Delivery:
         copies = 2 if faults.roll(faults.faults.duplicate_notifications) else 1
         with self.lock:
             outgoing = [(destination.arn, message)] * copies
-            if faults.faults.shuffle_notifications:
-                previous_held, self.held = self.held, outgoing.pop()
-                if previous_held is not None:
-                    outgoing.append(previous_held)
+            if faults.faults.shuffle_notifications:  # swap pairs: hold one, send it after the next
+                if self.held is None:
+                    self.held = outgoing.pop()
+                else:
+                    outgoing.append(self.held)
+                    self.held = None
             for arn, body in outgoing:
                 self._send(arn, body)
 
