@@ -14,11 +14,15 @@ the consent callback leaves it (minus the ORDER_CHANGE subscription).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
@@ -117,3 +121,61 @@ def connected_store(
     )
     store.save()
     return store
+
+
+# The API through its real handler, with real HTTP API (v2) events --------------------------------------------
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    merchant: str | None = DEFAULT_MERCHANT,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An HTTP API v2 event like API Gateway sends (events/api_create_store.json reshaped).
+
+    `merchant=None` drops the JWT claims (public routes); `body` is JSON-encoded unless it is a str already.
+    """
+    event: dict[str, Any] = json.loads((EVENTS_DIR / "api_create_store.json").read_text())
+    http = event["requestContext"]["http"]
+    http["method"], http["path"] = method, path
+    event["rawPath"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    event["rawQueryString"] = urlencode(query or {})
+    if query:
+        event["queryStringParameters"] = dict(query)
+    event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
+    if body is None:
+        event.pop("body", None)
+    else:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if merchant is None:
+        event["requestContext"].pop("authorizer", None)
+        event["headers"].pop("authorization", None)
+    else:
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = merchant
+    return event
+
+
+@dataclass
+class ApiAnswer:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def call_api(handler: Callable[..., Any], context: Any, method: str, path: str, **kwargs: Any) -> ApiAnswer:
+    answer = handler(api_event(method, path, **kwargs), context)
+    body = answer.get("body") or ""
+    if answer.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    return ApiAnswer(int(answer["statusCode"]), headers, body)

@@ -1,0 +1,50 @@
+"""GET /amazon/callback: where Amazon's consent page sends the merchant back (no JWT: the signed state says who).
+
+Success or "denied" redirect to the console with the outcome in the query; every refusal is a plain HTML page
+saying what happened and what to do, with a link back to the console.
+"""
+
+from __future__ import annotations
+
+import html
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from storesync.api.deps import connector
+from storesync.api.urls import console_url
+from storesync.usecases.connect import CallbackOutcome, CallbackQuery
+
+router = Router()
+
+
+@router.get("/amazon/callback")
+def amazon_callback() -> Response:
+    query = CallbackQuery.from_params(router.current_event.query_string_parameters)
+    outcome = connector().complete(query)
+    if outcome.redirects:
+        params = {"outcome": outcome.outcome, "store_id": outcome.store_id or ""}
+        if outcome.outcome == "denied":
+            params["message"] = outcome.message
+        return Response(
+            status_code=302,
+            headers={"Location": console_url(router, **params), "Cache-Control": "no-store"},
+            body="",
+        )
+    return Response(
+        status_code=outcome.status,
+        content_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+        body=error_page(outcome, console_url(router)),
+    )
+
+
+def error_page(outcome: CallbackOutcome, back: str) -> str:
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>storesync: the store was not connected</title></head>
+<body>
+<h1>The Amazon store was not connected</h1>
+<p id="message" data-outcome="{html.escape(outcome.outcome)}">{html.escape(outcome.message)}</p>
+<p><a id="back" href="{html.escape(back)}">Back to storesync</a></p>
+</body></html>
+"""

@@ -1,0 +1,75 @@
+"""What the API shows of its records (never a token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from storesync.clock import iso
+from storesync.dal.inventory import Warehouse
+from storesync.dal.jobs import SyncRun
+from storesync.dal.stores import Store
+from storesync.marketplaces import marketplace
+
+
+def _when(value: datetime | None) -> str | None:
+    return iso(value) if value else None
+
+
+def settings_view(store: Store) -> dict[str, Any]:
+    s = store.settings
+    return {
+        "download_products_and_orders": bool(s.download_products_and_orders),
+        "starting_inventory": s.starting_inventory,
+        "import_pending_orders": bool(s.import_pending_orders),
+        "remove_stock_for_external_fulfillments": bool(s.remove_stock_for_external_fulfillments),
+        "inventory_buffer": int(s.inventory_buffer or 0),
+        "max_quantity": None if s.max_quantity is None else int(s.max_quantity),
+        "warehouses": list(s.warehouses or []),
+    }
+
+
+def store_view(store: Store) -> dict[str, Any]:
+    mkt = marketplace(store.marketplace_id)
+    last_runs = (
+        store.last_runs.as_dict() if hasattr(store.last_runs, "as_dict") else dict(store.last_runs or {})
+    )
+    return {
+        "store_id": store.store_id,
+        "name": store.name,
+        "marketplace_id": store.marketplace_id,
+        "marketplace": {"country_code": mkt.country_code, "country": mkt.country, "currency": mkt.currency},
+        "region": store.region,
+        "status": store.status,
+        "status_reason": store.status_reason,
+        "selling_partner_id": store.selling_partner_id,
+        "settings": settings_view(store),
+        "last_runs": last_runs,
+        "warnings": list(store.warnings or []),
+        "created_at": _when(store.created_at),
+        "authorized_at": _when(store.authorized_at),
+        "disconnected_at": _when(store.disconnected_at),
+    }
+
+
+def warehouse_view(warehouse: Warehouse) -> dict[str, Any]:
+    return {
+        "warehouse_id": warehouse.warehouse_id,
+        "name": warehouse.name,
+        "is_primary": bool(warehouse.is_primary),
+        "created_at": _when(warehouse.created_at),
+    }
+
+
+def run_view(run: SyncRun) -> dict[str, Any]:
+    return {
+        "job": run.job,
+        "mode": run.mode,
+        "trigger": run.trigger,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_ms": int(run.duration_ms),
+        "result": run.result,
+        "counts": {k: int(v) for k, v in (run.counts.as_dict() if run.counts else {}).items()},
+        "errors": list(run.errors or []),
+    }

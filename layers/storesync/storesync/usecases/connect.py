@@ -1,0 +1,366 @@
+"""Connecting a store: create it, send the merchant to Amazon's consent page, and complete the callback.
+
+The callback (GET /amazon/callback, no JWT) trusts only the signed, single-use state: it names the merchant and
+the store. Then: exchange the code for a refresh token, check the seller sells in the store's marketplace (B4),
+refuse a seller + marketplace already connected, store the token encrypted, activate, and subscribe the seller
+to ORDER_CHANGE once per seller and region (a failure there only adds a warning).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DeleteError
+
+from storesync.amazon.clients import SpApi, SpApiFactory, seller_key
+from storesync.amazon.errors import AmazonError, AmazonRejected, AuthorizationRevoked, Throttled
+from storesync.clock import utcnow
+from storesync.crypto import Cipher
+from storesync.dal.store_queries import (
+    STATUS_ACTIVE,
+    STATUS_DISCONNECTED,
+    STATUS_NEEDS_REAUTHORIZATION,
+    STATUS_PENDING,
+    get_store,
+    stores_of_seller,
+)
+from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
+from storesync.dal.warehouses import ensure_primary_warehouse
+from storesync.domain.consent_state import StateRejected, StateSigner
+from storesync.domain.stores import StoreCreate
+from storesync.marketplaces import marketplace
+from storesync.observability import bind_store, logger
+from storesync.wiring import refresh_token_context
+
+ORDER_CHANGE = "ORDER_CHANGE"
+NOTIFICATIONS_WARNING = (
+    "Near-real-time order updates (Amazon ORDER_CHANGE notifications) could not be set up: {reason}. "
+    "Orders still arrive with the scheduled sync every 30 minutes."
+)
+
+
+@dataclass(frozen=True)
+class ConnectConfig:
+    application_id: str
+    draft: bool
+    notifications_queue_arn: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackQuery:
+    state: str = ""
+    selling_partner_id: str = ""
+    spapi_oauth_code: str = ""
+    error: str = ""
+    error_description: str = ""
+
+    @classmethod
+    def from_params(cls, params: dict[str, str] | None) -> CallbackQuery:
+        params = params or {}
+        return cls(**{name: str(params.get(name) or "") for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class CallbackOutcome:
+    """What the callback shows: `outcome` connected|reauthorized|denied go back to the console (302); every
+    other outcome is an error page with `message` and `status`."""
+
+    outcome: str
+    message: str
+    status: int = 200
+    store_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def redirects(self) -> bool:
+        return self.outcome in ("connected", "reauthorized", "denied")
+
+
+class CallbackFailed(Exception):
+    def __init__(self, outcome: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.status = status
+
+
+def new_store_id() -> str:
+    return f"st_{uuid.uuid4().hex[:12]}"
+
+
+class StoreConnector:
+    def __init__(
+        self, spapi: SpApiFactory, cipher: Cipher, signer: StateSigner, config: ConnectConfig
+    ) -> None:
+        self._spapi = spapi
+        self._cipher = cipher
+        self._signer = signer
+        self._config = config
+
+    # Consent ------------------------------------------------------------------------------------------------
+    def create_store(self, merchant_id: str, data: StoreCreate, redirect_uri: str) -> tuple[Store, str]:
+        ensure_primary_warehouse(merchant_id)
+        mkt = marketplace(data.marketplace_id)
+        store = Store(
+            merchant_id,
+            new_store_id(),
+            name=data.name,
+            marketplace_id=mkt.marketplace_id,
+            region=mkt.region.value,
+            status=STATUS_PENDING,
+            settings=StoreSettings(
+                download_products_and_orders=data.download_products_and_orders,
+                starting_inventory=data.starting_inventory,
+            ),
+            created_at=utcnow(),
+        )
+        store.save(condition=Store.store_id.does_not_exist())
+        bind_store(store.store_id, merchant_id)
+        logger.info("store created", extra={"marketplace_id": store.marketplace_id})
+        return store, self.consent_url(store, redirect_uri)
+
+    def consent_url(self, store: Store, redirect_uri: str) -> str:
+        """A fresh consent URL for `store` (connect or re-authorize) with a new signed single-use state."""
+        issued = self._signer.issue()
+        OAuthState(
+            issued.nonce,
+            merchant_id=store.merchant_id,
+            store_id=store.store_id,
+            redirect_uri=redirect_uri,
+            expires_at=datetime.fromtimestamp(issued.expires_at, UTC),
+        ).save(condition=OAuthState.state_id.does_not_exist())
+        return self._spapi.consent_url(
+            store.marketplace_id, self._config.application_id, issued.value, redirect_uri, self._config.draft
+        )
+
+    def _consume_state(self, value: str) -> OAuthState:
+        nonce = self._signer.verify(value)
+        try:
+            row = OAuthState.get(nonce, consistent_read=True)
+        except OAuthState.DoesNotExist:
+            raise StateRejected("This sign-in link was already used. Start the connection again.") from None
+        try:
+            row.delete(condition=OAuthState.state_id.exists())
+        except DeleteError:
+            raise StateRejected("This sign-in link was already used. Start the connection again.") from None
+        return row
+
+    # Callback -----------------------------------------------------------------------------------------------
+    def complete(self, query: CallbackQuery) -> CallbackOutcome:
+        if not query.state:
+            return CallbackOutcome(
+                "invalid_state", "The sign-in answer carries no state: nothing was changed.", 400
+            )
+        try:
+            state = self._consume_state(query.state)
+        except StateRejected as exc:
+            logger.warning("consent state rejected", extra={"reason": exc.reason})
+            return CallbackOutcome("invalid_state", exc.reason + " Nothing was changed.", 400)
+        bind_store(state.store_id, state.merchant_id)
+        store = get_store(state.merchant_id, state.store_id)
+        if store is None or store.status == STATUS_DISCONNECTED:
+            return CallbackOutcome("store_gone", "This store was removed or disconnected meanwhile.", 410)
+        reauthorizing = store.selling_partner_id is not None
+        try:
+            return self._authorize(store, state, query, reauthorizing)
+        except CallbackFailed as failed:
+            logger.warning("store authorization failed", extra={"outcome": failed.outcome})
+            return CallbackOutcome(failed.outcome, failed.message, failed.status, store.store_id)
+
+    def _authorize(
+        self, store: Store, state: OAuthState, query: CallbackQuery, reauthorizing: bool
+    ) -> CallbackOutcome:
+        if query.error:
+            reason = query.error_description or query.error
+            return CallbackOutcome(
+                "denied", f"Amazon authorization was not granted: {reason}", 200, store.store_id
+            )
+        if not query.spapi_oauth_code or not query.selling_partner_id:
+            raise CallbackFailed(
+                "invalid_answer", "Amazon's answer lacks the authorization code or seller id."
+            )
+        seller = query.selling_partner_id
+        if reauthorizing and store.selling_partner_id != seller:
+            raise CallbackFailed(
+                "wrong_seller",
+                f"This store belongs to the Amazon seller account {store.selling_partner_id}, but you signed in "
+                f"as {seller}. Sign in with the account the store belongs to.",
+                409,
+            )
+        refresh_token = self._exchange(query.spapi_oauth_code, state.redirect_uri)
+        amazon = self._spapi.for_store(store.marketplace_id, seller, refresh_token)
+        self._check_marketplace(store, amazon, seller)
+        self._refuse_duplicate(store, seller)
+        encrypted = self._cipher.encrypt(refresh_token, refresh_token_context(store.store_id))
+        key = seller_key(seller, store.region)
+        store.update(
+            actions=[
+                Store.status.set(STATUS_ACTIVE),
+                Store.status_reason.remove(),
+                Store.selling_partner_id.set(seller),
+                Store.seller_key.set(key),
+                Store.refresh_token_encrypted.set(encrypted),
+                Store.authorized_at.set(utcnow()),
+            ]
+        )
+        logger.info("store authorized", extra={"reauthorized": reauthorizing, "seller_key": key})
+        warning = self._subscribe_order_changes(amazon, key)
+        warnings = [w for w in store.warnings or [] if not w.startswith(NOTIFICATIONS_WARNING[:40])]
+        if warning:
+            warnings.append(warning)
+        if warnings != list(store.warnings or []):
+            store.update(actions=[Store.warnings.set(warnings)])
+        outcome = "reauthorized" if reauthorizing else "connected"
+        mkt = marketplace(store.marketplace_id)
+        return CallbackOutcome(
+            outcome, f"{store.name} ({mkt.country}) is connected.", 200, store.store_id, warnings
+        )
+
+    def _exchange(self, code: str, redirect_uri: str) -> str:
+        try:
+            return self._spapi.exchange_authorization_code(code, redirect_uri)
+        except AuthorizationRevoked:
+            raise CallbackFailed(
+                "code_rejected",
+                "Amazon did not accept the authorization (codes are valid for 5 minutes). Try again.",
+            ) from None
+        except AmazonError as exc:
+            raise CallbackFailed(
+                "amazon_error", f"Amazon could not complete the sign-in: {exc}", 502
+            ) from None
+
+    def _check_marketplace(self, store: Store, amazon: SpApi, seller: str) -> None:
+        try:
+            answer = amazon.gate.call(
+                "getMarketplaceParticipations", lambda: amazon.sellers().get_marketplace_participation()
+            )
+        except Throttled:
+            raise CallbackFailed(
+                "amazon_busy", "Amazon is busy right now; try again in a minute.", 503
+            ) from None
+        except AmazonError as exc:
+            raise CallbackFailed(
+                "amazon_error", f"Amazon could not list your marketplaces: {exc}", 502
+            ) from None
+        sells_in = participating_marketplaces(answer.payload)
+        if store.marketplace_id in sells_in:
+            return
+        wanted = marketplace(store.marketplace_id)
+        names = [label_of(mid) for mid in sells_in] or ["no marketplace"]
+        message = (
+            f"The Amazon seller account you signed in with ({seller}) does not sell in {wanted.country} "
+            f"({wanted.marketplace_id}). That account sells in: {', '.join(names)}. Sign in with the account "
+            f"that sells in {wanted.country}, or connect a store for one of those marketplaces."
+        )
+        store.update(actions=[Store.status_reason.set(message)])
+        raise CallbackFailed("marketplace_mismatch", message, 409)
+
+    def _refuse_duplicate(self, store: Store, seller: str) -> None:
+        for other in stores_of_seller(seller, store.region):
+            if other.store_id == store.store_id or other.marketplace_id != store.marketplace_id:
+                continue
+            if other.status not in (STATUS_ACTIVE, STATUS_NEEDS_REAUTHORIZATION):
+                continue
+            where = marketplace(store.marketplace_id).country
+            if other.merchant_id == store.merchant_id:
+                detail = f"as your store {other.name!r}"
+            else:
+                detail = "by another storesync account"
+            raise CallbackFailed(
+                "already_connected",
+                f"The Amazon seller account {seller} in {where} is already connected {detail}. "
+                "A seller account can be connected once per marketplace.",
+                409,
+            )
+
+    # ORDER_CHANGE -------------------------------------------------------------------------------------------
+    def _subscribe_order_changes(self, amazon: SpApi, key: str) -> str | None:
+        """Subscribe the seller (once per seller and region). Returns a warning instead of failing."""
+        arn = self._config.notifications_queue_arn
+        if not arn:
+            return None
+        try:
+            auth = SellerAuthorization.get(key, consistent_read=True)
+        except SellerAuthorization.DoesNotExist:
+            auth = SellerAuthorization(key)
+        if auth.subscription_id:
+            return None
+        try:
+            notifications = amazon.notifications()
+            destination_id = auth.destination_id or self._destination(amazon, notifications, arn)
+            subscription_id = self._subscription(amazon, notifications, destination_id)
+        except AmazonError as exc:
+            logger.warning("ORDER_CHANGE subscription failed", extra={"seller_key": key, "error": str(exc)})
+            return NOTIFICATIONS_WARNING.format(reason=str(exc))
+        auth.destination_id = destination_id
+        auth.subscription_id = subscription_id
+        auth.subscribed_at = utcnow()
+        auth.save()
+        logger.info("ORDER_CHANGE subscribed", extra={"seller_key": key})
+        return None
+
+    @staticmethod
+    def _destination(amazon: SpApi, notifications: Any, arn: str) -> str:
+        try:
+            answer = amazon.gate.call(
+                "createDestination",
+                lambda: notifications.create_destination(name="storesync-orders", arn=arn),
+            )
+            return str(answer.payload["destinationId"])
+        except AmazonRejected as exc:
+            if exc.status != 409:
+                raise
+        listed = amazon.gate.call("getDestinations", lambda: notifications.get_destinations())
+        for destination in listed.payload or []:
+            if (destination.get("resource") or {}).get("sqs", {}).get("arn") == arn:
+                return str(destination["destinationId"])
+        raise AmazonRejected("getDestinations", 404, "NotFound", f"no destination for {arn}")
+
+    @staticmethod
+    def _subscription(amazon: SpApi, notifications: Any, destination_id: str) -> str:
+        try:
+            answer = amazon.gate.call(
+                "createSubscription",
+                lambda: notifications.create_subscription(ORDER_CHANGE, destination_id=destination_id),
+            )
+        except AmazonRejected as exc:
+            if exc.status != 409:
+                raise
+            answer = amazon.gate.call("getSubscription", lambda: notifications.get_subscription(ORDER_CHANGE))
+        return str(answer.payload["subscriptionId"])
+
+    # Other store changes --------------------------------------------------------------------------------------
+    def disconnect(self, store: Store) -> Store:
+        """Jobs stop (status), the token is deleted, the history (runs, orders) stays."""
+        if store.status != STATUS_DISCONNECTED:
+            store.update(
+                actions=[
+                    Store.status.set(STATUS_DISCONNECTED),
+                    Store.status_reason.set("Disconnected by the merchant"),
+                    Store.refresh_token_encrypted.remove(),
+                    Store.seller_key.remove(),
+                    Store.disconnected_at.set(utcnow()),
+                ]
+            )
+            logger.info("store disconnected")
+        return store
+
+
+def participating_marketplaces(payload: Any) -> list[str]:
+    ids: list[str] = []
+    for entry in payload or []:
+        participation = entry.get("participation") or {}
+        mid = (entry.get("marketplace") or {}).get("id")
+        if mid and participation.get("isParticipating", True) and mid not in ids:
+            ids.append(str(mid))
+    return ids
+
+
+def label_of(marketplace_id: str) -> str:
+    try:
+        return marketplace(marketplace_id).label
+    except ValueError:
+        return marketplace_id
