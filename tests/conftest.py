@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util  # noqa: E402  # TODO(lead): drop the guard once the plugin has landed
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,9 +13,7 @@ from storesync.dal import bind_tables
 from storesync_local.functions import FakeLambdaContext, Handler, load_handler
 from storesync_local.template import Provisioned, functions, load_template, provision
 
-pytest_plugins = (
-    ["spapi_simulator.pytest_plugin"] if importlib.util.find_spec("spapi_simulator.pytest_plugin") else []
-)
+pytest_plugins = ["spapi_simulator.pytest_plugin"]
 
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
