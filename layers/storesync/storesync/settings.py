@@ -81,3 +81,14 @@ class JobSettings(BaseFunctionSettings):
     order_notifications_queue_arn: str = ""
     orders_overlap_minutes: int = Field(default=5, ge=0)
     orders_catchup_days: int = Field(default=3, ge=1)
+    product_slice_rows: int = Field(default=5000, ge=100, description="report rows one invocation writes")
+    product_slice_seconds: float = Field(default=30.0, gt=0, description="time budget of one invocation")
+    product_report_poll_seconds: float = Field(default=30.0, ge=0, description="delay between report polls")
+    inventory_feed_crossover: int | None = Field(
+        default=None,
+        ge=0,
+        description="changes above which the inventory push sends a feed (default: derived)",
+    )
+    inventory_feed_poll_seconds: float = Field(
+        default=30.0, gt=0, description="delay between checks of a processing inventory feed"
+    )

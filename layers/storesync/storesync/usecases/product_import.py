@@ -1,0 +1,398 @@
+"""The product import job: one store's listings from Amazon's GET_MERCHANT_LISTINGS_ALL_DATA report.
+
+An import runs in phases, each invocation doing a bounded slice and saving its place in the job cursor:
+
+    report      createReport, then getReport on continuations (SQS delay) until DONE: no Lambda waits
+    rows        getReportDocument, stream + gunzip the document, skip the rows done already, and write
+                products (the merchant's, by SKU) and listings (the store's) in batches of `chunk_rows`;
+                on the store's first import with "match what is in Amazon", the starting inventory
+    types       searchListingsItems for the store's listings that lack a product type (20 SKUs a call)
+    fba         getInventorySummaries for the store's FBA listings (Amazon's stock, kept on the listing)
+    deactivate  full mode: listings no longer in the report become inactive (products are never deleted)
+    finish      warnings on the store, the starting-inventory flag, the totals in the sync log
+
+Cursor: {"starting_inventory_done": bool, "starting_inventory": "match_amazon"|"keep", "import": {...}}.
+The import state holds the report id, the document id, the row offset, the per-phase SKU positions and the
+running totals. A scheduled/manual message that finds an import in progress (touched recently) is dropped:
+the import's own continuation carries it on, so duplicate deliveries never double-count. A continuation that
+finds no import in progress (a stale duplicate) does nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from storesync.amazon.errors import AmazonError
+from storesync.amazon.products_amazon import ReportState
+from storesync.clock import iso, utcnow
+from storesync.dal import catalog
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import set_warnings
+from storesync.dal.stores import Store
+from storesync.domain.products import (
+    ListingsReportReader,
+    ParsedRecord,
+    ReportFormatError,
+    ReportRow,
+    SkippedRow,
+    SkuWarnings,
+    merge_warnings,
+    plan_listings,
+    starting_quantities,
+)
+from storesync.observability import logger
+from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+
+MATCH_AMAZON = "match_amazon"
+ROW_MESSAGES_PER_RUN = 20  # skipped-row explanations written to one sync-log entry
+
+
+class ProductsAmazon(Protocol):
+    """What the product import needs of Amazon (SpApiProductsAmazon; an in-memory fake in unit tests)."""
+
+    def request_listings_report(self) -> str: ...
+
+    def report_state(self, report_id: str) -> ReportState: ...
+
+    def open_report(self, document_id: str) -> AbstractContextManager[TextIO]: ...
+
+    def product_types(self, skus: Sequence[str]) -> dict[str, str]: ...
+
+    def fba_quantities(self, skus: Sequence[str]) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    slice_rows: int = 5_000  # report rows one invocation writes at most
+    slice_seconds: float = 30.0  # one invocation stops starting new chunks after this
+    report_poll_seconds: float = 30.0  # delay between getReport polls
+    stale_after_seconds: float = 900.0  # an import not touched for this long is resumed by the next message
+    chunk_rows: int = 100  # rows per batch get / batch write / cursor save
+    types_page: int = 100  # listings per product-type page (5 searchListingsItems calls)
+    fba_page: int = 100  # listings per FBA page (2 getInventorySummaries calls)
+    deactivate_page: int = 500
+
+
+def product_import_work(
+    amazon_for: Callable[[Store], ProductsAmazon],
+    limits: ImportLimits = ImportLimits(),
+    clock: Callable[[], float] = time.monotonic,
+) -> JobWork:
+    def work(ctx: JobContext) -> JobOutcome:
+        return ProductImport(ctx, amazon_for(ctx.store), limits, clock).run()
+
+    return work
+
+
+class ProductImport:
+    def __init__(
+        self, ctx: JobContext, amazon: ProductsAmazon, limits: ImportLimits, clock: Callable[[], float]
+    ) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.amazon = amazon
+        self.limits = limits
+        self.clock = clock
+        self.deadline = clock() + limits.slice_seconds
+        self.cursor: dict[str, Any] = dict(ctx.cursor)
+        self.state: dict[str, Any] = dict(self.cursor.get("import") or {})
+        self.outcome = JobOutcome()
+        self._others: list[Store] | None = None
+
+    # the run --------------------------------------------------------------------------------------------
+    def run(self) -> JobOutcome:
+        message = self.ctx.message
+        if not self.state:
+            if message.trigger == "continuation":
+                return JobOutcome(result="skipped", summary="no product import in progress")
+            self._start(message.mode)
+            return self.outcome
+        if message.trigger != "continuation" and time.time() - self.state.get("touched_at", 0) < (
+            self.limits.stale_after_seconds
+        ):
+            if message.mode == "full" and self.state["mode"] != "full":
+                self.state["then_full"] = True
+                self._save()
+            return JobOutcome(result="skipped", summary="a product import is already in progress")
+        try:
+            self._advance()
+        except AmazonError:
+            self._save()  # keep what this slice did; the runner schedules the retry
+            raise
+        return self.outcome
+
+    def _start(self, mode: str) -> None:
+        first = not self.cursor.get("starting_inventory_done")
+        report_id = self.amazon.request_listings_report()
+        self.state = {
+            "id": uuid.uuid4().hex[:12],
+            "mode": "full" if mode == "full" else "incremental",
+            "phase": "report",
+            "report_id": report_id,
+            "document_id": None,
+            "row_offset": 0,
+            "rows_seen": 0,
+            "first_import": first,
+            "starting_inventory": first and self.store.settings.starting_inventory == MATCH_AMAZON,
+            "started_at": iso(utcnow()),
+            "totals": {},
+            "warnings": {},
+        }
+        self._save()
+        self.outcome.summary = f"{self.state['mode']} product import started: listings report requested"
+        self.outcome.continue_after = self.limits.report_poll_seconds
+
+    def _advance(self) -> None:
+        phases: dict[str, Callable[[], bool]] = {
+            "report": self._report,
+            "rows": self._rows,
+            "types": self._types,
+            "fba": self._fba,
+            "deactivate": self._deactivate,
+        }
+        while True:
+            phase = self.state["phase"]
+            if phase == "finish":
+                self._finish()
+                return
+            if not phases[phase]():  # the phase has more to do (or waits on Amazon)
+                self._save()
+                if self.outcome.continue_after is None:
+                    self.outcome.continue_after = 0
+                return
+            if self._out_of_time():
+                self._save()
+                self.outcome.continue_after = 0
+                return
+
+    def _next_phase(self, phase: str) -> bool:
+        self.state["phase"] = phase
+        self._save()
+        return True
+
+    def _out_of_time(self) -> bool:
+        return self.clock() >= self.deadline
+
+    def _count(self, key: str, n: int = 1) -> None:
+        if n:
+            self.outcome.add(key, n)
+            totals = self.state.setdefault("totals", {})
+            totals[key] = totals.get(key, 0) + n
+
+    def _save(self) -> None:
+        self.state["touched_at"] = time.time()
+        self.cursor["import"] = self.state
+        self.ctx.save_cursor(self.cursor)
+
+    # phases ---------------------------------------------------------------------------------------------
+    def _report(self) -> bool:
+        report = self.amazon.report_state(self.state["report_id"])
+        if report.status == "DONE" and report.document_id:
+            self.state["document_id"] = report.document_id
+            return self._next_phase("rows")
+        if report.status in ("IN_QUEUE", "IN_PROGRESS"):
+            self.outcome.summary = f"waiting for Amazon's listings report ({report.status.lower()})"
+            self.outcome.continue_after = self.limits.report_poll_seconds
+            return False
+        if report.status == "CANCELLED":  # Amazon cancels a listings report that has no data
+            self.state["empty_report"] = True
+            return self._next_phase("finish")
+        self.outcome.errors.append(
+            "Amazon could not produce the listings report; the next import will retry."
+        )
+        self.state["failed"] = True
+        return self._next_phase("finish")
+
+    def _rows(self) -> bool:
+        written = 0
+        with self.amazon.open_report(self.state["document_id"]) as stream:
+            reader = ListingsReportReader(stream)
+            try:
+                records = reader.records(start_after=int(self.state["row_offset"]))
+                chunk: list[ParsedRecord] = []
+                for record in records:
+                    chunk.append(record)
+                    if len(chunk) < self.limits.chunk_rows:
+                        continue
+                    self._apply_rows(chunk, reader.record)
+                    written += len(chunk)
+                    chunk = []
+                    if written >= self.limits.slice_rows or self._out_of_time():
+                        return False
+                self._apply_rows(chunk, reader.record)
+            except ReportFormatError as exc:
+                self.outcome.errors.append(f"Amazon's listings report could not be read: {exc}.")
+                self.state["failed"] = True
+                return self._next_phase("finish")
+        return self._next_phase("types")
+
+    def _apply_rows(self, records: list[ParsedRecord], offset: int) -> None:
+        if not records:
+            return
+        rows = [r for r in records if isinstance(r, ReportRow)]
+        skipped = [r for r in records if isinstance(r, SkippedRow)]
+        skus = [r.sku for r in rows]
+        store = self.store
+        listings = catalog.load_listings(store.store_id, skus)
+        products = catalog.load_products(store.merchant_id, skus)
+        plan = plan_listings(
+            rows,
+            self.state["mode"],
+            {sku: catalog.listing_facts(item) for sku, item in listings.items()},
+            {sku: catalog.product_facts(item) for sku, item in products.items()},
+        )
+        to_write = [catalog.new_listing(store, facts) for facts in plan.new_listings]
+        to_write += [catalog.changed_listing(listings[f.sku], f) for f in plan.changed_listings]
+        catalog.save_all(to_write)
+        catalog.save_all(
+            [catalog.product_item(store.merchant_id, f, None) for f in plan.new_products]
+            + [catalog.product_item(store.merchant_id, f, products[f.sku]) for f in plan.changed_products]
+        )
+        if self.state.get("starting_inventory"):
+            quantities = starting_quantities(rows)
+            catalog.apply_starting_inventory(store.merchant_id, quantities)
+            self._count("starting_inventory", len(quantities))
+        self._observe_warnings(rows)
+        self._count("new", len(plan.new_listings))
+        self._count("updated", len(plan.changed_listings))
+        self._count("unchanged", plan.unchanged + plan.known)
+        self._count("new_products", len(plan.new_products))
+        self._skip(skipped + plan.duplicates)
+        self.state["rows_seen"] = int(self.state.get("rows_seen", 0)) + len(rows)
+        self.state["row_offset"] = offset
+        self._save()
+
+    def _skip(self, skipped: list[SkippedRow]) -> None:
+        self._count("skipped", len(skipped))
+        for row in skipped:
+            reasons = self.state.setdefault("skip_reasons", {})
+            reasons[row.reason] = reasons.get(row.reason, 0) + 1
+            if len(self.outcome.errors) < ROW_MESSAGES_PER_RUN:
+                self.outcome.errors.append(f"Report {row.describe()}")
+            logger.warning("report row skipped", extra={"record": row.record, "reason": row.reason})
+
+    def _observe_warnings(self, rows: list[ReportRow]) -> None:
+        if self._others is None:
+            self._others = catalog.other_stores(self.store)
+        if not self._others or not rows:
+            return
+        tally = SkuWarnings.from_json(self.state.get("warnings"))
+        skus = [r.sku for r in rows]
+        tally.observe(
+            {r.sku: r.channel for r in rows}, catalog.other_listings(self.store, self._others, skus)
+        )
+        self.state["warnings"] = tally.to_json()
+
+    def _types(self) -> bool:
+        while not self._out_of_time():
+            page = catalog.listings_after(
+                self.store.store_id,
+                self.state.get("types_after"),
+                self.limits.types_page,
+                catalog.lacking_product_type(),
+            )
+            if not page:
+                return self._next_phase("fba")
+            for start in range(0, len(page), 20):
+                chunk = page[start : start + 20]
+                found = self.amazon.product_types([item.sku for item in chunk])
+                typed = [item for item in chunk if item.sku in found]
+                for item in typed:
+                    item.product_type = found[item.sku]
+                catalog.save_all(typed)
+                self._count("product_types", len(typed))
+                self.state["types_after"] = chunk[-1].sku
+            self._save()
+        return False
+
+    def _fba(self) -> bool:
+        while not self._out_of_time():
+            page = catalog.listings_after(
+                self.store.store_id, self.state.get("fba_after"), self.limits.fba_page, catalog.fba_listings()
+            )
+            if not page:
+                return self._next_phase("deactivate" if self.state["mode"] == "full" else "finish")
+            for start in range(0, len(page), 50):
+                chunk = page[start : start + 50]
+                found = self.amazon.fba_quantities([item.sku for item in chunk])
+                changed: list[Listing] = []
+                for item in chunk:
+                    quantity = found.get(item.sku, 0)  # Amazon holds no stock of it
+                    if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
+                        item.amazon_quantity = quantity
+                        item.updated_at = utcnow()
+                        changed.append(item)
+                catalog.save_all(changed)
+                self._count("fba_quantities", len(changed))
+                self.state["fba_after"] = chunk[-1].sku
+            self._save()
+        return False
+
+    def _deactivate(self) -> bool:
+        if not self.state.get("rows_seen"):
+            self.outcome.errors.append("Amazon's report listed no products: no listing was marked inactive.")
+            return self._next_phase("finish")
+        with self.amazon.open_report(self.state["document_id"]) as stream:
+            present = {r.sku for r in ListingsReportReader(stream).records() if r.sku}
+        while not self._out_of_time():
+            page = catalog.listings_after(
+                self.store.store_id,
+                self.state.get("deactivate_after"),
+                self.limits.deactivate_page,
+                catalog.active_listings(),
+            )
+            if not page:
+                return self._next_phase("finish")
+            gone = [item for item in page if item.sku not in present]
+            for item in gone:
+                item.status = "inactive"
+                item.updated_at = utcnow()
+            catalog.save_all(gone)
+            self._count("deactivated", len(gone))
+            self.state["deactivate_after"] = page[-1].sku
+            self._save()
+        return False
+
+    def _finish(self) -> None:
+        state = self.state
+        failed = bool(state.get("failed"))
+        if state.get("first_import") and not failed:
+            self.cursor["starting_inventory_done"] = True
+            self.cursor["starting_inventory"] = MATCH_AMAZON if state.get("starting_inventory") else "keep"
+            self.cursor["starting_inventory_at"] = iso(utcnow())
+        if not failed:
+            warnings = SkuWarnings.from_json(state.get("warnings")).messages()
+            current = list(self.store.warnings or [])
+            wanted = merge_warnings(current, warnings)
+            if wanted != current:
+                set_warnings(self.store, wanted)
+        self.outcome.summary = self._summary()
+        then_full = bool(state.get("then_full"))
+        self.cursor.pop("import", None)
+        self.state = {}
+        self.ctx.save_cursor(self.cursor)
+        logger.info(
+            "product import finished", extra={"totals": state.get("totals", {}), "mode": state["mode"]}
+        )
+        if then_full:
+            self._start("full")  # a full import was asked for while an incremental one ran
+
+    def _summary(self) -> str:
+        state = self.state
+        totals = state.get("totals", {})
+        if state.get("failed"):
+            return f"{state['mode']} product import failed"
+        if state.get("empty_report"):
+            return f"{state['mode']} product import finished: Amazon has no listings for this store"
+        parts = [f"{totals.get('new', 0)} new", f"{totals.get('updated', 0)} updated"]
+        if state["mode"] == "full":
+            parts.append(f"{totals.get('deactivated', 0)} deactivated")
+        parts.append(f"{totals.get('skipped', 0)} rows skipped")
+        if state.get("starting_inventory"):
+            parts.append(f"starting inventory set for {totals.get('starting_inventory', 0)} SKUs")
+        return f"{state['mode']} product import finished: " + ", ".join(parts)
