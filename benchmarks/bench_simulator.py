@@ -31,7 +31,7 @@ def page_cost(sim: Simulator, label: str, pages: int = 30) -> None:
     auth = authorize(sim)
     params = {
         "lastUpdatedAfter": "2000-01-01T00:00:00Z",
-        "maxResultsPerPage": 100,
+        "maxResultsPerPage": "100",
         "includedData": "FULFILLMENT",
     }
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,7 +117,7 @@ def test_notifications_grantless_and_seller_operations(spapi_sim: Simulator) -> 
     assert notifications.get_subscription("ORDER_CHANGE").payload == subscribed.payload
 
 
-def test_library_sees_throttling_and_revoked_grants(spapi_sim_factory: Any) -> None:
+def test_library_sees_throttling_and_early_expiry(spapi_sim_factory: Callable[..., Simulator]) -> None:
     sim = spapi_sim_factory(quota_scale=1.0)
     auth = authorize(sim)
     sellers = Sellers(**client_kwargs(sim, auth))
