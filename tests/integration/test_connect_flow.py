@@ -12,6 +12,7 @@ import requests
 from fixtures_stores import call_api, sim_stack
 from spapi_simulator.sellers import APPLICATION_ID
 from storesync.dal.store_queries import get_store
+from storesync.dal.stores import SellerAuthorization
 
 US, CA, MX, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A1F83G8C2ARO7P"
 ACME, BRIGHT, CONTOSO = "A1NASELLER0001", "A2NASELLER0002", "A3EUSELLER0003"
@@ -108,3 +109,134 @@ def test_connect_activates_store_with_encrypted_token_never_shown(api):
     listed = api("GET", "/stores")
     assert [s["store_id"] for s in listed.json()["stores"]] == [created["store_id"]]
     assert token not in listed.text
+
+
+def _error_page(answer) -> str:
+    assert answer.headers["content-type"].startswith("text/html")
+    return html.unescape(re.search(r'<p id="message"[^>]*>(.*?)</p>', answer.text, re.S).group(1))
+
+
+def test_other_merchants_store_is_404_everywhere(api):
+    store_id, answer = api.connect(ACME, US, merchant="merchant-1")
+    assert answer.status == 302
+    for method, path, body in [
+        ("GET", f"/stores/{store_id}", None),
+        ("PATCH", f"/stores/{store_id}/settings", {"inventory_buffer": 1}),
+        ("POST", f"/stores/{store_id}/reauthorize", None),
+        ("POST", f"/stores/{store_id}/sync", {"job": "orders"}),
+        ("GET", f"/stores/{store_id}/runs", None),
+        ("DELETE", f"/stores/{store_id}", None),
+    ]:
+        other = api(method, path, merchant="merchant-2", body=body)
+        assert other.status == 404, (method, path, other.text)
+        assert other.json()["error"]["field"] == "store_id"
+    assert api("GET", "/stores", merchant="merchant-2").json() == {"stores": []}
+    assert get_store("merchant-1", store_id).status == "active"
+    assert api("GET", "/stores/st_doesnotexist").status == 404
+
+
+def test_forged_state_is_refused_without_change(api):
+    created = api.create(US)
+    location = consent(created["consent_url"], ACME)
+    query = dict(parse_qsl(urlsplit(location).query))
+    nonce, expires, _signature = query["state"].split(".")
+    for forged in [f"{nonce}.{expires}.AAAA", f"{nonce}.{int(expires) + 600}.{_signature}", "garbage", ""]:
+        answer = api("GET", "/amazon/callback", merchant=None, query={**query, "state": forged})
+        assert answer.status == 400
+        assert "Nothing was changed" in _error_page(answer) or "no state" in _error_page(answer)
+    assert get_store("merchant-1", created["store_id"]).status == "pending_authorization"
+    # The genuine state still works once (forgeries did not consume it) ...
+    assert api.callback(location).status == 302
+    # ... and only once.
+    replay = api.callback(location)
+    assert replay.status == 400
+    assert "already used" in _error_page(replay)
+
+
+def test_expired_state_is_refused(api, monkeypatch):
+    created = api.create(US)
+    location = consent(created["consent_url"], ACME)
+    import storesync.domain.consent_state as consent_state
+
+    later = consent_state.current_time() + 601
+    monkeypatch.setattr(consent_state, "current_time", lambda: later)
+    answer = api.callback(location)
+    assert answer.status == 400
+    assert "expired" in _error_page(answer)
+    store = get_store("merchant-1", created["store_id"])
+    assert store.status == "pending_authorization" and store.refresh_token_encrypted is None
+
+
+def test_marketplace_mismatch_names_the_sellers_marketplaces(api):
+    created = api.create(CA)
+    answer = api.callback(consent(created["consent_url"], BRIGHT))  # Bright Home sells in the US only
+    assert answer.status == 409
+    message = _error_page(answer)
+    assert "does not sell in Canada" in message and "United States (US, NA)" in message
+    store = get_store("merchant-1", created["store_id"])
+    assert store.status == "pending_authorization"
+    assert store.refresh_token_encrypted is None and store.selling_partner_id is None
+    assert "does not sell in Canada" in api("GET", f"/stores/{created['store_id']}").json()["status_reason"]
+
+
+def test_deny_on_consent_page_leaves_store_pending(api):
+    created = api.create(US)
+    answer = api.callback(consent(created["consent_url"], ACME, decision="deny"))
+    assert answer.status == 302
+    outcome = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    assert outcome["outcome"] == "denied" and outcome["store_id"] == created["store_id"]
+    assert get_store("merchant-1", created["store_id"]).status == "pending_authorization"
+
+
+def test_same_seller_and_marketplace_twice_is_refused(api):
+    first, answer = api.connect(ACME, US)
+    assert answer.status == 302
+    second, answer = api.connect(ACME, US)
+    assert answer.status == 409
+    assert "already connected as your store" in _error_page(answer)
+    assert get_store("merchant-1", second).status == "pending_authorization"
+    third, answer = api.connect(ACME, US, merchant="merchant-2")
+    assert answer.status == 409
+    assert "by another storesync account" in _error_page(answer)
+    # Once disconnected, the seller can be connected again.
+    assert api("DELETE", f"/stores/{first}").status == 200
+    fourth, answer = api.connect(ACME, US)
+    assert answer.status == 302
+
+
+def test_one_seller_in_two_marketplaces_and_two_sellers_in_one(api):
+    us, a = api.connect(ACME, US)
+    ca, b = api.connect(ACME, CA)
+    other_us, c = api.connect(BRIGHT, US)
+    assert (a.status, b.status, c.status) == (302, 302, 302)
+    stores = {s["store_id"]: s for s in api("GET", "/stores").json()["stores"]}
+    assert {stores[us]["marketplace_id"], stores[ca]["marketplace_id"]} == {US, CA}
+    assert stores[other_us]["selling_partner_id"] == BRIGHT
+    assert all(s["status"] == "active" for s in stores.values())
+
+
+def test_order_change_subscribed_once_per_seller_and_region(api):
+    api.connect(ACME, US)
+    api.connect(ACME, CA)
+    api.connect(BRIGHT, US)
+    api.connect(CONTOSO, UK)
+    subscriptions = list(api.sim.world.subscriptions.values())
+    assert sorted(s.seller_id for s in subscriptions) == sorted([ACME, BRIGHT, CONTOSO])
+    assert {s.notification_type for s in subscriptions} == {"ORDER_CHANGE"}
+    arn = api.stack.arns["OrderNotificationsQueue"]
+    assert {d.arn for d in api.sim.world.destinations.values()} == {arn}
+    auth = SellerAuthorization.get(f"{ACME}#NA")
+    assert auth.subscription_id in {s.subscription_id for s in subscriptions}
+
+
+def test_subscription_failure_does_not_block_activation(api):
+    requests.post(
+        api.sim.url + "/_sim/faults",
+        json={"error_rate_500": 1.0, "operations": ["createSubscription"]},
+        timeout=5,
+    ).raise_for_status()
+    store_id, answer = api.connect(ACME, US)
+    assert answer.status == 302
+    shown = api("GET", f"/stores/{store_id}").json()
+    assert shown["status"] == "active"
+    assert any("ORDER_CHANGE" in w for w in shown["warnings"])

@@ -32,19 +32,26 @@ class IssuedState:
     expires_at: int
 
 
+def current_time() -> float:
+    return time.time()
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class StateSigner:
     def __init__(
-        self, key: bytes, ttl_seconds: int = STATE_TTL_SECONDS, clock: Callable[[], float] = time.time
+        self, key: bytes, ttl_seconds: int = STATE_TTL_SECONDS, clock: Callable[[], float] | None = None
     ) -> None:
         if not key:
             raise ValueError("key: the state signing key must not be empty")
         self._key = key
         self._ttl = ttl_seconds
-        self._clock = clock
+        self._clock = clock  # None: current_time(), looked up at each call
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else current_time()
 
     def _signature(self, nonce: str, expires_at: int) -> str:
         mac = hmac.new(self._key, f"{nonce}.{expires_at}".encode(), hashlib.sha256)
@@ -52,7 +59,7 @@ class StateSigner:
 
     def issue(self) -> IssuedState:
         nonce = secrets.token_urlsafe(24)
-        expires_at = int(self._clock()) + self._ttl
+        expires_at = int(self._now()) + self._ttl
         return IssuedState(f"{nonce}.{expires_at}.{self._signature(nonce, expires_at)}", nonce, expires_at)
 
     def verify(self, value: str) -> str:
@@ -64,7 +71,7 @@ class StateSigner:
         expires_at = int(expires_text)
         if not hmac.compare_digest(signature, self._signature(nonce, expires_at)):
             raise StateRejected("The sign-in link is not one storesync issued (bad signature).")
-        if self._clock() >= expires_at:
+        if self._now() >= expires_at:
             raise StateRejected(
                 "The sign-in link expired (links are valid for 10 minutes). Start the connection again."
             )
