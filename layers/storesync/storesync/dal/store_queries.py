@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from storesync.clock import iso, utcnow
 from storesync.dal.stores import Store
@@ -37,8 +38,14 @@ def mark_needs_reauthorization(store: Store, reason: str) -> None:
 
 def set_last_run(store: Store, job: str, result: str, summary: str) -> None:
     entry = {"at": iso(utcnow()), "result": result, "summary": summary[:300]}
-    Store(store.merchant_id, store.store_id).update(actions=[Store.last_runs[job].set(entry)])  # type: ignore[index]
+    _update_unversioned(store, [Store.last_runs[job].set(entry)])  # type: ignore[index]
 
 
 def set_warnings(store: Store, warnings: list[str]) -> None:
-    Store(store.merchant_id, store.store_id).update(actions=[Store.warnings.set(sorted(set(warnings)))])
+    _update_unversioned(store, [Store.warnings.set(sorted(set(warnings)))])
+
+
+def _update_unversioned(store: Store, actions: list[Any]) -> None:
+    """Update bookkeeping fields without the version check: Model.update on a blank Store(...) would demand
+    that `version` does not exist yet (VersionAttribute) and fail on every saved store."""
+    Store._get_connection().update_item(store.merchant_id, range_key=store.store_id, actions=actions)

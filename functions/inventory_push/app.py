@@ -1,0 +1,39 @@
+"""Inventory push handler: SQS job messages (schedule, "sync now", stock-outs, continuations) -> one store's
+changed quantities to Amazon (storesync.usecases.inventory_push)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from storesync.amazon.listings_transport import SpApiListingsTransport
+from storesync.domain.inventory import PATCH_FEED_CROSSOVER
+from storesync.jobs import JobMessage
+from storesync.observability import logger, metrics, tracer
+from storesync.settings import JobSettings
+from storesync.sqs_jobs import handle_job_batch
+from storesync.usecases.inventory_push import PushSettings, inventory_push_work
+from storesync.usecases.runner import JobWork
+from storesync.wiring import Services, services
+
+SETTINGS = JobSettings.load()
+PUSH_SETTINGS = PushSettings(
+    crossover=PATCH_FEED_CROSSOVER
+    if SETTINGS.inventory_feed_crossover is None
+    else SETTINGS.inventory_feed_crossover,
+    feed_poll_seconds=SETTINGS.inventory_feed_poll_seconds,
+)
+
+
+def work_for(message: JobMessage, svc: Services) -> JobWork:
+    return inventory_push_work(
+        lambda store: SpApiListingsTransport(svc.store_amazon(store), str(store.selling_partner_id)),
+        PUSH_SETTINGS,
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_job_batch(event, context, services(SETTINGS), work_for)

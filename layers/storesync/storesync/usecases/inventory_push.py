@@ -1,0 +1,276 @@
+"""Inventory push (B10): one store's changed quantities to Amazon, by patches or by one listings feed.
+
+One invocation:
+1. If a feed of this store is still processing (cursor "feed"), ask Amazon for its status. Finished: read the
+   processing report, mark each SKU accepted (last_pushed_quantity) or rejected (Amazon's message). Not
+   finished: come back in `feed_poll_seconds` (a delayed continuation; no Lambda waits), unless this is a
+   stock-out run, which still pushes its SKUs now.
+2. Plan: for each FBM listing, the quantity to show (usecases.quantities; the lowest of the stores of a
+   unified account) against the last quantity Amazon accepted; only differences are sent. A SKU whose last
+   push of this same quantity was rejected is not re-sent until its quantity changes (no nightly spam of the
+   same refusal); SKUs in a processing feed wait for its report. Nothing changed: no SP-API call.
+3. Send: few changes (<= crossover, see domain.inventory) or a stock-out run -> patchListingsItem one by one
+   (each outcome written at once, so a throttled or interrupted slice loses nothing; a slice stops after
+   `patch_slice_seconds` and continues); many -> one JSON_LISTINGS_FEED (at most 25,000 messages; the rest
+   after its report).
+Rejected SKUs go into the sync log and onto the store's warnings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from storesync.amazon.errors import Throttled
+from storesync.amazon.listings_feed import QuantityLine, build_quantity_feed, read_processing_report
+from storesync.amazon.listings_transport import ListingsTransport
+from storesync.clock import iso, utcnow
+from storesync.dal import listing_push_state as state
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import get_store, set_warnings
+from storesync.dal.stores import Store
+from storesync.domain.inventory import (
+    FEED_MAX_MESSAGES,
+    PATCH_FEED_CROSSOVER,
+    PATCH_SLICE_SECONDS,
+    QuantityChange,
+    choose_transport,
+    is_stockout,
+    plan_changes,
+)
+from storesync.observability import logger
+from storesync.usecases.quantities import quantities_to_show
+from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.unified_accounts import SiblingListings, disagreement_warning, sibling_listings
+
+WARNING_PREFIX = "Inventory: "
+REJECTED_WARNING_PREFIX = "Inventory: Amazon rejected"
+MAX_LISTED_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    crossover: int = PATCH_FEED_CROSSOVER
+    feed_poll_seconds: float = 30.0
+    patch_slice_seconds: float = PATCH_SLICE_SECONDS
+    max_feed_messages: int = FEED_MAX_MESSAGES
+
+
+class _Run:
+    def __init__(self, ctx: JobContext, transport: ListingsTransport, settings: PushSettings,
+                 clock: Callable[[], float]) -> None:  # fmt: skip
+        self.ctx = ctx
+        self.store: Store = ctx.store
+        self.transport = transport
+        self.settings = settings
+        self.clock = clock
+        self.started = clock()
+        self.outcome = JobOutcome()
+        self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
+        self.cleared: set[str] = set()  # skus accepted this run (their old rejection warning goes)
+
+    # -- feed follow-up ------------------------------------------------------------------------------
+    def follow_feed(self) -> bool:
+        """True when no feed is processing any more."""
+        feed: dict[str, Any] | None = self.ctx.cursor.get("feed")
+        if not feed:
+            return True
+        found = self.transport.feed_state(str(feed["feed_id"]))
+        if not found.finished:
+            self.outcome.add("feed_waiting")
+            return False
+        pending = sorted(
+            state.pending_in_feed(self.store.store_id, str(feed["feed_id"])), key=lambda x: x.sku
+        )
+        lines = [
+            QuantityLine(x.sku, x.product_type or "", int(x.last_push_sent_quantity or 0)) for x in pending
+        ]
+        now = utcnow()
+        if found.status == "DONE" and found.result_document_id:
+            report = read_processing_report(self.transport.feed_report(found.result_document_id), lines)
+        else:
+            report = None
+        siblings = sibling_listings(self.store, [x.sku for x in pending]) if pending else SiblingListings()
+        shared: list[Listing] = []
+        for listing in pending:
+            quantity = int(listing.last_push_sent_quantity or 0)
+            if report is None or report.fatal_message is not None:
+                reason = report.fatal_message if report else f"the feed ended {found.status}"
+                state.set_attempt_fields(
+                    listing, quantity, state.FAILED, f"Amazon did not process the feed: {reason}", now
+                )
+                continue
+            verdict = report.verdicts.get(listing.sku)
+            if verdict is None or verdict.accepted:
+                state.set_attempt_fields(listing, quantity, state.ACCEPTED, None, now)
+                self.cleared.add(listing.sku)
+                self.outcome.add("pushed")
+                for sibling in siblings.by_sku.get(listing.sku, []):
+                    state.set_attempt_fields(sibling, quantity, state.ACCEPTED, None, now)
+                    shared.append(sibling)
+            else:
+                state.set_attempt_fields(listing, quantity, state.REJECTED, verdict.message, now)
+                self._reject(listing.sku, quantity, verdict.message)
+        state.save_many([*pending, *shared])
+        if report is None or report.fatal_message is not None:
+            self.outcome.errors.append(
+                f"Amazon did not process the inventory feed {feed['feed_id']} ({found.status}"
+                f"{': ' + report.fatal_message if report and report.fatal_message else ''}); it is sent again."
+            )
+        self.outcome.add("feeds_completed")
+        self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
+        return True
+
+    # -- planning --------------------------------------------------------------------------------------
+    def plan(self, skus: tuple[str, ...] | None) -> tuple[list[QuantityChange], dict[str, Listing]]:
+        listings = state.store_listings(self.store.store_id, skus)
+        by_sku = {x.sku: x for x in listings}
+        own = quantities_to_show(self.store, list(by_sku))
+        self.siblings = sibling_listings(self.store, None if skus is None else list(by_sku))
+        warning = disagreement_warning(self.store, self.siblings, set(by_sku))
+        self.unified_warning = warning
+        desired = {sku: self.siblings.shared_quantity(sku, own.get(sku, 0)) for sku in by_sku}
+        changes = []
+        for change in plan_changes(desired, {s: _int(x.last_pushed_quantity) for s, x in by_sku.items()}):
+            listing = by_sku[change.sku]
+            if listing.last_push_status == state.PENDING:
+                self.outcome.add("waiting_for_feed")
+                continue
+            if (
+                listing.last_push_status == state.REJECTED
+                and _int(listing.last_push_sent_quantity) == change.quantity
+            ):
+                self.outcome.add("still_rejected")
+                continue
+            if not listing.product_type:
+                self.outcome.add("skipped_no_product_type")
+                continue
+            changes.append(change)
+        self.outcome.add("unchanged", len(by_sku) - len(changes))
+        return changes, by_sku
+
+    # -- sending ---------------------------------------------------------------------------------------
+    def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> None:
+        for done, change in enumerate(changes):
+            if done and self.clock() - self.started > self.settings.patch_slice_seconds:
+                self.outcome.continue_after = 1.0  # the rest in the next slice
+                return
+            listing = by_sku[change.sku]
+            try:
+                answer = self.transport.patch_quantity(
+                    change.sku, listing.product_type or "", change.quantity
+                )
+            except Throttled as exc:
+                self.outcome.continue_after = exc.retry_after
+                self.outcome.add("throttled")
+                return
+            except Exception as exc:  # one refused SKU never blocks the rest; transient errors propagate
+                from storesync.amazon.errors import AmazonRejected
+
+                if not isinstance(exc, AmazonRejected):
+                    raise
+                answer_message = exc.amazon_message or str(exc)
+                state.record_attempt(listing, change.quantity, state.REJECTED, answer_message, utcnow())
+                self._reject(change.sku, change.quantity, answer_message)
+                continue
+            now = utcnow()
+            if answer.accepted:
+                state.record_attempt(listing, change.quantity, state.ACCEPTED, None, now)
+                for sibling in self.siblings.by_sku.get(change.sku, []):
+                    state.record_attempt(sibling, change.quantity, state.ACCEPTED, None, now)
+                self.cleared.add(change.sku)
+                self.outcome.add("pushed")
+                self.outcome.add("stockouts_pushed" if change.quantity == 0 else "patched")
+            else:
+                state.record_attempt(listing, change.quantity, state.REJECTED, answer.message, now)
+                self._reject(change.sku, change.quantity, answer.message)
+
+    def send_feed(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> None:
+        chosen = sorted(changes[: self.settings.max_feed_messages], key=lambda c: c.sku)
+        lines = [QuantityLine(c.sku, by_sku[c.sku].product_type or "", c.quantity) for c in chosen]
+        document = build_quantity_feed(str(self.store.selling_partner_id), lines)
+        try:
+            feed_id = self.transport.submit_feed(document)
+        except Throttled as exc:
+            self.outcome.continue_after = exc.retry_after
+            self.outcome.add("throttled")
+            return
+        now = utcnow()
+        self.ctx.save_cursor(
+            {
+                **self.ctx.cursor,
+                "feed": {"feed_id": feed_id, "submitted_at": iso(now), "messages": len(lines)},
+            }
+        )
+        marked = []
+        for change in chosen:
+            listing = by_sku[change.sku]
+            state.set_attempt_fields(listing, change.quantity, state.PENDING, state.feed_marker(feed_id), now)
+            marked.append(listing)
+        state.save_many(marked)
+        self.outcome.add("sent_in_feed", len(lines))
+        self.outcome.continue_after = self.settings.feed_poll_seconds
+        logger.info("inventory feed submitted", extra={"feed_id": feed_id, "messages": len(lines)})
+
+    def _reject(self, sku: str, quantity: int, message: str) -> None:
+        self.rejected[sku] = message
+        self.outcome.add("rejected")
+        if len(self.outcome.errors) < MAX_LISTED_ERRORS:
+            self.outcome.errors.append(f"Amazon rejected quantity {quantity} for SKU {sku}: {message}")
+
+    # -- store warnings --------------------------------------------------------------------------------
+    def update_warnings(self) -> None:
+        fresh = get_store(self.store.merchant_id, self.store.store_id)
+        if fresh is None:
+            return
+        kept = []
+        for warning in fresh.warnings or []:
+            if not warning.startswith(WARNING_PREFIX):
+                kept.append(warning)
+            elif warning.startswith(REJECTED_WARNING_PREFIX):
+                sku = warning[len(REJECTED_WARNING_PREFIX) :].split(":", 1)[0].removeprefix(" SKU ").strip()
+                if sku not in self.cleared and sku not in self.rejected:
+                    kept.append(warning)
+        kept += [
+            f"{REJECTED_WARNING_PREFIX} SKU {sku}: {message}"
+            for sku, message in sorted(self.rejected.items())
+        ]
+        if getattr(self, "unified_warning", None):
+            kept.append(str(self.unified_warning))
+        if sorted(set(kept)) != sorted(set(fresh.warnings or [])):
+            set_warnings(fresh, kept)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def inventory_push_work(
+    transport_for: Callable[[Store], ListingsTransport],
+    settings: PushSettings = PushSettings(),
+    clock: Callable[[], float] = time.monotonic,
+) -> JobWork:
+    def work(ctx: JobContext) -> JobOutcome:
+        run = _Run(ctx, transport_for(ctx.store), settings, clock)
+        stockout = ctx.message.mode == "stockout"
+        feed_done = run.follow_feed()
+        if not feed_done and not stockout:
+            run.outcome.continue_after = settings.feed_poll_seconds
+            run.outcome.summary = "waiting for Amazon to process the inventory feed"
+            return run.outcome
+        changes, by_sku = run.plan(ctx.message.skus or None if stockout else None)
+        if stockout and not ctx.message.skus:  # a stock-out rerun without SKUs: every stock-out of the store
+            changes = [c for c in changes if is_stockout(c.quantity, c.last_accepted)]
+        if changes:
+            if stockout or choose_transport(len(changes), settings.crossover) == "patch":
+                run.send_patches(changes, by_sku)
+            else:
+                run.send_feed(changes, by_sku)
+        if not feed_done and run.outcome.continue_after is None:
+            run.outcome.continue_after = settings.feed_poll_seconds
+        run.update_warnings()
+        return run.outcome
+
+    return work
