@@ -3,7 +3,6 @@ stock rows, one SQS delivery to the real InventoryPushFunction handler, Amazon's
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
