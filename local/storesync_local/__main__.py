@@ -1,0 +1,89 @@
+"""`python -m storesync_local` (`make run`): start all of storesync locally and run until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+from .runtime import LocalRuntime, RuntimeConfig
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="storesync_local",
+        description="Run storesync locally: moto, the SP-API simulator, the API gateway, schedules and queues.",
+        epilog="Ports also come from API_PORT, SPAPI_PORT and MOTO_PORT. With SPAPI_ENDPOINT, SPAPI_LWA_URL and "
+        "SPAPI_CONSENT_URL set (and SPAPI_CLIENT_ID / SPAPI_CLIENT_SECRET), no simulator is started.",
+    )
+    parser.add_argument("--api-port", type=int, default=None, help="the API gateway (default 3000, API_PORT)")
+    parser.add_argument(
+        "--spapi-port", type=int, default=None, help="the simulator (default 8100, SPAPI_PORT)"
+    )
+    parser.add_argument("--moto-port", type=int, default=None, help="moto (default 5000, MOTO_PORT)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (default 60: 1 s = 1 min)",
+    )
+    parser.add_argument("--stack-name", default="storesync-local")
+    parser.add_argument("--seed", type=int, default=1, help="the simulator's world seed")
+    parser.add_argument("--skus", type=int, default=20, help="listings per demo seller and marketplace")
+    parser.add_argument("--orders", type=int, default=40, help="generated orders per demo seller")
+    parser.add_argument(
+        "--quota-scale", type=float, default=None, help="the simulator's quotas (default: speed)"
+    )
+    parser.add_argument(
+        "--pending-release-minutes",
+        type=float,
+        default=60.0,
+        help="simulated minutes until the simulator releases a pending order (default 60; 0 = never)",
+    )
+    parser.add_argument("--no-schedules", action="store_true", help="do not fire the template's schedules")
+    parser.add_argument("--log-level", default="WARNING", help="the runtime's own log level")
+    return parser.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> RuntimeConfig:
+    overrides = {
+        "speed": args.speed,
+        "stack_name": args.stack_name,
+        "seed": args.seed,
+        "skus": args.skus,
+        "orders": args.orders,
+        "quota_scale": args.quota_scale,
+        "pending_release_minutes": args.pending_release_minutes or None,
+        "run_schedules": not args.no_schedules,
+    }
+    for name in ("api_port", "spapi_port", "moto_port"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    return RuntimeConfig.from_env(**overrides)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    runtime = LocalRuntime(config_from_args(args))
+    try:
+        runtime.start()
+        print(runtime.banner(), flush=True)
+        stop.wait()
+    finally:
+        print("stopping storesync local runtime...", flush=True)
+        runtime.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
