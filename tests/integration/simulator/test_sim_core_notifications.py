@@ -13,7 +13,7 @@ import requests
 from jsonschema import Draft7Validator
 from moto.server import ThreadedMotoServer
 from spapi_simulator import Simulator
-from spapi_simulator.schemas import MODELS_DIR, validate_response
+from spapi_simulator.schemas import MODELS_DIR, operation, validate_response
 from spapi_simulator.testing import Authorized, admin, authorize, lwa_token
 
 MODEL = "notifications.json"
@@ -173,3 +173,26 @@ def test_destination_and_subscription_rules(wired: tuple[Simulator, Authorized, 
         json={"name": "x", "resourceSpecification": {"sqs": {"arn": "not-an-arn"}}},
     )  # fmt: skip
     assert bad_arn.status_code == 400 and "arn" in bad_arn.json()["errors"][0]["message"]
+
+
+def test_answers_have_the_shape_of_the_sandbox_examples(
+    wired: tuple[Simulator, Authorized, Any, str],
+) -> None:
+    sim, auth, _, _ = wired
+    grantless = lwa_token(
+        sim, grant_type="client_credentials", scope="sellingpartnerapi::notifications"
+    ).json()
+    ours = {
+        "getDestinations": requests.get(f"{sim.url}/notifications/v1/destinations",
+                                        headers={"x-amz-access-token": grantless["access_token"]}).json(),
+        "getSubscription": requests.get(f"{sim.url}/notifications/v1/subscriptions/ORDER_CHANGE",
+                                        headers=auth.headers).json(),
+    }  # fmt: skip
+    for operation_id, body in ours.items():
+        example = operation(MODEL, operation_id).spec["responses"]["200"]["x-amzn-api-sandbox"]["static"][0]
+        validate_response(MODEL, operation_id, 200, example["response"])
+        validate_response(MODEL, operation_id, 200, body)
+        expected, got = example["response"]["payload"], body["payload"]
+        if isinstance(expected, list):
+            expected, got = expected[0], got[0]
+        assert set(got) == set(expected), operation_id

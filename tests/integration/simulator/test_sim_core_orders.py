@@ -156,6 +156,7 @@ def test_confirm_shipment_partial_then_complete(spapi_sim: Simulator) -> None:
     first, second = (i["order_item_id"] for i in order["items"])
     answer = confirm(spapi_sim, auth, order["order_id"], package([{"orderItemId": first, "quantity": 2}]))
     assert answer.status_code == 204 and answer.text == ""
+    assert response_errors(MODEL_V0, "confirmShipment", 204, None) == []
     assert admin(spapi_sim, "GET", f"orders/{order['order_id']}")["status"] == "PARTIALLY_SHIPPED"
     again = confirm(spapi_sim, auth, order["order_id"], package([{"orderItemId": first, "quantity": 2}]))
     assert again.status_code == 204  # the same package again ships nothing twice
