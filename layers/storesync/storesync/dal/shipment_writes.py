@@ -1,0 +1,332 @@
+"""Shipments in DynamoDB: reading an order's shipments, creating one (the stock leaves in the same transaction),
+and the push-state transitions the shipment push job makes (each one conditional on the shipment's version).
+
+The "ship" building block (`ship_stock`): the units of a package leave on hand, and the part of them that was
+allocated to the order leaves allocated too, in the transaction that records the shipment and updates the
+order's allocations. A retried request can therefore never move stock twice: the shipment's key
+(order + package reference id) and the order's version are conditions of the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from storesync.clock import iso
+from storesync.dal.inventory import InventoryItem, warehouse_key
+from storesync.dal.orders import Allocation, Order, OrderItem
+from storesync.dal.shipments import Shipment, ShipmentItem
+from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
+from storesync.domain import shipments as rules
+
+
+class ShipmentConflict(RuntimeError):
+    """The order or its shipments changed while this shipment was being written: read again and retry."""
+
+
+class NotEnoughStock(RuntimeError):
+    def __init__(self, warehouse_id: str, sku: str, quantity: int) -> None:
+        super().__init__(f"not enough {sku} on hand in warehouse {warehouse_id} to ship {quantity}")
+        self.warehouse_id = warehouse_id
+        self.sku = sku
+        self.quantity = quantity
+
+
+@dataclass(frozen=True)
+class StockMove:
+    """Units of one SKU leaving one warehouse: `quantity` off on hand, `allocated` of them off allocated."""
+
+    warehouse_id: str
+    sku: str
+    quantity: int
+    allocated: int
+
+
+def order_key(store_id: str, amazon_order_id: str) -> str:
+    return f"{store_id}#{amazon_order_id}"
+
+
+def shipment_id_for(package_reference_id: str) -> str:
+    """The shipment's range key: its package reference id, zero-padded so shipments sort in creation order."""
+    return package_reference_id.zfill(6)
+
+
+def order_view(order: Order) -> rules.OrderView:
+    return rules.OrderView(
+        amazon_order_id=order.amazon_order_id,
+        marketplace_id=order.marketplace_id,
+        channel=order.channel,
+        status=order.status,
+        holds=tuple(order.holds or ()),
+        lines=tuple(
+            rules.OrderLine(i.order_item_id, i.sku, int(i.quantity), int(i.quantity_shipped or 0))
+            for i in order.items or []
+        ),
+    )
+
+
+def get_order(store_id: str, amazon_order_id: str) -> Order | None:
+    try:
+        return Order.get(store_id, amazon_order_id, consistent_read=True)
+    except Order.DoesNotExist:
+        return None
+
+
+def order_shipments(store_id: str, amazon_order_id: str) -> list[Shipment]:
+    return list(Shipment.query(order_key(store_id, amazon_order_id), consistent_read=True))
+
+
+def units_in_shipments(shipments: Iterable[Shipment]) -> dict[str, int]:
+    """Units per order item in the WMS's shipments (refused ones do not count: they never reached the buyer
+    as far as Amazon knows, and the merchant may ship them again)."""
+    units: dict[str, int] = {}
+    for shipment in shipments:
+        if shipment.push_state == rules.REFUSED:
+            continue
+        for item in shipment.items or []:
+            units[item.order_item_id] = units.get(item.order_item_id, 0) + int(item.quantity)
+    return units
+
+
+def plan_stock_moves(
+    order: Order, lines: Sequence[rules.PackageLine]
+) -> tuple[list[StockMove], list[OrderItem]]:
+    """Which warehouses the units leave (allocated units first, where they are allocated; the rest from the
+    first warehouse the item is allocated in, else the primary) and the order items with what stays allocated."""
+    wanted = {line.order_item_id: line.quantity for line in lines}
+    moves: dict[tuple[str, str], StockMove] = {}
+    items: list[OrderItem] = []
+    for item in order.items or []:
+        remaining = wanted.get(item.order_item_id, 0)
+        allocations: list[Allocation] = []
+        for allocation in item.allocations or []:
+            take = min(int(allocation.quantity), remaining)
+            if take:
+                _add(moves, StockMove(allocation.warehouse_id, item.sku, take, take))
+                remaining -= take
+            left = int(allocation.quantity) - take
+            if left:
+                allocations.append(Allocation(warehouse_id=allocation.warehouse_id, quantity=left))
+        backorder = int(item.backorder or 0)
+        if remaining:
+            first = item.allocations[0].warehouse_id if item.allocations else PRIMARY_WAREHOUSE_ID
+            _add(moves, StockMove(first, item.sku, remaining, 0))
+            backorder = max(0, backorder - remaining)
+        items.append(
+            OrderItem(
+                order_item_id=item.order_item_id,
+                sku=item.sku,
+                quantity=item.quantity,
+                quantity_shipped=item.quantity_shipped,
+                price=item.price,
+                currency=item.currency,
+                allocations=allocations,
+                backorder=backorder,
+            )
+        )
+    return list(moves.values()), items
+
+
+def _add(moves: dict[tuple[str, str], StockMove], move: StockMove) -> None:
+    key = (move.warehouse_id, move.sku)
+    old = moves.get(key)
+    if old is not None:
+        move = StockMove(
+            move.warehouse_id, move.sku, old.quantity + move.quantity, old.allocated + move.allocated
+        )
+    moves[key] = move
+
+
+def ship_stock(
+    transaction: TransactWrite, merchant_id: str, moves: Sequence[StockMove], now: datetime
+) -> None:
+    """The "ship" building block: add each move to `transaction` (on hand and allocated down, never below 0)."""
+    for move in moves:
+        item = InventoryItem(warehouse_key(merchant_id, move.warehouse_id), move.sku)
+        actions = [InventoryItem.on_hand.add(-move.quantity), InventoryItem.updated_at.set(now)]
+        condition = InventoryItem.on_hand >= move.quantity
+        if move.allocated:
+            actions.append(InventoryItem.allocated.add(-move.allocated))
+            condition = condition & (InventoryItem.allocated >= move.allocated)
+        transaction.update(item, actions=actions, condition=condition)
+
+
+def _connection() -> Connection:
+    return Connection(region=Order.Meta.region, host=Order.Meta.host)
+
+
+def new_shipment(order: Order, plan: rules.PlannedShipment, now: datetime) -> Shipment:
+    ref = plan.package_reference_id
+    return Shipment(
+        order_key(order.store_id, order.amazon_order_id),
+        shipment_id_for(ref),
+        store_id=order.store_id,
+        merchant_id=order.merchant_id,
+        amazon_order_id=order.amazon_order_id,
+        package_reference_id=ref,
+        carrier=plan.carrier,
+        carrier_code=plan.choice.carrier_code,
+        carrier_name=plan.choice.carrier_name,
+        shipping_method=plan.shipping_method,
+        tracking_number=plan.tracking_number,
+        ship_date=iso(plan.ship_date),
+        items=[
+            ShipmentItem(order_item_id=i.order_item_id, sku=i.sku, quantity=i.quantity) for i in plan.lines
+        ],
+        push_state=rules.PENDING,
+        pending_store_id=order.store_id,
+        created_key=f"{iso(now)}#{order.amazon_order_id}#{ref.zfill(6)}",
+        attempts=0,
+        created_at=now,
+    )
+
+
+def record_shipment(
+    order: Order, plan: rules.PlannedShipment, now: datetime
+) -> tuple[Shipment, list[StockMove]]:
+    """Write the shipment, move its stock and update the order's allocations in one transaction.
+
+    Raises ShipmentConflict (order or shipment changed meanwhile) or NotEnoughStock.
+    """
+    moves, items = plan_stock_moves(order, plan.lines)
+    shipment = new_shipment(order, plan, now)
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            ship_stock(transaction, order.merchant_id, moves, now)
+            transaction.save(shipment, condition=Shipment.shipment_id.does_not_exist())
+            transaction.update(order, actions=[Order.items.set(items), Order.updated_at.set(now)])
+    except TransactWriteError as exc:
+        reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+        for index, reason in enumerate(reasons[: len(moves)]):
+            if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
+                move = moves[index]
+                raise NotEnoughStock(move.warehouse_id, move.sku, move.quantity) from exc
+        if any(r is not None and getattr(r, "code", None) in ("ConditionalCheckFailed", "TransactionConflict")
+               for r in reasons):  # fmt: skip
+            raise ShipmentConflict(str(exc)) from exc
+        raise
+    return shipment, moves
+
+
+# --- push-state transitions (the shipment push job) ---
+
+
+def pending_shipments(store_id: str, after: str | None, limit: int) -> list[Shipment]:
+    """Unconfirmed shipments of a store, oldest first, from the sparse pending_push index."""
+    condition = Shipment.created_key > after if after else None
+    return list(
+        Shipment.pending_push.query(
+            store_id, range_key_condition=condition, limit=limit, scan_index_forward=True
+        )
+    )
+
+
+def refresh(shipment: Shipment) -> Shipment | None:
+    try:
+        return Shipment.get(shipment.order_key, shipment.shipment_id, consistent_read=True)
+    except Shipment.DoesNotExist:
+        return None
+
+
+def mark_sending(shipment: Shipment) -> bool:
+    """pending/sending -> sending, attempts + 1. False when someone else changed it first."""
+    try:
+        shipment.update(
+            actions=[Shipment.push_state.set(rules.SENDING), Shipment.attempts.add(1)],
+            condition=Shipment.push_state.is_in(rules.PENDING, rules.SENDING),
+        )
+    except UpdateError:
+        return False
+    return True
+
+
+def mark_not_sent(shipment: Shipment, previous_state: str) -> None:
+    """Amazon did not take the request (throttled before or by it): back to the state it had."""
+    shipment.update(actions=[Shipment.push_state.set(previous_state), Shipment.attempts.add(-1)])
+
+
+def mark_retry(shipment: Shipment, message: str, next_attempt_at: datetime) -> None:
+    shipment.update(
+        actions=[Shipment.amazon_message.set(message[:500]), Shipment.next_attempt_at.set(next_attempt_at)]
+    )
+
+
+def mark_refused(shipment: Shipment, message: str) -> None:
+    shipment.update(
+        actions=[
+            Shipment.push_state.set(rules.REFUSED),
+            Shipment.amazon_message.set(message[:1000]),
+            Shipment.pending_store_id.remove(),
+            Shipment.next_attempt_at.remove(),
+        ]
+    )
+
+
+def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None:
+    """The shipment is confirmed and the order follows (quantity shipped, status), in one transaction."""
+    for _ in range(attempts):
+        order = get_order(shipment.store_id, shipment.amazon_order_id)
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    shipment,
+                    actions=[
+                        Shipment.push_state.set(rules.CONFIRMED),
+                        Shipment.confirmed_at.set(now),
+                        Shipment.pending_store_id.remove(),
+                        Shipment.next_attempt_at.remove(),
+                        Shipment.amazon_message.remove(),
+                    ],
+                )
+                if order is not None:
+                    _order_follows(transaction, order, shipment, now)
+        except TransactWriteError:
+            fresh = refresh(shipment)
+            if fresh is None:
+                raise
+            if fresh.push_state == rules.CONFIRMED:
+                return  # someone else finished it
+            shipment = fresh
+            continue  # the shipment or the order changed meanwhile: read again
+        return
+    raise ShipmentConflict(f"order {shipment.amazon_order_id} kept changing while confirming its shipment")
+
+
+def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment, now: datetime) -> None:
+    packages = [
+        {i.order_item_id: int(i.quantity) for i in s.items or []}
+        for s in order_shipments(order.store_id, order.amazon_order_id)
+        if s.push_state == rules.CONFIRMED and s.shipment_id != shipment.shipment_id
+    ]
+    packages.append({i.order_item_id: int(i.quantity) for i in shipment.items or []})
+    current = {i.order_item_id: int(i.quantity_shipped or 0) for i in order.items or []}
+    shipped = rules.confirmed_quantities(current, packages)
+    items = []
+    lines = []
+    for item in order.items or []:
+        quantity_shipped = shipped[item.order_item_id]
+        lines.append(rules.OrderLine(item.order_item_id, item.sku, int(item.quantity), quantity_shipped))
+        items.append(
+            OrderItem(
+                order_item_id=item.order_item_id,
+                sku=item.sku,
+                quantity=item.quantity,
+                quantity_shipped=quantity_shipped,
+                price=item.price,
+                currency=item.currency,
+                allocations=item.allocations,
+                backorder=item.backorder,
+            )
+        )
+    status = order.status
+    if status not in (rules.ORDER_CANCELLED, rules.ORDER_SHIPPED_EXTERNALLY):
+        status = rules.status_after_confirmation(lines, status)
+    actions = [Order.items.set(items), Order.status.set(status), Order.updated_at.set(now)]
+    if status == rules.ORDER_SHIPPED and order.shipped_at is None:
+        actions.append(Order.shipped_at.set(now))
+    transaction.update(order, actions=actions)

@@ -1,0 +1,243 @@
+"""The shipment push job: confirm a store's unconfirmed WMS shipments on Amazon with v0 confirmShipment.
+
+One invocation works through the store's sparse `pending_push` index oldest first, for a bounded number of
+shipments and seconds; a larger backlog continues in the next invocation (cursor + continue_after).
+
+Exactly once:
+- Before the call the shipment is marked "sending" (a conditional write on its version, so two runners can
+  never both send it). A 429 or a revoked grant means Amazon did not take it: it goes back to its state.
+- A shipment found in "sending" may have reached Amazon (the Lambda crashed after Amazon accepted it, or the
+  answer was lost): Amazon's own record is read first (getOrder with PACKAGES); if Amazon holds a package with
+  this package reference id and tracking number, it is marked confirmed without sending it again. Otherwise it
+  is sent again with the same package reference id, which Amazon answers with success for the same package
+  and never ships twice.
+- Amazon's refusal (e.g. the order was cancelled meanwhile) is stored on the shipment with Amazon's message,
+  leaves the pending index and goes into the sync log: never retried. Transient failures (5xx, timeouts,
+  dropped connections) are retried with backoff (attempts, next_attempt_at) and given up after MAX_ATTEMPTS.
+- Confirming a shipment and moving the order on (quantity shipped per item, partially_shipped / shipped) is
+  one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from storesync.amazon.clients import SpApi
+from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.clock import utcnow
+from storesync.dal import shipment_writes as db
+from storesync.dal.shipments import Shipment
+from storesync.domain import shipments as rules
+from storesync.jobs import JobMessage
+from storesync.observability import logger
+from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.wiring import Services
+
+MAX_CONTINUATION_DELAY = 900.0  # SQS's longest delay; waits beyond it are left to the next scheduled run
+
+
+class ShipmentConfirmer(Protocol):
+    """Amazon's side of the push (the SP-API adapter, or a fake in unit tests)."""
+
+    def confirm(self, amazon_order_id: str, request: dict[str, Any]) -> None: ...
+
+    def packages(self, amazon_order_id: str) -> list[dict[str, Any]]: ...
+
+
+class SpApiShipmentConfirmer:
+    """confirmShipment (v0) and getOrder (v2026-01-01, PACKAGES) through the seller's quota gate."""
+
+    def __init__(self, amazon: SpApi) -> None:
+        self._amazon = amazon
+
+    def confirm(self, amazon_order_id: str, request: dict[str, Any]) -> None:
+        client = self._amazon.orders_v0()
+        self._amazon.gate.call("confirmShipment", lambda: client.confirm_shipment(amazon_order_id, **request))
+
+    def packages(self, amazon_order_id: str) -> list[dict[str, Any]]:
+        client = self._amazon.orders()
+        answer = self._amazon.gate.call(
+            "getOrder", lambda: client.get_order(amazon_order_id, includedData=["PACKAGES"])
+        )
+        payload: Any = answer.payload or {}
+        order = payload.get("order", payload) if isinstance(payload, dict) else {}
+        return list(order.get("packages") or [])
+
+
+@dataclass(frozen=True)
+class PushLimits:
+    page_size: int = 25
+    max_shipments: int = 150  # per invocation; 2 req/s means ~75 s of quota at worst
+    time_budget: float = 40.0  # seconds per invocation (the function times out at 60)
+
+
+def confirm_request(shipment: Shipment, marketplace_id: str) -> dict[str, Any]:
+    """The confirmShipment body (ordersV0 ConfirmShipmentRequest) for one package."""
+    detail: dict[str, Any] = {
+        "packageReferenceId": shipment.package_reference_id,
+        "carrierCode": shipment.carrier_code,
+        "trackingNumber": shipment.tracking_number,
+        "shipDate": shipment.ship_date,
+        "orderItems": [
+            {"orderItemId": item.order_item_id, "quantity": int(item.quantity)}
+            for item in shipment.items or []
+        ],
+    }
+    if shipment.carrier_code == "Other":
+        detail["carrierName"] = shipment.carrier_name or shipment.carrier
+    if shipment.shipping_method:
+        detail["shippingMethod"] = shipment.shipping_method
+    return {"marketplaceId": marketplace_id, "packageDetail": detail}
+
+
+def on_amazon(shipment: Shipment, packages: list[dict[str, Any]]) -> bool:
+    """Does Amazon already hold this package (same reference id and tracking number)?"""
+    return any(
+        str(p.get("packageReferenceId")) == shipment.package_reference_id
+        and str(p.get("trackingNumber", "")) == shipment.tracking_number
+        for p in packages
+    )
+
+
+def describe(shipment: Shipment) -> str:
+    return f"Order {shipment.amazon_order_id}, package {shipment.package_reference_id}"
+
+
+class ShipmentPush:
+    def __init__(
+        self,
+        ctx: JobContext,
+        amazon: ShipmentConfirmer,
+        limits: PushLimits = PushLimits(),
+        now: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ctx = ctx
+        self.amazon = amazon
+        self.limits = limits
+        self.now = now
+        self.monotonic = monotonic
+        self.outcome = JobOutcome()
+        self._next_due: datetime | None = None
+
+    def run(self) -> JobOutcome:
+        store = self.ctx.store
+        resuming = self.ctx.message.trigger == "continuation"
+        after: str | None = self.ctx.cursor.get("after") if resuming else None
+        deadline = self.monotonic() + self.limits.time_budget
+        handled = 0
+        while True:
+            page = db.pending_shipments(store.store_id, after, self.limits.page_size)
+            for shipment in page:
+                if handled >= self.limits.max_shipments or self.monotonic() > deadline:
+                    self.ctx.save_cursor({"after": after} if after else {})
+                    self.outcome.continue_after = 1.0
+                    return self.outcome
+                if self._waiting(shipment):
+                    after = shipment.created_key
+                    continue
+                try:
+                    self.push(shipment)
+                except (Throttled, AuthorizationRevoked):
+                    self.ctx.save_cursor({"after": after} if after else {})
+                    raise
+                after = shipment.created_key
+                handled += 1
+            if len(page) < self.limits.page_size:
+                break
+        self.ctx.save_cursor({})
+        self._continue_for_retries()
+        return self.outcome
+
+    def _waiting(self, shipment: Shipment) -> bool:
+        due = shipment.next_attempt_at
+        if due is None or due <= self.now():
+            return False
+        self.outcome.add("waiting_to_retry")
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
+        return True
+
+    def _continue_for_retries(self) -> None:
+        """A retry due within SQS's longest delay gets its own continuation, later ones the next schedule."""
+        if self._next_due is None:
+            return
+        wait = (self._next_due - self.now()).total_seconds()
+        if wait <= MAX_CONTINUATION_DELAY:
+            self.outcome.continue_after = max(1.0, wait)
+
+    def push(self, shipment: Shipment) -> None:
+        previous = shipment.push_state
+        if previous == rules.SENDING and on_amazon(shipment, self.amazon.packages(shipment.amazon_order_id)):
+            logger.info(
+                "shipment already on Amazon: confirmed without sending again", extra=self._log(shipment)
+            )
+            self._confirmed(shipment)
+            return
+        if not db.mark_sending(shipment):
+            self.outcome.add("skipped")  # another run took it meanwhile
+            return
+        request = confirm_request(shipment, self.ctx.store.marketplace_id)
+        try:
+            self.amazon.confirm(shipment.amazon_order_id, request)
+        except (Throttled, AuthorizationRevoked):
+            db.mark_not_sent(shipment, previous)
+            raise
+        except AmazonRejected as exc:
+            self._refused(shipment, exc.amazon_message or str(exc))
+            return
+        except TransientAmazonError as exc:
+            self._transient(shipment, str(exc))
+            return
+        self._confirmed(shipment)
+
+    def _confirmed(self, shipment: Shipment) -> None:
+        db.mark_confirmed(shipment, self.now())
+        self.outcome.add("confirmed")
+        logger.info("shipment confirmed on Amazon", extra=self._log(shipment))
+
+    def _refused(self, shipment: Shipment, message: str) -> None:
+        db.mark_refused(shipment, message)
+        self.outcome.add("refused")
+        self.outcome.errors.append(
+            f"{describe(shipment)}: Amazon refused the shipment confirmation: {message}"
+        )
+        logger.warning("shipment refused by Amazon", extra={**self._log(shipment), "amazon_message": message})
+
+    def _transient(self, shipment: Shipment, message: str) -> None:
+        attempts = int(shipment.attempts or 0)
+        if attempts >= rules.MAX_ATTEMPTS:
+            self._refused(shipment, f"gave up after {attempts} attempts; last failure: {message}")
+            return
+        due = self.now() + rules.retry_delay(attempts)
+        db.mark_retry(shipment, message, due)
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
+        self.outcome.add("retrying")
+        self.outcome.errors.append(f"{describe(shipment)}: {message} (attempt {attempts}, retrying)")
+
+    @staticmethod
+    def _log(shipment: Shipment) -> dict[str, Any]:
+        return {
+            "amazon_order_id": shipment.amazon_order_id,
+            "package_reference_id": shipment.package_reference_id,
+            "carrier_code": shipment.carrier_code,
+            "attempts": int(shipment.attempts or 0),
+        }
+
+
+def push_shipments(
+    ctx: JobContext, amazon: ShipmentConfirmer, limits: PushLimits = PushLimits()
+) -> JobOutcome:
+    return ShipmentPush(ctx, amazon, limits).run()
+
+
+def shipment_push_work(message: JobMessage, services: Services) -> JobWork:
+    """The job for the SQS handler: the store's Amazon is built inside the run (after the store is read)."""
+
+    def work(ctx: JobContext) -> JobOutcome:
+        return push_shipments(ctx, SpApiShipmentConfirmer(services.store_amazon(ctx.store)))
+
+    return work
