@@ -224,7 +224,9 @@ def _bind_sp_api_route(app: Flask, sim: Simulator, route: SpApiRoute) -> None:
         except SpApiError as exc:
             response = json_response(exc.status, exc.body())
         except DroppedConnection:
-            return Response(b"", status=500)
+            with sim.stats_lock:
+                stats.bump(stats.errors, route.operation_id)
+            return Response(b"", status=500)  # never reaches the client: the socket is shut
         if response.status_code == 429:
             with sim.stats_lock:
                 stats.bump(stats.throttled, route.operation_id)
