@@ -92,3 +92,7 @@ class JobSettings(BaseFunctionSettings):
     inventory_feed_poll_seconds: float = Field(
         default=30.0, gt=0, description="delay between checks of a processing inventory feed"
     )
+    shipment_push_max_per_run: int = Field(
+        default=150, ge=1, description="shipments one shipment push invocation confirms before continuing"
+    )
+    shipment_push_seconds: float = Field(default=40.0, gt=0, description="time budget of one shipment push")

@@ -237,7 +237,13 @@ def push_shipments(
 def shipment_push_work(message: JobMessage, services: Services) -> JobWork:
     """The job for the SQS handler: the store's Amazon is built inside the run (after the store is read)."""
 
+    settings = services.settings
+    limits = PushLimits(
+        max_shipments=getattr(settings, "shipment_push_max_per_run", PushLimits.max_shipments),
+        time_budget=getattr(settings, "shipment_push_seconds", PushLimits.time_budget),
+    )
+
     def work(ctx: JobContext) -> JobOutcome:
-        return push_shipments(ctx, SpApiShipmentConfirmer(services.store_amazon(ctx.store)))
+        return push_shipments(ctx, SpApiShipmentConfirmer(services.store_amazon(ctx.store)), limits)
 
     return work
