@@ -1,0 +1,87 @@
+"""Order import handler: two SQS sources, one function.
+
+- OrderImportQueue: JobMessages (schedules, "sync now", continuations) -> the polling job of one store.
+- OrderNotificationsQueue: Amazon's ORDER_CHANGE notifications -> getOrder -> the same upsert.
+Records are told apart by their eventSourceARN (and, failing that, by the body's NotificationType).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from storesync.dal import table_name
+from storesync.jobs import JobMessage
+from storesync.observability import logger, metrics, tracer
+from storesync.settings import JobSettings
+from storesync.sqs_jobs import handle_job_batch
+from storesync.usecases.order_import import OrderImportDeps, order_import_work
+from storesync.usecases.order_notifications import (
+    IdempotentOrderChanges,
+    OrderChangeHandler,
+    handle_order_change_batch,
+    is_order_change,
+)
+from storesync.usecases.order_upsert import OrderUpserter
+from storesync.usecases.runner import JobWork
+from storesync.wiring import Services, services
+
+SETTINGS = JobSettings.load()
+_order_changes: IdempotentOrderChanges | None = None  # built at the first notification, not at import
+
+
+def _work_for(message: JobMessage, svc: Services) -> JobWork:
+    return order_import_work(
+        OrderImportDeps(
+            upserter=OrderUpserter(svc.cipher, svc.queue),
+            amazon_for=svc.store_amazon,
+            overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
+            catchup=timedelta(days=SETTINGS.orders_catchup_days),
+        )
+    )
+
+
+def _order_change_handler(svc: Services) -> IdempotentOrderChanges:
+    global _order_changes
+    if _order_changes is None:
+        handler = OrderChangeHandler(OrderUpserter(svc.cipher, svc.queue), svc.store_amazon)
+        dynamodb = boto3.client(
+            "dynamodb", region_name=SETTINGS.aws_region, endpoint_url=SETTINGS.aws_endpoint_url
+        )
+        _order_changes = IdempotentOrderChanges(
+            handler.handle, table_name(SETTINGS.table_prefix, "IdempotencyTable"), dynamodb
+        )
+    return _order_changes
+
+
+def _is_notification(record: dict[str, Any]) -> bool:
+    arn = SETTINGS.order_notifications_queue_arn
+    if arn and record.get("eventSourceARN"):
+        return bool(record["eventSourceARN"] == arn)
+    try:
+        return is_order_change(json.loads(record.get("body") or ""))
+    except json.JSONDecodeError:
+        return False
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    svc = services(SETTINGS)
+    records = event.get("Records") or []
+    notifications = [r for r in records if _is_notification(r)]
+    jobs = [r for r in records if not _is_notification(r)]
+    failures: list[dict[str, str]] = []
+    if jobs:
+        failures += handle_job_batch({"Records": jobs}, context, svc, _work_for)["batchItemFailures"]
+    if notifications:
+        order_changes = _order_change_handler(svc)
+        order_changes.use_context(context)
+        answer = handle_order_change_batch({"Records": notifications}, context, order_changes)
+        failures += answer["batchItemFailures"]
+        metrics.add_metric(name="order_notifications", unit="Count", value=len(notifications))
+    return {"batchItemFailures": failures}

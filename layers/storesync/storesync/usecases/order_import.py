@@ -1,0 +1,240 @@
+"""The order import job (polling): one store's new and changed orders through Orders API v2026-01-01.
+
+A sweep reads every order updated in [after, before] with `searchOrders`, 100 orders a page with their items,
+fulfilment and recipient included (the cheapest way through a 0.0056/s quota: getOrder is never needed
+here). The first page of a sweep leaves `lastUpdatedBefore` to Amazon (which takes now minus two minutes by
+its own clock, so a skewed local clock can never break the two-minute rule) and the sweep keeps the bound
+Amazon returns for every following page.
+
+The cursor (JobState, per store):
+  {"incremental": {"after", "before", "token"} | None,   # the sweep in progress (token survives invocations)
+   "catchup": {...} | None,                              # the catch-up sweep in progress
+   "last_complete": iso,                                 # end of the last completed sweep
+   "retry": {amazon order id: attempts}}                 # orders that failed to store, re-read with getOrder
+It moves only after a page's orders are stored; a crash between the two re-reads the page, and the upsert is
+idempotent. The next incremental sweep starts `overlap` before the last completed one ended. Catch-up
+re-reads the last `catchup` days. A slice stops after a bounded time and enqueues its continuation (the
+runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with the gate's wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from storesync.amazon.clients import SpApi
+from storesync.amazon.errors import AmazonRejected, Throttled
+from storesync.clock import iso, parse_iso, utcnow
+from storesync.dal.stores import Store
+from storesync.domain.orders import CREATE, IGNORE, UPDATE, OrderDataError, parse_amazon_order
+from storesync.observability import logger
+from storesync.usecases.order_upsert import OrderUpserter, UpsertResult
+from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+
+INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT"]
+PAGE_SIZE = 100
+SLICE_SECONDS = 30.0  # a slice hands over to its continuation after this long
+MAX_PAGES_PER_SLICE = 20
+MAX_RETRY_ATTEMPTS = 5
+MAX_RETRIES_PER_RUN = 25
+AMAZON_MIN_LAG = timedelta(minutes=2)
+
+
+def search_page(spapi: SpApi, marketplace_id: str, sweep: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "marketplaceIds": [marketplace_id],
+        "lastUpdatedAfter": sweep["after"],
+        "includedData": INCLUDED_DATA,
+        "maxResultsPerPage": PAGE_SIZE,
+    }
+    if sweep.get("before"):
+        params["lastUpdatedBefore"] = sweep["before"]
+    if sweep.get("token"):
+        params["paginationToken"] = sweep["token"]
+    answer = spapi.gate.call("searchOrders", lambda: spapi.orders().search_orders(**params))
+    return response_body(answer)
+
+
+def get_order(spapi: SpApi, amazon_order_id: str) -> dict[str, Any]:
+    answer = spapi.gate.call(
+        "getOrder", lambda: spapi.orders().get_order(amazon_order_id, includedData=INCLUDED_DATA)
+    )
+    order = response_body(answer).get("order")
+    if not isinstance(order, dict):
+        raise OrderDataError(f"order {amazon_order_id}: getOrder answered without an order")
+    return order
+
+
+def response_body(answer: Any) -> dict[str, Any]:
+    """python-amazon-sp-api's ApiResponse -> the JSON body (v2026-01-01 has no "payload" wrapper)."""
+    payload = getattr(answer, "payload", answer)
+    if isinstance(payload, dict):
+        return payload
+    raise OrderDataError("Amazon's answer is not a JSON object")
+
+
+@dataclass
+class OrderImportDeps:
+    upserter: OrderUpserter
+    amazon_for: Callable[[Store], SpApi]
+    overlap: timedelta = timedelta(minutes=5)
+    catchup: timedelta = timedelta(days=3)
+    clock: Callable[[], datetime] = utcnow
+    slice_seconds: float = SLICE_SECONDS
+
+
+def order_import_work(deps: OrderImportDeps) -> JobWork:
+    def work(ctx: JobContext) -> JobOutcome:
+        return OrderImport(deps, ctx).run()
+
+    return work
+
+
+@dataclass
+class OrderImport:
+    deps: OrderImportDeps
+    ctx: JobContext
+    outcome: JobOutcome = field(default_factory=JobOutcome)
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    def run(self) -> JobOutcome:
+        spapi = self.deps.amazon_for(self.store)
+        cursor = dict(self.ctx.cursor)
+        sweep_key = "catchup" if self.ctx.message.mode == "catchup" else "incremental"
+        sweep = cursor.get(sweep_key) or self._new_sweep(cursor, sweep_key)
+        started = time.monotonic()
+        pages = 0
+        while True:
+            if pages and (
+                pages >= MAX_PAGES_PER_SLICE or time.monotonic() - started > self.deps.slice_seconds
+            ):
+                self._save(cursor, sweep_key, sweep)
+                self.outcome.continue_after = spapi.gate.wait_time("searchOrders")
+                break
+            try:
+                page = search_page(spapi, self.store.marketplace_id, sweep)
+            except Throttled as exc:
+                if not pages:
+                    raise  # nothing done yet: the runner re-enqueues after the wait
+                self.outcome.continue_after = exc.retry_after
+                break
+            except AmazonRejected as exc:
+                if sweep.get("token") and "paginationToken" in str(exc):
+                    sweep = {
+                        "after": sweep["after"],
+                        "before": None,
+                        "token": None,
+                    }  # expired: redo the sweep
+                    continue
+                raise
+            pages += 1
+            self.outcome.add("pages")
+            self._store_page(page.get("orders") or [], cursor)
+            token = (page.get("pagination") or {}).get("nextToken")
+            before = (
+                sweep.get("before")
+                or page.get("lastUpdatedBefore")
+                or iso(self.deps.clock() - AMAZON_MIN_LAG)
+            )
+            if token:
+                sweep = {"after": sweep["after"], "before": before, "token": token}
+                self._save(cursor, sweep_key, sweep)
+                continue
+            self._finish_sweep(cursor, sweep_key, before)
+            break
+        self._retry_failed(spapi, cursor)
+        self.ctx.save_cursor(cursor)
+        return self.outcome
+
+    def _new_sweep(self, cursor: dict[str, Any], sweep_key: str) -> dict[str, Any]:
+        now = self.deps.clock()
+        last = cursor.get("last_complete")
+        if sweep_key == "catchup" or not last:
+            after = now - self.deps.catchup
+        else:
+            after = parse_iso(last) - self.deps.overlap
+        return {"after": iso(after), "before": None, "token": None}
+
+    def _save(self, cursor: dict[str, Any], sweep_key: str, sweep: dict[str, Any] | None) -> None:
+        cursor[sweep_key] = sweep
+        self.ctx.save_cursor(cursor)
+
+    def _finish_sweep(self, cursor: dict[str, Any], sweep_key: str, before: str) -> None:
+        last = cursor.get("last_complete")
+        if not last or parse_iso(before) > parse_iso(last):
+            cursor["last_complete"] = before
+        self._save(cursor, sweep_key, None)
+
+    def _store_page(self, orders: list[Any], cursor: dict[str, Any]) -> None:
+        unexpected = 0
+        for raw in orders:
+            order_id = str(raw.get("orderId", "?")) if isinstance(raw, dict) else "?"
+            self.outcome.add("orders_read")
+            try:
+                self._count(self.deps.upserter.upsert(self.store, parse_amazon_order(raw)))
+            except OrderDataError as exc:
+                self.outcome.add("orders_failed")
+                self.outcome.errors.append(f"Order {order_id} could not be read: {exc}")
+            except Exception as exc:  # one bad order never blocks the rest: it is retried with getOrder
+                unexpected += 1
+                self.outcome.add("orders_failed")
+                logger.exception("order could not be stored", extra={"amazon_order_id": order_id})
+                retry = cursor.setdefault("retry", {})
+                retry[order_id] = int(retry.get(order_id, 0))
+                self.outcome.errors.append(
+                    f"Order {order_id} could not be stored ({type(exc).__name__}); it will be retried"
+                )
+        if orders and unexpected > len(orders) // 2:
+            # most of a page failing is not one bad order but a broken dependency: keep the cursor, retry all
+            raise RuntimeError(f"{unexpected} of {len(orders)} orders could not be stored")
+
+    def _count(self, result: UpsertResult) -> None:
+        if result.action == CREATE:
+            self.outcome.add("orders_created")
+        elif result.action == UPDATE:
+            self.outcome.add("orders_updated")
+        elif result.action == IGNORE:
+            self.outcome.add(
+                "orders_unchanged"
+                if result.reason in ("no change", "older than what is stored")
+                else "orders_skipped"
+            )
+        if result.backordered:
+            self.outcome.add("units_backordered", result.backordered)
+        if result.unknown_skus:
+            self.outcome.errors.append(
+                f"Order {result.order_id}: unknown SKU {', '.join(result.unknown_skus)}; "
+                "created with an unknown_sku hold"
+            )
+
+    def _retry_failed(self, spapi: SpApi, cursor: dict[str, Any]) -> None:
+        retry: dict[str, int] = dict(cursor.get("retry") or {})
+        for order_id in list(retry)[:MAX_RETRIES_PER_RUN]:
+            if retry[order_id] >= MAX_RETRY_ATTEMPTS:
+                continue
+            try:
+                result = self.deps.upserter.upsert(self.store, parse_amazon_order(get_order(spapi, order_id)))
+            except Throttled:
+                break
+            except Exception as exc:
+                retry[order_id] += 1
+                logger.warning(
+                    "order retry failed", extra={"amazon_order_id": order_id, "error": type(exc).__name__}
+                )
+                if retry[order_id] >= MAX_RETRY_ATTEMPTS:
+                    self.outcome.errors.append(
+                        f"Order {order_id} could not be stored after {MAX_RETRY_ATTEMPTS} attempts "
+                        f"({type(exc).__name__}); the next catch-up sync reads it again"
+                    )
+                    del retry[order_id]
+                continue
+            del retry[order_id]
+            self.outcome.add("orders_retried")
+            self._count(result)
+        cursor["retry"] = retry
