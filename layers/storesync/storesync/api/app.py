@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from storesync.api import (
     routes_amazon,
     routes_console,
+    routes_inventory,
     routes_local,
     routes_runs,
     routes_stores,
@@ -25,6 +26,7 @@ register_error_handlers(app)
 app.include_router(routes_stores.router)
 app.include_router(routes_runs.router)
 app.include_router(routes_warehouses.router)
+app.include_router(routes_inventory.router)
 app.include_router(routes_amazon.router)
 app.include_router(routes_console.router)
 app.include_router(routes_local.router)
