@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from storesync.api import (
     routes_amazon,
     routes_console,
+    routes_console_data,
     routes_inventory,
     routes_local,
     routes_runs,
@@ -29,6 +30,7 @@ app.include_router(routes_warehouses.router)
 app.include_router(routes_inventory.router)
 app.include_router(routes_amazon.router)
 app.include_router(routes_console.router)
+app.include_router(routes_console_data.router)
 app.include_router(routes_local.router)
 
 

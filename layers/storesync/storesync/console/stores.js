@@ -1,0 +1,97 @@
+// The Stores page: every store with its marketplace, status (and what to do), last runs and warnings.
+
+import { api, marketplaceRegions } from "./api.js";
+import { h } from "./dom.js";
+import { JOBS, resultOf, statusOf, when } from "./words.js";
+
+/** "United States (US) · North America" from a store view and the regions list. */
+export function marketplaceText(store, regions) {
+  const region = regions.find((r) => r.region === store.region);
+  const country = `${store.marketplace.country} (${store.marketplace.country_code})`;
+  return `${country} · ${region ? region.name : store.region}`;
+}
+
+export function statusBadge(store, id) {
+  const status = statusOf(store.status);
+  return h("span", { class: `badge tone-${status.tone}`, id, dataset: { status: store.status } }, status.label);
+}
+
+/** The last run of every job: "Orders: Succeeded, 12 Aug 2026, 14:05 (imported: 3)". */
+export function lastRunsList(store) {
+  return h(
+    "dl",
+    { class: "runs" },
+    JOBS.map(({ job, label }) => {
+      const run = (store.last_runs || {})[job];
+      const result = run ? resultOf(run.result) : null;
+      return h(
+        "div",
+        { dataset: { job } },
+        h("dt", {}, label),
+        run
+          ? h(
+              "dd",
+              {},
+              h("span", { class: `tone-${result.tone}` }, result.label),
+              `, ${when(run.at)}`,
+              run.summary ? h("span", { class: "muted" }, ` (${run.summary})`) : null,
+            )
+          : h("dd", { class: "muted" }, "Not run yet"),
+      );
+    }),
+  );
+}
+
+export function warningsList(store) {
+  if (!store.warnings || !store.warnings.length) return null;
+  return h(
+    "div",
+    { class: "warnings", role: "note", "aria-label": "Warnings" },
+    h("ul", {}, store.warnings.map((w) => h("li", {}, w))),
+  );
+}
+
+function storeCard(store, regions) {
+  const status = statusOf(store.status);
+  const titleId = `store-${store.store_id}-name`;
+  return h(
+    "li",
+    { class: "card store-card", dataset: { storeId: store.store_id } },
+    h(
+      "article",
+      { "aria-labelledby": titleId },
+      h(
+        "header",
+        {},
+        h("h2", { id: titleId }, h("a", { href: `#/stores/${encodeURIComponent(store.store_id)}` }, store.name)),
+        statusBadge(store),
+      ),
+      h("p", { class: "muted" }, marketplaceText(store, regions)),
+      h("p", {}, status.todo),
+      store.status_reason && store.status !== "active" ? h("p", { class: "note" }, store.status_reason) : null,
+      lastRunsList(store),
+      warningsList(store),
+    ),
+  );
+}
+
+export async function renderStores(main, _params, ctx) {
+  const [answer, regions] = await Promise.all([api("GET", "stores"), marketplaceRegions()]);
+  if (!ctx.current()) return;
+  const stores = answer.stores;
+  main.replaceChildren(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Stores"),
+      h("a", { class: "button primary", href: "#/stores/new", id: "add-store" }, "+ Add a New Store"),
+    ),
+    stores.length
+      ? h("ul", { class: "store-list", "aria-label": "Your Amazon stores" }, stores.map((s) => storeCard(s, regions)))
+      : h(
+          "p",
+          { class: "card" },
+          "No Amazon store is connected yet. Choose “+ Add a New Store” to connect your first marketplace.",
+        ),
+  );
+}

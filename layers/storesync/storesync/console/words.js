@@ -1,0 +1,87 @@
+// What the console says about statuses, jobs and results, in plain words (one place).
+
+export const STATUSES = {
+  pending_authorization: {
+    label: "Waiting for Amazon authorization",
+    tone: "warn",
+    todo: "The store is not syncing yet. Choose “Authorize with Amazon”, sign in to Seller Central with the account that sells in this marketplace and approve storesync.",
+  },
+  active: {
+    label: "Active",
+    tone: "ok",
+    todo: "Products, orders, inventory and shipments sync on schedule. Nothing to do.",
+  },
+  needs_reauthorization: {
+    label: "Needs reauthorization",
+    tone: "bad",
+    todo: "Amazon no longer accepts this store's authorization (it expires every year, or it was revoked in Seller Central). Syncing is paused: choose “Reauthorize” and approve storesync again.",
+  },
+  disconnected: {
+    label: "Disconnected",
+    tone: "off",
+    todo: "Syncing has stopped and the Amazon authorization was deleted. Its orders and sync log are kept. To sync this marketplace again, add a new store.",
+  },
+};
+
+export function statusOf(status) {
+  return STATUSES[status] || { label: status, tone: "off", todo: "" };
+}
+
+export const JOBS = [
+  { job: "products", label: "Products", what: "imports new products every 30 minutes and all products daily" },
+  { job: "orders", label: "Orders", what: "imports new and changed orders every 30 minutes" },
+  { job: "inventory", label: "Inventory", what: "sends available quantities to Amazon every 20 minutes" },
+  { job: "shipments", label: "Shipments", what: "sends shipments and tracking numbers to Amazon every 30 minutes" },
+];
+
+export function jobLabel(job) {
+  return (JOBS.find((j) => j.job === job) || { label: job }).label;
+}
+
+export const RESULTS = {
+  ok: { label: "Succeeded", tone: "ok" },
+  partial: { label: "Partly succeeded: some records had problems", tone: "warn" },
+  error: { label: "Failed", tone: "bad" },
+  throttled: { label: "Amazon asked to slow down: continuing shortly", tone: "warn" },
+  skipped: { label: "Skipped", tone: "off" },
+};
+
+export function resultOf(result) {
+  return RESULTS[result] || { label: result || "Unknown", tone: "off" };
+}
+
+export const TRIGGERS = {
+  schedule: "on schedule",
+  manual: "Sync now",
+  continuation: "continued",
+  stockout: "stock ran out",
+  rerun: "rerun",
+};
+
+export const MODES = {
+  incremental: "changes",
+  full: "full import",
+  catchup: "catch-up",
+  stockout: "stock-out",
+};
+
+/** "imported: 3, updated: 1" from {imported: 3, updated: 1}. */
+export function countsText(counts) {
+  const entries = Object.entries(counts || {});
+  if (!entries.length) return "nothing to do";
+  return entries.map(([name, value]) => `${name.replace(/_/g, " ")}: ${value}`).join(", ");
+}
+
+/** A date-time in the merchant's locale, e.g. "12 Aug 2026, 14:05". */
+export function when(isoText) {
+  if (!isoText) return "never";
+  const date = new Date(isoText);
+  if (Number.isNaN(date.getTime())) return isoText;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function duration(ms) {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = ms / 1000;
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
+}
