@@ -15,17 +15,20 @@ the consent callback leaves it (minus the ORDER_CHANGE subscription).
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import boto3
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+import requests
+from spapi_simulator.sellers import APPLICATION_ID, CLIENT_ID, CLIENT_SECRET
 from spapi_simulator.simulator import Simulator
 from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory, seller_key
 from storesync.clock import utcnow
@@ -37,6 +40,9 @@ from storesync.wiring import refresh_token_context
 from storesync_local.template import Provisioned
 
 DEFAULT_MERCHANT = "merchant-1"
+US, CA, MX, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A1F83G8C2ARO7P"
+# The simulator's demo sellers: Acme (NA: US, CA, MX), Bright (NA: US), Contoso (EU), Nippon (FE: JP, AU).
+ACME, BRIGHT, CONTOSO, NIPPON = "A1NASELLER0001", "A2NASELLER0002", "A3EUSELLER0003", "A4FESELLER0004"
 TEST_REDIRECT_URI = "https://storesync.test/amazon/callback"
 
 
@@ -179,3 +185,71 @@ def call_api(handler: Callable[..., Any], context: Any, method: str, path: str, 
         body = base64.b64decode(body).decode("utf-8", "replace")
     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
     return ApiAnswer(int(answer["statusCode"]), headers, body)
+
+
+# The connect flow as a browser does it: POST /stores, the simulator's consent page, the callback ---------------
+def consent(consent_url: str, seller: str, decision: str = "approve") -> str:
+    """Open the simulator's consent page over HTTP, pick `seller`, press Approve/Deny: the redirect Location."""
+    page = requests.get(consent_url, timeout=10)
+    if page.status_code != 200:
+        raise AssertionError(f"consent page answered {page.status_code}: {page.text}")
+    fields = {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
+    form = {**fields, "selling_partner_id": seller, "decision": decision}
+    answer = requests.post(
+        urljoin(consent_url, "/apps/authorize/consent"), data=form, allow_redirects=False, timeout=10
+    )
+    if answer.status_code != 302:
+        raise AssertionError(f"consent decision answered {answer.status_code}: {answer.text}")
+    return str(answer.headers["Location"])
+
+
+class Api:
+    """The ApiFunction handler called with HTTP API v2 events; `.sim` and `.stack` are what it runs against."""
+
+    def __init__(self, handler: Callable[..., Any], context: Any, sim: Simulator, stack: Provisioned) -> None:
+        self.handler, self.context, self.sim, self.stack = handler, context, sim, stack
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> ApiAnswer:
+        return call_api(self.handler, self.context, method, path, **kwargs)
+
+    def create(
+        self, marketplace_id: str, merchant: str = DEFAULT_MERCHANT, name: str = "My store", **extra: Any
+    ) -> dict[str, Any]:
+        body = {"name": name, "marketplace_id": marketplace_id, **extra}
+        answer = self("POST", "/stores", merchant=merchant, body=body)
+        if answer.status != 201:
+            raise AssertionError(f"POST /stores answered {answer.status}: {answer.text}")
+        return dict(answer.json())
+
+    def callback(self, location: str) -> ApiAnswer:
+        query = dict(parse_qsl(urlsplit(location).query))
+        return self("GET", "/amazon/callback", merchant=None, query=query)
+
+    def connect(
+        self, seller: str, marketplace_id: str, merchant: str = DEFAULT_MERCHANT, **extra: Any
+    ) -> tuple[str, ApiAnswer]:
+        """Create a store, approve on the consent page as `seller`, run the callback: (store_id, answer)."""
+        created = self.create(marketplace_id, merchant, **extra)
+        answer = self.callback(consent(created["consent_url"], seller))
+        return str(created["store_id"]), answer
+
+
+def connect_api(
+    make_stack: Callable[..., Provisioned], sim: Simulator, load_function: Callable[[str], Any], context: Any
+) -> Api:
+    """A fresh stack wired to `sim` and a cold-started ApiFunction (use it from a fixture)."""
+    stack = sim_stack(make_stack, sim, SpApiApplicationId=APPLICATION_ID)
+    return Api(load_function("ApiFunction"), context, sim, stack)
+
+
+def error_page_message(answer: ApiAnswer) -> str:
+    """The message of the callback's HTML error page."""
+    if not answer.headers.get("content-type", "").startswith("text/html"):
+        raise AssertionError(f"not an HTML page: {answer.status} {answer.text}")
+    found = re.search(r'<p id="message"[^>]*>(.*?)</p>', answer.text, re.S)
+    if found is None:
+        raise AssertionError(f"no message on the page: {answer.text}")
+    return html.unescape(found.group(1))

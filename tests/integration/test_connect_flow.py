@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-import html
-import re
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import pytest
 import requests
-from fixtures_stores import call_api, sim_stack
+from fixtures_stores import ACME, BRIGHT, CA, CONTOSO, UK, US, Api, connect_api, consent, error_page_message
 from spapi_simulator.sellers import APPLICATION_ID
 from storesync.dal.store_queries import get_store
 from storesync.dal.stores import SellerAuthorization
 
-US, CA, MX, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A1F83G8C2ARO7P"
-ACME, BRIGHT, CONTOSO = "A1NASELLER0001", "A2NASELLER0002", "A3EUSELLER0003"
-
-
-class Api:
-    def __init__(self, handler, context) -> None:
-        self.handler, self.context = handler, context
-
-    def __call__(self, method: str, path: str, **kwargs):
-        return call_api(self.handler, self.context, method, path, **kwargs)
-
-    def create(self, marketplace_id: str = US, merchant: str = "merchant-1", name: str = "My store", **extra):
-        answer = self(
-            "POST",
-            "/stores",
-            merchant=merchant,
-            body={"name": name, "marketplace_id": marketplace_id, **extra},
-        )
-        assert answer.status == 201, answer.text
-        return answer.json()
-
-    def callback(self, location: str):
-        query = dict(parse_qsl(urlsplit(location).query))
-        return self("GET", "/amazon/callback", merchant=None, query=query)
-
-    def connect(self, seller: str, marketplace_id: str = US, merchant: str = "merchant-1", **extra):
-        created = self.create(marketplace_id, merchant, **extra)
-        answer = self.callback(consent(created["consent_url"], seller))
-        return created["store_id"], answer
-
-
-def consent(consent_url: str, seller: str, decision: str = "approve") -> str:
-    """Open the simulator's consent page over HTTP, pick `seller`, press Approve/Deny: the redirect Location."""
-    page = requests.get(consent_url, timeout=10)
-    assert page.status_code == 200, page.text
-    fields = {
-        html.unescape(n): html.unescape(v)
-        for n, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
-    }
-    assert seller in page.text
-    form = {**fields, "selling_partner_id": seller, "decision": decision}
-    answer = requests.post(
-        urljoin(consent_url, "/apps/authorize/consent"), data=form, allow_redirects=False, timeout=10
-    )
-    assert answer.status_code == 302, answer.text
-    return answer.headers["Location"]
-
 
 @pytest.fixture
-def api(make_stack, spapi_sim, load_function, lambda_context):
-    stack = sim_stack(make_stack, spapi_sim, SpApiApplicationId=APPLICATION_ID)
-    api = Api(load_function("ApiFunction"), lambda_context)
-    api.stack = stack
-    api.sim = spapi_sim
-    return api
+def api(make_stack, spapi_sim, load_function, lambda_context) -> Api:
+    return connect_api(make_stack, spapi_sim, load_function, lambda_context)
 
 
 def test_connect_activates_store_with_encrypted_token_never_shown(api):
@@ -111,11 +58,6 @@ def test_connect_activates_store_with_encrypted_token_never_shown(api):
     assert token not in listed.text
 
 
-def _error_page(answer) -> str:
-    assert answer.headers["content-type"].startswith("text/html")
-    return html.unescape(re.search(r'<p id="message"[^>]*>(.*?)</p>', answer.text, re.S).group(1))
-
-
 def test_other_merchants_store_is_404_everywhere(api):
     store_id, answer = api.connect(ACME, US, merchant="merchant-1")
     assert answer.status == 302
@@ -143,14 +85,14 @@ def test_forged_state_is_refused_without_change(api):
     for forged in [f"{nonce}.{expires}.AAAA", f"{nonce}.{int(expires) + 600}.{_signature}", "garbage", ""]:
         answer = api("GET", "/amazon/callback", merchant=None, query={**query, "state": forged})
         assert answer.status == 400
-        assert "Nothing was changed" in _error_page(answer) or "no state" in _error_page(answer)
+        assert "Nothing was changed" in error_page_message(answer) or "no state" in error_page_message(answer)
     assert get_store("merchant-1", created["store_id"]).status == "pending_authorization"
     # The genuine state still works once (forgeries did not consume it) ...
     assert api.callback(location).status == 302
     # ... and only once.
     replay = api.callback(location)
     assert replay.status == 400
-    assert "already used" in _error_page(replay)
+    assert "already used" in error_page_message(replay)
 
 
 def test_expired_state_is_refused(api, monkeypatch):
@@ -162,7 +104,7 @@ def test_expired_state_is_refused(api, monkeypatch):
     monkeypatch.setattr(consent_state, "current_time", lambda: later)
     answer = api.callback(location)
     assert answer.status == 400
-    assert "expired" in _error_page(answer)
+    assert "expired" in error_page_message(answer)
     store = get_store("merchant-1", created["store_id"])
     assert store.status == "pending_authorization" and store.refresh_token_encrypted is None
 
@@ -171,7 +113,7 @@ def test_marketplace_mismatch_names_the_sellers_marketplaces(api):
     created = api.create(CA)
     answer = api.callback(consent(created["consent_url"], BRIGHT))  # Bright Home sells in the US only
     assert answer.status == 409
-    message = _error_page(answer)
+    message = error_page_message(answer)
     assert "does not sell in Canada" in message and "United States (US, NA)" in message
     store = get_store("merchant-1", created["store_id"])
     assert store.status == "pending_authorization"
@@ -193,11 +135,11 @@ def test_same_seller_and_marketplace_twice_is_refused(api):
     assert answer.status == 302
     second, answer = api.connect(ACME, US)
     assert answer.status == 409
-    assert "already connected as your store" in _error_page(answer)
+    assert "already connected as your store" in error_page_message(answer)
     assert get_store("merchant-1", second).status == "pending_authorization"
     third, answer = api.connect(ACME, US, merchant="merchant-2")
     assert answer.status == 409
-    assert "by another storesync account" in _error_page(answer)
+    assert "by another storesync account" in error_page_message(answer)
     # Once disconnected, the seller can be connected again.
     assert api("DELETE", f"/stores/{first}").status == 200
     fourth, answer = api.connect(ACME, US)
