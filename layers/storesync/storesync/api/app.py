@@ -13,6 +13,7 @@ from storesync.api import (
     routes_console_data,
     routes_inventory,
     routes_local,
+    routes_products,
     routes_runs,
     routes_stores,
     routes_warehouses,
@@ -32,6 +33,7 @@ app.include_router(routes_amazon.router)
 app.include_router(routes_console.router)
 app.include_router(routes_console_data.router)
 app.include_router(routes_local.router)
+app.include_router(routes_products.router)
 
 
 def handle(event: dict[str, Any], context: LambdaContext, settings: ApiSettings) -> dict[str, Any]:
