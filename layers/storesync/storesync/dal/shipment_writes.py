@@ -1,9 +1,9 @@
 """Shipments in DynamoDB: reading an order's shipments, creating one (the stock leaves in the same transaction),
 and the push-state transitions the shipment push job makes (each one conditional on the shipment's version).
 
-The "ship" building block (`ship_stock`): the units of a package leave on hand, and the part of them that was
-allocated to the order leaves allocated too, in the transaction that records the shipment and updates the
-order's allocations. A retried request can therefore never move stock twice: the shipment's key
+The "ship" building block (`ship_deltas`, committed by storesync.dal.stock.StockTransaction): the units of a
+package leave on hand, and the part of them that was allocated to the order leaves allocated too, in the
+transaction that records the shipment and updates the order's allocations. A retried request can therefore never move stock twice: the shipment's key
 (order + package reference id) and the order's version are conditions of the same transaction.
 """
 
@@ -18,11 +18,12 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import iso
-from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.orders import Allocation, Order, OrderItem
 from storesync.dal.shipments import Shipment, ShipmentItem
+from storesync.dal.stock import StockConflict, StockTransaction, StockUnavailable, read_stock
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
+from storesync.domain.allocation import StockDelta, StockLevel
 
 
 class ShipmentConflict(RuntimeError):
@@ -142,18 +143,18 @@ def _add(moves: dict[tuple[str, str], StockMove], move: StockMove) -> None:
     moves[key] = move
 
 
-def ship_stock(
-    transaction: TransactWrite, merchant_id: str, moves: Sequence[StockMove], now: datetime
-) -> None:
-    """The "ship" building block: add each move to `transaction` (on hand and allocated down, never below 0)."""
+def ship_deltas(moves: Sequence[StockMove]) -> list[StockDelta]:
+    """The "ship" building block: the units leave on hand, and the allocated part of them leaves allocated."""
+    return [StockDelta(m.warehouse_id, m.sku, on_hand=-m.quantity, allocated=-m.allocated) for m in moves]
+
+
+def _check_free_stock(moves: Sequence[StockMove], levels: dict[tuple[str, str], StockLevel]) -> None:
+    """Units that were not allocated to the order may only come from free stock (available)."""
     for move in moves:
-        item = InventoryItem(warehouse_key(merchant_id, move.warehouse_id), move.sku)
-        actions = [InventoryItem.on_hand.add(-move.quantity), InventoryItem.updated_at.set(now)]
-        condition = InventoryItem.on_hand >= move.quantity
-        if move.allocated:
-            actions.append(InventoryItem.allocated.add(-move.allocated))
-            condition = condition & (InventoryItem.allocated >= move.allocated)
-        transaction.update(item, actions=actions, condition=condition)
+        level = levels.get((move.warehouse_id, move.sku)) or StockLevel()
+        unallocated = move.quantity - move.allocated
+        if unallocated > 0 and level.available < unallocated:
+            raise NotEnoughStock(move.warehouse_id, move.sku, move.quantity)
 
 
 def _connection() -> Connection:
@@ -189,27 +190,25 @@ def new_shipment(order: Order, plan: rules.PlannedShipment, now: datetime) -> Sh
 def record_shipment(
     order: Order, plan: rules.PlannedShipment, now: datetime
 ) -> tuple[Shipment, list[StockMove]]:
-    """Write the shipment, move its stock and update the order's allocations in one transaction.
+    """Write the shipment, move its stock and update the order's allocations in one transaction
+    (storesync.dal.stock's StockTransaction: optimistic conditions on the stock read, versions on the records).
 
-    Raises ShipmentConflict (order or shipment changed meanwhile) or NotEnoughStock.
+    Raises ShipmentConflict (stock, order or shipment changed meanwhile) or NotEnoughStock.
     """
     moves, items = plan_stock_moves(order, plan.lines)
+    levels = read_stock(order.merchant_id, [(m.warehouse_id, m.sku) for m in moves])
+    _check_free_stock(moves, levels)
     shipment = new_shipment(order, plan, now)
+    transaction = StockTransaction(order.merchant_id, levels)
+    transaction.move(ship_deltas(moves))
+    transaction.save(shipment, condition=Shipment.shipment_id.does_not_exist())
+    transaction.update(order, actions=[Order.items.set(items), Order.updated_at.set(now)])
     try:
-        with TransactWrite(connection=_connection()) as transaction:
-            ship_stock(transaction, order.merchant_id, moves, now)
-            transaction.save(shipment, condition=Shipment.shipment_id.does_not_exist())
-            transaction.update(order, actions=[Order.items.set(items), Order.updated_at.set(now)])
-    except TransactWriteError as exc:
-        reasons = list(getattr(exc, "cancellation_reasons", None) or [])
-        for index, reason in enumerate(reasons[: len(moves)]):
-            if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
-                move = moves[index]
-                raise NotEnoughStock(move.warehouse_id, move.sku, move.quantity) from exc
-        if any(r is not None and getattr(r, "code", None) in ("ConditionalCheckFailed", "TransactionConflict")
-               for r in reasons):  # fmt: skip
-            raise ShipmentConflict(str(exc)) from exc
-        raise
+        transaction.commit()
+    except StockUnavailable as exc:
+        raise NotEnoughStock(moves[0].warehouse_id, moves[0].sku, moves[0].quantity) from exc
+    except StockConflict as exc:
+        raise ShipmentConflict(str(exc)) from exc
     return shipment, moves
 
 
