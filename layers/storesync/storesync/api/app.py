@@ -15,6 +15,7 @@ from storesync.api import (
     routes_local,
     routes_products,
     routes_runs,
+    routes_shipments,
     routes_stores,
     routes_warehouses,
 )
@@ -27,6 +28,7 @@ app = APIGatewayHttpResolver(strip_prefixes=None)
 register_error_handlers(app)
 app.include_router(routes_stores.router)
 app.include_router(routes_runs.router)
+app.include_router(routes_shipments.router)
 app.include_router(routes_warehouses.router)
 app.include_router(routes_inventory.router)
 app.include_router(routes_amazon.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -39,7 +40,7 @@ def content_type(path: Path) -> str:
 
 
 def serve(relative: str) -> Response:
-    path = console_file(relative)
+    path = console_file(relative, CONSOLE_DIR)
     if path is None:
         raise NotFound(f"path: no console file {relative!r}", "path")
     kind = content_type(path)
@@ -53,6 +54,6 @@ def index() -> Response:
     return serve("index.html")
 
 
-@router.get("/console/<path>")
-def asset(path: str) -> Response:
-    return serve(path)
+@router.get("/console/.+")  # a regex rule: assets may live in sub-folders (console/assets/app.js)
+def asset() -> Response:
+    return serve(unquote(router.current_event.path.removeprefix("/console/")))
