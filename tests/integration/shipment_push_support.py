@@ -44,6 +44,11 @@ def fbm_skus(sim: Simulator, seller_id: str, marketplace_id: str) -> list[str]:
     return [x["sku"] for x in listings if x["fulfillment_channel"] == "DEFAULT"]
 
 
+def fba_skus(sim: Simulator, seller_id: str, marketplace_id: str) -> list[str]:
+    listings = admin(sim, "GET", "listings", seller_id=seller_id, marketplace_id=marketplace_id)["listings"]
+    return [x["sku"] for x in listings if x["fulfillment_channel"] != "DEFAULT"]
+
+
 def amazon_order(
     sim: Simulator, store: Store, lines: Sequence[tuple[str, int]], **extra: Any
 ) -> dict[str, Any]:
