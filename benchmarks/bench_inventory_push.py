@@ -1,0 +1,197 @@
+"""Benchmark: change N SKUs (default 10,000) and push them to the simulator two ways, in the same run:
+the feed path (one JSON_LISTINGS_FEED, as the inventory push chooses for many changes) and one
+patchListingsItem per SKU (the crossover forced up). Prints SP-API calls and the time until Amazon
+(the simulator's ground truth) shows every new quantity, raw (scaled quotas) and extrapolated to real quotas.
+
+    .venv/bin/python benchmarks/bench_inventory_push.py [--skus 10000] [--quota-scale 100] [--feed-seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
+from spapi_simulator.simulator import Simulator  # noqa: E402
+from spapi_simulator.testing import admin  # noqa: E402
+from storesync.amazon.clients import seller_key  # noqa: E402
+from storesync.amazon.listings_transport import SpApiListingsTransport  # noqa: E402
+from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
+from storesync.clock import utcnow  # noqa: E402
+from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
+from storesync.dal.products import Listing  # noqa: E402
+from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
+from storesync.dal.stores import Store, StoreSettings  # noqa: E402
+from storesync.domain.inventory import FEED_LATENCY_SECONDS  # noqa: E402
+from storesync.jobs import JobMessage  # noqa: E402
+from storesync.settings import JobSettings  # noqa: E402
+from storesync.usecases.inventory_push import PushSettings, inventory_push_work  # noqa: E402
+from storesync.usecases.runner import StoreJobRunner  # noqa: E402
+from storesync.wiring import build_services, refresh_token_context  # noqa: E402
+from storesync_local.template import provision  # noqa: E402
+
+US = "ATVPDKIKX0DER"
+
+
+class CollectingQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[JobMessage, float]] = []
+
+    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
+        self.sent.append((message, delay_seconds))
+
+    def send_many(self, messages: list[JobMessage]) -> None:
+        self.sent.extend((m, 0.0) for m in messages)
+
+
+def connect(sim: Simulator, services: Any, seller_id: str, merchant_id: str) -> Store:
+    code = sim.world.issue_code(seller_id, "https://bench/callback")
+    token = services.spapi.exchange_authorization_code(code.code, "https://bench/callback")
+    store_id = f"st_{uuid.uuid4().hex[:10]}"
+    now = utcnow()
+    store = Store(merchant_id, store_id, name=f"bench {seller_id}", marketplace_id=US, region="NA",
+                  status=STATUS_ACTIVE, selling_partner_id=seller_id, seller_key=seller_key(seller_id, "NA"),
+                  refresh_token_encrypted=services.cipher.encrypt(token, refresh_token_context(store_id)),
+                  settings=StoreSettings(), created_at=now, authorized_at=now)  # fmt: skip
+    store.save()
+    return store
+
+
+def prepare(sim: Simulator, store: Store, count: int) -> dict[str, int]:
+    """Mirror `count` FBM listings into DynamoDB and give each a new stock level. Returns sku -> expected."""
+    listings = [x for x in admin(sim, "GET", "listings", seller_id=store.selling_partner_id, marketplace_id=US)["listings"]
+                if x["fulfillment_channel"] == "DEFAULT" and x["status"] != "INCOMPLETE"][:count]  # fmt: skip
+    if len(listings) < count:
+        raise SystemExit(
+            f"the simulator has only {len(listings)} FBM listings for {store.selling_partner_id}"
+        )
+    now, expected = utcnow(), {}
+    with Listing.batch_write() as lw, InventoryItem.batch_write() as iw:
+        for x in listings:
+            lw.save(Listing(store.store_id, x["sku"], merchant_id=store.merchant_id, channel="FBM",
+                            product_type=x["product_type"], amazon_quantity=x["quantity"],
+                            last_pushed_quantity=x["quantity"], updated_at=now))  # fmt: skip
+            new = (int(x["quantity"]) + 7) % 900 + 1
+            iw.save(InventoryItem(warehouse_key(store.merchant_id, "primary"), x["sku"], merchant_id=store.merchant_id,
+                                  warehouse_id="primary", on_hand=new, allocated=0, updated_at=now))  # fmt: skip
+            expected[x["sku"]] = new
+    return expected
+
+
+def amazon_matches(sim: Simulator, store: Store, expected: dict[str, int]) -> bool:
+    shown = {
+        x["sku"]: x["quantity"]
+        for x in admin(sim, "GET", "listings", seller_id=store.selling_partner_id, marketplace_id=US)[
+            "listings"
+        ]
+    }
+    wrong = [(sku, shown.get(sku), q) for sku, q in expected.items() if shown.get(sku) != q]
+    if wrong and os.environ.get("BENCH_DEBUG"):
+        print("not shown yet:", len(wrong), wrong[:3])
+    return not wrong
+
+
+def run_until_shown(
+    sim: Simulator, services: Any, store: Store, expected: dict[str, int], settings: PushSettings
+) -> dict[str, Any]:
+    admin(sim, "POST", "stats/reset")
+    queue = CollectingQueue()
+    runner = StoreJobRunner(queue)
+    work = inventory_push_work(
+        lambda s: SpApiListingsTransport(services.store_amazon(s), str(s.selling_partner_id)), settings
+    )
+    message = JobMessage(job="inventory", merchant_id=store.merchant_id, store_id=store.store_id)
+    started, invocations, lambda_seconds, waited = time.perf_counter(), 0, 0.0, 0.0
+    while True:
+        queue.sent.clear()
+        t0 = time.perf_counter()
+        outcome = runner.run(message, work)
+        lambda_seconds += time.perf_counter() - t0
+        invocations += 1
+        if amazon_matches(sim, store, expected):
+            break
+        continuation = [d for m, d in queue.sent if m.trigger == "continuation"]
+        if not continuation:
+            raise SystemExit(f"the push stopped before Amazon showed every quantity: {outcome}")
+        pause = min(continuation[0], 0.5)  # an SQS delay; capped because the simulator's clock is scaled
+        time.sleep(pause)
+        waited += pause
+        message = message.continuation()
+    calls = admin(sim, "GET", "stats")["calls"]
+    return {"seconds": time.perf_counter() - started, "calls": calls, "total_calls": sum(calls.values()),
+            "invocations": invocations, "lambda_seconds": lambda_seconds}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--quota-scale", type=float, default=100.0)
+    parser.add_argument("--feed-seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    sim = Simulator(seed=7, skus=int(args.skus * 1.6) + 50, orders=0, quota_scale=args.quota_scale,
+                    feed_seconds=args.feed_seconds).start()  # fmt: skip
+    try:
+        params = {
+            "SpApiEndpoint": sim.url,
+            "SpApiLwaUrl": sim.url + "/auth/o2/token",
+            "SpApiConsentUrl": sim.url,
+        }
+        secrets = {
+            "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+        }
+        prov = provision(endpoint, stack_name="bench-inv", parameters=params, secrets=secrets)
+        os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
+        os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+        services = build_services(JobSettings.load())
+        feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
+        patch_store = connect(
+            sim, services, "A2NASELLER0002", "bench-patch"
+        )  # another seller: its own quotas
+        feed_expected = prepare(sim, feed_store, args.skus)
+        patch_expected = prepare(sim, patch_store, args.skus)
+        feed = run_until_shown(sim, services, feed_store, feed_expected, PushSettings(feed_poll_seconds=1.0))
+        patch = run_until_shown(
+            sim,
+            services,
+            patch_store,
+            patch_expected,
+            PushSettings(crossover=10**9, patch_slice_seconds=60.0),
+        )
+    finally:
+        sim.stop()
+        moto.stop()
+    plan = USAGE_PLANS["patchListingsItem"]
+    real_patch = max(0, args.skus - plan.burst) / plan.rate
+    real_feed = FEED_LATENCY_SECONDS  # the few feed calls fit the bursts; Amazon's processing dominates
+    print(
+        f"inventory push of {args.skus} changed SKUs (quota scale {args.quota_scale:g}, feed processing {args.feed_seconds:g} s)"
+    )
+    for name, r, real in (
+        ("feed (JSON_LISTINGS_FEED)", feed, real_feed),
+        ("one patch per SKU", patch, real_patch),
+    ):
+        print(f"  {name:26s} SP-API calls {r['total_calls']:6d}  until Amazon shows all: {r['seconds']:7.1f} s raw"
+              f"  ({r['invocations']} invocations, {r['lambda_seconds']:.1f} s in the job)  at real quotas ~{real / 60:.1f} min")  # fmt: skip
+        print(f"    calls: {json.dumps(r['calls'], sort_keys=True)}")
+
+
+if __name__ == "__main__":
+    main()
