@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from storesync_local.client import StoresyncClient
+from storesync_local.demo import Demo
 from storesync_local.runtime import LocalRuntime
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +174,19 @@ def test_stop_frees_every_port_and_thread(local_runtime_factory: Callable[..., L
     assert leftovers == []
     with pytest.raises(requests.ConnectionError):
         requests.get(runtime.api_url + "/", timeout=2)
+
+
+def test_the_demo_walk_ends_with_storesync_and_amazon_agreeing(
+    local_runtime_factory: Callable[..., LocalRuntime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Connect, import, orders (pending then released, FBA, cancelled, shipped outside), push, ship: the real jobs
+    through the gateway, schedules and pollers, then storesync's tables against the simulator's ground truth."""
+    runtime = local_runtime_factory(speed=60.0)  # the demo's pace: schedules fire beside the manual syncs
+    demo = Demo(runtime.api_url, runtime.spapi_url, runtime.moto_url, runtime.config.stack_name, timeout=90)
+    assert demo.run() is True, capsys.readouterr().out
+    rows = {row[0].split(" (")[0]: row for row in demo.rows}
+    assert rows["listings imported"][1] == rows["listings imported"][2]
+    statuses = {label: row[2] for row in demo.rows for label in demo.orders if f"({label})" in row[0]}
+    assert statuses["cancelled"] == "CANCELLED" and statuses["shipped outside the WMS"] == "SHIPPED"
+    assert statuses["pending, then released"] == "UNSHIPPED"
+    assert len([r for r in demo.rows if r[0].startswith("stock ")]) == 2
