@@ -1,7 +1,7 @@
 // The console's entry point: hash routes, sign-in, the outcome of an Amazon authorization, focus on route change.
 
 import { ApiError, developmentToken, setToken, token, tokenSubject } from "./api.js";
-import { announce, clearErrors, h, showError } from "./dom.js";
+import { announce, clearErrors, h, pageChanged, showError } from "./dom.js";
 import { renderConnect } from "./connect.js";
 import { renderStore } from "./store.js";
 import { renderStores } from "./stores.js";
@@ -36,6 +36,7 @@ async function route() {
     return;
   }
   const mine = ++navigation;
+  pageChanged();
   const main = document.getElementById("main");
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === found.nav) link.setAttribute("aria-current", "page");
@@ -51,7 +52,7 @@ async function route() {
     if (err instanceof ApiError && err.status === 401) {
       setToken("");
       pendingRoute = hash;
-      announce(err.message, "error");
+      announce(err.message, "error", { carry: true });
       location.replace("#/sign-in");
       return;
     }
@@ -123,7 +124,7 @@ function renderSignIn(main) {
 
 function signedIn(message) {
   updateAccountLink();
-  announce(message, "success");
+  announce(message, "success", { carry: true });
   const next = pendingRoute || "#/stores";
   pendingRoute = "";
   location.hash = next;
@@ -174,7 +175,7 @@ function takeAuthorizationOutcome() {
   const [kind, text] = OUTCOMES[outcome] || ["info", ""];
   const message = [query.get("message"), text].filter(Boolean).join(" ");
   history.replaceState(null, "", location.pathname + (storeId ? `#/stores/${encodeURIComponent(storeId)}` : "#/stores"));
-  announce(message || `Amazon authorization: ${outcome}`, kind);
+  announce(message || `Amazon authorization: ${outcome}`, kind, { carry: true });
 }
 
 takeAuthorizationOutcome();

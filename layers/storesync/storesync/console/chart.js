@@ -31,7 +31,7 @@ export function ordersChart(days) {
       svg("rect", { class: "bar", x: x.toFixed(1), y: y.toFixed(1), width: barW.toFixed(1), height: barH.toFixed(1), "data-date": d.date, "data-orders": d.orders },
         svg("title", {}, `${shortDate(d.date)}: ${d.orders} orders`)),
       d.orders ? svg("text", { x: (x + barW / 2).toFixed(1), y: (y - 3).toFixed(1), "text-anchor": "middle" }, d.orders) : null,
-      i % Math.ceil(days.length / 7) === 0 || i === days.length - 1
+      (days.length - 1 - i) % Math.ceil(days.length / 7) === 0
         ? svg("text", { x: (x + barW / 2).toFixed(1), y: HEIGHT - 8, "text-anchor": "middle" }, shortDate(d.date))
         : null,
     );

@@ -114,7 +114,7 @@ async function connect(event, form) {
   button.disabled = true;
   try {
     const answer = await api("POST", "stores", body);
-    announce("Opening Amazon's consent page…", "info");
+    announce("Opening Amazon's consent page…", "info", { carry: true });
     location.assign(answer.consent_url);
   } catch (err) {
     button.disabled = false;

@@ -40,8 +40,11 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** Say something to screen readers and show it in the status banner. kind: "info" | "success" | "error". */
-export function announce(message, kind = "info") {
+/**
+ * Say something to screen readers and show it in the status banner. kind: "info" | "success" | "error".
+ * A message stays until the next page, or (carry: true, for "you are now on another page because...") one more.
+ */
+export function announce(message, kind = "info", { carry = false } = {}) {
   const banner = document.getElementById("banner");
   banner.replaceChildren();
   if (!message) {
@@ -49,12 +52,20 @@ export function announce(message, kind = "info") {
     return;
   }
   banner.hidden = false;
+  banner.dataset.carry = carry ? "1" : "";
   banner.className = `banner banner-${kind}`;
   banner.dataset.kind = kind;
   banner.append(h("p", { id: "banner-text" }, message));
   banner.append(
     h("button", { type: "button", class: "link", "aria-label": "Dismiss message", onclick: () => announce("") }, "×"),
   );
+}
+
+/** On a route change: keep a carried message once, clear any other. */
+export function pageChanged() {
+  const banner = document.getElementById("banner");
+  if (banner.dataset.carry) banner.dataset.carry = "";
+  else announce("");
 }
 
 /** Remove every field error shown in `form`. */
@@ -76,6 +87,7 @@ export function plainMessage(message, field) {
   if (field && text.startsWith(`${field}: `)) text = text.slice(field.length + 2);
   text = text.replace(/^Value error, /, "");
   if (/at least 1 character/.test(text)) return "This cannot be empty.";
+  if (/unknown marketplace id ''/.test(text)) return "Choose a marketplace.";
   if (/valid integer/.test(text)) return "Enter a whole number.";
   if (/greater than or equal to 0/.test(text)) return "Enter 0 or more.";
   return text.charAt(0).toUpperCase() + text.slice(1);

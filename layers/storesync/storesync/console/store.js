@@ -69,7 +69,7 @@ async function reauthorize(view, button) {
   button.disabled = true;
   try {
     const answer = await api("POST", `${view.path}/reauthorize`);
-    announce("Opening Amazon's consent page…", "info");
+    announce("Opening Amazon's consent page…", "info", { carry: true });
     location.assign(answer.consent_url);
   } catch (err) {
     button.disabled = false;
@@ -97,7 +97,7 @@ function disconnectDialog(view) {
     }
     try {
       await api("DELETE", view.path);
-      announce(`${view.store.name} is disconnected. Its history is kept.`, "success");
+      announce(`${view.store.name} is disconnected. Its history is kept.`, "success", { carry: true });
       location.hash = "#/stores";
     } catch (err) {
       announce(err.message, "error");
@@ -124,7 +124,7 @@ function syncSection(view) {
           h("p", { class: "note", id: `sync-${job}-what` }, `${label}: ${what}.`)),
       ),
     ),
-    h("h3", {}, "Last runs"),
+    h("h3", { style: "margin-top:1rem" }, "Last runs"),
     lastRunsList(view.store),
   );
 }
