@@ -235,6 +235,9 @@ class Gateway:
         headers.setdefault("x-forwarded-proto", request.scheme)
         headers.setdefault("x-forwarded-port", host.rsplit(":", 1)[1] if ":" in host else "80")
         raw_query = request.environ.get("QUERY_STRING", "")
+        # as received (percent-encoding kept), like API Gateway's rawPath
+        raw_path = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path)
+        raw_path = raw_path.split("?", 1)[0] or "/"
         query: dict[str, str] = {}
         for key, value in parse_qsl(raw_query, keep_blank_values=True):
             query[key] = f"{query[key]},{value}" if key in query else value
@@ -246,7 +249,7 @@ class Gateway:
             "domainPrefix": host.split(".")[0].split(":")[0],
             "http": {
                 "method": request.method.upper(),
-                "path": request.path,
+                "path": raw_path,
                 "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
                 "sourceIp": request.remote_addr or "127.0.0.1",
                 "userAgent": headers.get("user-agent", ""),
@@ -262,7 +265,7 @@ class Gateway:
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route_key,
-            "rawPath": request.path,
+            "rawPath": raw_path,
             "rawQueryString": raw_query,
             "headers": headers,
             "requestContext": context,

@@ -228,3 +228,13 @@ def test_batch_item_failures_are_read_as_lambda_reads_them() -> None:
     assert failed_ids({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, ["a"]) is None
     assert failed_ids({"batchItemFailures": [{"itemIdentifier": ""}]}, ["a"]) is None
     assert failed_ids({"batchItemFailures": "nope"}, ["a"]) is None
+
+
+def test_raw_path_keeps_the_percent_encoding_as_received() -> None:
+    calls: list[dict[str, Any]] = []
+    gateway = make_gateway(calls, {"statusCode": 204})
+    token = gateway.jwt_config.issue("m")
+    environ = EnvironBuilder(path="/stores/a%20b", headers={"Authorization": f"Bearer {token}"}).get_environ()
+    environ["RAW_URI"] = "/stores/a%20b?x=1"
+    assert gateway.handle(Request(environ)).status_code == 204
+    assert calls[0]["rawPath"] == "/stores/a%20b" and calls[0]["pathParameters"] == {"proxy": "a b"}
