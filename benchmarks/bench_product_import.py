@@ -1,0 +1,235 @@
+"""Benchmark: import a catalog of N SKUs (default 100,000) from the SP-API simulator through the real
+ProductImportFunction handler, continuations read back from the (moto) SQS queue until the import is done.
+
+The simulator and moto run in child processes, so the figures are the handler's own: wall time, invocations
+(slices), SP-API calls (the simulator's counters), DynamoDB writes (items written, counted at pynamodb's
+connection) and peak memory (tracemalloc peak of the largest invocation, and the process's max RSS).
+Not a test: it prints figures (BENCHMARKS.md keeps them).
+
+    .venv/bin/python benchmarks/bench_product_import.py [--skus 100000] [--slice-rows 5000] [--mode full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "storesync")
+os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
+
+import boto3  # noqa: E402
+import requests  # noqa: E402
+from pynamodb.connection.base import Connection  # noqa: E402
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
+from spapi_simulator.testing import admin, authorize  # noqa: E402
+from storesync.amazon.clients import seller_key  # noqa: E402
+from storesync.clock import utcnow  # noqa: E402
+from storesync.crypto import KmsCipher  # noqa: E402
+from storesync.dal import bind_tables  # noqa: E402
+from storesync.dal.products import Listing  # noqa: E402
+from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
+from storesync.dal.stores import Store, StoreSettings  # noqa: E402
+from storesync.jobs import JobMessage  # noqa: E402
+from storesync.wiring import refresh_token_context  # noqa: E402
+from storesync_local.functions import FakeLambdaContext, load_handler  # noqa: E402
+from storesync_local.template import functions, load_template, provision  # noqa: E402
+
+SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
+WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem"}
+
+
+class WriteCounter:
+    """Counts items written through pynamodb (batch writes count their items)."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.calls = 0
+        original = Connection._make_api_call
+        counter = self
+
+        def counting(conn: Connection, operation: str, kwargs: dict[str, Any]) -> Any:
+            if operation in WRITE_OPERATIONS:
+                counter.items += 1
+                counter.calls += 1
+            elif operation == "BatchWriteItem":
+                counter.items += sum(len(v) for v in kwargs.get("RequestItems", {}).values())
+                counter.calls += 1
+            elif operation == "TransactWriteItems":
+                counter.items += len(kwargs.get("TransactItems", []))
+                counter.calls += 1
+            return original(conn, operation, kwargs)
+
+        Connection._make_api_call = counting  # type: ignore[method-assign]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(command: list[str], url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            requests.get(url, timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not start")
+
+
+def connect_store(sim: Any, stack: Any) -> Store:
+    granted = authorize(sim, SELLER)
+    store_id = f"bench_{uuid.uuid4().hex[:8]}"
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=stack.endpoint_url)
+    encrypted = KmsCipher(kms, stack.physical["DataKey"]).encrypt(
+        granted.refresh_token, refresh_token_context(store_id)
+    )
+    now = utcnow()
+    store = Store("bench-merchant", store_id, name="Bench store", marketplace_id=US, region="NA",
+                  status=STATUS_ACTIVE, selling_partner_id=SELLER, seller_key=seller_key(SELLER, "NA"),
+                  refresh_token_encrypted=encrypted, settings=StoreSettings(starting_inventory="match_amazon"),
+                  created_at=now, authorized_at=now)  # fmt: skip
+    store.save()
+    return store
+
+
+def sqs_record(body: str, message_id: str) -> dict[str, Any]:
+    return {"Records": [{"messageId": message_id, "receiptHandle": "bench", "body": body,
+                         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "bench",
+                                        "ApproximateFirstReceiveTimestamp": "0"},
+                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench", "awsRegion": "us-east-1"}]}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skus", type=int, default=100_000)
+    parser.add_argument("--slice-rows", type=int, default=5000)
+    parser.add_argument("--slice-seconds", type=float, default=30.0)
+    parser.add_argument("--quota-scale", type=float, default=1000.0)
+    parser.add_argument("--mode", choices=("full", "incremental"), default="full")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
+    args = parser.parse_args()
+
+    sim_port, moto_port = free_port(), free_port()
+    sim = SimpleNamespace(url=f"http://127.0.0.1:{sim_port}")
+    moto_url = f"http://127.0.0.1:{moto_port}"
+    children = [
+        start(
+            [
+                sys.executable,
+                "-m",
+                "spapi_simulator",
+                "--port",
+                str(sim_port),
+                "--skus",
+                str(args.skus),
+                "--orders",
+                "0",
+                "--quota-scale",
+                str(args.quota_scale),
+            ],
+            sim.url + "/_sim/clock",
+        ),  # fmt: skip
+        start([sys.executable, "-m", "moto.server", "-p", str(moto_port)], moto_url),
+    ]
+    try:
+        run(args, sim, moto_url)
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+def run(args: argparse.Namespace, sim: Any, moto_url: str) -> None:
+    os.environ["AWS_ENDPOINT_URL"] = moto_url
+    template = load_template()
+    stack_name = f"bench{uuid.uuid4().hex[:6]}"
+    stack = provision(
+        moto_url,
+        stack_name=stack_name,
+        template=template,
+        parameters={
+            "SpApiEndpoint": sim.url,
+            "SpApiLwaUrl": sim.url + "/auth/o2/token",
+            "SpApiConsentUrl": sim.url,
+        },
+        secrets={
+            "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+        },
+    )
+    os.environ.update({k: v for k, v in stack.function_env["ProductImportFunction"].items() if v != ""})
+    os.environ.update({"SPAPI_QUOTA_SCALE": str(args.quota_scale), "PRODUCT_REPORT_POLL_SECONDS": "0",
+                       "PRODUCT_SLICE_ROWS": str(args.slice_rows), "PRODUCT_SLICE_SECONDS": str(args.slice_seconds)})  # fmt: skip
+    spec = functions(template)["ProductImportFunction"]
+    handler = load_handler(spec["code_uri"], spec["handler"])
+    bind_tables(stack_name, "us-east-1", moto_url)
+    store = connect_store(sim, stack)
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_url)
+    queue_url = stack.queue_url("ProductImportQueue")
+    admin(sim, "POST", "stats/reset")
+    writes = WriteCounter()
+    context = FakeLambdaContext("bench-product-import")
+    message = JobMessage(
+        job="products", mode=args.mode, merchant_id=store.merchant_id, store_id=store.store_id
+    )
+
+    traced = not args.no_tracemalloc
+    if traced:
+        tracemalloc.start()
+    peak, slowest, invocations = 0, 0.0, 0
+    pending = [(message.model_dump_json(), "first")]
+    began = time.perf_counter()
+    while pending:
+        body, message_id = pending.pop(0)
+        if traced:
+            tracemalloc.reset_peak()
+        started = time.perf_counter()
+        answer = handler(sqs_record(body, message_id), context)
+        slowest = max(slowest, time.perf_counter() - started)
+        if traced:
+            peak = max(peak, tracemalloc.get_traced_memory()[1])
+        invocations += 1
+        assert answer == {"batchItemFailures": []}, answer
+        admin(sim, "POST", "clock/advance", json={"seconds": 5})
+        for waiting in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=waiting["ReceiptHandle"])
+            pending.append((waiting["Body"], waiting["MessageId"]))
+    wall = time.perf_counter() - began
+    if traced:
+        tracemalloc.stop()
+
+    calls = admin(sim, "GET", "stats")["calls"]
+    imported = sum(1 for _ in Listing.query(store.store_id))
+    fresh = Store.get(store.merchant_id, store.store_id)
+    print(f"catalog: {args.skus:,} SKUs ({args.mode} import, slice {args.slice_rows:,} rows / {args.slice_seconds:.0f} s, "
+          f"quota scale {args.quota_scale:g})")  # fmt: skip
+    print(f"listings imported: {imported:,}; last run: {fresh.last_runs['products']['summary']}")
+    print(f"wall time: {wall:.1f} s over {invocations} invocations (slowest {slowest:.1f} s)")
+    print(f"SP-API calls: {sum(calls.values()):,} " + json.dumps(dict(sorted(calls.items()))))
+    print(f"DynamoDB writes: {writes.items:,} items in {writes.calls:,} write calls")
+    print(f"peak memory: {peak / 1e6:.1f} MB traced in one invocation (tracemalloc); "
+          f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
