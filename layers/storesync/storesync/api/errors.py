@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from pydantic import BaseModel, ValidationError
+from pynamodb.exceptions import UpdateError
 
 from storesync.observability import logger
 
@@ -113,6 +114,16 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _validation(exc: ValidationError) -> Response:
         bad = from_validation_error(exc)
         return error_response(bad.status, bad.code, bad.message, bad.field)
+
+    @app.exception_handler(UpdateError)
+    def _update_conflict(exc: UpdateError) -> Response:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            return _unexpected(exc)
+        return error_response(
+            HTTPStatus.CONFLICT,
+            "conflict",
+            "The record changed meanwhile (another request or a sync): try again",
+        )
 
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
