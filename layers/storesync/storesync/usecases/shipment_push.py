@@ -171,20 +171,21 @@ class ShipmentPush:
 
     def push(self, shipment: Shipment) -> None:
         previous = shipment.push_state
-        if previous == rules.SENDING and on_amazon(shipment, self.amazon.packages(shipment.amazon_order_id)):
-            logger.info(
-                "shipment already on Amazon: confirmed without sending again", extra=self._log(shipment)
-            )
-            self._confirmed(shipment)
-            return
         if not db.mark_sending(shipment):
             self.outcome.add("skipped")  # another run took it meanwhile
             return
-        request = confirm_request(shipment, self.ctx.store.marketplace_id)
         try:
-            self.amazon.confirm(shipment.amazon_order_id, request)
+            if previous == rules.SENDING and self._already_on_amazon(shipment):
+                logger.info(
+                    "shipment already on Amazon: confirmed without sending again", extra=self._log(shipment)
+                )
+                self._confirmed(shipment)
+                return
+            self.amazon.confirm(
+                shipment.amazon_order_id, confirm_request(shipment, self.ctx.store.marketplace_id)
+            )
         except (Throttled, AuthorizationRevoked):
-            db.mark_not_sent(shipment, previous)
+            db.mark_not_sent(shipment, previous)  # Amazon took nothing from this attempt
             raise
         except AmazonRejected as exc:
             self._refused(shipment, exc.amazon_message or str(exc))
@@ -193,6 +194,14 @@ class ShipmentPush:
             self._transient(shipment, str(exc))
             return
         self._confirmed(shipment)
+
+    def _already_on_amazon(self, shipment: Shipment) -> bool:
+        """An earlier attempt may have reached Amazon: does Amazon hold this package? (Its read refusing us is
+        no answer: the confirmation itself then tells.)"""
+        try:
+            return on_amazon(shipment, self.amazon.packages(shipment.amazon_order_id))
+        except AmazonRejected:
+            return False
 
     def _confirmed(self, shipment: Shipment) -> None:
         db.mark_confirmed(shipment, self.now())
