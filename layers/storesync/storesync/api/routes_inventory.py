@@ -124,10 +124,10 @@ def post_adjustments() -> dict[str, Any]:
     try:
         levels = apply_adjustments(merchant, lines)
     except AdjustmentRefused as exc:
-        field = "adjustments"
-        if exc.index is not None:
-            merged = lines if len({(a.warehouse_id, a.sku) for a in lines}) == len(lines) else None
-            field = f"adjustments[{exc.index}].delta" if merged is not None else "adjustments"
+        # the index is into the merged lines (one per warehouse and SKU): it names a request line only when
+        # no two lines touched the same stock row
+        distinct = len({(a.warehouse_id, a.sku) for a in lines}) == len(lines)
+        field = f"adjustments[{exc.index}].delta" if exc.index is not None and distinct else "adjustments"
         raise BadRequest(f"{field}: {exc}", field, code="insufficient_stock") from None
     after_stock_change(merchant, [line.sku for line in lines], api_services().queue)
     return {
