@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from storesync_local.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -30,11 +30,18 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 US, CA, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1F83G8C2ARO7P"
 ACME, CONTOSO = "A1NASELLER0001", "A3EUSELLER0003"
 TIMEOUT_MS = 20_000
+RESULT_WORDS = {
+    "ok": "Succeeded",
+    "partial": "Partly succeeded: some records had problems",
+    "error": "Failed",
+    "throttled": "Amazon asked to slow down: continuing shortly",
+    "skipped": "Skipped",
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +61,7 @@ def runtime(local_runtime_factory: Callable[..., LocalRuntime]) -> LocalRuntime:
 def page_factory(browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts: list[Any] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Page:
+    def make(viewport: ViewportSize | None = None) -> Page:
         context = browser.new_context(viewport=viewport or DESKTOP, locale="en-GB", timezone_id="UTC")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -213,11 +220,9 @@ def test_sync_now_shows_the_run_in_the_sync_log(page: Page, runtime: LocalRuntim
     expect(page.locator("#banner")).to_contain_text("Orders sync finished")
     runs = api_get(runtime, "merchant-sync", f"/stores/{store_id}/runs")["runs"]
     assert [(r["job"], r["trigger"]) for r in runs] == [("orders", "manual")]
-    expect(run.locator("td").nth(2)).to_have_text(
-        {"ok": "Succeeded", "partial": re.compile("Partly"), "error": "Failed"}.get(
-            runs[0]["result"], re.compile(".")
-        )
-    )
+    expect(run.locator("td").nth(2)).to_have_text(RESULT_WORDS[runs[0]["result"]])
+    for problem in runs[0]["errors"]:
+        expect(run.locator("td").nth(4)).to_contain_text(problem)
 
     page.reload()
     daily = api_get(runtime, "merchant-sync", f"/stores/{store_id}/orders/daily?days=14")["days"]
