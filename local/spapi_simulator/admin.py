@@ -242,6 +242,10 @@ def create_order(sim: Simulator) -> Response:
         known = find_sku(world, seller_id, marketplace_id, sku, fulfilled_by)
         if known is None:
             raise bad(f"items[{n}].sku: {sku!r} is not listed by {seller_id} in {marketplace_id}")
+        if fulfilled_by == "AMAZON" and known.fulfilled_by != "AMAZON":
+            raise bad(
+                f"items[{n}].sku: {sku!r} is not an FBA listing in {marketplace_id} (fulfilled_by AMAZON)"
+            )
         price = float(line.get("unit_price", known.price))
         item_id = str(line.get("order_item_id") or f"{order_id.replace('-', '')[:12]}{n:02d}")
         items.append(OrderItem(item_id, sku, known.asin, known.title, quantity, price))

@@ -331,8 +331,10 @@ class Catalog:
         return _line(listing) if listing is not None else None
 
     # changes -----------------------------------------------------------------------------------------------
-    def set_quantity(self, seller_id: str, marketplace_id: str, sku: str, quantity: int) -> Listing | None:
-        """Apply a quantity now (status follows: Active with stock, Inactive without)."""
+    def set_quantity(
+        self, seller_id: str, marketplace_id: str, sku: str, quantity: int, when: float | None = None
+    ) -> Listing | None:
+        """Apply a quantity (status follows: Active with stock, Inactive without), changed at `when` (now)."""
         if quantity < 0:
             raise ValueError("quantity: must not be negative")
         with self.lock:
@@ -342,8 +344,16 @@ class Catalog:
                 return None
             listing.quantity = quantity
             listing.status = status_for_quantity(listing.status, quantity)
-            table.touch(listing, self.clock.time())
+            table.touch(listing, self.clock.time() if when is None else when)
             return listing
+
+    def ship_fba_units(self, seller_id: str, marketplace_id: str, sku: str, units: int) -> Listing | None:
+        """Amazon shipped `units` of an FBA listing: its fulfillable quantity drops (never below 0)."""
+        with self.lock:
+            listing = self.table(seller_id, marketplace_id).get(sku)
+            if listing is None or not listing.is_fba or units <= 0:
+                return None
+            return self.set_quantity(seller_id, marketplace_id, sku, max(0, listing.quantity - units))
 
     def schedule_quantity(
         self, seller_id: str, marketplace_id: str, sku: str, quantity: int, delay: float
@@ -370,7 +380,9 @@ class Catalog:
         with self.lock:
             while self._due and self._due[0].due <= now:
                 change = heapq.heappop(self._due)
-                self.set_quantity(change.seller_id, change.marketplace_id, change.sku, change.quantity)
+                self.set_quantity(
+                    change.seller_id, change.marketplace_id, change.sku, change.quantity, when=change.due
+                )
                 applied += 1
         return applied
 

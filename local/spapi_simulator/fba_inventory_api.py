@@ -3,6 +3,10 @@
 Summaries of the seller's FBA listings in the marketplace, in SKU order, PAGE_SIZE a page; nextToken holds
 the last SKU and expires after TOKEN_SECONDS of the simulator clock (Amazon: 30 s), then 400 InvalidInput.
 fulfillableQuantity is the quantity Amazon shows for the listing (GET /_sim/listings).
+
+When Amazon ships an FBA order (status SHIPPED, fulfilledBy AMAZON: POST /_sim/orders/{id}/ship), the
+fulfillable quantity of each item's FBA listing drops by the units shipped (an order listener, see
+`ship_fba_stock`); generated orders are history and change nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from __future__ import annotations
 import base64
 import bisect
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .catalog import Listing
+from .catalog import Catalog, Listing
 from .clock import iso, parse_iso
 from .documents import catalog_of
 from .server import Call, sp_api_route, sp_error
+from .simulator import on_create
+from .world import SHIPPED, Order
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
 
 MODEL = "fbaInventory.json"
 PAGE_SIZE = 50
@@ -130,3 +139,20 @@ def get_inventory_summaries(call: Call) -> tuple[int, dict[str, Any]]:
         raw = json.dumps({"after": page[-1].sku, "exp": now + TOKEN_SECONDS}).encode()
         body["pagination"] = {"nextToken": base64.urlsafe_b64encode(raw).decode().rstrip("=")}
     return 200, body
+
+
+@on_create
+def _follow_fba_shipments(sim: Simulator) -> None:
+    def listener(order: Order, previous: str) -> None:
+        if isinstance(sim.world.catalog, Catalog):
+            ship_fba_stock(sim.world.catalog, order, previous)
+
+    sim.world.order_listeners.append(listener)
+
+
+def ship_fba_stock(catalog: Catalog, order: Order, previous: str) -> None:
+    """An FBA order just became SHIPPED: Amazon's fulfillable units of its listings drop."""
+    if order.fulfilled_by != "AMAZON" or order.status != SHIPPED or previous == SHIPPED:
+        return
+    for item in order.items:
+        catalog.ship_fba_units(order.seller_id, order.marketplace_id, item.sku, item.shipped)

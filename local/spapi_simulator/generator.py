@@ -2,8 +2,9 @@
 
 Two parts that meet here:
 - catalog (engineer B): `catalog_generator.make_catalog(clock, seed=, skus=)` -> catalog.Catalog, stored in
-  `world.catalog`. Orders read `catalog.listings(seller_id, marketplace_id)` and `catalog.get(seller, market,
-  sku)` (Listing: sku, asin, title, price, is_fba, status). Without catalog_generator, synthetic SKUs are used.
+  `world.catalog`. Generated orders use `catalog.sellable(seller_id, marketplace_id)` (the first SKUs, computed
+  without generating whole tables); admin-created orders take any listed SKU through `catalog.sku_line(seller,
+  market, sku)`. Without catalog_generator, synthetic SKUs are used.
 - orders (engineer A, below): `generate_orders` spreads `orders` orders per seller over its marketplaces and
   the past ORDER_DAYS days, with shares of pending, unshipped, partially shipped, cancelled, FBA (shipped by
   Amazon) and orders the seller shipped outside the WMS. Addresses and buyer names are derived from the order
@@ -74,28 +75,21 @@ def build_catalog(world: World, seed: int, skus: int) -> Any:
     return module.make_catalog(world.clock, seed=seed, skus=skus)
 
 
-def _as_line(entry: Any) -> SkuLine:
-    if isinstance(entry, SkuLine):
-        return entry
-    channel = "AMAZON" if entry.is_fba else "MERCHANT"
-    return SkuLine(entry.sku, entry.asin, entry.title, float(entry.price), channel)
-
-
 def sellable(world: World, seller_id: str, marketplace_id: str) -> Sequence[SkuLine]:
-    """What a buyer can order from that seller in that marketplace (active listings)."""
-    catalog = world.catalog if world.catalog is not None else SyntheticCatalog(20)
-    if isinstance(catalog, SyntheticCatalog):
-        return catalog.sellable(seller_id, marketplace_id)
-    return [_as_line(e) for e in catalog.listings(seller_id, marketplace_id) if e.status == "Active"]
+    """What generated orders are made of: the catalog's first SKUs ("best sellers", catalog.SELLABLE_LIMIT),
+    computed without generating whole listing tables, so a 100,000-SKU world starts fast."""
+    catalog: SellableCatalog = world.catalog if world.catalog is not None else SyntheticCatalog(20)
+    return list(catalog.sellable(seller_id, marketplace_id))
 
 
 def find_sku(
     world: World, seller_id: str, marketplace_id: str, sku: str, fulfilled_by: str | None
 ) -> SkuLine | None:
+    """Any SKU the seller lists in that marketplace (not only the `sellable` ones orders are generated from)."""
     catalog = world.catalog
     if catalog is not None and not isinstance(catalog, SyntheticCatalog):
-        entry = catalog.get(seller_id, marketplace_id, sku)
-        return None if entry is None else _as_line(entry)
+        line: SkuLine | None = catalog.sku_line(seller_id, marketplace_id, sku)
+        return line
     lines = [line for line in sellable(world, seller_id, marketplace_id) if line.sku == sku]
     return next((line for line in lines if line.fulfilled_by == fulfilled_by), lines[0] if lines else None)
 

@@ -251,7 +251,10 @@ class World:
             heapq.heappush(self._release_heap, (order.release_at, order.order_id))
 
     def tick(self) -> None:
-        """Apply what time made due (pending orders released); cheap when nothing is due."""
+        """Apply what time made due (pending orders released, catalog quantity changes); cheap when none is."""
+        apply_catalog_changes = getattr(self.catalog, "apply_due", None)
+        if apply_catalog_changes is not None:
+            apply_catalog_changes()
         now = self.clock.time()
         if not self._release_heap or self._release_heap[0][0] > now:
             return

@@ -77,9 +77,8 @@ def test_search_stops_at_1000_items_and_windows_by_last_updated(spapi_sim_factor
     cut = sorted(x["last_updated"] for x in listings)[-150]
     window = all_skus(sim, auth, pageSize=20, lastUpdatedAfter=cut)
     assert set(window) == {x["sku"] for x in listings if x["last_updated"] >= cut}
-    too_big = requests.get(
-        sim.url + ITEMS, params={"marketplaceIds": US, "pageSize": 21}, headers=auth.headers, timeout=10
-    )
+    too_big_params: dict[str, Any] = {"marketplaceIds": US, "pageSize": 21}
+    too_big = requests.get(sim.url + ITEMS, params=too_big_params, headers=auth.headers, timeout=10)
     assert too_big.status_code == 400 and "pageSize" in too_big.json()["errors"][0]["message"]
 
 

@@ -180,7 +180,9 @@ def test_confirm_shipment_refusals(spapi_sim: Simulator) -> None:
     item = order["items"][0]["order_item_id"]
     cancelled = _new_order(spapi_sim)
     admin(spapi_sim, "POST", f"orders/{cancelled['order_id']}/cancel")
-    fba = _new_order(spapi_sim, fulfilled_by="AMAZON")
+    listings = admin(spapi_sim, "GET", "listings", seller_id="A1NASELLER0001", marketplace_id=US)["listings"]
+    fba_sku = next(x["sku"] for x in listings if x["fulfillment_channel"] != "DEFAULT")
+    fba = _new_order(spapi_sim, fulfilled_by="AMAZON", items=[{"sku": fba_sku, "quantity": 1}])
     pending = _new_order(spapi_sim, status="PENDING")
     other_body = package([{"orderItemId": item, "quantity": 1}])
     other_body["packageDetail"]["carrierCode"] = "Other"
