@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from storesync.amazon.errors import AmazonError
+from storesync.amazon.errors import AmazonError, Throttled, TransientAmazonError
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, utcnow
 from storesync.dal import catalog
@@ -46,7 +46,7 @@ from storesync.domain.products import (
     starting_quantities,
 )
 from storesync.observability import logger
-from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobContext, JobOutcome, JobWork
 
 MATCH_AMAZON = "match_amazon"
 ROW_MESSAGES_PER_RUN = 20  # skipped-row explanations written to one sync-log entry
@@ -121,8 +121,16 @@ class ProductImport:
             return JobOutcome(result="skipped", summary="a product import is already in progress")
         try:
             self._advance()
+        except Throttled as exc:  # keep this slice's counts in the sync log; continue when the quota allows
+            self._save()
+            self.outcome.result, self.outcome.summary = "throttled", str(exc)
+            self.outcome.continue_after = exc.retry_after
+        except TransientAmazonError as exc:
+            self._save()
+            self.outcome.errors.append(str(exc))
+            self.outcome.result, self.outcome.continue_after = "error", TRANSIENT_RETRY_SECONDS
         except AmazonError:
-            self._save()  # keep what this slice did; the runner schedules the retry
+            self._save()  # keep what this slice did; the runner decides (e.g. a revoked grant)
             raise
         return self.outcome
 
