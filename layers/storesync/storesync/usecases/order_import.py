@@ -69,11 +69,16 @@ def get_order(spapi: SpApi, amazon_order_id: str) -> dict[str, Any]:
 
 
 def response_body(answer: Any) -> dict[str, Any]:
-    """python-amazon-sp-api's ApiResponse -> the JSON body (v2026-01-01 has no "payload" wrapper)."""
+    """python-amazon-sp-api's ApiResponse -> the JSON body (v2026-01-01 has no "payload" wrapper; the library
+    moves "pagination" out of the body into its own attributes, so it is put back here)."""
     payload = getattr(answer, "payload", answer)
-    if isinstance(payload, dict):
-        return payload
-    raise OrderDataError("Amazon's answer is not a JSON object")
+    if not isinstance(payload, dict):
+        raise OrderDataError("Amazon's answer is not a JSON object")
+    body = dict(payload)
+    token = answer.__dict__.get("next_token") if hasattr(answer, "__dict__") else None
+    if token and "pagination" not in body:
+        body["pagination"] = {"nextToken": token}
+    return body
 
 
 @dataclass

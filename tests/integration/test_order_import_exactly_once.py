@@ -1,0 +1,181 @@
+"""Nothing lost, nothing twice: duplicate and shuffled notifications, stale updates, racing writers, a crash
+between the order write and the cursor write, and a pagination token that survives across invocations."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import storesync.usecases.order_import as order_import
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from fixtures_stores import stack_cipher
+from order_import_support import (
+    MERCHANT,
+    OrderImportHarness,
+    admin,
+    fetch_amazon_order,
+    level,
+    make_harness,
+    new_order,
+    orders_of,
+    sim_skus,
+    stock,
+    store_of,
+    stored,
+)
+from spapi_simulator.simulator import Simulator
+from storesync.dal.job_state import load_cursor
+from storesync.jobs import JobMessage
+from storesync.usecases.order_upsert import OrderUpserter
+from storesync.usecases.runner import JobContext
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.sent: list[JobMessage] = []
+
+    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
+        self.sent.append(message)
+
+    def send_many(self, messages: list[JobMessage]) -> None:
+        self.sent.extend(messages)
+
+
+@pytest.fixture
+def h(
+    make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function
+) -> OrderImportHarness:
+    return make_harness(make_stack, spapi_sim_factory(orders=0), load_function)
+
+
+def test_duplicate_and_shuffled_notifications_change_the_order_once(h: OrderImportHarness):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h, import_pending_orders=True)
+    stock(MERCHANT, fbm[0], 10)
+    admin(h.sim, "POST", "faults", {"duplicate_notifications": 1.0, "shuffle_notifications": True})
+    order_id = new_order(h.sim, {fbm[0]: 2}, status="PENDING")
+    admin(h.sim, "POST", f"orders/{order_id}/release")
+    admin(h.sim, "POST", "faults", {"shuffle_notifications": False})  # flushes the held one
+    bodies = h.drain("OrderNotificationsQueue")
+    ids = [json.loads(b)["NotificationMetadata"]["NotificationId"] for b in bodies]
+    assert len(bodies) == 4 and len(set(ids)) == 2  # every notification twice, out of order
+
+    calls_before = admin(h.sim, "GET", "stats")["calls"].get("getOrder", 0)
+    for body in bodies:  # one by one, as separate deliveries
+        assert h.handler(h.notification_event([body]), h.context) == {"batchItemFailures": []}
+    assert h.handler(h.notification_event(bodies), h.context) == {"batchItemFailures": []}  # and all again
+    assert admin(h.sim, "GET", "stats")["calls"]["getOrder"] - calls_before == 2  # one per NotificationId
+
+    order = stored(store, order_id)
+    assert (order.status, order.holds, order.has_address) == ("open", [], True)
+    assert level(MERCHANT, fbm[0]) == (10, 2)
+    assert len(orders_of(store)) == 1
+
+
+def test_an_older_update_never_overwrites_a_newer_one(h: OrderImportHarness):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 10)
+    order_id = new_order(h.sim, {fbm[0]: 2})
+    h.deliver_notifications()
+    old = fetch_amazon_order(store, order_id)
+    h.advance(60)
+    admin(h.sim, "POST", f"orders/{order_id}/cancel")
+    h.deliver_notifications()
+    assert stored(store, order_id).status == "cancelled" and level(MERCHANT, fbm[0]) == (10, 0)
+
+    result = OrderUpserter(stack_cipher(h.stack), RecordingQueue()).upsert(store, old)  # a late, stale copy
+    assert (result.action, result.reason) == ("ignore", "older than what is stored")
+    assert stored(store, order_id).status == "cancelled" and level(MERCHANT, fbm[0]) == (10, 0)
+
+
+def test_racing_writers_of_one_new_order_allocate_once(h: OrderImportHarness):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 10)
+    order_id = new_order(h.sim, {fbm[0]: 3})
+    h.drain("OrderNotificationsQueue")
+    incoming = fetch_amazon_order(store, order_id)
+    upserter = OrderUpserter(stack_cipher(h.stack), RecordingQueue())
+    actions: list[str] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            actions.append(upserter.upsert(store, incoming).action)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(actions) == ["create", "ignore", "ignore", "ignore"]
+    assert level(MERCHANT, fbm[0]) == (10, 3)
+
+
+def test_a_crash_between_the_order_write_and_the_cursor_write_duplicates_nothing(
+    h: OrderImportHarness, monkeypatch: pytest.MonkeyPatch
+):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 20)
+    ids = [new_order(h.sim, {fbm[0]: 2}) for _ in range(3)]
+    h.drain("OrderNotificationsQueue")  # only the poll sees them
+    h.advance()
+
+    real_save = JobContext.save_cursor
+    crashed: list[bool] = []
+
+    def crash_once(self: JobContext, cursor: dict[str, Any]) -> None:
+        if not crashed:
+            crashed.append(True)
+            raise RuntimeError("Lambda killed after the orders were written")
+        real_save(self, cursor)
+
+    monkeypatch.setattr(JobContext, "save_cursor", crash_once)
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS redelivers the message
+        h.poll(store, follow=False)
+    assert {o.amazon_order_id for o in orders_of(store)} == set(ids)  # written before the crash
+    assert load_cursor(store.store_id, "orders").get("last_complete") is None  # the cursor did not move
+
+    h.poll(store)  # SQS redelivers the message: the same page again
+    assert sorted(o.amazon_order_id for o in orders_of(store)) == sorted(ids)
+    assert level(MERCHANT, fbm[0]) == (20, 6)  # allocated once
+    assert load_cursor(store.store_id, "orders").get("last_complete")
+
+
+def test_the_pagination_token_survives_across_invocations(
+    h: OrderImportHarness, monkeypatch: pytest.MonkeyPatch
+):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 1000)
+    ids = {new_order(h.sim, {fbm[0]: 1}) for _ in range(25)}
+    h.drain("OrderNotificationsQueue")
+    h.advance()
+    monkeypatch.setattr(order_import, "PAGE_SIZE", 10)
+    monkeypatch.setattr(order_import, "MAX_PAGES_PER_SLICE", 1)
+
+    h.poll(store, follow=False)
+    cursor = load_cursor(store.store_id, "orders")
+    assert cursor.get("incremental"), (cursor, [(r.counts, r.result, r.errors) for r in h.runs(store)])
+    assert cursor["incremental"]["token"] and cursor["incremental"]["before"]
+    assert len(orders_of(store)) == 10
+    h.poll(store)  # the continuations the runner enqueued carry on from the saved token
+    cursor = load_cursor(store.store_id, "orders")
+    assert cursor["incremental"] is None and cursor["last_complete"]
+    assert {o.amazon_order_id for o in orders_of(store)} == ids
+    assert level(MERCHANT, fbm[0]) == (1000, 25)
+
+    # the next sweep starts at the last one's end minus the overlap and re-reads only that
+    later = new_order(h.sim, {fbm[0]: 1})
+    h.advance()
+    h.poll(store)
+    assert later in {o.amazon_order_id for o in orders_of(store)}
+    assert level(MERCHANT, fbm[0]) == (1000, 26)
