@@ -13,6 +13,7 @@ from storesync.api import (
     routes_console_data,
     routes_inventory,
     routes_local,
+    routes_orders,
     routes_products,
     routes_runs,
     routes_shipments,
@@ -36,6 +37,7 @@ app.include_router(routes_console.router)
 app.include_router(routes_console_data.router)
 app.include_router(routes_local.router)
 app.include_router(routes_products.router)
+app.include_router(routes_orders.router)
 
 
 def handle(event: dict[str, Any], context: LambdaContext, settings: ApiSettings) -> dict[str, Any]:

@@ -1,0 +1,144 @@
+"""Orders for the WMS: GET /orders (newest first; filters store_id, status, hold, channel; paginated with
+`limit` 1-200 and an opaque `next_token`) and GET /orders/{id} (id "<store_id>.<amazon order id>", with the
+buyer's address decrypted for the merchant who owns the order; another merchant's order is a 404)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from storesync.api.auth import merchant_id
+from storesync.api.deps import api_services
+from storesync.api.errors import BadRequest, NotFound
+from storesync.api.store_access import merchant_store
+from storesync.clock import iso
+from storesync.dal.order_queries import (
+    OrderFilters,
+    address_context,
+    api_order_id,
+    get_address,
+    get_order,
+    list_orders,
+    split_api_order_id,
+)
+from storesync.dal.orders import Order
+from storesync.domain.orders import CHANNELS, HOLDS, WMS_STATUSES
+from storesync.observability import bind_store
+
+router = Router()
+MAX_LIMIT = 200
+TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
+
+
+def _choice(params: dict[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(name) or None
+    if value is not None and value not in allowed:
+        raise BadRequest(f"{name}: must be one of {', '.join(allowed)}", name)
+    return value
+
+
+def _limit(params: dict[str, str]) -> int:
+    text = params.get("limit", "50")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadRequest(f"limit: a whole number from 1 to {MAX_LIMIT}", "limit")
+    return int(text)
+
+
+def _encode(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _decode(token: str | None, merchant: str) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest("next_token: not a token this API gave", "next_token") from None
+    if not isinstance(key, dict) or set(key) != TOKEN_KEYS or key.get("merchant_id") != {"S": merchant}:
+        raise BadRequest("next_token: not a token of this order list", "next_token")
+    return key
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    return {
+        "id": api_order_id(order.store_id, order.amazon_order_id),
+        "store_id": order.store_id,
+        "amazon_order_id": order.amazon_order_id,
+        "marketplace_id": order.marketplace_id,
+        "status": order.status,
+        "amazon_status": order.amazon_status,
+        "channel": order.channel,
+        "holds": list(order.holds or []),
+        "automation_blocked": bool(order.automation_blocked),
+        "purchase_date": order.purchase_date,
+        "ship_by": order.ship_by,
+        "deliver_by": order.deliver_by,
+        "amazon_last_updated": order.amazon_last_updated,
+        "has_address": bool(order.has_address),
+        "stock_removed_externally": bool(order.stock_removed_externally),
+        "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
+        "items": [
+            {
+                "order_item_id": i.order_item_id,
+                "sku": i.sku,
+                "quantity": int(i.quantity),
+                "quantity_shipped": int(i.quantity_shipped or 0),
+                "price": i.price,
+                "currency": i.currency,
+                "allocations": [
+                    {"warehouse_id": a.warehouse_id, "quantity": int(a.quantity)}
+                    for a in (i.allocations or [])
+                ],
+                "backorder": int(i.backorder or 0),
+            }
+            for i in order.items
+        ],
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
+    }
+
+
+@router.get("/orders")
+def orders() -> dict[str, Any]:
+    merchant = merchant_id(router)
+    params = router.current_event.query_string_parameters or {}
+    store_id = params.get("store_id") or None
+    if store_id is not None:
+        merchant_store(router, store_id)  # 404 for an unknown or foreign store
+    filters = OrderFilters(
+        store_id=store_id,
+        status=_choice(params, "status", WMS_STATUSES),
+        hold=_choice(params, "hold", HOLDS),
+        channel=_choice(params, "channel", CHANNELS),
+    )
+    page = list_orders(merchant, filters, _limit(params), _decode(params.get("next_token"), merchant))
+    return {"orders": [order_view(o) for o in page.orders], "next_token": _encode(page.next_key)}
+
+
+@router.get("/orders/<order_id>")
+def order(order_id: str) -> dict[str, Any]:
+    merchant = merchant_id(router)
+    parts = split_api_order_id(order_id) if len(order_id) <= 200 else None
+    if parts is None:
+        raise BadRequest("id: expected <store_id>.<amazon order id>", "id")
+    store_id, amazon_order_id = parts
+    found = get_order(store_id, amazon_order_id)
+    if found is None or found.merchant_id != merchant:
+        raise NotFound(f"id: no order {order_id!r}", "id")
+    bind_store(store_id, merchant)
+    view = order_view(found)
+    view["address"] = None
+    address = get_address(store_id, amazon_order_id) if found.has_address else None
+    if address is not None and address.merchant_id == merchant:
+        text = api_services().cipher.decrypt(
+            address.address_encrypted, address_context(store_id, amazon_order_id)
+        )
+        view["address"] = json.loads(text)
+    return view
