@@ -3,6 +3,7 @@ naming the problem, the carrier choice is visible, the stock leaves with the shi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -14,12 +15,14 @@ from shipment_push_support import (
     US,
     amazon_order,
     amazon_packages,
+    drain,
     fba_skus,
     fbm_skus,
     import_order,
     push_event,
     stock,
 )
+from spapi_simulator.testing import admin
 
 MERCHANT = "merchant-1"
 
@@ -133,3 +136,29 @@ def test_fba_and_cancelled_orders_are_refused(shop, spapi_sim) -> None:
         answer = post(api, f"{store.store_id}.{sim_order['order_id']}", body)
         assert (answer.status, answer.json()["error"]["code"]) == (409, code), answer.text
         assert sim_order["order_id"] in answer.json()["error"]["message"]
+
+
+def test_sync_now_pushes_shipments_and_the_sync_log_shows_refusals(
+    shop, spapi_sim, load_function, lambda_context
+):
+    api, store, skus = shop
+    sim_order = amazon_order(spapi_sim, store, [(skus[0], 1)])
+    import_order(store, sim_order)
+    order_id = f"{store.store_id}.{sim_order['order_id']}"
+    body = {"carrier": "DHL", "tracking_number": "D1", "items": [{"sku": skus[0], "quantity": 1}]}
+    assert post(api, order_id, body).status == 201
+    admin(spapi_sim, "POST", f"orders/{sim_order['order_id']}/cancel")  # cancelled on Amazon meanwhile
+
+    answer = api("POST", f"/stores/{store.store_id}/sync", merchant=MERCHANT, body={"job": "shipments"})
+    assert answer.status == 202, answer.text
+    [queued] = drain(api.stack.queue_url("ShipmentPushQueue"))
+    assert (queued["job"], queued["trigger"]) == ("shipments", "manual")
+    event = push_event(store, trigger="manual")
+    event["Records"][0]["body"] = json.dumps(queued)
+    assert load_function("ShipmentPushFunction")(event, lambda_context) == {"batchItemFailures": []}
+
+    [shipment] = api("GET", f"/orders/{order_id}/shipments", merchant=MERCHANT).json()["shipments"]
+    assert shipment["push_state"] == "refused" and "cancelled" in shipment["amazon_message"]
+    runs = api("GET", f"/stores/{store.store_id}/runs", merchant=MERCHANT).json()["runs"]
+    [run] = [r for r in runs if r["job"] == "shipments"]
+    assert any(sim_order["order_id"] in e and "cancelled" in e for e in run["errors"]), run
