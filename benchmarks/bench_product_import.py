@@ -75,7 +75,7 @@ class WriteCounter:
                 counter.calls += 1
             return original(conn, operation, kwargs)
 
-        Connection._make_api_call = counting  # type: ignore[method-assign]
+        Connection._make_api_call = counting  # type: ignore[method-assign,assignment]
 
 
 def free_port() -> int:
