@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from storesync.dal.store_queries import get_store, mark_needs_reauthorization, set_warnings
 from storesync_local.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -35,6 +36,9 @@ PHONE: ViewportSize = {"width": 375, "height": 740}
 US, CA, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1F83G8C2ARO7P"
 ACME, CONTOSO = "A1NASELLER0001", "A3EUSELLER0003"
 TIMEOUT_MS = 20_000
+BOTH_CHANNELS_WARNING = (
+    "SKU-00003 is sold both as FBA and as FBM in this marketplace: only FBM quantities are pushed."
+)
 RESULT_WORDS = {
     "ok": "Succeeded",
     "partial": "Partly succeeded: some records had problems",
@@ -82,6 +86,10 @@ def page(page_factory: Callable[..., Page]) -> Page:
 
 
 def screenshot(page: Page, name: str) -> None:
+    """Save the page, after checking it shows no leaked programming values."""
+    shown = page.locator("body").inner_text()
+    leaked = re.findall(r"\b(?:undefined|null|NaN)\b|\[object Object\]", shown)
+    assert not leaked, f"{name}: the page shows {leaked}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -90,6 +98,7 @@ def sign_in(page: Page, runtime: LocalRuntime, merchant: str) -> None:
     """Through the sign-in page's development token form, as a merchant does locally."""
     page.goto(runtime.console_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    screenshot(page, "00-sign-in")
     page.get_by_label("Merchant id").fill(merchant)
     page.get_by_role("button", name="Get a development token").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Stores")
@@ -151,7 +160,9 @@ def test_add_a_store_approve_it_on_amazon_and_see_it_active(page: Page, runtime:
     assert api_get(runtime, "merchant-connect", f"/stores/{store_id}")["status"] == "active"
 
 
-def test_denied_consent_comes_back_with_the_outcome_in_plain_words(page: Page, runtime: LocalRuntime) -> None:
+def test_denied_consent_then_authorize_again_then_needs_reauthorization(
+    page: Page, runtime: LocalRuntime
+) -> None:
     sign_in(page, runtime, "merchant-deny")
     page.get_by_role("link", name="+ Add a New Store").click()
     page.get_by_label("Store name").fill("Contoso UK")
@@ -167,6 +178,42 @@ def test_denied_consent_comes_back_with_the_outcome_in_plain_words(page: Page, r
     expect(page.get_by_role("button", name="Authorize with Amazon")).to_be_visible()
     assert "outcome=" not in page.url  # the outcome is shown once, not kept in the address
     screenshot(page, "05-store-page-denied")
+    store_id = page.url.rsplit("/", 1)[1]
+
+    page.get_by_role("button", name="Authorize with Amazon").click()
+    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
+    page.select_option("#selling_partner_id", CONTOSO)
+    page.click("#approve")
+    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    expect(page.locator("#store-status")).to_have_text("Active")
+    expect(page.locator("#banner")).to_contain_text("connected and active")
+
+    # Amazon revokes the grant: the store says so and what to do, and Reauthorize leads the actions.
+    store = get_store("merchant-deny", store_id)
+    assert store is not None
+    mark_needs_reauthorization(store, "Amazon refused the store's authorization (invalid_grant).")
+    set_warnings(store, [BOTH_CHANNELS_WARNING])
+    page.reload()
+    expect(page.get_by_role("note", name="Warnings")).to_have_text(BOTH_CHANNELS_WARNING)
+    expect(page.locator("#store-status")).to_have_text("Needs reauthorization")
+    expect(page.locator("#status-todo")).to_contain_text("choose “Reauthorize”")
+    expect(page.locator("main")).to_contain_text("Amazon refused the store's authorization")
+    expect(page.get_by_role("button", name="Reauthorize")).to_have_class(re.compile("primary"))
+    expect(page.get_by_role("button", name="Sync orders now")).to_be_disabled()
+    screenshot(page, "05b-store-page-needs-reauthorization")
+    page.get_by_role("link", name="← All stores").click()
+    card = page.locator(f'li[data-store-id="{store_id}"]')
+    expect(card.locator("[data-status]")).to_have_text("Needs reauthorization")
+    expect(card.get_by_role("note", name="Warnings")).to_have_text(BOTH_CHANNELS_WARNING)
+    screenshot(page, "05c-stores-needs-reauthorization")
+    card.get_by_role("link", name="Contoso UK").click()
+    page.get_by_role("button", name="Reauthorize").click()
+    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
+    page.select_option("#selling_partner_id", CONTOSO)
+    page.click("#approve")
+    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    expect(page.locator("#banner")).to_contain_text("authorized again")
+    expect(page.locator("#store-status")).to_have_text("Active")
 
 
 def test_a_changed_setting_is_kept_after_a_reload(page: Page, runtime: LocalRuntime) -> None:

@@ -105,6 +105,7 @@ function renderSignIn(main) {
   );
   main.replaceChildren(
     h("h1", {}, signedIn ? "Your account" : "Sign in"),
+    h("p", {}, "storesync needs to know which merchant account you manage."),
     signedIn
       ? h(
           "section",
@@ -116,7 +117,7 @@ function renderSignIn(main) {
             h("button", { type: "button", id: "sign-out", onclick: signOut }, "Sign out"),
           ),
         )
-      : null,
+      : "",
     h("section", { class: "card", "aria-labelledby": "paste-title" }, h("h2", { id: "paste-title" }, "Paste a token"), pasteForm),
     h("section", { class: "card", "aria-labelledby": "dev-title" }, h("h2", { id: "dev-title" }, "Local development"), devForm),
   );
