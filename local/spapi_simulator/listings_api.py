@@ -293,8 +293,10 @@ def patch_listings_item(call: Call, sellerId: str, sku: str) -> tuple[int, dict[
         listing_patches.apply(
             catalog, sellerId, marketplace_id, sku, outcome, float(call.sim.config.listing_delay)
         )
-    if "identifiers" in call.query.get("includedData", []) and listing is not None:
-        body["identifiers"] = [{"marketplaceId": marketplace_id, "asin": listing.asin}]
+    if "identifiers" in call.query.get("includedData", []):  # none for an unknown SKU (the sandbox's [])
+        body["identifiers"] = (
+            [] if listing is None else [{"marketplaceId": marketplace_id, "asin": listing.asin}]
+        )
     return 200, body
 
 

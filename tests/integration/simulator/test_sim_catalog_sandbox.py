@@ -1,0 +1,208 @@
+"""The models' x-amzn-api-sandbox static examples of the catalog APIs, replayed where they fit.
+
+Each example's response is checked against the model; then the request is sent to the simulator (adapted
+where the example names Amazon's sandbox objects: one of our marketplaces, SKUs and ids instead of theirs,
+JSON_LISTINGS_FEED instead of an XML feed type) and our answer must have the example's status (or 404 where
+the example's id is made up and the model declares 404) and no key path the example lacks besides the
+listed extras. fbaInventory.json carries no sandbox examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from spapi_simulator import Simulator
+from spapi_simulator.schemas import operation, response_errors
+from spapi_simulator.testing import Authorized, admin, authorize
+
+SELLER, US = "A1NASELLER0001", "ATVPDKIKX0DER"
+REPORTS, LISTINGS, FEEDS = "reports_2021-06-30.json", "listingsItems_2021-08-01.json", "feeds_2021-06-30.json"
+
+
+def sandbox(model: str, operation_id: str) -> dict[int, list[dict[str, Any]]]:
+    cases = {
+        int(status): answer["x-amzn-api-sandbox"]["static"]
+        for status, answer in operation(model, operation_id).spec["responses"].items()
+        if "x-amzn-api-sandbox" in answer
+    }
+    for status, examples in cases.items():
+        for example in examples:
+            assert response_errors(model, operation_id, status, example["response"]) == [], operation_id
+    return cases
+
+
+def value(case: dict[str, Any], name: str) -> Any:
+    return case["request"]["parameters"].get(name, {}).get("value")
+
+
+def paths(node: Any, prefix: str = "") -> set[str]:
+    """Every key path of a JSON value (list items merged as [])."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found |= {f"{prefix}/{key}"} | paths(child, f"{prefix}/{key}")
+    elif isinstance(node, list):
+        for child in node:
+            found |= paths(child, f"{prefix}[]")
+    return found
+
+
+def same_shape(ours: Any, example: Any, extras: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    unexpected = paths(ours) - paths(example) - extras
+    assert not unexpected, f"not in the sandbox example: {sorted(unexpected)}"
+
+
+def send(sim: Simulator, auth: Authorized, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, sim.url + path, headers=auth.headers, timeout=10, **kwargs)
+
+
+def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
+    sim = spapi_sim_factory(report_seconds=10.0)
+    auth = authorize(sim)
+    create, get, document = (
+        sandbox(REPORTS, op) for op in ("createReport", "getReport", "getReportDocument")
+    )
+    for status, cases in create.items():
+        for case in cases:
+            body = dict(value(case, "body"))
+            if status == 202:
+                body["marketplaceIds"] = [m for m in body["marketplaceIds"] if m == US]
+            answer = send(sim, auth, "POST", "/reports/2021-06-30/reports", json=body)
+            assert answer.status_code == status, answer.text
+            assert response_errors(REPORTS, "createReport", status, answer.json()) == []
+            if status == 202:
+                same_shape(answer.json(), case["response"])
+                report_id = answer.json()["reportId"]
+    admin(sim, "POST", "clock/advance", {"seconds": 6})  # the example report is IN_PROGRESS
+    for status, cases in get.items():
+        for case in cases:
+            answer = send(
+                sim,
+                auth,
+                "GET",
+                f"/reports/2021-06-30/reports/{report_id if status == 200 else value(case, 'reportId')}",
+            )
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(REPORTS, "getReport", answer.status_code, answer.json()) == []
+            if status == 200:
+                assert answer.json()["processingStatus"] == case["response"]["processingStatus"]
+                same_shape(answer.json(), case["response"], {"/marketplaceIds"})
+    admin(sim, "POST", "clock/advance", {"seconds": 6})
+    document_id = send(sim, auth, "GET", f"/reports/2021-06-30/reports/{report_id}").json()[
+        "reportDocumentId"
+    ]
+    for status, cases in document.items():
+        for case in cases:
+            wanted = document_id if status == 200 else value(case, "reportDocumentId")
+            answer = send(sim, auth, "GET", f"/reports/2021-06-30/documents/{wanted}")
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(REPORTS, "getReportDocument", answer.status_code, answer.json()) == []
+            if status == 200:
+                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
+
+
+def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
+    auth = authorize(spapi_sim)
+    truth = admin(spapi_sim, "GET", "listings", seller_id=SELLER, marketplace_id=US)["listings"]
+    merchant = [x for x in truth if x["fulfillment_channel"] == "DEFAULT" and x["status"] == "Active"][:3]
+    items = f"/listings/2021-08-01/items/{SELLER}"
+    for status, cases in sandbox(LISTINGS, "searchListingsItems").items():
+        for case in cases:
+            params = {
+                name: p["value"] for name, p in case["request"]["parameters"].items() if name != "sellerId"
+            }
+            if status == 200:  # our SKUs; the simulator (like Amazon in production) takes one marketplace
+                params |= {"identifiers": [x["sku"] for x in merchant], "marketplaceIds": [US]}
+            answer = send(spapi_sim, auth, "GET", items, params=params)
+            assert answer.status_code == status, answer.text
+            assert response_errors(LISTINGS, "searchListingsItems", status, answer.json()) == []
+            if status == 200:
+                assert answer.json()["numberOfResults"] == case["response"]["numberOfResults"] == 3
+                same_shape(answer.json(), case["response"])
+    included = ["summaries", "offers", "fulfillmentAvailability", "issues"]
+    for status, cases in sandbox(LISTINGS, "getListingsItem").items():
+        for case in cases:
+            sku = merchant[0]["sku"] if status == 200 else value(case, "sku")
+            answer = send(
+                spapi_sim,
+                auth,
+                "GET",
+                f"{items}/{sku}",
+                params={"marketplaceIds": US, "includedData": included},
+            )
+            assert answer.status_code == (200 if status == 200 else 404), answer.text
+            assert response_errors(LISTINGS, "getListingsItem", answer.status_code, answer.json()) == []
+            if status == 200:
+                same_shape(answer.json(), case["response"])
+    for status, cases in sandbox(LISTINGS, "patchListingsItem").items():
+        for case in cases:
+            mode, wanted = value(case, "mode"), case["response"].get("status")
+            sku = {"INVALID": "VALIDATION_INVALID"}.get(wanted, merchant[1]["sku"])
+            body = {"productType": merchant[1]["product_type"], "patches": [{"op": "merge",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 9}]}]}  # fmt: skip
+            params = {"marketplaceIds": value(case, "marketplaceIds") or [US]}
+            if mode:
+                params |= {"mode": mode, "includedData": value(case, "includedData")}
+            answer = send(spapi_sim, auth, "PATCH", f"{items}/{sku}", params=params,
+                          json=body if status == 200 else None)  # fmt: skip
+            assert answer.status_code == status, answer.text
+            assert response_errors(LISTINGS, "patchListingsItem", status, answer.json()) == []
+            if status == 200:
+                assert answer.json()["status"] == wanted
+                same_shape(answer.json(), case["response"], {"/issues/severity", "/issues/categories"})
+                assert set(case["response"]) == set(answer.json())
+
+
+def test_feeds_sandbox_examples(spapi_sim: Simulator) -> None:
+    auth = authorize(spapi_sim)
+    document_id = ""
+    for status, cases in sandbox(FEEDS, "createFeedDocument").items():
+        for case in cases:
+            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json=value(case, "body"))
+            assert answer.status_code == status, answer.text
+            assert response_errors(FEEDS, "createFeedDocument", status, answer.json()) == []
+            if status == 201:
+                same_shape(answer.json(), case["response"])
+                document_id = answer.json()["feedDocumentId"]
+    ours = send(
+        spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json={"contentType": "application/json"}
+    )
+    requests.put(ours.json()["url"], data=b"{}", headers={"Content-Type": "application/json"}, timeout=10)
+    assert document_id
+    for status, cases in sandbox(FEEDS, "createFeed").items():
+        for case in cases:
+            body = dict(value(case, "body"))
+            if status == 202:  # the simulator processes JSON_LISTINGS_FEED for one marketplace
+                body |= {"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [US],
+                         "inputFeedDocumentId": ours.json()["feedDocumentId"]}  # fmt: skip
+            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/feeds", json=body)
+            assert answer.status_code == status, answer.text
+            assert response_errors(FEEDS, "createFeed", status, answer.json()) == []
+            if status == 202:
+                same_shape(answer.json(), case["response"])
+                feed_id = answer.json()["feedId"]
+    admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
+    result_id = ""
+    for status, cases in sandbox(FEEDS, "getFeed").items():
+        for case in cases:
+            answer = send(
+                spapi_sim,
+                auth,
+                "GET",
+                f"/feeds/2021-06-30/feeds/{feed_id if status == 200 else value(case, 'feedId')}",
+            )
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(FEEDS, "getFeed", answer.status_code, answer.json()) == []
+            if status == 200:
+                same_shape(answer.json(), case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
+                result_id = answer.json()["resultFeedDocumentId"]
+    for status, cases in sandbox(FEEDS, "getFeedDocument").items():
+        for case in cases:
+            wanted = result_id if status == 200 else value(case, "feedDocumentId")
+            answer = send(spapi_sim, auth, "GET", f"/feeds/2021-06-30/documents/{wanted}")
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(FEEDS, "getFeedDocument", answer.status_code, answer.json()) == []
+            if status == 200:
+                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
