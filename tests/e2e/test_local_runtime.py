@@ -14,7 +14,7 @@ import pytest
 import requests
 from storesync_local.client import StoresyncClient
 from storesync_local.demo import Demo
-from storesync_local.runtime import LocalRuntime
+from storesync_local.runtime import ExternalSpApi, LocalRuntime
 
 pytestmark = pytest.mark.e2e
 
@@ -167,13 +167,22 @@ def test_stop_frees_every_port_and_thread(local_runtime_factory: Callable[..., L
     for port in ports:
         assert port is not None
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as a restarted server would (SO_REUSEADDR: closed connections in TIME_WAIT do not count)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))  # raises if anything still listens
+            probe.listen()
     leftovers = [
         t.name for t in threading.enumerate() if t.name.startswith(("poll-", "storesync-", "spapi-"))
     ]
     assert leftovers == []
     with pytest.raises(requests.ConnectionError):
         requests.get(runtime.api_url + "/", timeout=2)
+    api_port, spapi_port, moto_port = ports
+    again = local_runtime_factory(api_port=api_port, spapi_port=spapi_port, moto_port=moto_port)
+    assert again.api_url == runtime.api_url and again.moto_url == runtime.moto_url
+    assert (
+        requests.get(f"{again.api_url}/local/token", params={"merchant": "m"}, timeout=10).status_code == 200
+    )
 
 
 def test_the_demo_walk_ends_with_storesync_and_amazon_agreeing(
@@ -190,3 +199,23 @@ def test_the_demo_walk_ends_with_storesync_and_amazon_agreeing(
     assert statuses["cancelled"] == "CANCELLED" and statuses["shipped outside the WMS"] == "SHIPPED"
     assert statuses["pending, then released"] == "UNSHIPPED"
     assert len([r for r in demo.rows if r[0].startswith("stock ")]) == 2
+
+
+def test_pointed_at_another_amazon_it_starts_no_simulator(
+    local_runtime_factory: Callable[..., LocalRuntime], spapi_sim_factory: Callable[..., Any]
+) -> None:
+    other = spapi_sim_factory()
+    external = ExternalSpApi.from_env(
+        {
+            "SPAPI_ENDPOINT": other.url,
+            "SPAPI_LWA_URL": other.url + "/auth/o2/token",
+            "SPAPI_CONSENT_URL": other.url,
+        }
+    )
+    runtime = local_runtime_factory(external_spapi=external, run_schedules=False)
+    assert runtime.simulator is None and runtime.spapi_url == other.url
+    connect_acme(runtime)
+    assert any(g.seller_id == ACME for g in other.world.grants.values())
+    with pytest.raises(ValueError, match="SPAPI_LWA_URL, SPAPI_CONSENT_URL"):
+        ExternalSpApi.from_env({"SPAPI_ENDPOINT": other.url})
+    assert ExternalSpApi.from_env({}) is None
