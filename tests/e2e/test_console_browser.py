@@ -281,6 +281,19 @@ def test_sync_now_shows_the_run_in_the_sync_log(page: Page, runtime: LocalRuntim
     expect(page.locator('.runs [data-job="orders"]').first).not_to_contain_text("Not run yet")
     screenshot(page, "07-store-page-after-sync")
 
+    headers = {"Authorization": f"Bearer {runtime.dev_token('merchant-sync')}"}
+    refused = requests.get(
+        f"{runtime.api_url}/stores/{store_id}/orders/daily?days=0", headers=headers, timeout=10
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["field"] == "days"
+    other = requests.get(
+        f"{runtime.api_url}/stores/{store_id}/orders/daily",
+        headers={"Authorization": f"Bearer {runtime.dev_token('someone-else')}"},
+        timeout=10,
+    )
+    assert other.status_code == 404  # another merchant's store does not exist for them
+
 
 def test_an_empty_store_name_shows_the_api_error_next_to_the_field(page: Page, runtime: LocalRuntime) -> None:
     sign_in(page, runtime, "merchant-errors")
