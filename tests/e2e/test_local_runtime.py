@@ -219,3 +219,20 @@ def test_pointed_at_another_amazon_it_starts_no_simulator(
     with pytest.raises(ValueError, match="SPAPI_LWA_URL, SPAPI_CONSENT_URL"):
         ExternalSpApi.from_env({"SPAPI_ENDPOINT": other.url})
     assert ExternalSpApi.from_env({}) is None
+
+
+def test_a_message_the_real_job_function_cannot_read_ends_in_its_dlq(
+    local_runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = local_runtime_factory(run_schedules=False)
+    assert runtime.provisioned is not None
+    queue = runtime.provisioned.queue_url("ProductImportQueue")
+    dlq = runtime.provisioned.queue_url("ProductImportDeadLetterQueue")
+    runtime.sqs.send_message(QueueUrl=queue, MessageBody='{"job": "products", "store_id": ')
+    dead = wait_for(
+        lambda: runtime.sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"]).get("Messages"),
+        timeout=60,
+        what="the unreadable job message in the DLQ",
+    )
+    assert dead[0]["Body"] == '{"job": "products", "store_id": '
+    assert runtime.functions["ProductImportFunction"].invocations == 5
