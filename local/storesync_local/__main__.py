@@ -74,9 +74,12 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    runtime = LocalRuntime(config_from_args(args))
     try:
+        runtime = LocalRuntime(config_from_args(args))
         runtime.start()
+    except (RuntimeError, ValueError) as exc:  # a port in use, half an external SP-API configuration, ...
+        raise SystemExit(f"storesync local runtime: {exc}") from None
+    try:
         print(runtime.banner(), flush=True)
         stop.wait()
     finally:
