@@ -60,7 +60,7 @@ def test_is_stockout_only_when_amazon_still_shows_units() -> None:
 
 def test_crossover_is_derived_from_the_patch_quota() -> None:
     patch = USAGE_PLANS["patchListingsItem"]
-    assert PATCH_FEED_CROSSOVER == patch.burst + int(patch.rate * 30)
+    assert patch.burst + int(patch.rate * 30) == PATCH_FEED_CROSSOVER
     # a faster patch quota moves the crossover up; a quick feed moves it down
     assert patch_feed_crossover(UsagePlan(10, 5)) > PATCH_FEED_CROSSOVER
     assert patch_feed_crossover(patch, feed_latency_seconds=10) == patch.burst + int(patch.rate * 10)
