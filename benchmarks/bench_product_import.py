@@ -1,9 +1,12 @@
 """Benchmark: import a catalog of N SKUs (default 100,000) from the SP-API simulator through the real
 ProductImportFunction handler, continuations read back from the (moto) SQS queue until the import is done.
 
-The simulator and moto run in child processes, so the figures are the handler's own: wall time, invocations
-(slices), SP-API calls (the simulator's counters), DynamoDB writes (items written, counted at pynamodb's
-connection) and peak memory (tracemalloc peak of the largest invocation, and the process's max RSS).
+AWS (DynamoDB, SQS, KMS, Secrets Manager) is moto in-process (`moto.mock_aws()`: the same DynamoDB semantics,
+no HTTP hop), so what is measured is storesync's own work plus moto's Python DynamoDB, not moto's HTTP server.
+The SP-API simulator stays a real HTTP server in a child process (its CPU is not the handler's). Printed: wall
+time, invocations (slices) and the slowest one, SP-API calls (the simulator's counters), DynamoDB writes (items
+written, counted at pynamodb's connection) and peak memory (tracemalloc peak of the largest invocation, and
+the process's max RSS, which includes moto's in-process tables).
 Not a test: it prints figures (BENCHMARKS.md keeps them).
 
     .venv/bin/python benchmarks/bench_product_import.py [--skus 100000] [--slice-rows 5000] [--mode full]
@@ -35,6 +38,7 @@ os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
 
 import boto3  # noqa: E402
 import requests  # noqa: E402
+from moto import mock_aws  # noqa: E402
 from pynamodb.connection.base import Connection  # noqa: E402
 from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
 from spapi_simulator.testing import admin, authorize  # noqa: E402
@@ -99,7 +103,7 @@ def start(command: list[str], url: str) -> subprocess.Popen[bytes]:
 def connect_store(sim: Any, stack: Any) -> Store:
     granted = authorize(sim, SELLER)
     store_id = f"bench_{uuid.uuid4().hex[:8]}"
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=stack.endpoint_url)
+    kms = boto3.client("kms", region_name="us-east-1")
     encrypted = KmsCipher(kms, stack.physical["DataKey"]).encrypt(
         granted.refresh_token, refresh_token_context(store_id)
     )
@@ -130,9 +134,9 @@ def main() -> None:
     parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
 
-    sim_port, moto_port = free_port(), free_port()
+    sim_port = free_port()
     sim = SimpleNamespace(url=f"http://127.0.0.1:{sim_port}")
-    moto_url = f"http://127.0.0.1:{moto_port}"
+    os.environ.pop("AWS_ENDPOINT_URL", None)
     children = [
         start(
             [
@@ -150,22 +154,21 @@ def main() -> None:
             ],
             sim.url + "/_sim/clock",
         ),  # fmt: skip
-        start([sys.executable, "-m", "moto.server", "-p", str(moto_port)], moto_url),
     ]
     try:
-        run(args, sim, moto_url)
+        with mock_aws():
+            run(args, sim)
     finally:
         for child in children:
             child.terminate()
             child.wait(timeout=10)
 
 
-def run(args: argparse.Namespace, sim: Any, moto_url: str) -> None:
-    os.environ["AWS_ENDPOINT_URL"] = moto_url
+def run(args: argparse.Namespace, sim: Any) -> None:
     template = load_template()
     stack_name = f"bench{uuid.uuid4().hex[:6]}"
     stack = provision(
-        moto_url,
+        None,  # type: ignore[arg-type]  # moto in-process: boto3's default endpoints are intercepted
         stack_name=stack_name,
         template=template,
         parameters={
@@ -182,9 +185,9 @@ def run(args: argparse.Namespace, sim: Any, moto_url: str) -> None:
                        "PRODUCT_SLICE_ROWS": str(args.slice_rows), "PRODUCT_SLICE_SECONDS": str(args.slice_seconds)})  # fmt: skip
     spec = functions(template)["ProductImportFunction"]
     handler = load_handler(spec["code_uri"], spec["handler"])
-    bind_tables(stack_name, "us-east-1", moto_url)
+    bind_tables(stack_name, "us-east-1", None)
     store = connect_store(sim, stack)
-    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_url)
+    sqs = boto3.client("sqs", region_name="us-east-1")
     queue_url = stack.queue_url("ProductImportQueue")
     admin(sim, "POST", "stats/reset")
     writes = WriteCounter()

@@ -104,13 +104,21 @@ class SpApiProductsAmazon:
         self._spapi = spapi
         self._seller = selling_partner_id
         self._http = http
+        self._clients: dict[str, Any] = {}
+
+    def _client(self, name: str, make: Callable[[], Any]) -> Any:
+        """One python-amazon-sp-api client per API for this store's run: each new client builds an httpx
+        client (and its TLS context, ~25 ms), which would otherwise be paid on every call."""
+        if name not in self._clients:
+            self._clients[name] = make()
+        return self._clients[name]
 
     @property
     def calls(self) -> dict[str, int]:
         return dict(self._spapi.gate.calls)
 
     def request_listings_report(self) -> str:
-        client = self._spapi.reports()
+        client = self._client("reports", self._spapi.reports)
         answer = self._spapi.gate.call(
             "createReport",
             lambda: client.create_report(
@@ -120,14 +128,14 @@ class SpApiProductsAmazon:
         return str(answer.payload["reportId"])
 
     def report_state(self, report_id: str) -> ReportState:
-        client = self._spapi.reports()
+        client = self._client("reports", self._spapi.reports)
         answer = self._spapi.gate.call("getReport", lambda: client.get_report(report_id))
         payload = answer.payload
         return ReportState(str(payload["processingStatus"]), payload.get("reportDocumentId"))
 
     @contextmanager
     def open_report(self, document_id: str) -> Iterator[TextIO]:
-        client = self._spapi.reports()
+        client = self._client("reports", self._spapi.reports)
         answer = self._spapi.gate.call("getReportDocument", lambda: client.get_report_document(document_id))
         url = str(answer.payload["url"])
         gzip = str(answer.payload.get("compressionAlgorithm") or "").upper() == "GZIP"
@@ -152,7 +160,7 @@ class SpApiProductsAmazon:
     def product_types(self, skus: Sequence[str]) -> dict[str, str]:
         """Product type per SKU from searchListingsItems (20 SKUs a call); SKUs Amazon does not know are absent."""
         found: dict[str, str] = {}
-        client = self._spapi.listings()
+        client = self._client("listings", self._spapi.listings)
         marketplace_id = self._spapi.marketplace_id
         for start in range(0, len(skus), TYPES_PER_SEARCH):
             chunk = list(skus[start : start + TYPES_PER_SEARCH])
@@ -179,7 +187,7 @@ class SpApiProductsAmazon:
     def fba_quantities(self, skus: Sequence[str]) -> dict[str, int]:
         """Fulfillable FBA quantity per SKU from getInventorySummaries (50 SKUs a call)."""
         found: dict[str, int] = {}
-        client = self._spapi.fba_inventory()
+        client = self._client("fba_inventory", self._spapi.fba_inventory)
         for start in range(0, len(skus), SKUS_PER_FBA_CALL):
             chunk = list(skus[start : start + SKUS_PER_FBA_CALL])
             token: str | None = None

@@ -99,10 +99,12 @@ def record_run(
     errors: list[str],
 ) -> SyncRun:
     finished = time.time()
-    started_iso = iso(utcnow() - timedelta(seconds=finished - started_at))
+    started_dt = utcnow() - timedelta(seconds=finished - started_at)
+    started_iso = iso(started_dt)
+    started_ms = f"{started_iso[:-1]}.{started_dt.microsecond // 1000:03d}Z"  # runs of one second stay ordered
     run = SyncRun(
         store_id,
-        f"{started_iso}#{job}#{uuid.uuid4().hex[:8]}",
+        f"{started_ms}#{job}#{uuid.uuid4().hex[:8]}",
         merchant_id=merchant_id,
         job=job,
         mode=mode,

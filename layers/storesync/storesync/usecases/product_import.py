@@ -5,10 +5,16 @@ An import runs in phases, each invocation doing a bounded slice and saving its p
     report      createReport, then getReport on continuations (SQS delay) until DONE: no Lambda waits
     rows        getReportDocument, stream + gunzip the document, skip the rows done already, and write
                 products (the merchant's, by SKU) and listings (the store's) in batches of `chunk_rows`;
-                on the store's first import with "match what is in Amazon", the starting inventory
-    types       searchListingsItems for the store's listings that lack a product type (20 SKUs a call)
-    fba         getInventorySummaries for the store's FBA listings (Amazon's stock, kept on the listing)
-    deactivate  full mode: listings no longer in the report become inactive (products are never deleted)
+                each listing is written once, with its product type (searchListingsItems, 20 SKUs a call,
+                asked only for listings lacking it) and, for FBA, Amazon's stock (getInventorySummaries,
+                50 SKUs a call) already on it; on the store's first import with "match what is in Amazon",
+                the starting inventory
+    types       only when a throttle made a chunk go without: searchListingsItems for the store's
+                listings that still lack a product type
+    fba         only when a throttle made a chunk go without: getInventorySummaries for the store's FBA
+                listings
+    deactivate  full mode: listings no longer in the report become inactive (products are never deleted);
+                one paginated read of the store's listings
     finish      warnings on the store, the starting-inventory flag, the totals in the sync log
 
 Cursor: {"starting_inventory_done": bool, "starting_inventory": "match_amazon"|"keep", "import": {...}}.
@@ -35,6 +41,7 @@ from storesync.dal.products import Listing
 from storesync.dal.store_queries import set_warnings
 from storesync.dal.stores import Store
 from storesync.domain.products import (
+    FBA,
     ListingsReportReader,
     ParsedRecord,
     ReportFormatError,
@@ -75,7 +82,7 @@ class ImportLimits:
     chunk_rows: int = 100  # rows per batch get / batch write / cursor save
     types_page: int = 100  # listings per product-type page (5 searchListingsItems calls)
     fba_page: int = 100  # listings per FBA page (2 getInventorySummaries calls)
-    deactivate_page: int = 500
+    deactivate_page: int = 1_000  # listings per DynamoDB page of the deactivation read
 
 
 def product_import_work(
@@ -237,7 +244,21 @@ class ProductImport:
                 self.outcome.errors.append(f"Amazon's listings report could not be read: {exc}.")
                 self.state["failed"] = True
                 return self._next_phase("finish")
-        return self._next_phase("types")
+        return self._next_phase(self._after_rows())
+
+    def _after_rows(self) -> str:
+        """The phase after the rows: the catch-up passes only when a throttle deferred their work."""
+        if self.state.get("types_deferred"):
+            return "types"
+        return self._after_types()
+
+    def _after_types(self) -> str:
+        if self.state.get("fba_deferred"):
+            return "fba"
+        return self._after_fba()
+
+    def _after_fba(self) -> str:
+        return "deactivate" if self.state["mode"] == "full" else "finish"
 
     def _apply_rows(self, records: list[ParsedRecord], offset: int) -> None:
         if not records:
@@ -256,6 +277,7 @@ class ProductImport:
         )
         to_write = [catalog.new_listing(store, facts) for facts in plan.new_listings]
         to_write += [catalog.changed_listing(listings[f.sku], f) for f in plan.changed_listings]
+        throttled = self._enrich(rows, to_write, listings)
         catalog.save_all(to_write)
         catalog.save_all(
             [catalog.product_item(store.merchant_id, f, None) for f in plan.new_products]
@@ -274,6 +296,55 @@ class ProductImport:
         self.state["rows_seen"] = int(self.state.get("rows_seen", 0)) + len(rows)
         self.state["row_offset"] = offset
         self._save()
+        if throttled is not None:  # the chunk is written; its missing details wait for the catch-up pass
+            raise throttled
+
+    def _enrich(
+        self, rows: list[ReportRow], to_write: list[Listing], stored: dict[str, Listing]
+    ) -> Throttled | None:
+        """Put the product type and (FBA) Amazon's stock on the listings before they are written, so each
+        listing is written once. Known listings that only gain these details are appended to `to_write`.
+        A throttle leaves the rest for the catch-up phases (flagged in the state) and is returned."""
+        writing = {item.sku: item for item in to_write}
+        active = {
+            r.sku: writing.get(r.sku) or stored[r.sku]
+            for r in rows
+            if r.sku in writing or (r.sku in stored and stored[r.sku].status == "active")
+        }
+        lacking = [sku for sku, item in active.items() if not item.product_type]
+        fba = [sku for sku, item in active.items() if item.channel == FBA]
+        touched: dict[str, Listing] = {}
+        throttled: Throttled | None = None
+        try:
+            if lacking:
+                found_types = self.amazon.product_types(lacking)
+                for sku, product_type in found_types.items():
+                    if sku in active:
+                        active[sku].product_type = product_type
+                        touched[sku] = active[sku]
+                self._count("product_types", len(found_types))
+        except Throttled as exc:
+            self.state["types_deferred"] = True
+            throttled = exc
+        try:
+            if fba and throttled is None:
+                quantities = self.amazon.fba_quantities(fba)
+                changed = 0
+                for sku in fba:
+                    item, quantity = active[sku], quantities.get(sku, 0)  # absent: Amazon holds none
+                    if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
+                        item.amazon_quantity = quantity
+                        item.updated_at = utcnow()
+                        touched[sku] = item
+                        changed += 1
+                self._count("fba_quantities", changed)
+            elif fba:
+                self.state["fba_deferred"] = True
+        except Throttled as exc:
+            self.state["fba_deferred"] = True
+            throttled = exc
+        to_write += [item for sku, item in touched.items() if sku not in writing]
+        return throttled
 
     def _skip(self, skipped: list[SkippedRow]) -> None:
         self._count("skipped", len(skipped))
@@ -305,7 +376,7 @@ class ProductImport:
                 catalog.lacking_product_type(),
             )
             if not page:
-                return self._next_phase("fba")
+                return self._next_phase(self._after_types())
             for start in range(0, len(page), 20):
                 chunk = page[start : start + 20]
                 found = self.amazon.product_types([item.sku for item in chunk])
@@ -324,7 +395,7 @@ class ProductImport:
                 self.store.store_id, self.state.get("fba_after"), self.limits.fba_page, catalog.fba_listings()
             )
             if not page:
-                return self._next_phase("deactivate" if self.state["mode"] == "full" else "finish")
+                return self._next_phase(self._after_fba())
             for start in range(0, len(page), 50):
                 chunk = page[start : start + 50]
                 found = self.amazon.fba_quantities([item.sku for item in chunk])
@@ -347,24 +418,33 @@ class ProductImport:
             return self._next_phase("finish")
         with self.amazon.open_report(self.state["document_id"]) as stream:
             present = {r.sku for r in ListingsReportReader(stream).records() if r.sku}
-        while not self._out_of_time():
-            page = catalog.listings_after(
-                self.store.store_id,
-                self.state.get("deactivate_after"),
-                self.limits.deactivate_page,
-                catalog.active_listings(),
-            )
-            if not page:
-                return self._next_phase("finish")
-            gone = [item for item in page if item.sku not in present]
-            for item in gone:
-                item.status = "inactive"
-                item.updated_at = utcnow()
+        gone: list[Listing] = []
+
+        def flush() -> None:
             catalog.save_all(gone)
             self._count("deactivated", len(gone))
-            self.state["deactivate_after"] = page[-1].sku
-            self._save()
-        return False
+            gone.clear()
+
+        listings = catalog.listings_from(
+            self.store.store_id,
+            self.state.get("deactivate_after"),
+            self.limits.deactivate_page,
+            catalog.active_listings(),
+        )
+        for item in listings:  # one paginated read of the store's active listings
+            if item.sku not in present:
+                item.status = "inactive"
+                item.updated_at = utcnow()
+                gone.append(item)
+                if len(gone) >= self.limits.chunk_rows:
+                    flush()
+            self.state["deactivate_after"] = item.sku
+            if self._out_of_time():
+                flush()
+                self._save()
+                return False
+        flush()
+        return self._next_phase("finish")
 
     def _finish(self) -> None:
         state = self.state
