@@ -101,7 +101,8 @@ def record_run(
     finished = time.time()
     started_dt = utcnow() - timedelta(seconds=finished - started_at)
     started_iso = iso(started_dt)
-    started_ms = f"{started_iso[:-1]}.{started_dt.microsecond // 1000:03d}Z"  # runs of one second stay ordered
+    # milliseconds in the key: runs of one store within one second stay in order
+    started_ms = f"{started_iso[:-1]}.{started_dt.microsecond // 1000:03d}Z"
     run = SyncRun(
         store_id,
         f"{started_ms}#{job}#{uuid.uuid4().hex[:8]}",
