@@ -29,9 +29,17 @@ from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, Throttled
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
-from storesync.domain.orders import CREATE, IGNORE, UPDATE, OrderDataError, parse_amazon_order
+from storesync.domain.orders import (
+    AMAZON_STATUSES,
+    CREATE,
+    IGNORE,
+    NOT_RELEASED,
+    UPDATE,
+    OrderDataError,
+    parse_amazon_order,
+)
 from storesync.observability import logger
-from storesync.usecases.order_upsert import OrderUpserter, UpsertResult
+from storesync.usecases.order_upsert import Upserter, UpsertResult
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 
 INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT"]
@@ -43,13 +51,25 @@ MAX_RETRIES_PER_RUN = 25
 AMAZON_MIN_LAG = timedelta(minutes=2)
 
 
-def search_page(spapi: SpApi, marketplace_id: str, sweep: Mapping[str, Any]) -> dict[str, Any]:
+def wanted_statuses(store: Store) -> list[str] | None:
+    """Without "import pending orders", pending orders are never stored: leave them out of the search so the
+    quota reads only orders that can change something (a release shows up later as UNSHIPPED anyway)."""
+    if store.settings.import_pending_orders:
+        return None
+    return [s for s in AMAZON_STATUSES if s not in NOT_RELEASED]
+
+
+def search_page(
+    spapi: SpApi, marketplace_id: str, sweep: Mapping[str, Any], statuses: list[str] | None = None
+) -> dict[str, Any]:
     params: dict[str, Any] = {
         "marketplaceIds": [marketplace_id],
         "lastUpdatedAfter": sweep["after"],
         "includedData": INCLUDED_DATA,
         "maxResultsPerPage": PAGE_SIZE,
     }
+    if statuses:
+        params["fulfillmentStatuses"] = statuses
     if sweep.get("before"):
         params["lastUpdatedBefore"] = sweep["before"]
     if sweep.get("token"):
@@ -83,7 +103,7 @@ def response_body(answer: Any) -> dict[str, Any]:
 
 @dataclass
 class OrderImportDeps:
-    upserter: OrderUpserter
+    upserter: Upserter
     amazon_for: Callable[[Store], SpApi]
     overlap: timedelta = timedelta(minutes=5)
     catchup: timedelta = timedelta(days=3)
@@ -123,7 +143,7 @@ class OrderImport:
                 self.outcome.continue_after = spapi.gate.wait_time("searchOrders")
                 break
             try:
-                page = search_page(spapi, self.store.marketplace_id, sweep)
+                page = search_page(spapi, self.store.marketplace_id, sweep, wanted_statuses(self.store))
             except Throttled as exc:
                 if not pages:
                     raise  # nothing done yet: the runner re-enqueues after the wait

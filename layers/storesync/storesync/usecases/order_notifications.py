@@ -30,7 +30,7 @@ from storesync.domain.orders import parse_amazon_order
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
 from storesync.usecases.order_import import get_order
-from storesync.usecases.order_upsert import OrderUpserter
+from storesync.usecases.order_upsert import Upserter
 
 NOTIFICATION_ID_PATH = "NotificationMetadata.NotificationId"
 DEDUPE_SECONDS = 7 * 24 * 3600  # SQS keeps a message 4 days by default; a week covers every redelivery
@@ -94,7 +94,7 @@ def stores_for(change: OrderChange) -> list[Store]:
 class OrderChangeHandler:
     def __init__(
         self,
-        upserter: OrderUpserter,
+        upserter: Upserter,
         amazon_for: Callable[[Store], SpApi],
         find_stores: Callable[[OrderChange], list[Store]] = stores_for,
     ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
@@ -52,6 +53,12 @@ class UpsertResult:
     backordered: int = 0
     unknown_skus: tuple[str, ...] = ()
     stock_moves: list[StockDelta] = field(default_factory=list)
+
+
+class Upserter(Protocol):
+    """What polling and notifications need: store one Amazon order (OrderUpserter; fakes in benchmarks)."""
+
+    def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult: ...
 
 
 def import_rules(store: Store) -> ImportRules:
