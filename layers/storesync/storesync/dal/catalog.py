@@ -110,13 +110,16 @@ def listings_after(store_id: str, after_sku: str | None, limit: int, condition: 
     return list(Listing.query(store_id, range_condition, filter_condition=condition, limit=limit))
 
 
-def listings_from(
+def listing_skus_from(
     store_id: str, after_sku: str | None, page_size: int, condition: Any = None
-) -> Iterator[Listing]:
-    """The store's listings in SKU order after `after_sku`, matching `condition`, read `page_size` at a time
-    (one paginated query: stop iterating to stop reading)."""
+) -> Iterator[str]:
+    """The SKUs of the store's listings in SKU order after `after_sku`, matching `condition`, read `page_size`
+    at a time (one paginated query projected on the SKU: stop iterating to stop reading)."""
     range_condition = Listing.sku > after_sku if after_sku else None
-    return iter(Listing.query(store_id, range_condition, filter_condition=condition, page_size=page_size))
+    query = Listing.query(
+        store_id, range_condition, filter_condition=condition, page_size=page_size, attributes_to_get=["sku"]
+    )
+    return (item.sku for item in query)
 
 
 def lacking_product_type() -> Any:

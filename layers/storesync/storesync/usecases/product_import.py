@@ -418,27 +418,29 @@ class ProductImport:
             return self._next_phase("finish")
         with self.amazon.open_report(self.state["document_id"]) as stream:
             present = {r.sku for r in ListingsReportReader(stream).records() if r.sku}
-        gone: list[Listing] = []
+        gone: list[str] = []
 
         def flush() -> None:
-            catalog.save_all(gone)
-            self._count("deactivated", len(gone))
+            stored = catalog.load_listings(self.store.store_id, gone)
+            for item in stored.values():
+                item.status = "inactive"
+                item.updated_at = utcnow()
+            catalog.save_all(list(stored.values()))
+            self._count("deactivated", len(stored))
             gone.clear()
 
-        listings = catalog.listings_from(
+        skus = catalog.listing_skus_from(
             self.store.store_id,
             self.state.get("deactivate_after"),
             self.limits.deactivate_page,
             catalog.active_listings(),
         )
-        for item in listings:  # one paginated read of the store's active listings
-            if item.sku not in present:
-                item.status = "inactive"
-                item.updated_at = utcnow()
-                gone.append(item)
+        for sku in skus:  # one paginated read of the store's active SKUs (the SKU only: a light read)
+            if sku not in present:
+                gone.append(sku)
                 if len(gone) >= self.limits.chunk_rows:
                     flush()
-            self.state["deactivate_after"] = item.sku
+            self.state["deactivate_after"] = sku
             if self._out_of_time():
                 flush()
                 self._save()
