@@ -52,7 +52,8 @@ SELLER = "A2NASELLER0002"  # one marketplace (US): every generated order of this
 US = "ATVPDKIKX0DER"
 SCHEDULE_SECONDS = 30 * 60
 LIVE_AFTER_BACKLOG = 4 * 3600  # live orders keep coming this long after the backlog is in
-NOTIFICATION_BATCH_WINDOW = 5.0  # MaximumBatchingWindowInSeconds of the notifications event source
+NOTIFICATION_BATCH_WINDOW = 5.0
+SAMPLE_KEEP = 2000  # MaximumBatchingWindowInSeconds of the notifications event source
 
 
 @dataclass
@@ -63,8 +64,11 @@ class MemoryUpserter:
     path: str = "poll"
     orders: dict[str, OrderSnapshot] = field(default_factory=dict)
     first_seen: dict[str, dict[str, float]] = field(default_factory=dict)  # order id -> path -> sim time
+    sample: list[AmazonOrder] = field(default_factory=list)  # kept for the storage measurement
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
+        if len(self.sample) < SAMPLE_KEEP and incoming.channel == "FBM":
+            self.sample.append(incoming)
         existing = self.orders.get(incoming.order_id)
         decision = decide(existing, incoming, ImportRules(import_pending=False))
         seen = self.first_seen.setdefault(incoming.order_id, {})
@@ -106,6 +110,9 @@ def main() -> None:
         "--orders", type=int, default=50_000, help="backlog of the seller (generated, 14 days)"
     )
     parser.add_argument("--quota-scale", type=float, default=1.0, help="multiplies Amazon's quotas")
+    parser.add_argument(
+        "--storage-sample", type=int, default=300, help="orders stored for real in moto (0: skip)"
+    )
     parser.add_argument(
         "--live-every", type=float, default=20.0, help="simulated minutes between live orders"
     )
@@ -233,6 +240,59 @@ def main() -> None:
     print(f"({invocations} job invocations, {throttled_runs} re-enqueued on an empty quota; "
           f"wall time {time.time() - started:.0f} s)")  # fmt: skip
     sim.stop()
+    if args.storage_sample:
+        measure_storage(poller.sample[: args.storage_sample])
+
+
+class NoQueue:
+    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
+        pass
+
+    def send_many(self, messages: list[JobMessage]) -> None:
+        pass
+
+
+def measure_storage(orders: list[AmazonOrder]) -> None:
+    """The real OrderUpserter (one transaction per order: order, address, allocation) against moto."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+    from storesync.crypto import KmsCipher
+    from storesync.dal import bind_tables
+    from storesync.dal.inventory import InventoryItem, warehouse_key
+    from storesync.dal.warehouses import ensure_primary_warehouse
+    from storesync.usecases.order_upsert import OrderUpserter
+    from storesync_local.template import provision
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
+        os.environ.setdefault(key, value)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        prov = provision(endpoint, stack_name="bench-orders", secrets={"LwaCredentialsSecret": "{}"})
+        bind_tables("bench-orders", "us-east-1", endpoint)
+        kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
+        upserter = OrderUpserter(KmsCipher(kms, prov.physical["DataKey"]), NoQueue())
+        store = Store(
+            "bench-merchant", "bench-store", name="bench", marketplace_id=US, region="NA", status="active",
+            selling_partner_id=SELLER, settings=StoreSettings(), created_at=datetime.now(UTC),
+        )  # fmt: skip
+        store.save()
+        ensure_primary_warehouse("bench-merchant")
+        for sku in sorted({i.sku for o in orders for i in o.items}):
+            InventoryItem(
+                warehouse_key("bench-merchant", "primary"), sku, merchant_id="bench-merchant",
+                warehouse_id="primary", on_hand=10_000, allocated=0, updated_at=datetime.now(UTC),
+            ).save()  # fmt: skip
+        began = time.perf_counter()
+        for order in orders:
+            upserter.upsert(store, order)
+        per_order = (time.perf_counter() - began) / max(1, len(orders))
+    finally:
+        moto.stop()
+    print(f"storage (moto, real OrderUpserter): {per_order * 1000:.0f} ms per new FBM order over "
+          f"{len(orders)} orders = {3600 / per_order:,.0f} orders/hour from one Lambda")  # fmt: skip
 
 
 def _notification(order_id: str) -> dict[str, Any]:
