@@ -179,3 +179,31 @@ def test_the_pagination_token_survives_across_invocations(
     h.poll(store)
     assert later in {o.amazon_order_id for o in orders_of(store)}
     assert level(MERCHANT, fbm[0]) == (1000, 26)
+
+
+def test_one_bad_order_never_blocks_the_rest(h: OrderImportHarness, monkeypatch: pytest.MonkeyPatch):
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 10)
+    bad, *good = [new_order(h.sim, {fbm[0]: 1}) for _ in range(4)]
+    h.drain("OrderNotificationsQueue")
+    h.advance()
+    real_upsert = OrderUpserter.upsert
+
+    def failing(self: OrderUpserter, store_: Any, incoming: Any) -> Any:
+        if incoming.order_id == bad:
+            raise RuntimeError("storage hiccup on one order")
+        return real_upsert(self, store_, incoming)
+
+    monkeypatch.setattr(OrderUpserter, "upsert", failing)
+    h.poll(store)
+    assert {o.amazon_order_id for o in orders_of(store)} == set(good)
+    run = h.runs(store)[-1]
+    assert run.result == "partial" and any(bad in e and "will be retried" in e for e in run.errors)
+    assert load_cursor(store.store_id, "orders")["retry"] == {bad: 0}
+
+    monkeypatch.setattr(OrderUpserter, "upsert", real_upsert)  # fixed: the next run re-reads it with getOrder
+    h.poll(store)
+    assert {o.amazon_order_id for o in orders_of(store)} == {bad, *good}
+    assert load_cursor(store.store_id, "orders")["retry"] == {}
+    assert level(MERCHANT, fbm[0]) == (10, 4)

@@ -22,6 +22,7 @@ from order_import_support import (
     stored,
 )
 from spapi_simulator.simulator import Simulator
+from storesync.dal.order_queries import get_address
 
 
 @pytest.fixture
@@ -133,6 +134,9 @@ def test_shipped_outside_the_wms(h: OrderImportHarness, remove: bool):
     assert order.status == "shipped_externally" and order.stock_removed_externally is remove
     assert level(MERCHANT, fbm[0]) == ((8, 0) if remove else (10, 0))  # removed once, or only released
     assert order.shipped_at is not None
+    address = get_address(store.store_id, order_id)  # buyer data leaves 30 days after shipment (TTL)
+    assert address is not None and address.expires_at is not None
+    assert abs((address.expires_at - order.shipped_at).total_seconds() - 30 * 86400) < 120
 
 
 def test_first_seen_shipped_order_is_shipped_externally(h: OrderImportHarness):

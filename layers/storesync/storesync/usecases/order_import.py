@@ -123,6 +123,7 @@ class OrderImport:
     deps: OrderImportDeps
     ctx: JobContext
     outcome: JobOutcome = field(default_factory=JobOutcome)
+    failed_now: set[str] = field(default_factory=set)  # retried by a later run, not this one
 
     @property
     def store(self) -> Store:
@@ -212,6 +213,7 @@ class OrderImport:
                 logger.exception("order could not be stored", extra={"amazon_order_id": order_id})
                 retry = cursor.setdefault("retry", {})
                 retry[order_id] = int(retry.get(order_id, 0))
+                self.failed_now.add(order_id)
                 self.outcome.errors.append(
                     f"Order {order_id} could not be stored ({type(exc).__name__}); it will be retried"
                 )
@@ -240,9 +242,7 @@ class OrderImport:
 
     def _retry_failed(self, spapi: SpApi, cursor: dict[str, Any]) -> None:
         retry: dict[str, int] = dict(cursor.get("retry") or {})
-        for order_id in list(retry)[:MAX_RETRIES_PER_RUN]:
-            if retry[order_id] >= MAX_RETRY_ATTEMPTS:
-                continue
+        for order_id in [o for o in retry if o not in self.failed_now][:MAX_RETRIES_PER_RUN]:
             try:
                 result = self.deps.upserter.upsert(self.store, parse_amazon_order(get_order(spapi, order_id)))
             except Throttled:
