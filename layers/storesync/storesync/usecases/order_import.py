@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import AmazonRejected, Throttled
+from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.orders import (
@@ -245,9 +245,11 @@ class OrderImport:
         for order_id in [o for o in retry if o not in self.failed_now][:MAX_RETRIES_PER_RUN]:
             try:
                 result = self.deps.upserter.upsert(self.store, parse_amazon_order(get_order(spapi, order_id)))
-            except Throttled:
-                break
+            except (Throttled, TransientAmazonError):
+                break  # Amazon's side: the next run tries again, this order's attempts do not count
             except Exception as exc:
+                if isinstance(exc, AuthorizationRevoked):
+                    raise
                 retry[order_id] += 1
                 logger.warning(
                     "order retry failed", extra={"amazon_order_id": order_id, "error": type(exc).__name__}

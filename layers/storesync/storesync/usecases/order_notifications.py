@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import AuthorizationRevoked
+from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 from storesync.dal.store_queries import STATUS_ACTIVE, mark_needs_reauthorization, stores_of_seller
 from storesync.dal.stores import Store
 from storesync.domain.orders import parse_amazon_order
@@ -114,6 +114,11 @@ class OrderChangeHandler:
             except AuthorizationRevoked as exc:
                 mark_needs_reauthorization(store, str(exc))
                 results[store.store_id] = "needs_reauthorization"
+                continue
+            except AmazonRejected as exc:
+                if exc.status != 404:
+                    raise
+                results[store.store_id] = "not_found"  # not this seller's order (any more): nothing to do
                 continue
             result = self._upserter.upsert(store, parse_amazon_order(raw))
             results[store.store_id] = result.action
