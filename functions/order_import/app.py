@@ -78,6 +78,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failures: list[dict[str, str]] = []
     if jobs:
         failures += handle_job_batch({"Records": jobs}, context, svc, _work_for)["batchItemFailures"]
+        metrics.add_metric(name="order_import_jobs", unit="Count", value=len(jobs))
     if notifications:
         order_changes = _order_change_handler(svc)
         order_changes.use_context(context)
