@@ -3,6 +3,7 @@ imported: filters, pagination, the address decrypted only for the owning merchan
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -62,3 +63,25 @@ def test_orders_api(
     assert bad.status == 400 and bad.json()["error"]["field"] == "status"
     assert api("GET", "/orders", query={"next_token": "garbage"}).json()["error"]["field"] == "next_token"
     assert api("GET", "/orders/no-separator").json()["error"]["field"] == "id"
+
+
+def test_sync_now_runs_an_incremental_order_import(
+    make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function, lambda_context
+):
+    sim = spapi_sim_factory(orders=0)
+    h = make_harness(make_stack, sim, load_function, subscribe=False, SpApiApplicationId=APPLICATION_ID)
+    api = Api(load_function("ApiFunction"), lambda_context, sim, h.stack)
+    fbm, _ = sim_skus(sim)
+    store = store_of(h)
+    order_id = new_order(sim, {fbm[0]: 1})
+    h.advance()
+    answer = api("POST", f"/stores/{store.store_id}/sync", body={"job": "orders"})
+    assert answer.status == 202, answer.text
+    [body] = h.drain("OrderImportQueue")
+    assert json.loads(body)["trigger"] == "manual"
+    event = h.job_event(store)
+    event["Records"][0]["body"] = body
+    assert h.handler(event, h.context) == {"batchItemFailures": []}
+    listed = api("GET", "/orders", query={"store_id": store.store_id}).json()["orders"]
+    assert [o["amazon_order_id"] for o in listed] == [order_id]
+    assert listed[0]["holds"] == ["unknown_sku"]  # no product or stock for that SKU in the WMS yet
