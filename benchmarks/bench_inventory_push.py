@@ -1,7 +1,12 @@
 """Benchmark: change N SKUs (default 10,000) and push them to the simulator two ways, in the same run:
 the feed path (one JSON_LISTINGS_FEED, as the inventory push chooses for many changes) and one
 patchListingsItem per SKU (the crossover forced up). Prints SP-API calls and the time until Amazon
-(the simulator's ground truth) shows every new quantity, raw (scaled quotas) and extrapolated to real quotas.
+(the simulator's ground truth) shows every new quantity, raw (scaled quotas) and extrapolated to real quotas,
+with DynamoDB writes, the slowest invocation and peak memory.
+
+AWS is moto in-process (`moto.mock_aws()`: the same DynamoDB semantics, no HTTP hop): what is measured is
+storesync's own work plus moto's Python DynamoDB, not moto's HTTP server. The SP-API simulator is a real HTTP
+server in a child process.
 
     .venv/bin/python benchmarks/bench_inventory_push.py [--skus 10000] [--quota-scale 100] [--feed-seconds 2]
 """
@@ -11,8 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import sys
 import time
+import tracemalloc
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -23,10 +32,10 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
 
-from moto.server import ThreadedMotoServer  # noqa: E402
+from bench_product_import import WriteCounter, free_port, start  # noqa: E402
+from moto import mock_aws  # noqa: E402
 from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.simulator import Simulator  # noqa: E402
-from spapi_simulator.testing import admin  # noqa: E402
+from spapi_simulator.testing import admin, authorize  # noqa: E402
 from storesync.amazon.clients import seller_key  # noqa: E402
 from storesync.amazon.listings_transport import SpApiListingsTransport  # noqa: E402
 from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
@@ -44,6 +53,8 @@ from storesync.wiring import build_services, refresh_token_context  # noqa: E402
 from storesync_local.template import provision  # noqa: E402
 
 US = "ATVPDKIKX0DER"
+Simulator = SimpleNamespace  # the simulator as seen over HTTP: .url
+WRITES: WriteCounter  # installed by main()
 
 
 class CollectingQueue:
@@ -58,8 +69,7 @@ class CollectingQueue:
 
 
 def connect(sim: Simulator, services: Any, seller_id: str, merchant_id: str) -> Store:
-    code = sim.world.issue_code(seller_id, "https://bench/callback")
-    token = services.spapi.exchange_authorization_code(code.code, "https://bench/callback")
+    token = authorize(sim, seller_id).refresh_token  # type: ignore[arg-type]
     store_id = f"st_{uuid.uuid4().hex[:10]}"
     now = utcnow()
     store = Store(merchant_id, store_id, name=f"bench {seller_id}", marketplace_id=US, region="NA",
@@ -107,7 +117,9 @@ def amazon_matches(sim: Simulator, store: Store, expected: dict[str, int]) -> bo
 def run_until_shown(
     sim: Simulator, services: Any, store: Store, expected: dict[str, int], settings: PushSettings
 ) -> dict[str, Any]:
-    admin(sim, "POST", "stats/reset")
+    admin(sim, "POST", "stats/reset")  # type: ignore[arg-type]
+    writes = WRITES
+    writes_before = writes.items
     queue = CollectingQueue()
     runner = StoreJobRunner(queue)
     work = inventory_push_work(
@@ -115,11 +127,18 @@ def run_until_shown(
     )
     message = JobMessage(job="inventory", merchant_id=store.merchant_id, store_id=store.store_id)
     started, invocations, lambda_seconds, waited = time.perf_counter(), 0, 0.0, 0.0
+    slowest, peak = 0.0, 0
     while True:
         queue.sent.clear()
+        if tracemalloc.is_tracing():
+            tracemalloc.reset_peak()
         t0 = time.perf_counter()
         outcome = runner.run(message, work)
-        lambda_seconds += time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        if tracemalloc.is_tracing():
+            peak = max(peak, tracemalloc.get_traced_memory()[1])
+        lambda_seconds += took
+        slowest = max(slowest, took)
         invocations += 1
         if amazon_matches(sim, store, expected):
             break
@@ -130,67 +149,89 @@ def run_until_shown(
         time.sleep(pause)
         waited += pause
         message = message.continuation()
-    calls = admin(sim, "GET", "stats")["calls"]
+    calls = admin(sim, "GET", "stats")["calls"]  # type: ignore[arg-type]
     return {"seconds": time.perf_counter() - started, "calls": calls, "total_calls": sum(calls.values()),
-            "invocations": invocations, "lambda_seconds": lambda_seconds}  # fmt: skip
+            "invocations": invocations, "lambda_seconds": lambda_seconds, "slowest": slowest, "peak": peak,
+            "writes": writes.items - writes_before}  # fmt: skip
 
 
 def main() -> None:
+    global WRITES
     parser = argparse.ArgumentParser()
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--quota-scale", type=float, default=100.0)
     parser.add_argument("--feed-seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--patch-slice-seconds",
+        type=float,
+        default=120.0,
+        help="the patch side's slice (production: PATCH_SLICE_SECONDS); moto's reads make each plan slow",
+    )
+    parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    sim = Simulator(seed=7, skus=int(args.skus * 1.6) + 50, orders=0, quota_scale=args.quota_scale,
-                    feed_seconds=args.feed_seconds).start()  # fmt: skip
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    port = free_port()
+    sim = Simulator(url=f"http://127.0.0.1:{port}")
+    child = start([sys.executable, "-m", "spapi_simulator", "--port", str(port), "--seed", "7",
+                   "--skus", str(int(args.skus * 1.6) + 50), "--orders", "0", "--quota-scale", str(args.quota_scale),
+                   "--feed-seconds", str(args.feed_seconds)], sim.url + "/_sim/clock")  # fmt: skip
     try:
-        params = {
-            "SpApiEndpoint": sim.url,
-            "SpApiLwaUrl": sim.url + "/auth/o2/token",
-            "SpApiConsentUrl": sim.url,
-        }
-        secrets = {
-            "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-        }
-        prov = provision(endpoint, stack_name="bench-inv", parameters=params, secrets=secrets)
-        os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
-        os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
-        services = build_services(JobSettings.load())
-        feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
-        patch_store = connect(
-            sim, services, "A2NASELLER0002", "bench-patch"
-        )  # another seller: its own quotas
-        feed_expected = prepare(sim, feed_store, args.skus)
-        patch_expected = prepare(sim, patch_store, args.skus)
-        feed = run_until_shown(sim, services, feed_store, feed_expected, PushSettings(feed_poll_seconds=1.0))
-        patch = run_until_shown(
-            sim,
-            services,
-            patch_store,
-            patch_expected,
-            PushSettings(crossover=10**9, patch_slice_seconds=60.0),
-        )
+        with mock_aws():
+            params = {
+                "SpApiEndpoint": sim.url,
+                "SpApiLwaUrl": sim.url + "/auth/o2/token",
+                "SpApiConsentUrl": sim.url,
+            }
+            secrets = {
+                "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+            }
+            prov = provision(None, stack_name="bench-inv", parameters=params, secrets=secrets)  # type: ignore[arg-type]
+            os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
+            os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+            services = build_services(JobSettings.load())
+            feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
+            patch_store = connect(
+                sim, services, "A2NASELLER0002", "bench-patch"
+            )  # another seller: own quotas
+            t0 = time.perf_counter()
+            feed_expected = prepare(sim, feed_store, args.skus)
+            patch_expected = prepare(sim, patch_store, args.skus)
+            setup = time.perf_counter() - t0
+            WRITES = WriteCounter()
+            if not args.no_tracemalloc:
+                tracemalloc.start()
+            feed = run_until_shown(
+                sim, services, feed_store, feed_expected, PushSettings(feed_poll_seconds=1.0)
+            )
+            patch = run_until_shown(
+                sim,
+                services,
+                patch_store,
+                patch_expected,
+                PushSettings(crossover=10**9, patch_slice_seconds=args.patch_slice_seconds),
+            )
+            tracemalloc.stop()
     finally:
-        sim.stop()
-        moto.stop()
+        child.terminate()
+        child.wait(timeout=10)
     plan = USAGE_PLANS["patchListingsItem"]
     real_patch = max(0, args.skus - plan.burst) / plan.rate
     real_feed = FEED_LATENCY_SECONDS  # the few feed calls fit the bursts; Amazon's processing dominates
-    print(
-        f"inventory push of {args.skus} changed SKUs (quota scale {args.quota_scale:g}, feed processing {args.feed_seconds:g} s)"
-    )
+    print(f"inventory push of {args.skus:,} changed SKUs (quota scale {args.quota_scale:g}, simulated feed processing "
+          f"{args.feed_seconds:g} s, patch slice {args.patch_slice_seconds:g} s); setup (mirroring 2 x {args.skus:,} listings + stock) {setup:.1f} s")  # fmt: skip
     for name, r, real in (
         ("feed (JSON_LISTINGS_FEED)", feed, real_feed),
         ("one patch per SKU", patch, real_patch),
     ):
-        print(f"  {name:26s} SP-API calls {r['total_calls']:6d}  until Amazon shows all: {r['seconds']:7.1f} s raw"
-              f"  ({r['invocations']} invocations, {r['lambda_seconds']:.1f} s in the job)  at real quotas ~{real / 60:.1f} min")  # fmt: skip
+        print(f"  {name}: SP-API calls {r['total_calls']:,}; until Amazon shows all {r['seconds']:.1f} s raw "
+              f"({r['invocations']} invocations, {r['lambda_seconds']:.1f} s in the job, slowest invocation "
+              f"{r['slowest']:.1f} s); at real quotas ~{real / 60:.1f} min")  # fmt: skip
         print(f"    calls: {json.dumps(r['calls'], sort_keys=True)}")
+        print(
+            f"    DynamoDB writes: {r['writes']:,} items; peak memory {r['peak'] / 1e6:.1f} MB traced in one invocation"
+        )
+    print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+          "(includes moto's in-process tables and the mirrored listings)")  # fmt: skip
 
 
 if __name__ == "__main__":

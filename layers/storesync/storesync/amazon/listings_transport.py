@@ -57,9 +57,23 @@ class SpApiListingsTransport:
         self._spapi = spapi
         self._seller = selling_partner_id
         self._timeout = timeout
+        self._listings: ListingsItems | None = None
+        self._feeds: Feeds | None = None
+
+    def _listings_client(self) -> ListingsItems:
+        """One client per run: each python-amazon-sp-api client builds an httpx client (and its TLS context,
+        ~25 ms), which one-patch-per-SKU would otherwise pay on every patch."""
+        if self._listings is None:
+            self._listings = self._spapi.client(ListingsItems, version=LISTINGS_VERSION)
+        return self._listings
+
+    def _feeds_client(self) -> Feeds:
+        if self._feeds is None:
+            self._feeds = self._spapi.client(Feeds)
+        return self._feeds
 
     def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
-        client = self._spapi.client(ListingsItems, version=LISTINGS_VERSION)
+        client = self._listings_client()
         body = {"productType": product_type, "patches": [quantity_patch(quantity)]}
         answer = self._spapi.gate.call(
             "patchListingsItem",
@@ -73,7 +87,7 @@ class SpApiListingsTransport:
         return PatchAnswer(False, issues_message(payload.get("issues")) or f"status {payload.get('status')}")
 
     def submit_feed(self, document: dict[str, Any]) -> str:
-        feeds = self._spapi.client(Feeds)
+        feeds = self._feeds_client()
         created = self._spapi.gate.call(
             "createFeedDocument", lambda: feeds.create_feed_document(None, CONTENT_TYPE)
         ).payload
@@ -96,12 +110,12 @@ class SpApiListingsTransport:
             raise TransientAmazonError(f"uploading the feed document failed ({response.status_code})")
 
     def feed_state(self, feed_id: str) -> FeedState:
-        feeds = self._spapi.client(Feeds)
+        feeds = self._feeds_client()
         payload = self._spapi.gate.call("getFeed", lambda: feeds.get_feed(feed_id)).payload or {}
         return FeedState(str(payload.get("processingStatus")), payload.get("resultFeedDocumentId"))
 
     def feed_report(self, document_id: str) -> dict[str, Any]:
-        feeds = self._spapi.client(Feeds)
+        feeds = self._feeds_client()
         info = self._spapi.gate.call(
             "getFeedDocument",
             lambda: feeds._request(
