@@ -4,8 +4,6 @@ buyer's address decrypted for the merchant who owns the order; another merchant'
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -14,6 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, NotFound
+from storesync.api.query_params import choice_param, decode_token, encode_token, limit_param
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.order_queries import (
@@ -32,38 +31,6 @@ from storesync.observability import bind_store
 router = Router()
 MAX_LIMIT = 200
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
-
-
-def _choice(params: dict[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = params.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name}: must be one of {', '.join(allowed)}", name)
-    return value
-
-
-def _limit(params: dict[str, str]) -> int:
-    text = params.get("limit", "50")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise BadRequest(f"limit: a whole number from 1 to {MAX_LIMIT}", "limit")
-    return int(text)
-
-
-def _encode(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def _decode(token: str | None, merchant: str) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest("next_token: not a token this API gave", "next_token") from None
-    if not isinstance(key, dict) or set(key) != TOKEN_KEYS or key.get("merchant_id") != {"S": merchant}:
-        raise BadRequest("next_token: not a token of this order list", "next_token")
-    return key
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -114,12 +81,17 @@ def orders() -> dict[str, Any]:
         merchant_store(router, store_id)  # 404 for an unknown or foreign store
     filters = OrderFilters(
         store_id=store_id,
-        status=_choice(params, "status", WMS_STATUSES),
-        hold=_choice(params, "hold", HOLDS),
-        channel=_choice(params, "channel", CHANNELS),
+        status=choice_param(params, "status", WMS_STATUSES),
+        hold=choice_param(params, "hold", HOLDS),
+        channel=choice_param(params, "channel", CHANNELS),
     )
-    page = list_orders(merchant, filters, _limit(params), _decode(params.get("next_token"), merchant))
-    return {"orders": [order_view(o) for o in page.orders], "next_token": _encode(page.next_key)}
+    page = list_orders(
+        merchant,
+        filters,
+        limit_param(params, MAX_LIMIT),
+        decode_token(params.get("next_token"), TOKEN_KEYS, ("merchant_id", merchant), "order list"),
+    )
+    return {"orders": [order_view(o) for o in page.orders], "next_token": encode_token(page.next_key)}
 
 
 @router.get("/orders/<order_id>")

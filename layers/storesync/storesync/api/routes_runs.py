@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
 
 from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, Conflict, parse_body
+from storesync.api.query_params import choice_param, limit_param
 from storesync.api.store_access import merchant_store
 from storesync.api.views import run_view
 from storesync.dal.job_state import latest_runs
@@ -39,13 +40,8 @@ class SyncRequest(BaseModel):
 def sync_log(store_id: str) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     params = router.current_event.query_string_parameters or {}
-    job = params.get("job") or None
-    if job is not None and job not in JOBS:
-        raise BadRequest(f"job: must be one of {', '.join(JOBS)}", "job")
-    limit_text = params.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_RUNS:
-        raise BadRequest(f"limit: a whole number from 1 to {MAX_RUNS}", "limit")
-    runs = latest_runs(store.store_id, limit=int(limit_text), job=job)
+    job = choice_param(params, "job", JOBS)
+    runs = latest_runs(store.store_id, limit=limit_param(params, MAX_RUNS), job=job)
     return {"store_id": store.store_id, "runs": [run_view(r) for r in runs]}
 
 
