@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from . import generator
 from .clock import Clock
 from .faults import FaultState
+from .http_server import BackgroundWsgiServer
 from .quotas import Quotas
 from .server import Stats, build_app
 from .world import World
@@ -67,45 +65,34 @@ class Simulator:
         self.extensions: dict[
             str, Any
         ] = {}  # per-simulator state of API modules (e.g. notification delivery)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: BackgroundWsgiServer | None = None
         generator.populate(self.world, seed=seed, skus=skus, orders=orders)
         self.app = build_app(self)
         for hook in _START_HOOKS:
             hook(self)
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
-        if self._server is not None:
+        if self._http is not None:
             raise RuntimeError("the simulator is already started")
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server(host, port, self.app, threaded=True)
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="spapi-simulator", daemon=True
-        )
-        self._thread.start()
+        self._http = BackgroundWsgiServer(self.app, "spapi-simulator")
+        self.url = self._http.start(host, port)
         return self
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._http is None:
             raise RuntimeError("the simulator is not started")
-        return int(self._server.server_port)
+        return self._http.port
 
     def stop(self) -> None:
         for hook in _STOP_HOOKS:
             hook(self)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     def __enter__(self) -> Simulator:
-        if self._server is None:
+        if self._http is None:
             self.start()
         return self
 

@@ -14,7 +14,6 @@ import base64
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from spapi_simulator.http_server import BackgroundWsgiServer
 from werkzeug.wrappers import Request, Response
 
 from .devtokens import JwtConfig, TokenError, authorizer_claims
@@ -126,36 +125,20 @@ class Gateway:
         self.api_function = api_function
         self.local_tokens = local_tokens
         self.is_ready = is_ready
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundWsgiServer(self.wsgi, "storesync-gateway")
         self.url = ""
 
     # -- server ------------------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Gateway:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server(host, port, self.wsgi, threaded=True)
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="storesync-gateway", daemon=True
-        )
-        self._thread.start()
+        self.url = self._http.start(host, port)
         return self
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the gateway is not started")
-        return int(self._server.server_port)
+        return self._http.port
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._http.stop()
 
     # -- requests ----------------------------------------------------------------------------------------------
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
