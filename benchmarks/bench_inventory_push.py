@@ -140,6 +140,7 @@ def run_until_shown(
         lambda_seconds += took
         slowest = max(slowest, took)
         invocations += 1
+        print(f"  invocation {invocations}: {took:.1f} s {dict(outcome.counts)}", file=sys.stderr, flush=True)
         if amazon_matches(sim, store, expected):
             break
         continuation = [d for m, d in queue.sent if m.trigger == "continuation"]

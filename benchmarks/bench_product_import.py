@@ -212,6 +212,8 @@ def run(args: argparse.Namespace, sim: Any) -> None:
         if traced:
             peak = max(peak, tracemalloc.get_traced_memory()[1])
         invocations += 1
+        print(f"  invocation {invocations}: {time.perf_counter() - started:.1f} s (total {time.perf_counter() - began:.0f} s)",
+              file=sys.stderr, flush=True)  # fmt: skip
         assert answer == {"batchItemFailures": []}, answer
         admin(sim, "POST", "clock/advance", json={"seconds": 5})
         for waiting in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
