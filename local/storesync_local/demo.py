@@ -165,11 +165,12 @@ class Demo:
         self.run_job("products", "full")
         from storesync.dal.products import Listing
 
-        def all_imported() -> list[Listing]:  # a request that met the connect's import under way waits for it
-            imported = list(Listing.query(self.store_id))
-            return imported if len(imported) >= len(self.listings) else []
+        def first_import_done() -> bool:  # a request that met the connect's import under way: wait for it
+            runs = self.client.get(f"/stores/{self.store_id}/runs", params={"job": "products"})["runs"]
+            return any("starting_inventory" in r.get("counts", {}) for r in runs)
 
-        imported = wait_for(all_imported, self.timeout, "the first product import")
+        wait_for(first_import_done, self.timeout, "the first product import (with the starting inventory)")
+        imported = list(Listing.query(self.store_id))
         self.say(f"   {len(imported)} listings in storesync, {len(self.listings)} on Amazon")
         ours = _channels_text([x.channel for x in imported])
         theirs = _channels_text([_amazon_channel(x) for x in self.listings.values()])
