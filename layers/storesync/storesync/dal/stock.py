@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -28,6 +29,12 @@ from storesync.domain.allocation import StockDelta, StockKey, StockLevel, merge_
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 CONFLICT_CODES = ("ConditionalCheckFailed", "TransactionConflict")
+
+
+@cache
+def _connection(region: str | None, host: str | None) -> Connection:
+    """One connection (one botocore client) per endpoint: creating a client costs ~20 ms of CPU per order."""
+    return Connection(region=region, host=host)
 
 
 class StockConflict(RuntimeError):
@@ -79,7 +86,7 @@ class StockTransaction:
         deltas = merge_deltas(self.deltas)
         if len(deltas) + len(self._saves) + len(self._updates) > MAX_TRANSACTION_ITEMS:
             raise StockUnavailable(f"a transaction may hold {MAX_TRANSACTION_ITEMS} items at most")
-        connection = Connection(region=InventoryItem.Meta.region, host=InventoryItem.Meta.host)
+        connection = _connection(InventoryItem.Meta.region, InventoryItem.Meta.host)
         now = utcnow()
         try:
             with TransactWrite(connection=connection) as tx:
