@@ -1,354 +1,429 @@
-"""Benchmark: import a 50,000-order backlog through the real order import use case, against the simulator, in
-simulated time, and measure what Amazon's quotas let through.
+"""Benchmark: import an order backlog through the real OrderImportFunction in real time, at the simulator's
+scaled quotas, while fresh orders arrive by ORDER_CHANGE notification and by polling.
 
-What runs for real: the simulator over HTTP (searchOrders / getOrder, its quota buckets and 429s), the
-storesync SP-API client and quota gate, the polling use case (sweeps, cursor, continuations, throttling) and
-the notification use case (getOrder per ORDER_CHANGE), the order rules (parse + decide). What is replaced:
-DynamoDB (an in-memory upserter applying the same rules; moto's own speed is not the bottleneck, see
-BENCHMARKS.md) and SQS/Lambda scheduling (a discrete-event loop: a continuation "in 180 s" advances the
-simulator's clock by 180 s instead of waiting). The quota gate reads the simulator's clock, so quotas are
-Amazon's real ones by default (`--quota-scale 1`) and the figures are in simulated (= Amazon) time.
+What runs for real: the handler (functions/order_import/app.py, cold-started from template.yaml's env) with
+real SQS event shapes read back from the queues, the polling use case (searchOrders sweeps, cursor, slices,
+continuations), the notification use case (Powertools idempotency, getOrder), the OrderUpserter (one DynamoDB
+transaction per order: order, encrypted address, allocation), the quota gate (token buckets in DynamoDB),
+python-amazon-sp-api over HTTP to the SP-API simulator.
+AWS (DynamoDB, SQS, KMS, Secrets Manager) is moto in-process (`moto.mock_aws()`: the same DynamoDB semantics,
+no HTTP hop). The simulator is a real HTTP server in a thread of this process (it delivers ORDER_CHANGE into
+the in-process SQS queue, as Amazon delivers into the stack's queue). Continuations are SQS messages with
+DelaySeconds, which moto honours: the loop waits the (scaled) delay in real time, nothing is skipped.
 
-While the backlog imports, a live order arrives every `--live-every` simulated minutes; each is seen by both
-paths: its ORDER_CHANGE notification (handled after the 5 s SQS batching window) and the polling sweeps
-(scheduled every 30 minutes). The run ends when the backlog and every live order arrived by polling.
+Lambda is imitated by the loop: a job message is handed to the handler as soon as SQS makes it visible (one
+record per event, BatchSize 1); notifications are handed over in batches of up to 10 after a batching window
+(MaximumBatchingWindowInSeconds 5). "Dispatch" sends the 30-minute polling schedule's message every
+`--schedule-seconds` (compressed: a 10-minute run cannot wait 30 minutes between polls).
 
-    .venv/bin/python benchmarks/bench_order_import.py [--orders 50000] [--quota-scale 1] [--live-every 20]
+Simulated-time figures at Amazon's real quotas: benchmarks/bench_order_import_simulated.py.
+
+    .venv/bin/python benchmarks/bench_order_import.py [--orders 10000] [--quota-scale 200] [--live-every 15]
 """
 
 from __future__ import annotations
 
 import argparse
-import heapq
-import itertools
+import json
 import os
+import resource
 import statistics
 import time
+import tracemalloc
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "storesync")
 os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
 
+import boto3  # noqa: E402
+import botocore.client  # noqa: E402
 import requests  # noqa: E402
+from moto import mock_aws  # noqa: E402
 from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
 from spapi_simulator.simulator import Simulator  # noqa: E402
 from spapi_simulator.testing import authorize  # noqa: E402
-from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory, seller_key  # noqa: E402
-from storesync.amazon.errors import Throttled  # noqa: E402
-from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate  # noqa: E402
+from spapi_simulator.world import Destination, Subscription  # noqa: E402
+from storesync.amazon.clients import seller_key  # noqa: E402
 from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
+from storesync.crypto import KmsCipher  # noqa: E402
+from storesync.dal import bind_tables  # noqa: E402
+from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
+from storesync.dal.orders import Order  # noqa: E402
+from storesync.dal.products import Product  # noqa: E402
+from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
 from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.domain.orders import IGNORE, AmazonOrder, ImportRules, OrderSnapshot, decide  # noqa: E402
+from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse  # noqa: E402
+from storesync.domain.orders import AmazonOrder  # noqa: E402
 from storesync.jobs import JobMessage  # noqa: E402
-from storesync.usecases.order_import import OrderImport, OrderImportDeps  # noqa: E402
-from storesync.usecases.order_notifications import OrderChangeHandler  # noqa: E402
-from storesync.usecases.order_upsert import UpsertResult  # noqa: E402
-from storesync.usecases.runner import JobContext, JobOutcome  # noqa: E402
+from storesync.usecases.order_upsert import OrderUpserter, UpsertResult  # noqa: E402
+from storesync.wiring import refresh_token_context  # noqa: E402
+from storesync_local.functions import FakeLambdaContext, Handler, load_handler  # noqa: E402
+from storesync_local.template import Provisioned, functions, load_template, provision  # noqa: E402
 
-SELLER = "A2NASELLER0002"  # one marketplace (US): every generated order of this seller is the store's
-US = "ATVPDKIKX0DER"
-SCHEDULE_SECONDS = 30 * 60
-LIVE_AFTER_BACKLOG = 4 * 3600  # live orders keep coming this long after the backlog is in
-NOTIFICATION_BATCH_WINDOW = 5.0
-SAMPLE_KEEP = 2000  # MaximumBatchingWindowInSeconds of the notifications event source
+SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"  # one marketplace (US): every generated order is the store's
+MERCHANT = "bench-merchant"
+AMAZON_SCHEDULE_MINUTES = 30  # the OrdersSchedule of template.yaml
+NOTIFICATION_WINDOW = 5.0  # MaximumBatchingWindowInSeconds of the notifications event source
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 @dataclass
-class MemoryUpserter:
-    """The order rules over an in-memory table; records when each path first stored each order."""
+class Counters:
+    """DynamoDB items written (every botocore client: pynamodb and Powertools idempotency) and, per order,
+    when each path (poll | notification) stored it first."""
 
-    sim: Simulator
     path: str = "poll"
-    orders: dict[str, OrderSnapshot] = field(default_factory=dict)
-    first_seen: dict[str, dict[str, float]] = field(default_factory=dict)  # order id -> path -> sim time
-    sample: list[AmazonOrder] = field(default_factory=list)  # kept for the storage measurement
+    writes: int = 0
+    write_calls: int = 0
+    arrivals: dict[str, dict[str, float]] = field(default_factory=dict)
+    invocations: dict[str, int] = field(default_factory=dict)
+    slowest: dict[str, float] = field(default_factory=dict)
+    peak_memory: int = 0  # the largest rise of traced memory during one invocation
+    retained: int = 0  # the largest rise still there after one (mostly moto's new table items)
 
-    def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
-        if len(self.sample) < SAMPLE_KEEP and incoming.channel == "FBM":
-            self.sample.append(incoming)
-        existing = self.orders.get(incoming.order_id)
-        decision = decide(existing, incoming, ImportRules(import_pending=False))
-        seen = self.first_seen.setdefault(incoming.order_id, {})
-        seen.setdefault(self.path, self.sim.clock.time())
-        if decision.action != IGNORE:
-            self.orders[incoming.order_id] = OrderSnapshot(
-                status=decision.status,
-                amazon_status=incoming.status,
-                channel=incoming.channel,
-                amazon_last_updated=incoming.last_updated,
-                holds=decision.holds,
-                has_address=incoming.address is not None,
-            )
-        return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)
+    def install(self) -> None:
+        original_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+        original_upsert = OrderUpserter.upsert
+        counters = self
+
+        def counting(client: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+            if operation in DYNAMODB_WRITES and client.meta.service_model.service_name == "dynamodb":
+                counters.write_calls += 1
+                if operation == "BatchWriteItem":
+                    counters.writes += sum(len(v) for v in kwargs.get("RequestItems", {}).values())
+                elif operation == "TransactWriteItems":
+                    counters.writes += len(kwargs.get("TransactItems", []))
+                else:
+                    counters.writes += 1
+            return original_call(client, operation, kwargs)
+
+        def recording(upserter: OrderUpserter, store: Store, incoming: AmazonOrder) -> UpsertResult:
+            result = original_upsert(upserter, store, incoming)
+            counters.arrivals.setdefault(incoming.order_id, {}).setdefault(counters.path, time.time())
+            return result
+
+        botocore.client.BaseClient._make_api_call = counting  # type: ignore[attr-defined]
+        OrderUpserter.upsert = recording  # type: ignore[method-assign]
+
+    def arrived(self, order_id: str, path: str) -> bool:
+        return path in self.arrivals.get(order_id, {})
 
 
-class MemoryContext(JobContext):
-    def save_cursor(self, cursor: dict[str, Any]) -> None:
-        self.cursor = dict(cursor)
+def item_level_transaction_rollback() -> None:
+    """moto's TransactWriteItems deep-copies every table it touches before writing (its rollback snapshot):
+    O(table size) per transaction, about 1 s per order at 10,000 stored orders, a cost real DynamoDB does not
+    have. Snapshot only the items the transaction names instead, with the same all-or-nothing result."""
+    import copy
 
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
 
-def build_spapi(sim: Simulator, scale: float) -> SpApi:
-    config = SpApiConfig(endpoint=sim.url, lwa_url=sim.url + "/auth/o2/token", quota_scale=scale)
-    factory = SpApiFactory(config, LwaCredentials(CLIENT_ID, CLIENT_SECRET))
-    token = authorize(sim, SELLER).refresh_token
-    gate = QuotaGate(
-        seller_key(SELLER, "NA"),
-        InMemoryBucketStore(),
-        scale=scale,
-        clock=sim.clock.time,
-        sleep=sim.clock.advance,
+    original = models.DynamoDBBackend.transact_write_items
+    models.copy = SimpleNamespace(  # type: ignore[assignment]  # only transact_write_items copies tables
+        deepcopy=lambda obj, memo=None: obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
     )
-    return SpApi(factory, US, token, gate)
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        before: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+            key = op.get("Key") or {n: op["Item"][n] for n in names if n in op.get("Item", {})}
+            if len(key) != len(names):
+                continue  # moto rejects it before writing anything
+            current = backend.get_item(table.name, key)
+            before.append((table.name, key, None if current is None else current.to_json()["Attributes"]))
+        try:
+            original(backend, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(before):
+                if attributes is None:
+                    backend.delete_item(table_name, key)
+                else:
+                    backend.put_item(table_name, attributes)
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+
+
+def sqs_event(messages: list[dict[str, Any]], arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source builds from received messages."""
+    return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                         "attributes": m.get("Attributes", {}), "messageAttributes": {},
+                         "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn,
+                         "awsRegion": "us-east-1"} for m in messages]}  # fmt: skip
+
+
+class LambdaLoop:
+    """Polls the two queues like Lambda's event sources and invokes the real handler."""
+
+    def __init__(self, stack: Provisioned, handler: Handler, counters: Counters, traced: bool) -> None:
+        self.sqs: Any = boto3.client("sqs", region_name="us-east-1")
+        self.stack = stack
+        self.handler = handler
+        self.counters = counters
+        self.traced = traced
+        self.context = FakeLambdaContext("OrderImportFunction")
+        self.failures = 0
+        self.first_notification_seen: float | None = None
+
+    def receive(self, queue: str, limit: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(QueueUrl=self.stack.queue_url(queue), MaxNumberOfMessages=limit,
+                                          VisibilityTimeout=120, AttributeNames=["All"])  # fmt: skip
+        return list(answer.get("Messages") or [])
+
+    def invoke(self, queue: str, path: str, messages: list[dict[str, Any]]) -> None:
+        self.counters.path = path
+        if self.traced:
+            tracemalloc.reset_peak()
+            at_start = tracemalloc.get_traced_memory()[0]
+        started = time.perf_counter()
+        answer = self.handler(sqs_event(messages, self.stack.arns[queue]), self.context)
+        took = time.perf_counter() - started
+        if self.traced:
+            current, peak = tracemalloc.get_traced_memory()
+            self.counters.peak_memory = max(self.counters.peak_memory, peak - at_start)
+            self.counters.retained = max(self.counters.retained, current - at_start)
+        self.counters.invocations[path] = self.counters.invocations.get(path, 0) + 1
+        self.counters.slowest[path] = max(self.counters.slowest.get(path, 0.0), took)
+        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+        self.failures += len(failed)
+        for m in messages:  # Lambda deletes what succeeded; failures come back after the visibility timeout
+            if m["MessageId"] not in failed:
+                self.sqs.delete_message(
+                    QueueUrl=self.stack.queue_url(queue), ReceiptHandle=m["ReceiptHandle"]
+                )
+
+    def step(self) -> bool:
+        """One round: the notifications batch when its window is over, then one job message. True if work ran."""
+        ran = False
+        if self.first_notification_seen is None:
+            waiting = int(self._attribute("OrderNotificationsQueue", "ApproximateNumberOfMessages"))
+            if waiting:
+                self.first_notification_seen = time.time()
+        if self.first_notification_seen and time.time() - self.first_notification_seen >= NOTIFICATION_WINDOW:
+            self.first_notification_seen = None
+            messages = self.receive("OrderNotificationsQueue", 10)
+            if messages:
+                self.invoke("OrderNotificationsQueue", "notification", messages)
+                ran = True
+        jobs = self.receive("OrderImportQueue", 1)
+        if jobs:
+            self.invoke("OrderImportQueue", "poll", jobs)
+            ran = True
+        return ran
+
+    def _attribute(self, queue: str, name: str) -> str:
+        answer = self.sqs.get_queue_attributes(QueueUrl=self.stack.queue_url(queue), AttributeNames=[name])
+        return str(answer["Attributes"][name])
+
+    def schedule(self, store: Store) -> None:
+        """What dispatch sends for the incremental schedule."""
+        message = JobMessage(job="orders", mode="incremental", merchant_id=store.merchant_id,
+                             store_id=store.store_id, trigger="schedule")  # fmt: skip
+        self.sqs.send_message(
+            QueueUrl=self.stack.queue_url("OrderImportQueue"), MessageBody=message.model_dump_json()
+        )
+
+
+def connect_store(sim: Simulator, stack: Provisioned) -> Store:
+    """An active store with a real refresh token from the simulator, encrypted with the stack's KMS key."""
+    store_id = f"bench_{uuid.uuid4().hex[:8]}"
+    kms = boto3.client("kms", region_name="us-east-1")
+    encrypted = KmsCipher(kms, stack.physical["DataKey"]).encrypt(
+        authorize(sim, SELLER).refresh_token, refresh_token_context(store_id)
+    )
+    now = datetime.now(UTC)
+    store = Store(MERCHANT, store_id, name="Bench store", marketplace_id=US, region="NA", status=STATUS_ACTIVE,
+                  selling_partner_id=SELLER, seller_key=seller_key(SELLER, "NA"), refresh_token_encrypted=encrypted,
+                  settings=StoreSettings(), created_at=now, authorized_at=now)  # fmt: skip
+    store.save()
+    return store
+
+
+def stock_catalog(sim: Simulator) -> list[str]:
+    """Every SKU of the seller is a product with stock in the primary warehouse. Returns the FBM SKUs."""
+    ensure_primary_warehouse(MERCHANT)
+    now = datetime.now(UTC)
+    listings = list(sim.world.catalog.listings(SELLER, US))
+    with Product.batch_write() as products, InventoryItem.batch_write() as items:
+        for x in listings:
+            products.save(Product(MERCHANT, x.sku, title=x.sku, created_at=now, updated_at=now))
+            items.save(InventoryItem(warehouse_key(MERCHANT, PRIMARY_WAREHOUSE_ID), x.sku, merchant_id=MERCHANT,
+                                     warehouse_id=PRIMARY_WAREHOUSE_ID, on_hand=1_000_000, allocated=0,
+                                     updated_at=now))  # fmt: skip
+    return [x.sku for x in listings if not x.is_fba and x.status == "Active"]
+
+
+def subscribe(sim: Simulator, stack: Provisioned) -> None:
+    """What the connect flow sets up once per seller: ORDER_CHANGE into the stack's notifications queue."""
+    destination = Destination(str(uuid.uuid4()), "storesync", stack.arns["OrderNotificationsQueue"])
+    sim.world.destinations[destination.destination_id] = destination
+    subscription = Subscription(str(uuid.uuid4()), SELLER, "ORDER_CHANGE", destination.destination_id, "1.0")
+    sim.world.subscriptions[subscription.subscription_id] = subscription
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--orders", type=int, default=50_000, help="backlog of the seller (generated, 14 days)"
+        "--orders", type=int, default=10_000, help="generated backlog of the seller (14 days)"
     )
-    parser.add_argument("--quota-scale", type=float, default=1.0, help="multiplies Amazon's quotas")
-    parser.add_argument(
-        "--storage-sample", type=int, default=300, help="orders stored for real in moto (0: skip)"
-    )
-    parser.add_argument(
-        "--live-every", type=float, default=20.0, help="simulated minutes between live orders"
-    )
+    parser.add_argument("--quota-scale", type=float, default=200.0, help="multiplies Amazon's refill rates")
+    parser.add_argument("--live-every", type=float, default=15.0, help="seconds between fresh orders")
+    parser.add_argument("--schedule-seconds", type=float, default=120.0,
+                        help="the polling schedule, compressed (Amazon: 30 minutes)")  # fmt: skip
+    parser.add_argument("--tail", type=float, default=240.0, help="seconds of fresh orders after the backlog")
+    parser.add_argument("--deadline", type=float, default=1200.0, help="give up after this many seconds")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
 
-    started = time.time()
-    # access tokens live 1 h of Amazon time, but the client caches them by wall time: simulated hours pass in
-    # seconds here, so tokens are made long-lived
-    sim = Simulator(
-        seed=7, skus=200, orders=args.orders, quota_scale=args.quota_scale, token_ttl=10**9
-    ).start()
+    began = time.time()
+    sim = Simulator(seed=7, skus=200, orders=args.orders, quota_scale=args.quota_scale).start()
     generated = [o for o in sim.world.orders.by_id.values() if o.seller_id == SELLER]
-    # pending orders are not imported (the store's default) and not even searched for: the backlog is the rest
-    backlog = {o.order_id for o in generated if o.status != "PENDING"}
-    print(
-        f"simulator: {len(generated):,} orders of {SELLER} generated in {time.time() - started:.0f} s, "
-        f"{len(generated) - len(backlog):,} of them pending"
-    )
-    spapi = build_spapi(sim, args.quota_scale)
-    fbm_sku = next(
-        x.sku for x in sim.world.catalog.listings(SELLER, US) if not x.is_fba and x.status == "Active"
-    )
-    store = Store(
-        "bench-merchant", "bench-store", name="bench", marketplace_id=US, region="NA", status="active",
-        selling_partner_id=SELLER, settings=StoreSettings(), created_at=datetime.now(UTC),
-    )  # fmt: skip
-    poller = MemoryUpserter(sim, "poll")
-    notified = MemoryUpserter(sim, "notification")
-    deps = OrderImportDeps(
-        upserter=poller,
-        amazon_for=lambda _store: spapi,
-        catchup=timedelta(days=15),  # the backlog spans 14 days: the first sweep reads all of it
-        clock=lambda: sim.clock.now(),
-    )
-    notifications = OrderChangeHandler(notified, lambda _store: spapi, find_stores=lambda _change: [store])
-    message = JobMessage(
-        job="orders", mode="incremental", merchant_id="bench-merchant", store_id="bench-store"
-    )
-    cursor: dict[str, Any] = {}
-
-    events: list[tuple[float, int, str, Any]] = []
-    seq = itertools.count()
-    start = sim.clock.time()
-
-    def at(when: float, kind: str, payload: Any = None) -> None:
-        heapq.heappush(events, (when, next(seq), kind, payload))
-
-    live_created: dict[str, float] = {}
-
-    def on_change(order: Any, previous: str) -> None:
-        if order.seller_id == SELLER and order.order_id in live_created and not previous:
-            at(sim.clock.time() + NOTIFICATION_BATCH_WINDOW, "notification", order.order_id)
-
-    sim.world.order_listeners.append(on_change)
-    at(start, "job")
-    job_pending = True
-    at(start + SCHEDULE_SECONDS, "schedule")
-    at(start + args.live_every * 60, "live")
-    backlog_done_at: float | None = None
-    invocations = throttled_runs = 0
-    backlog_calls: dict[str, int] = {}
-
-    while events:
-        when, _, kind, payload = heapq.heappop(events)
-        if when > sim.clock.time():
-            sim.clock.advance(when - sim.clock.time())
-        now = sim.clock.time()
-        if kind == "schedule":
-            if not job_pending:  # a run still continuing absorbs the schedule (the lease's rerun)
-                at(now, "job")
-                job_pending = True
-            live_ongoing = backlog_done_at is None or now - backlog_done_at < LIVE_AFTER_BACKLOG
-            if live_ongoing or any("poll" not in poller.first_seen.get(i, {}) for i in live_created):
-                at(now + SCHEDULE_SECONDS, "schedule")
-        elif kind == "live":
-            if backlog_done_at is None or now - backlog_done_at < LIVE_AFTER_BACKLOG:
-                order = requests.post(
-                    f"{sim.url}/_sim/orders",
-                    json={
-                        "seller_id": SELLER,
-                        "marketplace_id": US,
-                        "items": [{"sku": fbm_sku, "quantity": 1}],
-                    },
-                    timeout=30,
-                ).json()
-                live_created[order["order_id"]] = now
-                on_change(sim.world.orders.by_id[order["order_id"]], "")
-                at(now + args.live_every * 60, "live")
-        elif kind == "notification":
-            body = _notification(payload)
-            try:
-                notifications.handle(body)
-            except Throttled as exc:
-                at(now + exc.retry_after, "notification", payload)
-        elif kind == "job":
-            invocations += 1
-            ctx = MemoryContext(message, store, "bench", cursor)
-            try:
-                outcome: JobOutcome = OrderImport(deps, ctx).run()
-            except Throttled as exc:
-                throttled_runs += 1
-                at(now + exc.retry_after, "job")
-                continue
-            cursor = ctx.cursor
-            if outcome.continue_after is not None:
-                at(sim.clock.time() + outcome.continue_after, "job")
-            else:
-                job_pending = False
-            if backlog_done_at is None and all(i in poller.first_seen for i in backlog):
-                backlog_done_at = sim.clock.time()
-                backlog_calls.update(spapi.gate.calls)
-                print(f"backlog imported after {(backlog_done_at - start) / 3600:.1f} simulated hours")
-    report(
-        args,
-        sim,
-        spapi,
-        backlog,
-        backlog_done_at or sim.clock.time(),
-        start,
-        poller,
-        notified,
-        live_created,
-        backlog_calls,
-    )
-    print(f"({invocations} job invocations, {throttled_runs} re-enqueued on an empty quota; "
-          f"wall time {time.time() - started:.0f} s)")  # fmt: skip
-    sim.stop()
-    if args.storage_sample:
-        measure_storage(poller.sample[: args.storage_sample])
-
-
-class NoQueue:
-    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
-        pass
-
-    def send_many(self, messages: list[JobMessage]) -> None:
-        pass
-
-
-def measure_storage(orders: list[AmazonOrder]) -> None:
-    """The real OrderUpserter (one transaction per order: order, address, allocation) against moto."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-    from storesync.crypto import KmsCipher
-    from storesync.dal import bind_tables
-    from storesync.dal.inventory import InventoryItem, warehouse_key
-    from storesync.dal.warehouses import ensure_primary_warehouse
-    from storesync.usecases.order_upsert import OrderUpserter
-    from storesync_local.template import provision
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
-        os.environ.setdefault(key, value)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    backlog = {o.order_id for o in generated if o.status != "PENDING"}  # pending: not imported by default
+    print(f"simulator: {len(generated):,} orders of {SELLER} generated in {time.time() - began:.0f} s "
+          f"({len(generated) - len(backlog):,} pending, left out of the search); quota scale {args.quota_scale:g}")  # fmt: skip
+    item_level_transaction_rollback()
     try:
-        prov = provision(endpoint, stack_name="bench-orders", secrets={"LwaCredentialsSecret": "{}"})
-        bind_tables("bench-orders", "us-east-1", endpoint)
-        kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
-        upserter = OrderUpserter(KmsCipher(kms, prov.physical["DataKey"]), NoQueue())
-        store = Store(
-            "bench-merchant", "bench-store", name="bench", marketplace_id=US, region="NA", status="active",
-            selling_partner_id=SELLER, settings=StoreSettings(), created_at=datetime.now(UTC),
-        )  # fmt: skip
-        store.save()
-        ensure_primary_warehouse("bench-merchant")
-        for sku in sorted({i.sku for o in orders for i in o.items}):
-            InventoryItem(
-                warehouse_key("bench-merchant", "primary"), sku, merchant_id="bench-merchant",
-                warehouse_id="primary", on_hand=10_000, allocated=0, updated_at=datetime.now(UTC),
-            ).save()  # fmt: skip
-        began = time.perf_counter()
-        for order in orders:
-            upserter.upsert(store, order)
-        per_order = (time.perf_counter() - began) / max(1, len(orders))
+        with mock_aws():
+            run(args, sim, backlog)
     finally:
-        moto.stop()
-    print(f"storage (moto, real OrderUpserter): {per_order * 1000:.0f} ms per new FBM order over "
-          f"{len(orders)} orders = {3600 / per_order:,.0f} orders/hour from one Lambda")  # fmt: skip
+        sim.stop()
 
 
-def _notification(order_id: str) -> dict[str, Any]:
-    return {
-        "NotificationType": "ORDER_CHANGE",
-        "NotificationMetadata": {"NotificationId": f"bench-{order_id}"},
-        "Payload": {
-            "OrderChangeNotification": {
-                "SellerId": SELLER,
-                "AmazonOrderId": order_id,
-                "Summary": {"MarketplaceId": US, "OrderStatus": "Unshipped"},
-            }
-        },
-    }
+def run(args: argparse.Namespace, sim: Simulator, backlog: set[str]) -> None:
+    template = load_template()
+    stack_name = f"bench{uuid.uuid4().hex[:6]}"
+    stack = provision(None, stack_name=stack_name, template=template,  # type: ignore[arg-type]  # in-process moto
+                      parameters={"SpApiEndpoint": sim.url, "SpApiLwaUrl": sim.url + "/auth/o2/token",
+                                  "SpApiConsentUrl": sim.url, "OrdersCatchupDays": "15"},
+                      secrets={"LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID,
+                                                                   "client_secret": CLIENT_SECRET})})  # fmt: skip
+    os.environ.update({k: v for k, v in stack.function_env["OrderImportFunction"].items() if v != ""})
+    os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+    spec = functions(template)["OrderImportFunction"]
+    handler = load_handler(spec["code_uri"], spec["handler"])
+    bind_tables(stack_name, "us-east-1", None)
+    store = connect_store(sim, stack)
+    fbm_skus = stock_catalog(sim)
+    subscribe(sim, stack)
+    requests.post(f"{sim.url}/_sim/stats/reset", timeout=30)
+
+    counters = Counters()
+    counters.install()
+    traced = not args.no_tracemalloc
+    if traced:
+        tracemalloc.start()
+    loop = LambdaLoop(stack, handler, counters, traced)
+    live: dict[str, float] = {}  # order id -> created (Amazon's clock = this process's clock: no jumps)
+    start = time.time()
+    loop.schedule(store)  # the first run after connecting: reads the catch-up window, i.e. the whole backlog
+    next_schedule, next_live = start + args.schedule_seconds, start + args.live_every
+    backlog_done: float | None = None
+    backlog_calls: dict[str, int] = {}
+    n = 0
+    while time.time() - start < args.deadline:
+        now = time.time()
+        if backlog_done is None and all(counters.arrived(i, "poll") for i in backlog):
+            backlog_done = now
+            backlog_calls = dict(stats(sim)["calls"])
+            print(f"backlog imported after {(now - start) / 60:.1f} min")
+        creating = backlog_done is None or now - backlog_done < args.tail
+        if creating and now >= next_live:
+            sku = fbm_skus[n % len(fbm_skus)]
+            n += 1
+            body = {"seller_id": SELLER, "marketplace_id": US, "items": [{"sku": sku, "quantity": 1}]}
+            created = requests.post(f"{sim.url}/_sim/orders", json=body, timeout=30).json()
+            live[created["order_id"]] = now
+            next_live = now + args.live_every
+        if now >= next_schedule:
+            loop.schedule(store)
+            next_schedule = now + args.schedule_seconds
+        ran = loop.step()
+        if not creating and all(counters.arrived(i, p) for i in live for p in ("poll", "notification")):
+            break
+        if not ran:
+            time.sleep(0.2)
+    finished = time.time()
+    if traced:
+        tracemalloc.stop()
+    report(args, sim, store, backlog, start, backlog_done, finished, backlog_calls, counters, loop, live)
+
+
+def stats(sim: Simulator) -> dict[str, Any]:
+    answer: dict[str, Any] = requests.get(f"{sim.url}/_sim/stats", timeout=30).json()
+    return answer
 
 
 def report(
-    args: argparse.Namespace, sim: Simulator, spapi: SpApi, backlog: set[str], done_at: float, start: float,
-    poller: MemoryUpserter, notified: MemoryUpserter, live_created: dict[str, float], backlog_calls: dict[str, int],
+    args: argparse.Namespace, sim: Simulator, store: Store, backlog: set[str], start: float,
+    backlog_done: float | None, finished: float, backlog_calls: dict[str, int], counters: Counters,
+    loop: LambdaLoop, live: dict[str, float],
 ) -> None:  # fmt: skip
-    hours = (done_at - start) / 3600
-    stats = requests.get(f"{sim.url}/_sim/stats", timeout=30).json()
+    final = stats(sim)
     plan = USAGE_PLANS["searchOrders"]
     rate = plan.rate * args.quota_scale
-    allowed = 100 * (plan.burst + rate * (done_at - start))  # 100 orders a page, burst then refill
-    per_hour = len(backlog) / hours if hours else float("inf")
-    steady = 100 * rate * 3600
-    calls = dict(spapi.gate.calls)
-    poll_calls = backlog_calls.get("searchOrders", 0)
-    print(f"\nbacklog: {len(backlog):,} orders, searchOrders at {rate:g}/s burst {plan.burst}")
-    print(f"orders per hour: {per_hour:,.0f} ({per_hour / steady:.0%} of the steady {steady:,.0f}/h the quota allows; "
-          f"{len(backlog) / allowed:.0%} of the {allowed:,.0f} orders it allows in {hours:.1f} h incl. the burst)")  # fmt: skip
-    print(f"SP-API calls per 100 orders (polling): {100 * poll_calls / len(backlog):.2f} "
-          f"({poll_calls} searchOrders until the backlog was in; {calls.get('searchOrders', 0)} in the whole run)")  # fmt: skip
-    live = len(live_created)
-    print(f"getOrder calls: {calls.get('getOrder', 0)} (one per notification; {live} live orders)")
-    print(f"429 answers from Amazon: {sum(stats['throttled'].values())} {stats['throttled'] or ''}")
-
-    def minutes(path: str, ids: list[str]) -> list[float]:
-        return [
-            (notified if path == "notification" else poller).first_seen[i][path] - live_created[i]
-            for i in ids
-        ]
-
-    during = [i for i, t in live_created.items() if t < done_at]
-    after = [i for i, t in live_created.items() if t >= done_at]
+    done = backlog_done or finished
+    seconds = done - start
+    imported = sum(1 for i in backlog if counters.arrived(i, "poll"))
+    per_hour = imported / seconds * 3600
+    allowed = 100 * min(plan.burst + rate * seconds, float("inf"))  # 100 orders a page: burst, then refill
+    pages = backlog_calls.get("searchOrders", final["calls"].get("searchOrders", 0))
+    stored = sum(1 for _ in Order.query(store.store_id))
+    print(f"\nbacklog: {imported:,} of {len(backlog):,} orders in {seconds / 60:.1f} min "
+          f"({'done' if backlog_done else 'NOT done before the deadline'}); {stored:,} orders stored (FBA and cancelled-on-first-sight included per the rules)")  # fmt: skip
+    print(f"orders per hour: {per_hour:,.0f} = {imported / allowed:.0%} of the {allowed:,.0f} orders searchOrders allows in "
+          f"that time at {rate:.3g}/s (burst {plan.burst}, 100 per page); steady quota {100 * rate * 3600:,.0f}/h")  # fmt: skip
+    real = max(0, pages - plan.burst) / plan.rate
+    print(f"  at Amazon's real quotas ({plan.rate}/s): the same {pages} pages take {real / 3600:.1f} h "
+          f"= {imported / max(real, 1) * 3600:,.0f} orders/h (steady {100 * plan.rate * 3600:,.0f}/h)")  # fmt: skip
+    print(f"SP-API calls per 100 orders (backlog): {100 * sum(backlog_calls.values()) / max(imported, 1):.2f} "
+          f"{json.dumps(backlog_calls, sort_keys=True)}; whole run {json.dumps(final['calls'], sort_keys=True)}")  # fmt: skip
+    print(f"429 answers: {sum(final['throttled'].values())} {json.dumps(final['throttled'], sort_keys=True)}")
+    print(f"DynamoDB writes: {counters.writes:,} items in {counters.write_calls:,} calls "
+          f"({counters.writes / max(len(counters.arrivals), 1):.1f} items per order stored)")  # fmt: skip
+    print(f"invocations: {json.dumps(counters.invocations)}; slowest: "
+          + ", ".join(f"{p} {s:.1f} s" for p, s in counters.slowest.items())
+          + f"; failed records {loop.failures}")  # fmt: skip
+    traced = (
+        (
+            f"{counters.peak_memory / 1e6:.0f} MB above its start in the largest invocation (of which up to "
+            f"{counters.retained / 1e6:.0f} MB stays: moto's new items); "
+        )
+        if counters.peak_memory
+        else ""
+    )
+    print(f"peak memory: {traced}process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+          "(includes the simulator's world and moto's tables)")  # fmt: skip
+    during = [i for i, t in live.items() if backlog_done is None or t < backlog_done]
+    after = [i for i in live if i not in during]
     for label, ids in (("while the backlog imports", during), ("after the backlog", after)):
         if not ids:
             continue
-        via_notification = [m / 60 for m in minutes("notification", ids)]
-        via_polling = [
-            m / 60 for m in minutes("poll", [i for i in ids if "poll" in poller.first_seen.get(i, {})])
-        ]
-        print(f"creation -> arrival, {label} ({len(ids)} orders): notification median "
-              f"{statistics.median(via_notification):.2f} min (max {max(via_notification):.2f}); polling median "
-              f"{statistics.median(via_polling):.1f} min (max {max(via_polling):.1f})")  # fmt: skip
+        cols = []
+        for path in ("notification", "poll"):
+            mins = [(counters.arrivals[i][path] - live[i]) / 60 for i in ids if counters.arrived(i, path)]
+            if mins:
+                cols.append(
+                    f"{path} median {statistics.median(mins):.2f} min, max {max(mins):.2f} ({len(mins)} arrived)"
+                )
+        print(f"creation -> arrival, {label} ({len(ids)} orders): " + "; ".join(cols))
+    print(f"(polling schedule every {args.schedule_seconds:g} s instead of {AMAZON_SCHEDULE_MINUTES} min; "
+          f"searchOrders sees an order 2 min after its last update; wall time {finished - start:.0f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":
