@@ -153,9 +153,13 @@ def run_until_shown(
         waited += pause
         message = message.continuation()
     calls = admin(sim, "GET", "stats")["calls"]  # type: ignore[arg-type]
-    return {"seconds": time.perf_counter() - started, "calls": calls, "total_calls": sum(calls.values()),
-            "invocations": invocations, "lambda_seconds": lambda_seconds, "slowest": slowest, "peak": peak,
-            "writes": writes.items - writes_before}  # fmt: skip
+    result = {"seconds": time.perf_counter() - started, "calls": calls, "total_calls": sum(calls.values()),
+              "invocations": invocations, "lambda_seconds": lambda_seconds, "slowest": slowest, "peak": peak,
+              "writes": writes.items - writes_before}  # fmt: skip
+    print(
+        f"  done: {json.dumps(result, default=str)}", file=sys.stderr, flush=True
+    )  # before the other path runs
+    return result
 
 
 def main() -> None:
