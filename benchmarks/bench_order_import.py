@@ -18,7 +18,7 @@ record per event, BatchSize 1); notifications are handed over in batches of up t
 
 Simulated-time figures at Amazon's real quotas: benchmarks/bench_order_import_simulated.py.
 
-    .venv/bin/python benchmarks/bench_order_import.py [--orders 10000] [--quota-scale 200] [--live-every 15]
+    .venv/bin/python benchmarks/bench_order_import.py [--orders 10000] [--quota-scale 60] [--live-every 10]
 """
 
 from __future__ import annotations
@@ -282,11 +282,11 @@ def main() -> None:
     parser.add_argument(
         "--orders", type=int, default=10_000, help="generated backlog of the seller (14 days)"
     )
-    parser.add_argument("--quota-scale", type=float, default=200.0, help="multiplies Amazon's refill rates")
-    parser.add_argument("--live-every", type=float, default=15.0, help="seconds between fresh orders")
-    parser.add_argument("--schedule-seconds", type=float, default=120.0,
+    parser.add_argument("--quota-scale", type=float, default=60.0, help="multiplies Amazon's refill rates")
+    parser.add_argument("--live-every", type=float, default=10.0, help="seconds between fresh orders")
+    parser.add_argument("--schedule-seconds", type=float, default=60.0,
                         help="the polling schedule, compressed (Amazon: 30 minutes)")  # fmt: skip
-    parser.add_argument("--tail", type=float, default=240.0, help="seconds of fresh orders after the backlog")
+    parser.add_argument("--tail", type=float, default=90.0, help="seconds of fresh orders after the backlog")
     parser.add_argument("--deadline", type=float, default=1200.0, help="give up after this many seconds")
     parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
@@ -341,7 +341,7 @@ def run(args: argparse.Namespace, sim: Simulator, backlog: set[str]) -> None:
         if backlog_done is None and all(counters.arrived(i, "poll") for i in backlog):
             backlog_done = now
             backlog_calls = dict(stats(sim)["calls"])
-            print(f"backlog imported after {(now - start) / 60:.1f} min")
+            print(f"backlog imported after {(now - start) / 60:.1f} min", flush=True)
         creating = backlog_done is None or now - backlog_done < args.tail
         if creating and now >= next_live:
             sku = fbm_skus[n % len(fbm_skus)]
