@@ -5,14 +5,11 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class Warehouse(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     merchant_id = UnicodeAttribute(hash_key=True)
@@ -29,7 +26,7 @@ def warehouse_key(merchant_id: str, warehouse_id: str) -> str:
 class InventoryItem(Model):
     """Stock of one SKU in one warehouse. Changed only through conditional updates and transactions."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     warehouse_key = UnicodeAttribute(hash_key=True)  # "<merchant_id>#<warehouse_id>"

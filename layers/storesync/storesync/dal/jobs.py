@@ -13,16 +13,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class JobState(Model):
     """One per (store, job). The lease keeps two runs of one store's job from overlapping."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     store_id = UnicodeAttribute(hash_key=True)
@@ -38,7 +35,7 @@ class JobState(Model):
 class SyncRun(Model):
     """A job run as the merchant reads it in the sync log. Kept 30 days."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     store_id = UnicodeAttribute(hash_key=True)

@@ -19,6 +19,7 @@ PENDING = "pending"
 FAILED = "failed"
 FBM = "FBM"
 BATCH_GET_LIMIT = 100
+PLAN_PAGE_SIZE = 1000  # listings per query page of the plan (a few hundred KB: one or two DynamoDB pages)
 
 
 def feed_marker(feed_id: str) -> str:
@@ -42,6 +43,18 @@ def store_listings(store_id: str, skus: Iterable[str] | None = None) -> list[Lis
             for item in Listing.batch_get(keys[start : start + BATCH_GET_LIMIT])
         ]
     return sorted((x for x in found if is_pushable(x)), key=lambda x: x.sku)
+
+
+def listings_page(
+    store_id: str, after: str | None, limit: int = PLAN_PAGE_SIZE
+) -> tuple[list[Listing], str | None]:
+    """One page of the store's listings in SKU order, after the SKU `after` (None: from the first): the
+    pushable ones, and the last SKU read (None when the store has no more listings). One paginated query, so a
+    plan reads a bounded slice of the store per call whatever the catalog size."""
+    condition = None if after is None else Listing.sku > after
+    page = list(Listing.query(store_id, condition, limit=limit, page_size=limit))
+    last = page[-1].sku if len(page) == limit else None
+    return [x for x in page if is_pushable(x)], last
 
 
 def record_attempt(listing: Listing, quantity: int, status: str, message: str | None, at: datetime) -> None:
@@ -78,10 +91,17 @@ def save_many(listings: Sequence[Listing]) -> None:
             batch.save(listing)
 
 
-def pending_in_feed(store_id: str, feed_id: str) -> list[Listing]:
+def pending_in_feed(
+    store_id: str, feed_id: str, first_sku: str | None = None, last_sku: str | None = None
+) -> list[Listing]:
+    """The listings waiting for that feed's report; first/last SKU (the feed's SKU range) bound the query to
+    the slice of the store the feed came from."""
     marker = feed_marker(feed_id)
+    condition = None
+    if first_sku is not None and last_sku is not None:
+        condition = Listing.sku.between(first_sku, last_sku)
     return [
         x
-        for x in Listing.query(store_id, filter_condition=Listing.last_push_status == PENDING)
+        for x in Listing.query(store_id, condition, filter_condition=Listing.last_push_status == PENDING)
         if x.last_push_message == marker
     ]

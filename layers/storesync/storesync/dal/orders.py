@@ -16,10 +16,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class Allocation(MapAttribute):  # type: ignore[type-arg]
@@ -48,7 +45,7 @@ class ByMerchantIndex(GlobalSecondaryIndex["Order"]):
 
 
 class Order(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     store_id = UnicodeAttribute(hash_key=True)
@@ -81,7 +78,7 @@ class Order(Model):
 class OrderAddress(Model):
     """The buyer's address, KMS-encrypted; DynamoDB's TTL removes it 30 days after shipment."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     store_id = UnicodeAttribute(hash_key=True)

@@ -6,14 +6,11 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class Product(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     merchant_id = UnicodeAttribute(hash_key=True)
@@ -36,7 +33,7 @@ class ByMerchantSkuIndex(GlobalSecondaryIndex["Listing"]):
 
 
 class Listing(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     store_id = UnicodeAttribute(hash_key=True)

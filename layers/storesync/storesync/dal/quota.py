@@ -5,11 +5,12 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from storesync.dal.base import UnboundTableMeta
+
 
 class QuotaBucket(Model):
-    class Meta:
-        table_name = "unbound"
-        region = "us-east-1"
+    class Meta(UnboundTableMeta):
+        pass
 
     bucket_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>#<operation>"
     tokens = NumberAttribute()

@@ -13,10 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class ShipmentItem(MapAttribute):  # type: ignore[type-arg]
@@ -37,7 +34,7 @@ class PendingPushIndex(GlobalSecondaryIndex["Shipment"]):
 
 
 class Shipment(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     order_key = UnicodeAttribute(hash_key=True)  # "<store_id>#<amazon_order_id>"

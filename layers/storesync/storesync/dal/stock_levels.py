@@ -67,6 +67,23 @@ def available_by_sku(
     return totals
 
 
+def available_in_range(
+    merchant_id: str, warehouse_ids: Sequence[str], first_sku: str, last_sku: str
+) -> dict[str, int]:
+    """Available stock per SKU summed over the warehouses, for the SKUs between first_sku and last_sku
+    (inclusive): one paginated range query per warehouse (stock rows are sorted by SKU like listings, so a
+    page of listings reads its stock in one query, no per-SKU read). A SKU with no row is absent (0)."""
+    totals: dict[str, int] = {}
+    for warehouse_id in warehouse_ids:
+        rows = InventoryItem.query(
+            warehouse_key(merchant_id, warehouse_id), InventoryItem.sku.between(first_sku, last_sku)
+        )
+        for item in rows:
+            level = _level(item)
+            totals[level.sku] = totals.get(level.sku, 0) + level.available
+    return totals
+
+
 def set_on_hand(merchant_id: str, warehouse_id: str, sku: str, on_hand: int) -> StockLevel:
     """A stock count: on hand becomes `on_hand` (allocated untouched). Returns the new level."""
     item = InventoryItem(warehouse_key(merchant_id, warehouse_id), sku)

@@ -16,10 +16,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "unbound"
-    region = "us-east-1"
+from storesync.dal.base import UnboundTableMeta
 
 
 class StoreSettings(MapAttribute):  # type: ignore[type-arg]
@@ -48,7 +45,7 @@ class BySellerIndex(GlobalSecondaryIndex["Store"]):
 
 
 class Store(Model):
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     merchant_id = UnicodeAttribute(hash_key=True)
@@ -75,7 +72,7 @@ class Store(Model):
 class OAuthState(Model):
     """A consent state: single use (deleted on use) and expiring (TTL)."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     state_id = UnicodeAttribute(hash_key=True)
@@ -88,7 +85,7 @@ class OAuthState(Model):
 class SellerAuthorization(Model):
     """One per seller and region: the ORDER_CHANGE subscription made once for all its stores."""
 
-    class Meta(_Meta):
+    class Meta(UnboundTableMeta):
         pass
 
     seller_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>"

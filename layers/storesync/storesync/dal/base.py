@@ -1,0 +1,8 @@
+"""What every table model shares: its Meta starts unbound; `storesync.dal.bind_tables` names the stack's table."""
+
+from __future__ import annotations
+
+
+class UnboundTableMeta:
+    table_name = "unbound"
+    region = "us-east-1"
