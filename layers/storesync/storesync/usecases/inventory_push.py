@@ -41,20 +41,25 @@ from storesync.domain.inventory import (
     plan_changes,
 )
 from storesync.observability import logger
-from storesync.usecases.quantities import quantities_to_show
+from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.usecases.unified_accounts import SiblingListings, disagreement_warning, sibling_listings
 
 WARNING_PREFIX = "Inventory: "
 REJECTED_WARNING_PREFIX = "Inventory: Amazon rejected"
+UNIFIED_WARNING_PREFIX = "Inventory: this store shares SKUs"
 MAX_LISTED_ERRORS = 20
+SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (absent: the next plan starts anew)
+PLAN_SLICE_SECONDS = 20.0  # an invocation reads no new page of listings after this (then sends what it found)
 
 
 @dataclass(frozen=True)
 class PushSettings:
     crossover: int = PATCH_FEED_CROSSOVER
     feed_poll_seconds: float = 30.0
-    patch_slice_seconds: float = PATCH_SLICE_SECONDS
+    patch_slice_seconds: float = PATCH_SLICE_SECONDS  # from the invocation's start, planning included
+    plan_slice_seconds: float = PLAN_SLICE_SECONDS  # no new page of the plan is read after this
+    plan_page_size: int = state.PLAN_PAGE_SIZE
     max_feed_messages: int = FEED_MAX_MESSAGES
 
 
@@ -70,6 +75,9 @@ class _Run:
         self.outcome = JobOutcome()
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
         self.cleared: set[str] = set()  # skus accepted this run (their old rejection warning goes)
+        self.siblings = SiblingListings()  # the other stores' listings of the SKUs planned this run
+        self.unified_warning: str | None = None
+        self.mid_pass = False  # the plan stopped before the store's end: a later slice plans the rest
 
     # -- feed follow-up ------------------------------------------------------------------------------
     def follow_feed(self) -> bool:
@@ -82,7 +90,10 @@ class _Run:
             self.outcome.add("feed_waiting")
             return False
         pending = sorted(
-            state.pending_in_feed(self.store.store_id, str(feed["feed_id"])), key=lambda x: x.sku
+            state.pending_in_feed(
+                self.store.store_id, str(feed["feed_id"]), feed.get("first_sku"), feed.get("last_sku")
+            ),
+            key=lambda x: x.sku,
         )
         lines = [
             QuantityLine(x.sku, x.product_type or "", int(x.last_push_sent_quantity or 0)) for x in pending
@@ -124,14 +135,46 @@ class _Run:
         return True
 
     # -- planning --------------------------------------------------------------------------------------
-    def plan(self, skus: tuple[str, ...] | None) -> tuple[list[QuantityChange], dict[str, Listing]]:
+    def plan_skus(self, skus: tuple[str, ...]) -> tuple[list[QuantityChange], dict[str, Listing]]:
+        """A stock-out run's SKUs (a handful: batched reads)."""
         listings = state.store_listings(self.store.store_id, skus)
+        own = quantities_to_show(self.store, [x.sku for x in listings])
+        return self._plan_listings(listings, own)
+
+    def plan_slice(self, after: str | None) -> tuple[list[QuantityChange], dict[str, Listing], str | None]:
+        """Plan the store page by page in SKU order from `after`, until its end, the plan's time budget or a
+        full feed's worth of changes. Returns the changes, the listings read and where the next slice starts
+        (None: the store's end was reached)."""
+        changes: list[QuantityChange] = []
+        by_sku: dict[str, Listing] = {}
+        position = after
+        while True:
+            listings, position = state.listings_page(
+                self.store.store_id, position, self.settings.plan_page_size
+            )
+            if listings:
+                own = quantities_in_range(self.store, listings[0].sku, listings[-1].sku)
+                page_changes, page_listings = self._plan_listings(listings, own)
+                changes += page_changes
+                by_sku.update(page_listings)
+            if position is None:
+                break
+            if (
+                self._elapsed() > self.settings.plan_slice_seconds
+                or len(changes) >= self.settings.max_feed_messages
+            ):
+                self.outcome.add("plan_sliced")
+                break
+        return sorted(changes, key=_stockouts_first), by_sku, position
+
+    def _plan_listings(
+        self, listings: list[Listing], own: dict[str, int]
+    ) -> tuple[list[QuantityChange], dict[str, Listing]]:
         by_sku = {x.sku: x for x in listings}
-        own = quantities_to_show(self.store, list(by_sku))
-        self.siblings = sibling_listings(self.store, None if skus is None else list(by_sku))
-        warning = disagreement_warning(self.store, self.siblings, set(by_sku))
-        self.unified_warning = warning
-        desired = {sku: self.siblings.shared_quantity(sku, own.get(sku, 0)) for sku in by_sku}
+        siblings = sibling_listings(self.store, list(by_sku))
+        self.siblings.merge(siblings)
+        self.unified_warning = self.unified_warning or disagreement_warning(self.store, siblings, set(by_sku))
+        desired = {sku: siblings.shared_quantity(sku, own.get(sku, 0)) for sku in by_sku}
         changes = []
         for change in plan_changes(desired, {s: _int(x.last_pushed_quantity) for s, x in by_sku.items()}):
             listing = by_sku[change.sku]
@@ -151,12 +194,16 @@ class _Run:
         self.outcome.add("unchanged", len(by_sku) - len(changes))
         return changes, by_sku
 
+    def _elapsed(self) -> float:
+        return self.clock() - self.started
+
     # -- sending ---------------------------------------------------------------------------------------
-    def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> None:
+    def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> bool:
+        """True when every change went out (accepted or rejected)."""
         for done, change in enumerate(changes):
-            if done and self.clock() - self.started > self.settings.patch_slice_seconds:
+            if done and self._elapsed() > self.settings.patch_slice_seconds:
                 self.outcome.continue_after = 1.0  # the rest in the next slice
-                return
+                return False
             listing = by_sku[change.sku]
             try:
                 answer = self.transport.patch_quantity(
@@ -165,7 +212,7 @@ class _Run:
             except Throttled as exc:
                 self.outcome.continue_after = exc.retry_after
                 self.outcome.add("throttled")
-                return
+                return False
             except Exception as exc:  # one refused SKU never blocks the rest; transient errors propagate
                 from storesync.amazon.errors import AmazonRejected
 
@@ -186,8 +233,10 @@ class _Run:
             else:
                 state.record_attempt(listing, change.quantity, state.REJECTED, answer.message, now)
                 self._reject(change.sku, change.quantity, answer.message)
+        return True
 
-    def send_feed(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> None:
+    def send_feed(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> bool:
+        """True when the feed was submitted (plan_slice never gathers more than max_feed_messages)."""
         chosen = sorted(changes[: self.settings.max_feed_messages], key=lambda c: c.sku)
         lines = [QuantityLine(c.sku, by_sku[c.sku].product_type or "", c.quantity) for c in chosen]
         document = build_quantity_feed(str(self.store.selling_partner_id), lines)
@@ -196,12 +245,18 @@ class _Run:
         except Throttled as exc:
             self.outcome.continue_after = exc.retry_after
             self.outcome.add("throttled")
-            return
+            return False
         now = utcnow()
         self.ctx.save_cursor(
             {
                 **self.ctx.cursor,
-                "feed": {"feed_id": feed_id, "submitted_at": iso(now), "messages": len(lines)},
+                "feed": {
+                    "feed_id": feed_id,
+                    "submitted_at": iso(now),
+                    "messages": len(lines),
+                    "first_sku": chosen[0].sku,
+                    "last_sku": chosen[-1].sku,
+                },
             }
         )
         marked = []
@@ -213,6 +268,7 @@ class _Run:
         self.outcome.add("sent_in_feed", len(lines))
         self.outcome.continue_after = self.settings.feed_poll_seconds
         logger.info("inventory feed submitted", extra={"feed_id": feed_id, "messages": len(lines)})
+        return True
 
     def _reject(self, sku: str, quantity: int, message: str) -> None:
         self.rejected[sku] = message
@@ -237,8 +293,10 @@ class _Run:
             f"{REJECTED_WARNING_PREFIX} SKU {sku}: {message}"
             for sku, message in sorted(self.rejected.items())
         ]
-        if getattr(self, "unified_warning", None):
-            kept.append(str(self.unified_warning))
+        if self.unified_warning:
+            kept.append(self.unified_warning)
+        elif self.mid_pass:  # a sharing found by an earlier slice of this pass stays until the pass ends
+            kept += [w for w in fresh.warnings or [] if w.startswith(UNIFIED_WARNING_PREFIX)]
         if sorted(set(kept)) != sorted(set(fresh.warnings or [])):
             set_warnings(fresh, kept)
 
@@ -260,17 +318,40 @@ def inventory_push_work(
             run.outcome.continue_after = settings.feed_poll_seconds
             run.outcome.summary = "waiting for Amazon to process the inventory feed"
             return run.outcome
-        changes, by_sku = run.plan(ctx.message.skus or None if stockout else None)
-        if stockout and not ctx.message.skus:  # a stock-out rerun without SKUs: every stock-out of the store
-            changes = [c for c in changes if is_stockout(c.quantity, c.last_accepted)]
+        if stockout and ctx.message.skus:
+            changes, by_sku = run.plan_skus(ctx.message.skus)
+            position = None
+        else:  # a stock-out rerun without SKUs plans from the store's start, leaving the pass's position alone
+            after = None if stockout else ctx.cursor.get(SCAN_CURSOR)
+            changes, by_sku, position = run.plan_slice(after)
+            if stockout:
+                changes = [c for c in changes if is_stockout(c.quantity, c.last_accepted)]
+        all_sent = True
         if changes:
             if stockout or choose_transport(len(changes), settings.crossover) == "patch":
-                run.send_patches(changes, by_sku)
+                all_sent = run.send_patches(changes, by_sku)
             else:
-                run.send_feed(changes, by_sku)
+                all_sent = run.send_feed(changes, by_sku)
+        if not stockout:
+            run.mid_pass = _save_position(ctx, position if all_sent else ctx.cursor.get(SCAN_CURSOR))
+            if all_sent and position is not None and run.outcome.continue_after is None:
+                run.outcome.continue_after = 1.0  # the rest of the store in the next invocation
         if not feed_done and run.outcome.continue_after is None:
             run.outcome.continue_after = settings.feed_poll_seconds
         run.update_warnings()
         return run.outcome
 
     return work
+
+
+def _save_position(ctx: JobContext, position: str | None) -> bool:
+    """Where the next slice of the pass starts (not all sent: the same range is planned again; what went out
+    is then unchanged). True when the pass is not over."""
+    if ctx.cursor.get(SCAN_CURSOR) != position:
+        rest = {k: v for k, v in ctx.cursor.items() if k != SCAN_CURSOR}
+        ctx.save_cursor(rest if position is None else {**rest, SCAN_CURSOR: position})
+    return position is not None
+
+
+def _stockouts_first(change: QuantityChange) -> tuple[bool, str]:
+    return not is_stockout(change.quantity, change.last_accepted), change.sku

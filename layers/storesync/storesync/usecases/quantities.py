@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from storesync.dal.stock_levels import available_by_sku
+from storesync.dal.stock_levels import available_by_sku, available_in_range
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
 from storesync.domain.inventory import quantity_to_show
@@ -19,4 +19,11 @@ def store_quantity(store: Store, available_sum: int) -> int:
 def quantities_to_show(store: Store, skus: Iterable[str] | None = None) -> dict[str, int]:
     """SKU -> quantity to show for this store (skus None: every SKU with stock in its warehouses)."""
     sums = available_by_sku(store.merchant_id, feeding_warehouses(store), skus)
+    return {sku: store_quantity(store, total) for sku, total in sums.items()}
+
+
+def quantities_in_range(store: Store, first_sku: str, last_sku: str) -> dict[str, int]:
+    """SKU -> quantity to show for the SKUs between first_sku and last_sku that have stock rows (a SKU absent
+    from the answer has no stock: quantity 0). For the push's plan, one page of listings at a time."""
+    sums = available_in_range(store.merchant_id, feeding_warehouses(store), first_sku, last_sku)
     return {sku: store_quantity(store, total) for sku, total in sums.items()}

@@ -32,6 +32,14 @@ class SiblingListings:
         values = [own, *(self.quantities[x.store_id].get(sku, 0) for x in self.by_sku.get(sku, []))]
         return min(values)
 
+    def merge(self, other: SiblingListings) -> None:
+        """Add another page's siblings (the plan reads the store page by page)."""
+        self.stores.update(other.stores)
+        for sku, listings in other.by_sku.items():
+            self.by_sku.setdefault(sku, []).extend(listings)
+        for store_id, quantities in other.quantities.items():
+            self.quantities.setdefault(store_id, {}).update(quantities)
+
 
 def settings_signature(store: Store) -> tuple[int, int | None, tuple[str, ...]]:
     s = store.settings
