@@ -44,7 +44,7 @@ from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
 from storesync.dal.products import Listing  # noqa: E402
 from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
 from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.domain.inventory import FEED_LATENCY_SECONDS  # noqa: E402
+from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS  # noqa: E402
 from storesync.jobs import JobMessage  # noqa: E402
 from storesync.settings import JobSettings  # noqa: E402
 from storesync.usecases.inventory_push import PushSettings, inventory_push_work  # noqa: E402
@@ -171,8 +171,8 @@ def main() -> None:
     parser.add_argument(
         "--patch-slice-seconds",
         type=float,
-        default=120.0,
-        help="the patch side's slice (production: PATCH_SLICE_SECONDS); moto's reads make each plan slow",
+        default=PATCH_SLICE_SECONDS,
+        help="the patch side's slice, from the invocation's start (default: production's PATCH_SLICE_SECONDS)",
     )
     parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()

@@ -1,0 +1,123 @@
+"""Inventory push on a store too big for one invocation: the plan reads the store page by page within a time
+budget, saves where it stopped in the cursor and the next invocation continues there (moto; Amazon's side is an
+in-memory transport that accepts everything, so the slicing is what is observed)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from storesync.amazon.listings_transport import FeedState, PatchAnswer
+from storesync.clock import utcnow
+from storesync.dal.inventory import InventoryItem, warehouse_key
+from storesync.dal.job_state import load_cursor
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.jobs import JobMessage
+from storesync.usecases.inventory_push import SCAN_CURSOR, PushSettings, inventory_push_work
+from storesync.usecases.runner import StoreJobRunner
+
+MERCHANT = "m_slices"
+SKUS = [f"SKU-{n:02d}" for n in range(1, 8)]
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.patched: list[tuple[str, int]] = []
+        self.feeds: list[dict[str, Any]] = []
+
+    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
+        self.patched.append((sku, quantity))
+        return PatchAnswer(True)
+
+    def submit_feed(self, document: dict[str, Any]) -> str:
+        self.feeds.append(document)
+        return f"feed-{len(self.feeds)}"
+
+    def feed_state(self, feed_id: str) -> FeedState:
+        return FeedState("DONE", f"report-{feed_id}")
+
+    def feed_report(self, document_id: str) -> dict[str, Any]:
+        return {"summary": {"messagesProcessed": 1}, "issues": []}
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[JobMessage, float]] = []
+
+    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
+        self.sent.append((message, delay_seconds))
+
+    def send_many(self, messages: list[JobMessage]) -> None:
+        self.sent.extend((m, 0.0) for m in messages)
+
+
+def a_store_with_changed_stock() -> Store:
+    now = utcnow()
+    store = Store(MERCHANT, "st_slices", name="big store", marketplace_id="ATVPDKIKX0DER", region="NA",
+                  status=STATUS_ACTIVE, selling_partner_id="A1SLICES", settings=StoreSettings(),
+                  created_at=now, authorized_at=now)  # fmt: skip
+    store.save()
+    for n, sku in enumerate(SKUS, start=1):
+        Listing(store.store_id, sku, merchant_id=MERCHANT, channel="FBM", product_type="SHIRT",
+                last_pushed_quantity=1, updated_at=now).save()  # fmt: skip
+        InventoryItem(warehouse_key(MERCHANT, "primary"), sku, merchant_id=MERCHANT, warehouse_id="primary",
+                      on_hand=10 + n, allocated=0, updated_at=now).save()  # fmt: skip
+    return store
+
+
+def run_once(store: Store, transport: RecordingTransport, settings: PushSettings, trigger: str) -> Any:
+    ticks = itertools.count()  # every clock reading is one second later: a slow store
+    work = inventory_push_work(lambda s: transport, settings, clock=lambda: float(next(ticks)))
+    queue = Queue()
+    message = JobMessage(job="inventory", merchant_id=MERCHANT, store_id=store.store_id, trigger=trigger)  # type: ignore[arg-type]
+    outcome = StoreJobRunner(queue).run(message, work)
+    return outcome, queue.sent
+
+
+def scan_position(store: Store) -> Any:
+    return load_cursor(store.store_id, "inventory").get(SCAN_CURSOR)
+
+
+def test_patches_continue_where_the_time_budget_stopped_the_plan(stack: Any) -> None:
+    store = a_store_with_changed_stock()
+    transport = RecordingTransport()
+    settings = PushSettings(
+        crossover=100, plan_page_size=2, plan_slice_seconds=1.5, patch_slice_seconds=10**6
+    )
+
+    outcome, sent = run_once(store, transport, settings, "schedule")
+    assert transport.patched == [(sku, 10 + n) for n, sku in enumerate(SKUS[:4], start=1)]
+    assert scan_position(store) == "SKU-04"
+    assert outcome.continue_after == 1.0 and [m.trigger for m, _ in sent] == ["continuation"]
+
+    outcome, sent = run_once(store, transport, settings, "continuation")
+    assert transport.patched[4:] == [(sku, 10 + n) for n, sku in enumerate(SKUS[4:], start=5)]
+    assert scan_position(store) is None and sent == []
+
+    run_once(store, transport, settings, "schedule")  # a new pass from the start: nothing changed
+    assert len(transport.patched) == len(SKUS)
+    assert Listing.get(store.store_id, "SKU-07").last_pushed_quantity == 17
+
+
+def test_each_slice_sends_its_own_feed_and_its_report_is_read_before_the_next(stack: Any) -> None:
+    store = a_store_with_changed_stock()
+    transport = RecordingTransport()
+    settings = PushSettings(crossover=1, plan_page_size=2, plan_slice_seconds=1.5, feed_poll_seconds=5)
+
+    run_once(store, transport, settings, "schedule")
+    assert [m["sku"] for m in transport.feeds[0]["messages"]] == SKUS[:4]
+    assert Listing.get(store.store_id, "SKU-04").last_push_status == "pending"
+    assert scan_position(store) == "SKU-04"
+
+    run_once(store, transport, settings, "continuation")  # report of feed 1, then the rest of the store
+    assert Listing.get(store.store_id, "SKU-04").last_pushed_quantity == 14
+    assert [m["sku"] for m in transport.feeds[1]["messages"]] == SKUS[4:]
+    assert scan_position(store) is None
+
+    outcome, _ = run_once(store, transport, settings, "continuation")  # report of feed 2, then a new pass
+    assert len(transport.feeds) == 2
+    assert [Listing.get(store.store_id, s).last_pushed_quantity for s in SKUS] == list(range(11, 18))
+    assert outcome.counts["unchanged"] == 4  # the next pass, sliced like the first, found nothing to send
+    assert scan_position(store) == "SKU-04"
