@@ -5,6 +5,7 @@ in-memory transport that accepts everything, so the slicing is what is observed)
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 from storesync.amazon.listings_transport import FeedState, PatchAnswer
@@ -23,9 +24,10 @@ SKUS = [f"SKU-{n:02d}" for n in range(1, 8)]
 
 
 class RecordingTransport:
-    def __init__(self) -> None:
+    def __init__(self, report_issues: list[dict[str, Any]] | None = None) -> None:
         self.patched: list[tuple[str, int]] = []
         self.feeds: list[dict[str, Any]] = []
+        self.report_issues = report_issues or []
 
     def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
         self.patched.append((sku, quantity))
@@ -39,7 +41,7 @@ class RecordingTransport:
         return FeedState("DONE", f"report-{feed_id}")
 
     def feed_report(self, document_id: str) -> dict[str, Any]:
-        return {"summary": {"messagesProcessed": 1}, "issues": []}
+        return {"summary": {"messagesProcessed": 1}, "issues": self.report_issues}
 
 
 class Queue:
@@ -121,3 +123,42 @@ def test_each_slice_sends_its_own_feed_and_its_report_is_read_before_the_next(st
     assert [Listing.get(store.store_id, s).last_pushed_quantity for s in SKUS] == list(range(11, 18))
     assert outcome.counts["unchanged"] == 4  # the next pass, sliced like the first, found nothing to send
     assert scan_position(store) == "SKU-04"
+
+
+def test_a_long_feed_report_is_recorded_over_invocations_keeping_message_numbers(stack: Any) -> None:
+    store = a_store_with_changed_stock()
+    refusal = {"messageId": 4, "code": "90220", "severity": "ERROR", "message": "quantity refused"}
+    transport = RecordingTransport(report_issues=[refusal])
+    settings = PushSettings(crossover=1, plan_page_size=2, plan_slice_seconds=1.5, feed_outcome_chunk=2)
+    run_once(store, transport, settings, "schedule")  # feed 1: SKU-01..04 (message 4 is SKU-04)
+
+    outcome, sent = run_once(store, transport, replace(settings, plan_slice_seconds=0.5), "continuation")
+    assert outcome.counts["pushed"] == 2 and outcome.continue_after == 1.0
+    assert [Listing.get(store.store_id, s).last_push_status for s in SKUS[:4]] == [
+        "accepted", "accepted", "pending", "pending"
+    ]  # fmt: skip
+    assert len(transport.feeds) == 1  # nothing new is planned while the report is being recorded
+
+    run_once(store, transport, settings, "continuation")
+    assert Listing.get(store.store_id, "SKU-03").last_pushed_quantity == 13
+    rejected = Listing.get(store.store_id, "SKU-04")
+    assert rejected.last_push_status == "rejected" and rejected.last_push_message == "quantity refused"
+    assert rejected.last_pushed_quantity == 1
+    assert [m["sku"] for m in transport.feeds[1]["messages"]] == SKUS[4:]
+
+
+def test_when_the_patch_budget_ends_the_next_slice_starts_after_the_last_sku_sent(stack: Any) -> None:
+    store = a_store_with_changed_stock()
+    transport = RecordingTransport()
+    settings = PushSettings(crossover=100, plan_page_size=10, plan_slice_seconds=100, patch_slice_seconds=2.5)
+
+    outcome, _ = run_once(store, transport, settings, "schedule")
+    assert [sku for sku, _ in transport.patched] == SKUS[:3]
+    assert scan_position(store) == "SKU-03" and outcome.continue_after == 1.0
+
+    outcome, _ = run_once(store, transport, settings, "continuation")
+    assert [sku for sku, _ in transport.patched] == SKUS[:6]  # SKU-01..03 were not read again
+    assert outcome.counts["unchanged"] == 0 and scan_position(store) == "SKU-06"
+
+    run_once(store, transport, settings, "continuation")
+    assert [sku for sku, _ in transport.patched] == SKUS and scan_position(store) is None

@@ -87,10 +87,13 @@ class FeedReport:
     fatal_message: str | None = None  # the whole feed was refused
 
 
-def read_processing_report(report: dict[str, Any], lines: Sequence[QuantityLine]) -> FeedReport:
+def read_processing_report(
+    report: dict[str, Any], lines: Sequence[QuantityLine], first_message: int = 1
+) -> FeedReport:
     """Each line accepted unless an ERROR issue names its SKU or messageId; feed-level errors (no messageId)
-    with nothing processed make the whole feed fatal."""
-    by_message = {number: line.sku for number, line in enumerate(lines, start=1)}
+    with nothing processed make the whole feed fatal. `lines` are the feed's messages from number
+    `first_message` on (a report read in slices: the earlier messages were recorded by an earlier slice)."""
+    by_message = {number: line.sku for number, line in enumerate(lines, start=first_message)}
     errors: dict[str, list[str]] = {}
     feed_errors: list[str] = []
     for issue in report.get("issues") or []:
@@ -100,6 +103,8 @@ def read_processing_report(report: dict[str, Any], lines: Sequence[QuantityLine]
         text = str(issue.get("message") or issue.get("code") or "rejected")
         if sku:
             errors.setdefault(str(sku), []).append(text)
+        elif (number := _message_number(issue)) is not None and number < first_message:
+            continue  # a message recorded by an earlier slice of this report
         else:
             feed_errors.append(text)
     summary = report.get("summary") or {}
@@ -110,3 +115,10 @@ def read_processing_report(report: dict[str, Any], lines: Sequence[QuantityLine]
         for line in lines
     }
     return FeedReport(verdicts)
+
+
+def _message_number(issue: dict[str, Any]) -> int | None:
+    try:
+        return int(issue["messageId"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from storesync.amazon.errors import Throttled
-from storesync.amazon.listings_feed import QuantityLine, build_quantity_feed, read_processing_report
+from storesync.amazon.listings_feed import (
+    FeedReport,
+    QuantityLine,
+    build_quantity_feed,
+    read_processing_report,
+)
 from storesync.amazon.listings_transport import ListingsTransport
 from storesync.clock import iso, utcnow
 from storesync.dal import listing_push_state as state
@@ -50,6 +55,7 @@ REJECTED_WARNING_PREFIX = "Inventory: Amazon rejected"
 UNIFIED_WARNING_PREFIX = "Inventory: this store shares SKUs"
 MAX_LISTED_ERRORS = 20
 SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (absent: the next plan starts anew)
+FEED_OUTCOME_CHUNK = 1000  # listings written per step when a feed's report is read (time checked between)
 PLAN_SLICE_SECONDS = 20.0  # an invocation reads no new page of listings after this (then sends what it found)
 
 
@@ -60,6 +66,7 @@ class PushSettings:
     patch_slice_seconds: float = PATCH_SLICE_SECONDS  # from the invocation's start, planning included
     plan_slice_seconds: float = PLAN_SLICE_SECONDS  # no new page of the plan is read after this
     plan_page_size: int = state.PLAN_PAGE_SIZE
+    feed_outcome_chunk: int = FEED_OUTCOME_CHUNK
     max_feed_messages: int = FEED_MAX_MESSAGES
 
 
@@ -98,17 +105,41 @@ class _Run:
         lines = [
             QuantityLine(x.sku, x.product_type or "", int(x.last_push_sent_quantity or 0)) for x in pending
         ]
-        now = utcnow()
+        done = int(feed.get("done", 0))  # messages whose outcome an earlier invocation already wrote
         if found.status == "DONE" and found.result_document_id:
-            report = read_processing_report(self.transport.feed_report(found.result_document_id), lines)
+            report = read_processing_report(
+                self.transport.feed_report(found.result_document_id), lines, first_message=done + 1
+            )
         else:
             report = None
+        chunk = self.settings.feed_outcome_chunk
+        for start in range(0, len(pending), chunk):
+            if (
+                start and self._elapsed() > self.settings.plan_slice_seconds
+            ):  # the rest in the next invocation
+                self.ctx.save_cursor({**self.ctx.cursor, "feed": {**feed, "done": done + start}})
+                self.outcome.continue_after = 1.0
+                self.outcome.add("feed_report_sliced")
+                return False
+            self._record_feed_outcomes(pending[start : start + chunk], report, found.status)
+        if report is None or report.fatal_message is not None:
+            self.outcome.errors.append(
+                f"Amazon did not process the inventory feed {feed['feed_id']} ({found.status}"
+                f"{': ' + report.fatal_message if report and report.fatal_message else ''}); it is sent again."
+            )
+        self.outcome.add("feeds_completed")
+        self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
+        return True
+
+    def _record_feed_outcomes(self, pending: list[Listing], report: FeedReport | None, status: str) -> None:
+        """Each listing's verdict from the report (and the unified-account siblings), batch-written."""
+        now = utcnow()
         siblings = sibling_listings(self.store, [x.sku for x in pending]) if pending else SiblingListings()
         shared: list[Listing] = []
         for listing in pending:
             quantity = int(listing.last_push_sent_quantity or 0)
             if report is None or report.fatal_message is not None:
-                reason = report.fatal_message if report else f"the feed ended {found.status}"
+                reason = report.fatal_message if report else f"the feed ended {status}"
                 state.set_attempt_fields(
                     listing, quantity, state.FAILED, f"Amazon did not process the feed: {reason}", now
                 )
@@ -125,14 +156,6 @@ class _Run:
                 state.set_attempt_fields(listing, quantity, state.REJECTED, verdict.message, now)
                 self._reject(listing.sku, quantity, verdict.message)
         state.save_many([*pending, *shared])
-        if report is None or report.fatal_message is not None:
-            self.outcome.errors.append(
-                f"Amazon did not process the inventory feed {feed['feed_id']} ({found.status}"
-                f"{': ' + report.fatal_message if report and report.fatal_message else ''}); it is sent again."
-            )
-        self.outcome.add("feeds_completed")
-        self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
-        return True
 
     # -- planning --------------------------------------------------------------------------------------
     def plan_skus(self, skus: tuple[str, ...]) -> tuple[list[QuantityChange], dict[str, Listing]]:
@@ -198,12 +221,12 @@ class _Run:
         return self.clock() - self.started
 
     # -- sending ---------------------------------------------------------------------------------------
-    def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> bool:
-        """True when every change went out (accepted or rejected)."""
+    def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> list[QuantityChange]:
+        """The changes not sent (the slice ended or Amazon throttled); empty when every one went out."""
         for done, change in enumerate(changes):
             if done and self._elapsed() > self.settings.patch_slice_seconds:
                 self.outcome.continue_after = 1.0  # the rest in the next slice
-                return False
+                return changes[done:]
             listing = by_sku[change.sku]
             try:
                 answer = self.transport.patch_quantity(
@@ -212,7 +235,7 @@ class _Run:
             except Throttled as exc:
                 self.outcome.continue_after = exc.retry_after
                 self.outcome.add("throttled")
-                return False
+                return changes[done:]
             except Exception as exc:  # one refused SKU never blocks the rest; transient errors propagate
                 from storesync.amazon.errors import AmazonRejected
 
@@ -233,7 +256,7 @@ class _Run:
             else:
                 state.record_attempt(listing, change.quantity, state.REJECTED, answer.message, now)
                 self._reject(change.sku, change.quantity, answer.message)
-        return True
+        return []
 
     def send_feed(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> bool:
         """True when the feed was submitted (plan_slice never gathers more than max_feed_messages)."""
@@ -315,8 +338,13 @@ def inventory_push_work(
         stockout = ctx.message.mode == "stockout"
         feed_done = run.follow_feed()
         if not feed_done and not stockout:
-            run.outcome.continue_after = settings.feed_poll_seconds
-            run.outcome.summary = "waiting for Amazon to process the inventory feed"
+            if run.outcome.continue_after is None:
+                run.outcome.continue_after = settings.feed_poll_seconds
+                run.outcome.summary = "waiting for Amazon to process the inventory feed"
+            else:  # the report is recorded in slices: its rejections go on the store now
+                run.outcome.summary = "reading the inventory feed's report (continues)"
+                run.mid_pass = True
+                run.update_warnings()
             return run.outcome
         if stockout and ctx.message.skus:
             changes, by_sku = run.plan_skus(ctx.message.skus)
@@ -326,15 +354,17 @@ def inventory_push_work(
             changes, by_sku, position = run.plan_slice(after)
             if stockout:
                 changes = [c for c in changes if is_stockout(c.quantity, c.last_accepted)]
-        all_sent = True
+        previous = ctx.cursor.get(SCAN_CURSOR)
         if changes:
             if stockout or choose_transport(len(changes), settings.crossover) == "patch":
-                all_sent = run.send_patches(changes, by_sku)
-            else:
-                all_sent = run.send_feed(changes, by_sku)
+                unsent = run.send_patches(changes, by_sku)
+                if unsent:  # the next slice starts at the first SKU not sent
+                    position = _done_through(by_sku, unsent, previous)
+            elif not run.send_feed(changes, by_sku):
+                position = previous  # throttled: the same range is planned again
         if not stockout:
-            run.mid_pass = _save_position(ctx, position if all_sent else ctx.cursor.get(SCAN_CURSOR))
-            if all_sent and position is not None and run.outcome.continue_after is None:
+            run.mid_pass = _save_position(ctx, position)
+            if position is not None and run.outcome.continue_after is None:
                 run.outcome.continue_after = 1.0  # the rest of the store in the next invocation
         if not feed_done and run.outcome.continue_after is None:
             run.outcome.continue_after = settings.feed_poll_seconds
@@ -345,12 +375,19 @@ def inventory_push_work(
 
 
 def _save_position(ctx: JobContext, position: str | None) -> bool:
-    """Where the next slice of the pass starts (not all sent: the same range is planned again; what went out
-    is then unchanged). True when the pass is not over."""
+    """Where the next slice of the pass starts. True when the pass is not over."""
     if ctx.cursor.get(SCAN_CURSOR) != position:
         rest = {k: v for k, v in ctx.cursor.items() if k != SCAN_CURSOR}
         ctx.save_cursor(rest if position is None else {**rest, SCAN_CURSOR: position})
     return position is not None
+
+
+def _done_through(
+    by_sku: dict[str, Listing], unsent: list[QuantityChange], previous: str | None
+) -> str | None:
+    """The last planned SKU before the first one not sent: every SKU up to it is unchanged or sent."""
+    first_unsent = min(c.sku for c in unsent)
+    return max((sku for sku in by_sku if sku < first_unsent), default=previous)
 
 
 def _stockouts_first(change: QuantityChange) -> tuple[bool, str]:
