@@ -4,15 +4,19 @@ One invocation:
 1. If a feed of this store is still processing (cursor "feed"), ask Amazon for its status. Finished: read the
    processing report, mark each SKU accepted (last_pushed_quantity) or rejected (Amazon's message). Not
    finished: come back in `feed_poll_seconds` (a delayed continuation; no Lambda waits), unless this is a
-   stock-out run, which still pushes its SKUs now.
-2. Plan: for each FBM listing, the quantity to show (usecases.quantities; the lowest of the stores of a
+   stock-out run, which still pushes its SKUs now. The report's verdicts are written in chunks; past the
+   plan's time budget the rest waits for the next invocation (the cursor counts the messages recorded).
+2. Plan, in slices: the store's listings are read in pages in SKU order (with each page's stock in one range
+   query per warehouse) from where the last slice stopped (cursor "scan_after"), until the store's end, the
+   plan's time budget (`plan_slice_seconds`) or a full feed; the next invocation continues the pass. For
+   each FBM listing, the quantity to show (usecases.quantities; the lowest of the stores of a
    unified account) against the last quantity Amazon accepted; only differences are sent. A SKU whose last
    push of this same quantity was rejected is not re-sent until its quantity changes (no nightly spam of the
    same refusal); SKUs in a processing feed wait for its report. Nothing changed: no SP-API call.
 3. Send: few changes (<= crossover, see domain.inventory) or a stock-out run -> patchListingsItem one by one
    (each outcome written at once, so a throttled or interrupted slice loses nothing; a slice stops after
-   `patch_slice_seconds` and continues); many -> one JSON_LISTINGS_FEED (at most 25,000 messages; the rest
-   after its report).
+   `patch_slice_seconds` from the invocation's start and the next starts after the last SKU sent); many ->
+   one JSON_LISTINGS_FEED of the slice's changes (at most 25,000 messages); the pass goes on after its report.
 Rejected SKUs go into the sync log and onto the store's warnings.
 """
 
