@@ -10,6 +10,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
+RUN_ARGS ?=
 
 .PHONY: setup sam-setup lint typecheck cfn-lint sam-validate sam-build pytest test run demo bench sim clean browsers
 
@@ -56,7 +57,7 @@ pytest: setup browsers
 test: lint typecheck cfn-lint sam-validate sam-build pytest
 
 run: setup
-	$(PY) -m storesync_local
+	$(PY) -m storesync_local $(RUN_ARGS)
 
 demo: setup
 	$(PY) -m storesync_local.demo
