@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from fakes import RecordingJobQueue
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import admin
 from storesync.clock import utcnow
@@ -24,19 +25,6 @@ from storesync.usecases.shipment_create import create_shipment
 US = "ATVPDKIKX0DER"
 CA = "A2EUQ1WTGCTBG2"
 SELLER = "A1NASELLER0001"
-
-
-class RecordingQueue:
-    """A JobQueue that keeps what it was given (the stock-out watch's messages)."""
-
-    def __init__(self) -> None:
-        self.sent: list[JobMessage] = []
-
-    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
-        self.sent.append(message)
-
-    def send_many(self, messages: list[JobMessage]) -> None:
-        self.sent.extend(messages)
 
 
 def fbm_skus(sim: Simulator, seller_id: str, marketplace_id: str) -> list[str]:
@@ -120,7 +108,7 @@ def ship(store: Store, order_id: str, items: list[dict[str, Any]], *, carrier: s
         "tracking_number": tracking or f"1Z{uuid.uuid4().hex[:12].upper()}",
         "items": items,
     }
-    return create_shipment(store.merchant_id, store.store_id, order_id, body, queue or RecordingQueue())
+    return create_shipment(store.merchant_id, store.store_id, order_id, body, queue or RecordingJobQueue())
 
 
 def push_event(*stores: Store, trigger: str = "schedule") -> dict[str, Any]:

@@ -8,6 +8,7 @@ import itertools
 from dataclasses import replace
 from typing import Any
 
+from fakes import RecordingJobQueue
 from storesync.amazon.listings_transport import FeedState, PatchAnswer
 from storesync.clock import utcnow
 from storesync.dal.inventory import InventoryItem, warehouse_key
@@ -44,17 +45,6 @@ class RecordingTransport:
         return {"summary": {"messagesProcessed": 1}, "issues": self.report_issues}
 
 
-class Queue:
-    def __init__(self) -> None:
-        self.sent: list[tuple[JobMessage, float]] = []
-
-    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
-        self.sent.append((message, delay_seconds))
-
-    def send_many(self, messages: list[JobMessage]) -> None:
-        self.sent.extend((m, 0.0) for m in messages)
-
-
 def a_store_with_changed_stock() -> Store:
     now = utcnow()
     store = Store(MERCHANT, "st_slices", name="big store", marketplace_id="ATVPDKIKX0DER", region="NA",
@@ -72,10 +62,10 @@ def a_store_with_changed_stock() -> Store:
 def run_once(store: Store, transport: RecordingTransport, settings: PushSettings, trigger: str) -> Any:
     ticks = itertools.count()  # every clock reading is one second later: a slow store
     work = inventory_push_work(lambda s: transport, settings, clock=lambda: float(next(ticks)))
-    queue = Queue()
+    queue = RecordingJobQueue()
     message = JobMessage(job="inventory", merchant_id=MERCHANT, store_id=store.store_id, trigger=trigger)  # type: ignore[arg-type]
     outcome = StoreJobRunner(queue).run(message, work)
-    return outcome, queue.sent
+    return outcome, queue.deliveries
 
 
 def scan_position(store: Store) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import storesync.usecases.order_import as order_import
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from fakes import RecordingJobQueue
 from fixtures_stores import stack_cipher
 from order_import_support import (
     MERCHANT,
@@ -28,20 +29,8 @@ from order_import_support import (
 )
 from spapi_simulator.simulator import Simulator
 from storesync.dal.job_state import load_cursor
-from storesync.jobs import JobMessage
 from storesync.usecases.order_upsert import OrderUpserter
 from storesync.usecases.runner import JobContext
-
-
-class RecordingQueue:
-    def __init__(self) -> None:
-        self.sent: list[JobMessage] = []
-
-    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
-        self.sent.append(message)
-
-    def send_many(self, messages: list[JobMessage]) -> None:
-        self.sent.extend(messages)
 
 
 @pytest.fixture
@@ -87,7 +76,9 @@ def test_an_older_update_never_overwrites_a_newer_one(h: OrderImportHarness):
     h.deliver_notifications()
     assert stored(store, order_id).status == "cancelled" and level(MERCHANT, fbm[0]) == (10, 0)
 
-    result = OrderUpserter(stack_cipher(h.stack), RecordingQueue()).upsert(store, old)  # a late, stale copy
+    result = OrderUpserter(stack_cipher(h.stack), RecordingJobQueue()).upsert(
+        store, old
+    )  # a late, stale copy
     assert (result.action, result.reason) == ("ignore", "older than what is stored")
     assert stored(store, order_id).status == "cancelled" and level(MERCHANT, fbm[0]) == (10, 0)
 
@@ -99,7 +90,7 @@ def test_racing_writers_of_one_new_order_allocate_once(h: OrderImportHarness):
     order_id = new_order(h.sim, {fbm[0]: 3})
     h.drain("OrderNotificationsQueue")
     incoming = fetch_amazon_order(store, order_id)
-    upserter = OrderUpserter(stack_cipher(h.stack), RecordingQueue())
+    upserter = OrderUpserter(stack_cipher(h.stack), RecordingJobQueue())
     actions: list[str] = []
     errors: list[BaseException] = []
 

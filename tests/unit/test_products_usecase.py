@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
+from fakes import RecordingJobQueue
 from storesync.amazon.errors import Throttled
 from storesync.amazon.products_amazon import ReportState
 from storesync.dal.products import Listing
@@ -50,36 +51,25 @@ class FakeAmazon:
         raise AssertionError("no FBA listing here")
 
 
-class Queue:
-    def __init__(self) -> None:
-        self.sent: list[tuple[JobMessage, float]] = []
-
-    def send(self, message: JobMessage, delay_seconds: float = 0) -> None:
-        self.sent.append((message, delay_seconds))
-
-    def send_many(self, messages: list[JobMessage]) -> None:
-        self.sent += [(m, 0.0) for m in messages]
-
-
 def test_polls_with_a_delay_slices_rows_and_resumes_after_a_throttle(stack):
     now = datetime.now(UTC)
     Store(
         "m1", "s1", name="S", marketplace_id="ATVPDKIKX0DER", region="NA", status="active", created_at=now
     ).save()
-    amazon, queue = FakeAmazon(rows=250), Queue()
+    amazon, queue = FakeAmazon(rows=250), RecordingJobQueue()
     limits = ImportLimits(slice_rows=100, report_poll_seconds=45, chunk_rows=50, types_page=40)
     work = product_import_work(lambda store: amazon, limits)
     runner = StoreJobRunner(queue)
     message = JobMessage(job="products", mode="full", merchant_id="m1", store_id="s1")
 
     runner.run(message, work)  # createReport
-    continuation, delay = queue.sent.pop()
+    continuation, delay = queue.deliveries.pop()
     assert delay == 45 and continuation.trigger == "continuation"
     runner.run(continuation, work)  # IN_PROGRESS: wait again
-    assert queue.sent[-1][1] == 45 and amazon.polls == 1
+    assert queue.deliveries[-1][1] == 45 and amazon.polls == 1
     outcomes = []
-    while queue.sent:
-        pending, _ = queue.sent.pop()
+    while queue.deliveries:
+        pending, _ = queue.deliveries.pop()
         outcomes.append(runner.run(pending, work))
     assert [o.counts.get("new", 0) for o in outcomes[:3]] == [100, 100, 50]  # bounded slices
     assert any(o.result == "throttled" and o.continue_after is not None for o in outcomes)
