@@ -279,6 +279,9 @@ class OrderDecision:
     store_address: bool = False  # the incoming address is stored (encrypted)
     closes: bool = False
     ships: bool = False
+    expire_buyer_data: bool = (
+        False  # the buyer's address expires 30 days from now (it closes, or arrives late)
+    )
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -345,6 +348,7 @@ def _decision(
         store_address=store_address,
         closes=move.closes,
         ships=move.ships,
+        expire_buyer_data=move.closes or (store_address and move.status in CLOSED_STATUSES),
         unknown_skus=unknown_skus,
     )
 

@@ -30,7 +30,6 @@ from storesync.domain.allocation import (
 )
 from storesync.domain.orders import (
     CHANNEL_FBM,
-    CLOSED_STATUSES,
     IGNORE,
     AmazonOrder,
     ImportRules,
@@ -115,7 +114,7 @@ class OrderUpserter:
         address = self._address(store, incoming, order, decision, encrypted, now)
         if address is not None:
             tx.save(address)
-        elif decision.closes and order.has_address:
+        elif decision.expire_buyer_data and order.has_address:
             expire_address(tx, store.store_id, incoming.order_id, buyer_data_expiry(now))
         if address is not None:
             order.has_address = True
@@ -240,11 +239,10 @@ class OrderUpserter:
             encrypted.append(
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
             )
-        closed = decision.status in CLOSED_STATUSES  # an address of a closed order arrives with its expiry
         return OrderAddress(
             store.store_id,
             incoming.order_id,
             merchant_id=store.merchant_id,
             address_encrypted=encrypted[0],
-            expires_at=buyer_data_expiry(now) if closed else None,
+            expires_at=buyer_data_expiry(now) if decision.expire_buyer_data else None,
         )
