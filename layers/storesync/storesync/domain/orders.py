@@ -279,9 +279,7 @@ class OrderDecision:
     store_address: bool = False  # the incoming address is stored (encrypted)
     closes: bool = False
     ships: bool = False
-    expire_buyer_data: bool = (
-        False  # the buyer's address expires 30 days from now (it closes, or arrives late)
-    )
+    expire_buyer_data: bool = False  # the buyer's address expires 30 days from now (closes, or came late)
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
 
 
