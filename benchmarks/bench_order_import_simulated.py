@@ -76,6 +76,8 @@ class MemoryUpserter:
         seen.setdefault(self.path, self.sim.clock.time())
         if decision.action != IGNORE:
             self.orders[incoming.order_id] = OrderSnapshot(
+                amazon_order_id=incoming.order_id,
+                marketplace_id=incoming.marketplace_id,
                 status=decision.status,
                 amazon_status=incoming.status,
                 channel=incoming.channel,

@@ -223,15 +223,12 @@ class Demo:
         self.wait_orders({PENDING_RELEASED: "UNSHIPPED", CANCELLED: "CANCELLED", SHIPPED_OUTSIDE: "SHIPPED"})
 
     def wait_orders(self, expected: dict[str, str]) -> None:
-        from storesync.dal.orders import Order
+        from storesync.dal.order_queries import get_order
 
         def arrived() -> bool:
             for label, status in expected.items():
-                try:
-                    stored = Order.get(self.store_id, self.orders[label])
-                except Order.DoesNotExist:
-                    return False
-                if stored.amazon_status.upper() != status:
+                stored = get_order(self.store_id, self.orders[label])
+                if stored is None or stored.amazon_status.upper() != status:
                     return False
             return True
 
@@ -348,11 +345,12 @@ class Demo:
             time.sleep(0.5)
 
     def order_rows(self) -> list[Row]:
-        from storesync.dal.orders import Order
+        from storesync.dal.order_queries import get_order
 
         rows: list[Row] = []
         for label, order_id in self.orders.items():
-            stored = Order.get(self.store_id, order_id)
+            stored = get_order(self.store_id, order_id)
+            assert stored is not None, f"order {order_id} was stored (wait_orders saw it)"
             truth = self.sim("GET", f"/_sim/orders/{order_id}")
             history = " -> ".join(dict.fromkeys(self.seen.get(label, [])))
             final = stored.amazon_status.upper()

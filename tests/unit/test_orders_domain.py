@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from storesync.domain.orders import (
     CREATE,
-    HOLD_PAYMENT,
-    HOLD_UNKNOWN_SKU,
     IGNORE,
     UPDATE,
+    Hold,
     ImportRules,
     OrderDataError,
     OrderSnapshot,
+    OrderStatus,
     decide,
     parse_amazon_order,
 )
@@ -51,7 +51,13 @@ def amazon_json(status: str = "UNSHIPPED", by: str = "MERCHANT", updated: str = 
 def snap(status: str = "open", amazon_status: str = "UNSHIPPED", **kw: Any) -> OrderSnapshot:
     values: dict[str, Any] = {"channel": "FBM", "amazon_last_updated": "2026-07-01T10:00:00Z", "holds": ()}
     values.update(kw)
-    return OrderSnapshot(status=status, amazon_status=amazon_status, **values)
+    return OrderSnapshot(
+        amazon_order_id="111-0000001-0000001",
+        marketplace_id="ATVPDKIKX0DER",
+        status=OrderStatus(status),
+        amazon_status=amazon_status,
+        **values,
+    )
 
 
 def test_parse_reads_items_prices_dates_and_address():
@@ -90,12 +96,12 @@ def test_pending_fbm_order_waits_unless_pending_orders_are_imported():
     assert decide(None, pending, ImportRules()).action == IGNORE
     d = decide(None, pending, ImportRules(import_pending=True))
     assert (d.action, d.status, d.holds, d.automation_blocked, d.allocate, d.store_address) == (
-        CREATE, "pending", (HOLD_PAYMENT,), True, True, False,
+        CREATE, "pending", (Hold.PAYMENT,), True, True, False,
     )  # fmt: skip
 
 
 def test_release_lifts_the_hold_and_fills_the_address():
-    existing = snap("pending", "PENDING", holds=(HOLD_PAYMENT,))
+    existing = snap("pending", "PENDING", holds=(Hold.PAYMENT,))
     d = decide(existing, parse_amazon_order(amazon_json(updated="2026-07-01T11:00:00Z")), ImportRules())
     assert (d.action, d.status, d.holds, d.automation_blocked, d.store_address) == (
         UPDATE,
@@ -168,4 +174,4 @@ def test_the_same_update_twice_changes_nothing():
 
 def test_unknown_sku_gives_a_hold():
     d = decide(None, parse_amazon_order(amazon_json()), ImportRules(), ["SKU-1"])
-    assert d.action == CREATE and d.holds == (HOLD_UNKNOWN_SKU,) and d.unknown_skus == ("SKU-1",)
+    assert d.action == CREATE and d.holds == (Hold.UNKNOWN_SKU,) and d.unknown_skus == ("SKU-1",)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from storesync.domain.carriers import CarrierChoice
+from storesync.domain.orders import Hold, OrderLine, OrderSnapshot, OrderStatus, ship_in_wms
 from storesync.domain.shipments import (
-    OrderLine,
-    OrderView,
     ShipmentProblem,
     confirmed_quantities,
     is_package_reference_id,
@@ -16,21 +15,38 @@ from storesync.domain.shipments import (
     parse_shipment_request,
     plan_shipment,
     retry_delay,
-    status_after_confirmation,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 US = "ATVPDKIKX0DER"
 
 
-def order(channel: str = "FBM", status: str = "open", holds: tuple[str, ...] = ()) -> OrderView:
-    return OrderView(
-        "111-0000001-0000001",
-        US,
+def order(channel: str = "FBM", status: str = "open", holds: tuple[str, ...] = ()) -> OrderSnapshot:
+    return snapshot(
         channel,
         status,
         holds,
         (OrderLine("OI-1", "SKU-A", 3), OrderLine("OI-2", "SKU-B", 1), OrderLine("OI-3", "SKU-A", 2)),
+        "111-0000001-0000001",
+    )
+
+
+def snapshot(
+    channel: str,
+    status: str,
+    holds: tuple[str, ...],
+    lines: tuple[OrderLine, ...],
+    amazon_order_id: str = "o",
+) -> OrderSnapshot:
+    return OrderSnapshot(
+        amazon_order_id=amazon_order_id,
+        marketplace_id=US,
+        channel=channel,
+        status=OrderStatus(status),
+        amazon_status="UNSHIPPED",
+        amazon_last_updated="2026-11-28T09:00:00Z",
+        holds=tuple(Hold(h) for h in holds),
+        lines=lines,
     )
 
 
@@ -107,7 +123,7 @@ def test_a_missing_ship_date_is_now_and_a_date_alone_is_midnight_utc() -> None:
         (order(status="shipped_externally"), "order_shipped"),
     ],
 )
-def test_orders_that_cannot_ship_are_refused_with_409(view: OrderView, code: str) -> None:
+def test_orders_that_cannot_ship_are_refused_with_409(view: OrderSnapshot, code: str) -> None:
     found = problem(plan_shipment, view, parse_shipment_request(body(), NOW), {}, [])
     assert (found.code, found.status) == (code, 409)
     assert view.amazon_order_id in found.message
@@ -130,7 +146,7 @@ def test_more_than_is_left_to_ship_is_refused() -> None:
     assert found.code == "quantity_exceeds_unshipped"
     assert "only 1 left" in found.message
     # Shipped on Amazon already counts too (confirmed quantity higher than the WMS's shipments).
-    shipped = OrderView("o", US, "FBM", "partially_shipped", (), (OrderLine("OI-1", "SKU-A", 3, 3),))
+    shipped = snapshot("FBM", "partially_shipped", (), (OrderLine("OI-1", "SKU-A", 3, 3),))
     assert problem(plan_shipment, shipped, request, {}, []).code == "quantity_exceeds_unshipped"
     # Two lines of one request cannot take the same units twice.
     twice = [{"order_item_id": "OI-2", "quantity": 1}, {"sku": "SKU-B", "quantity": 1}]
@@ -148,12 +164,13 @@ def test_package_reference_ids_are_positive_numbers_unique_per_order() -> None:
 
 
 def test_the_order_follows_the_confirmed_quantities() -> None:
-    lines = [OrderLine("OI-1", "A", 3, 0), OrderLine("OI-2", "B", 1, 0)]
-    assert status_after_confirmation(lines, "open") == "open"
-    lines = [OrderLine("OI-1", "A", 3, 2), OrderLine("OI-2", "B", 1, 0)]
-    assert status_after_confirmation(lines, "open") == "partially_shipped"
-    lines = [OrderLine("OI-1", "A", 3, 3), OrderLine("OI-2", "B", 1, 1)]
-    assert status_after_confirmation(lines, "partially_shipped") == "shipped"
+    lines = (OrderLine("OI-1", "A", 3), OrderLine("OI-2", "B", 1))
+    assert ship_in_wms(snapshot("FBM", "open", (), lines), {"OI-1": 0, "OI-2": 0}).status == "open"
+    assert (
+        ship_in_wms(snapshot("FBM", "open", (), lines), {"OI-1": 2, "OI-2": 0}).status == "partially_shipped"
+    )
+    done = {"OI-1": 3, "OI-2": 1}
+    assert ship_in_wms(snapshot("FBM", "partially_shipped", (), lines), done).status == "shipped"
 
 
 def test_confirmed_quantities_never_count_a_package_twice_or_go_down() -> None:

@@ -10,7 +10,7 @@ from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.orders import Order, OrderAddress
 from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
-from storesync.domain.orders import OrderSnapshot
+from storesync.domain.orders import Hold, OrderLine, OrderSnapshot, OrderStatus
 
 ADDRESS_PURPOSE = "buyer_address"
 API_ID_SEPARATOR = "."
@@ -34,6 +34,7 @@ def split_api_order_id(order_id: str) -> tuple[str, str] | None:
 
 
 def get_order(store_id: str, amazon_order_id: str) -> Order | None:
+    """The one way to read an order (consistent: every writer decides on what it reads here)."""
     try:
         return Order.get(store_id, amazon_order_id, consistent_read=True)
     except Order.DoesNotExist:
@@ -51,16 +52,23 @@ def has_wms_shipment(store_id: str, amazon_order_id: str) -> bool:
     return any(True for _ in Shipment.query(f"{store_id}#{amazon_order_id}", limit=1))
 
 
-def snapshot(order: Order, wms_shipment: bool) -> OrderSnapshot:
+def snapshot(order: Order, has_wms_shipment: bool) -> OrderSnapshot:
+    """A stored order as the domain reads it (the order state machine and the shipment rules)."""
     return OrderSnapshot(
-        status=order.status,
-        amazon_status=order.amazon_status,
+        amazon_order_id=order.amazon_order_id,
+        marketplace_id=order.marketplace_id,
         channel=order.channel,
+        status=OrderStatus(order.status),
+        amazon_status=order.amazon_status,
         amazon_last_updated=order.amazon_last_updated,
-        holds=tuple(order.holds or ()),
+        holds=tuple(Hold(hold) for hold in order.holds or ()),
+        lines=tuple(
+            OrderLine(i.order_item_id, i.sku, int(i.quantity), int(i.quantity_shipped or 0))
+            for i in order.items or []
+        ),
         has_address=bool(order.has_address),
         stock_removed_externally=bool(order.stock_removed_externally),
-        has_wms_shipment=wms_shipment,
+        has_wms_shipment=has_wms_shipment,
     )
 
 

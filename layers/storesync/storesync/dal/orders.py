@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Protocol
+
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -13,6 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -53,12 +57,10 @@ class Order(Model):
     merchant_id = UnicodeAttribute()
     marketplace_id = UnicodeAttribute()
     purchase_key = UnicodeAttribute()
-    status = (
-        UnicodeAttribute()
-    )  # WMS status: pending | open | partially_shipped | shipped | shipped_externally | cancelled
+    status = UnicodeAttribute()  # storesync.domain.orders.OrderStatus
     amazon_status = UnicodeAttribute()
     channel = UnicodeAttribute()  # FBM (regular order) | FBA (FBA order)
-    holds = ListAttribute(of=UnicodeAttribute, default=list)  # payment_hold | unknown_sku
+    holds = ListAttribute(of=UnicodeAttribute, default=list)  # storesync.domain.orders.Hold
     automation_blocked = BooleanAttribute(default=False)
     items = ListAttribute(of=OrderItem, default=list)
     purchase_date = UnicodeAttribute(null=True)
@@ -76,7 +78,7 @@ class Order(Model):
 
 
 class OrderAddress(Model):
-    """The buyer's address, KMS-encrypted; DynamoDB's TTL removes it 30 days after shipment."""
+    """The buyer's address, KMS-encrypted; DynamoDB's TTL removes it 30 days after the order closed."""
 
     class Meta(UnboundTableMeta):
         pass
@@ -86,3 +88,20 @@ class OrderAddress(Model):
     merchant_id = UnicodeAttribute()
     address_encrypted = BinaryAttribute(legacy_encoding=False)
     expires_at = TTLAttribute(null=True)
+
+
+class Transaction(Protocol):
+    """A transaction being built (pynamodb's TransactWrite, storesync.dal.stock's StockTransaction)."""
+
+    def update(self, model: Any, actions: list[Action], condition: Any = None) -> None: ...
+
+
+def expire_address(
+    transaction: Transaction, store_id: str, amazon_order_id: str, expires_at: datetime
+) -> None:
+    """The stored buyer address gets its expiry (DynamoDB's TTL), in the transaction that closes the order."""
+    transaction.update(
+        OrderAddress(store_id, amazon_order_id),
+        actions=[OrderAddress.expires_at.set(expires_at)],
+        condition=OrderAddress.store_id.exists(),
+    )

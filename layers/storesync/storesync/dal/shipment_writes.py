@@ -18,12 +18,14 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import iso
-from storesync.dal.orders import Allocation, Order, OrderItem
+from storesync.dal import order_queries
+from storesync.dal.orders import Allocation, Order, OrderItem, expire_address
 from storesync.dal.shipments import Shipment, ShipmentItem
 from storesync.dal.stock import StockConflict, StockTransaction, StockUnavailable, read_stock
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
 from storesync.domain.allocation import StockDelta, StockLevel
+from storesync.domain.orders import buyer_data_expiry, ship_in_wms
 
 
 class ShipmentConflict(RuntimeError):
@@ -55,27 +57,6 @@ def order_key(store_id: str, amazon_order_id: str) -> str:
 def shipment_id_for(package_reference_id: str) -> str:
     """The shipment's range key: its package reference id, zero-padded so shipments sort in creation order."""
     return package_reference_id.zfill(6)
-
-
-def order_view(order: Order) -> rules.OrderView:
-    return rules.OrderView(
-        amazon_order_id=order.amazon_order_id,
-        marketplace_id=order.marketplace_id,
-        channel=order.channel,
-        status=order.status,
-        holds=tuple(order.holds or ()),
-        lines=tuple(
-            rules.OrderLine(i.order_item_id, i.sku, int(i.quantity), int(i.quantity_shipped or 0))
-            for i in order.items or []
-        ),
-    )
-
-
-def get_order(store_id: str, amazon_order_id: str) -> Order | None:
-    try:
-        return Order.get(store_id, amazon_order_id, consistent_read=True)
-    except Order.DoesNotExist:
-        return None
 
 
 def order_shipments(store_id: str, amazon_order_id: str) -> list[Shipment]:
@@ -267,9 +248,10 @@ def mark_refused(shipment: Shipment, message: str) -> None:
 
 
 def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None:
-    """The shipment is confirmed and the order follows (quantity shipped, status), in one transaction."""
+    """The shipment is confirmed and the order follows (quantity shipped, status; shipped_at and the buyer
+    address's expiry when it closes), in one transaction."""
     for _ in range(attempts):
-        order = get_order(shipment.store_id, shipment.amazon_order_id)
+        order = order_queries.get_order(shipment.store_id, shipment.amazon_order_id)
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.update(
@@ -305,27 +287,23 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     packages.append({i.order_item_id: int(i.quantity) for i in shipment.items or []})
     current = {i.order_item_id: int(i.quantity_shipped or 0) for i in order.items or []}
     shipped = rules.confirmed_quantities(current, packages)
-    items = []
-    lines = []
-    for item in order.items or []:
-        quantity_shipped = shipped[item.order_item_id]
-        lines.append(rules.OrderLine(item.order_item_id, item.sku, int(item.quantity), quantity_shipped))
-        items.append(
-            OrderItem(
-                order_item_id=item.order_item_id,
-                sku=item.sku,
-                quantity=item.quantity,
-                quantity_shipped=quantity_shipped,
-                price=item.price,
-                currency=item.currency,
-                allocations=item.allocations,
-                backorder=item.backorder,
-            )
+    move = ship_in_wms(order_queries.snapshot(order, has_wms_shipment=True), shipped)
+    items = [
+        OrderItem(
+            order_item_id=item.order_item_id,
+            sku=item.sku,
+            quantity=item.quantity,
+            quantity_shipped=shipped[item.order_item_id],
+            price=item.price,
+            currency=item.currency,
+            allocations=item.allocations,
+            backorder=item.backorder,
         )
-    status = order.status
-    if status not in (rules.ORDER_CANCELLED, rules.ORDER_SHIPPED_EXTERNALLY):
-        status = rules.status_after_confirmation(lines, status)
-    actions = [Order.items.set(items), Order.status.set(status), Order.updated_at.set(now)]
-    if status == rules.ORDER_SHIPPED and order.shipped_at is None:
+        for item in order.items or []
+    ]
+    actions = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
+    if move.ships:
         actions.append(Order.shipped_at.set(now))
     transaction.update(order, actions=actions)
+    if move.closes and order.has_address:
+        expire_address(transaction, order.store_id, order.amazon_order_id, buyer_data_expiry(now))

@@ -1,26 +1,34 @@
-"""Amazon orders (Orders API v2026-01-01) as WMS orders: which orders exist and how they change.
+"""The WMS order state machine: the order statuses, the holds, and every transition, as pure functions.
 
-Plain Python: no AWS, no HTTP. `parse_amazon_order` reads Amazon's JSON (a bad order raises OrderDataError
-naming the field); `decide` compares it with what the WMS holds and says what to do, including the stock
-effect (allocate, release, remove from on hand) that the use case writes in one transaction with the order.
+Plain Python: no AWS, no HTTP. Every writer of an order (the order upsert, the shipment confirmation) asks this
+module where the order goes and writes what it answers; no other module spells a status or a hold.
+`parse_amazon_order` reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field).
 
-Creation (B7, B8, B12, B13):
-- an order first seen CANCELLED is never created; with downloads off no new order is created at all;
-- FBA (fulfilled by Amazon) orders are created whatever their status, as FBA orders that take no stock;
-- FBM orders are created once released (UNSHIPPED, PARTIALLY_SHIPPED); first seen SHIPPED they are created
-  as shipped externally; PENDING ones only with "import pending orders", with a payment hold, automation
-  blocked and a blank address (Amazon gives none before release).
-Changes (always applied, even with downloads off):
-- release lifts the payment hold and fills the address; cancellation releases the allocation;
-- SHIPPED on Amazon with no WMS shipment -> shipped externally; with "remove stock for fulfillments created
-  in Amazon" the units leave on hand, once; without it the allocation is released;
-- an older lastUpdatedTime never overwrites a newer one.
+Transitions (each a function below; `decide` picks the import's):
+- import of a new order (`import_new`, B7, B8, B12, B13): an order first seen CANCELLED is never created; with
+  downloads off no new order is created at all; FBA orders are created whatever their status, as orders that take
+  no stock; FBM orders are created once released (open, partially shipped, allocated); first seen SHIPPED they are
+  created as shipped externally; PENDING ones only with "import pending orders", with a payment hold, automation
+  blocked and a blank address (Amazon gives none before release). An unknown SKU adds its hold.
+- Amazon's changes of a stored order (`follow_amazon`, applied even with downloads off; an older
+  lastUpdatedTime never overwrites a newer one), made of:
+  `release` (the payment hold lifts, the address fills), `cancel` (the allocation goes back),
+  `ship_outside` (SHIPPED on Amazon with no WMS shipment: shipped externally; with "remove stock for
+  fulfillments created in Amazon" the units leave on hand, once; without it the allocation goes back) and
+  `follow_status` (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after a WMS shipment).
+- shipment in the WMS (`ship_in_wms`, once Amazon confirmed packages): partially shipped, then shipped.
+- `shipping_refusal`: why the WMS may not ship an order (FBA, cancelled, on hold, already shipped).
+Closed orders (shipped, shipped externally, cancelled) keep their status. The transition that closes an order
+says so (`closes`, and `ships` when it left the warehouse): its writer stamps shipped_at and gives the buyer's
+data its expiry (`buyer_data_expiry`, 30 days after the close) in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from storesync.clock import parse_iso
@@ -44,32 +52,50 @@ AMAZON_STATUSES = (
 )
 NOT_RELEASED = (PENDING_AVAILABILITY, PENDING)
 
-# WMS order statuses
-STATUS_PENDING = "pending"
-STATUS_OPEN = "open"
-STATUS_PARTIALLY_SHIPPED = "partially_shipped"
-STATUS_SHIPPED = "shipped"
-STATUS_SHIPPED_EXTERNALLY = "shipped_externally"
-STATUS_CANCELLED = "cancelled"
-STATUS_UNFULFILLABLE = "unfulfillable"
-WMS_STATUSES = (
-    STATUS_PENDING,
-    STATUS_OPEN,
-    STATUS_PARTIALLY_SHIPPED,
-    STATUS_SHIPPED,
-    STATUS_SHIPPED_EXTERNALLY,
-    STATUS_CANCELLED,
-    STATUS_UNFULFILLABLE,
-)
-CLOSED_STATUSES = (STATUS_SHIPPED, STATUS_SHIPPED_EXTERNALLY, STATUS_CANCELLED)
+
+class OrderStatus(StrEnum):
+    """The WMS order statuses (stored as these strings)."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    SHIPPED_EXTERNALLY = "shipped_externally"
+    CANCELLED = "cancelled"
+    UNFULFILLABLE = "unfulfillable"
+
+
+WMS_STATUSES = tuple(OrderStatus)
+CLOSED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY, OrderStatus.CANCELLED})
+SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY})
+BUYER_DATA_RETENTION = timedelta(days=30)  # Amazon's Data Protection Policy: gone 30 days after shipment
 
 CHANNEL_FBM = "FBM"
 CHANNEL_FBA = "FBA"
 CHANNELS = (CHANNEL_FBM, CHANNEL_FBA)
 
-HOLD_PAYMENT = "payment_hold"
-HOLD_UNKNOWN_SKU = "unknown_sku"
-HOLDS = (HOLD_PAYMENT, HOLD_UNKNOWN_SKU)
+
+class Hold(StrEnum):
+    """Why an order waits (stored as these strings). A new hold is one member here and one row in HOLD_RULES."""
+
+    PAYMENT = "payment_hold"
+    UNKNOWN_SKU = "unknown_sku"
+
+
+@dataclass(frozen=True)
+class HoldRule:
+    blocks_automation: bool
+    lifted_by_release: bool  # Amazon releasing the order lifts it
+    blocks_shipping: str | None = None  # why the WMS may not ship the order while it is on (None: it may)
+
+
+HOLD_RULES: Mapping[Hold, HoldRule] = {
+    Hold.PAYMENT: HoldRule(
+        blocks_automation=True, lifted_by_release=True, blocks_shipping="pending on Amazon (payment hold)"
+    ),
+    Hold.UNKNOWN_SKU: HoldRule(blocks_automation=False, lifted_by_release=False),
+}
+HOLDS = tuple(Hold)
 
 CREATE = "create"
 UPDATE = "update"
@@ -203,50 +229,232 @@ class ImportRules:
 
 
 @dataclass(frozen=True)
-class OrderSnapshot:
-    """What the WMS holds of an existing order (independent of storage)."""
+class OrderLine:
+    order_item_id: str
+    sku: str
+    quantity: int
+    quantity_shipped: int = 0  # confirmed on Amazon
 
-    status: str
+
+@dataclass(frozen=True, kw_only=True)
+class OrderSnapshot:
+    """A stored order as the state machine and the shipment rules read it (independent of storage)."""
+
+    amazon_order_id: str
+    marketplace_id: str
+    channel: str  # FBM | FBA
+    status: OrderStatus
     amazon_status: str
-    channel: str
     amazon_last_updated: str
-    holds: tuple[str, ...] = ()
+    holds: tuple[Hold, ...] = ()
+    lines: tuple[OrderLine, ...] = ()
     has_address: bool = False
     stock_removed_externally: bool = False
     has_wms_shipment: bool = False
 
 
 @dataclass(frozen=True)
-class OrderDecision:
-    action: str  # create | update | ignore
-    reason: str
-    status: str = ""
-    holds: tuple[str, ...] = ()
-    automation_blocked: bool = False
-    allocate: bool = False  # plan an allocation for the order's lines (new FBM order)
+class Move:
+    """Where one transition takes an order, and what comes with it."""
+
+    status: OrderStatus
+    closes: bool = False  # the order just reached a closed status: its buyer data expires 30 days from now
+    ships: bool = False  # ... and it is shipped (in the WMS, outside it, or by Amazon): shipped_at is now
     release_allocation: bool = False  # give every allocated unit back
     remove_stock: bool = False  # the order's units leave on hand (shipped outside the WMS, setting on)
+
+
+@dataclass(frozen=True)
+class OrderDecision:
+    """The import's answer for one Amazon order: what to do (create, update, ignore) and the order's move."""
+
+    action: str  # create | update | ignore
+    reason: str
+    status: OrderStatus | None = None  # None: ignored before any status was worked out
+    holds: tuple[Hold, ...] = ()
+    automation_blocked: bool = False
+    allocate: bool = False  # plan an allocation for the order's lines (new FBM order)
+    release_allocation: bool = False
+    remove_stock: bool = False
     store_address: bool = False  # the incoming address is stored (encrypted)
-    closes: bool = False  # the order just reached shipped / shipped externally / cancelled
+    closes: bool = False
+    ships: bool = False
+    expire_buyer_data: bool = False  # the buyer's address expires 30 days from now (closes, or came late)
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
 
 
-def wms_status(amazon_status: str, channel: str, has_wms_shipment: bool = False) -> str:
+def buyer_data_expiry(closed_at: datetime) -> datetime:
+    """When the buyer's data (the address) of an order closed at `closed_at` must be gone."""
+    return closed_at + BUYER_DATA_RETENTION
+
+
+def automation_blocked(holds: Sequence[Hold]) -> bool:
+    return any(HOLD_RULES[hold].blocks_automation for hold in holds)
+
+
+def wms_status(amazon_status: str, channel: str, has_wms_shipment: bool = False) -> OrderStatus:
     if amazon_status in NOT_RELEASED:
-        return STATUS_PENDING
+        return OrderStatus.PENDING
     if amazon_status == UNSHIPPED:
-        return STATUS_OPEN
+        return OrderStatus.OPEN
     if amazon_status == PARTIALLY_SHIPPED:
-        return STATUS_PARTIALLY_SHIPPED
+        return OrderStatus.PARTIALLY_SHIPPED
     if amazon_status == SHIPPED:
-        return STATUS_SHIPPED if channel == CHANNEL_FBA or has_wms_shipment else STATUS_SHIPPED_EXTERNALLY
+        if channel == CHANNEL_FBA or has_wms_shipment:
+            return OrderStatus.SHIPPED
+        return OrderStatus.SHIPPED_EXTERNALLY
     if amazon_status == CANCELLED:
-        return STATUS_CANCELLED
-    return STATUS_UNFULFILLABLE
+        return OrderStatus.CANCELLED
+    return OrderStatus.UNFULFILLABLE
 
 
 def is_newer_or_same(incoming: str, stored: str) -> bool:
     return parse_iso(incoming) >= parse_iso(stored)
+
+
+def _move(
+    before: OrderStatus | None,
+    status: OrderStatus,
+    *,
+    release_allocation: bool = False,
+    remove_stock: bool = False,
+) -> Move:
+    """The one place that says when an order closes (and ships): reaching a closed status from an open one."""
+    closes = status in CLOSED_STATUSES and before not in CLOSED_STATUSES
+    return Move(status, closes, closes and status in SHIPPED_STATUSES, release_allocation, remove_stock)
+
+
+def _decision(
+    action: str,
+    reason: str,
+    move: Move,
+    holds: tuple[Hold, ...],
+    *,
+    allocate: bool = False,
+    store_address: bool = False,
+    unknown_skus: tuple[str, ...] = (),
+) -> OrderDecision:
+    return OrderDecision(
+        action,
+        reason,
+        status=move.status,
+        holds=holds,
+        automation_blocked=automation_blocked(holds),
+        allocate=allocate,
+        release_allocation=move.release_allocation,
+        remove_stock=move.remove_stock,
+        store_address=store_address,
+        closes=move.closes,
+        ships=move.ships,
+        expire_buyer_data=move.closes or (store_address and move.status in CLOSED_STATUSES),
+        unknown_skus=unknown_skus,
+    )
+
+
+# --- the transitions ---
+
+
+def import_new(incoming: AmazonOrder, rules: ImportRules, unknown_skus: Sequence[str] = ()) -> OrderDecision:
+    """An order the WMS does not hold yet: created (and how), or not."""
+    if incoming.status == CANCELLED:
+        return OrderDecision(IGNORE, "first seen cancelled: not created")
+    if not rules.download_orders:
+        return OrderDecision(IGNORE, "downloading new orders is switched off")
+    fbm = incoming.channel == CHANNEL_FBM
+    holds: list[Hold] = []
+    if incoming.status in NOT_RELEASED:
+        if fbm and not rules.import_pending:
+            return OrderDecision(IGNORE, "pending: imported once Amazon releases it")
+        holds.append(Hold.PAYMENT)
+    unknown = tuple(sorted(set(unknown_skus)))
+    if unknown:
+        holds.append(Hold.UNKNOWN_SKU)
+    if fbm and incoming.status == UNFULFILLABLE:
+        return OrderDecision(IGNORE, "unfulfillable merchant order: not created")
+    status = wms_status(incoming.status, incoming.channel)
+    shipped_outside = fbm and status == OrderStatus.SHIPPED_EXTERNALLY
+    move = _move(None, status, remove_stock=shipped_outside and rules.remove_stock_for_external)
+    return _decision(
+        CREATE,
+        "new order",
+        move,
+        tuple(holds),
+        allocate=fbm and status in (OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED),
+        store_address=incoming.released and incoming.address is not None,
+        unknown_skus=unknown,
+    )
+
+
+def release(holds: Sequence[Hold]) -> tuple[Hold, ...]:
+    """Amazon released the order (its payment went through): the holds that waited for it are lifted."""
+    return tuple(hold for hold in holds if not HOLD_RULES[hold].lifted_by_release)
+
+
+def cancel(order: OrderSnapshot) -> Move:
+    """Amazon cancelled the order: it closes and a merchant order's allocation goes back."""
+    if order.status in CLOSED_STATUSES:
+        return Move(order.status)
+    return _move(order.status, OrderStatus.CANCELLED, release_allocation=order.channel == CHANNEL_FBM)
+
+
+def ship_outside(order: OrderSnapshot, remove_stock: bool) -> Move:
+    """Amazon shipped a merchant order the WMS did not ship: it closes as shipped externally. With
+    `remove_stock` ("remove stock for fulfillments created in Amazon") its units leave on hand, once;
+    without it its allocation goes back."""
+    if order.status in CLOSED_STATUSES:
+        return Move(order.status)
+    fbm = order.channel == CHANNEL_FBM
+    return _move(
+        order.status,
+        OrderStatus.SHIPPED_EXTERNALLY,
+        release_allocation=fbm and not remove_stock,
+        remove_stock=fbm and remove_stock and not order.stock_removed_externally,
+    )
+
+
+def follow_status(order: OrderSnapshot, status: OrderStatus) -> Move:
+    """Any other status Amazon gives (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after
+    a WMS shipment): no stock moves. Amazon never un-releases an order: a released one never goes back to
+    pending."""
+    if order.status in CLOSED_STATUSES:
+        return Move(order.status)
+    if status == OrderStatus.PENDING and order.status != OrderStatus.PENDING:
+        status = order.status
+    return _move(order.status, status)
+
+
+def amazon_move(order: OrderSnapshot, amazon_status: str, rules: ImportRules) -> Move:
+    """Where Amazon's status takes an order the WMS holds."""
+    status = wms_status(amazon_status, order.channel, order.has_wms_shipment)
+    if status == OrderStatus.CANCELLED:
+        return cancel(order)
+    if status == OrderStatus.SHIPPED_EXTERNALLY:
+        return ship_outside(order, rules.remove_stock_for_external)
+    return follow_status(order, status)
+
+
+def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportRules) -> OrderDecision:
+    """Amazon changed an order the WMS holds. A closed order keeps its WMS status; Amazon's status and a late
+    address still flow."""
+    if not is_newer_or_same(incoming.last_updated, existing.amazon_last_updated):
+        return OrderDecision(IGNORE, "older than what is stored")
+    holds = release(existing.holds) if incoming.released else existing.holds
+    store_address = incoming.released and incoming.address is not None and not existing.has_address
+    move = amazon_move(existing, incoming.status, rules)
+    changed = (
+        move.status != existing.status
+        or incoming.status != existing.amazon_status
+        or holds != existing.holds
+        or store_address
+        or incoming.last_updated != existing.amazon_last_updated
+    )
+    if not changed:
+        reason = "no change"
+    elif existing.status in CLOSED_STATUSES:
+        reason = "closed order"
+    else:
+        reason = f"{existing.status} -> {move.status}"
+    return _decision(UPDATE if changed else IGNORE, reason, move, holds, store_address=store_address)
 
 
 def decide(
@@ -255,94 +463,43 @@ def decide(
     rules: ImportRules,
     unknown_skus: Sequence[str] = (),
 ) -> OrderDecision:
+    """The import's transition for one Amazon order: a new order, or Amazon's change of a stored one."""
     if existing is None:
-        return _decide_new(incoming, rules, tuple(sorted(set(unknown_skus))))
-    return _decide_change(existing, incoming, rules)
+        return import_new(incoming, rules, unknown_skus)
+    return follow_amazon(existing, incoming, rules)
 
 
-def _decide_new(incoming: AmazonOrder, rules: ImportRules, unknown: tuple[str, ...]) -> OrderDecision:
-    if incoming.status == CANCELLED:
-        return OrderDecision(IGNORE, "first seen cancelled: not created")
-    if not rules.download_orders:
-        return OrderDecision(IGNORE, "downloading new orders is switched off")
-    holds: list[str] = []
-    if incoming.status in NOT_RELEASED:
-        if incoming.channel == CHANNEL_FBM and not rules.import_pending:
-            return OrderDecision(IGNORE, "pending: imported once Amazon releases it")
-        holds.append(HOLD_PAYMENT)
-    if unknown:
-        holds.append(HOLD_UNKNOWN_SKU)
-    status = wms_status(incoming.status, incoming.channel)
-    fbm = incoming.channel == CHANNEL_FBM
-    if fbm and incoming.status == UNFULFILLABLE:
-        return OrderDecision(IGNORE, "unfulfillable merchant order: not created")
-    shipped_outside = fbm and status == STATUS_SHIPPED_EXTERNALLY
-    return OrderDecision(
-        CREATE,
-        "new order",
-        status=status,
-        holds=tuple(holds),
-        automation_blocked=HOLD_PAYMENT in holds,
-        allocate=fbm and status in (STATUS_PENDING, STATUS_OPEN, STATUS_PARTIALLY_SHIPPED),
-        remove_stock=shipped_outside and rules.remove_stock_for_external,
-        store_address=incoming.released and incoming.address is not None,
-        closes=status in CLOSED_STATUSES,
-        unknown_skus=unknown,
-    )
+def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:
+    """Amazon confirmed the WMS's packages; `shipped` is the quantity shipped of each order item now. Partially
+    shipped once some units left, shipped (it closes) once every unit has."""
+    if order.status in CLOSED_STATUSES:
+        return Move(order.status)
+    quantities = [
+        (line.quantity, shipped.get(line.order_item_id, line.quantity_shipped)) for line in order.lines
+    ]
+    status = order.status
+    if quantities and all(done >= ordered for ordered, done in quantities):
+        status = OrderStatus.SHIPPED
+    elif any(done > 0 for _, done in quantities):
+        status = OrderStatus.PARTIALLY_SHIPPED
+    return _move(order.status, status)
 
 
-def _decide_change(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportRules) -> OrderDecision:
-    if not is_newer_or_same(incoming.last_updated, existing.amazon_last_updated):
-        return OrderDecision(IGNORE, "older than what is stored")
-    fbm = existing.channel == CHANNEL_FBM
-    holds = tuple(h for h in existing.holds if not (h == HOLD_PAYMENT and incoming.released))
-    status = wms_status(incoming.status, existing.channel, existing.has_wms_shipment)
-    store_address = incoming.released and incoming.address is not None and not existing.has_address
-    if existing.status in CLOSED_STATUSES:
-        # closed orders keep their WMS status; Amazon's status and a late address still flow
-        status = existing.status
-        changed = (
-            existing.amazon_status != incoming.status
-            or store_address
-            or holds != existing.holds
-            or incoming.last_updated != existing.amazon_last_updated
+def shipping_refusal(order: OrderSnapshot) -> tuple[str, str] | None:
+    """Why the WMS may not ship the order: (error code, plain words), or None when it may."""
+    oid = order.amazon_order_id
+    if order.channel == CHANNEL_FBA:
+        return "fba_order", f"order {oid} is fulfilled by Amazon (FBA): Amazon ships it"
+    if order.status == OrderStatus.CANCELLED:
+        return "order_cancelled", f"order {oid} is cancelled"
+    blocking = [hold for hold in order.holds if HOLD_RULES[hold].blocks_shipping]
+    if order.status == OrderStatus.PENDING:
+        blocking.insert(0, Hold.PAYMENT)  # not released by Amazon yet
+    if blocking:
+        return (
+            "order_on_hold",
+            f"order {oid} is {HOLD_RULES[blocking[0]].blocks_shipping}: it cannot ship yet",
         )
-        return OrderDecision(
-            UPDATE if changed else IGNORE,
-            "closed order" if changed else "no change",
-            status=status,
-            holds=holds,
-            automation_blocked=HOLD_PAYMENT in holds,
-            store_address=store_address,
-        )
-    if existing.status != STATUS_PENDING and status == STATUS_PENDING:
-        status = existing.status  # Amazon never un-releases an order; keep what the WMS knows
-    closes = status in CLOSED_STATUSES
-    release = fbm and (
-        status == STATUS_CANCELLED
-        or (status == STATUS_SHIPPED_EXTERNALLY and not rules.remove_stock_for_external)
-    )
-    remove = (
-        fbm
-        and status == STATUS_SHIPPED_EXTERNALLY
-        and rules.remove_stock_for_external
-        and not existing.stock_removed_externally
-    )
-    changed = (
-        status != existing.status
-        or incoming.status != existing.amazon_status
-        or holds != existing.holds
-        or store_address
-        or incoming.last_updated != existing.amazon_last_updated
-    )
-    return OrderDecision(
-        UPDATE if changed else IGNORE,
-        f"{existing.status} -> {status}" if changed else "no change",
-        status=status,
-        holds=holds,
-        automation_blocked=HOLD_PAYMENT in holds,
-        release_allocation=release,
-        remove_stock=remove,
-        store_address=store_address,
-        closes=closes,
-    )
+    if order.status in SHIPPED_STATUSES:
+        return "order_shipped", f"order {oid} is already shipped"
+    return None

@@ -3,8 +3,9 @@
 - `parse_shipment_request(body)`: the JSON of `POST /orders/{id}/shipments`, checked field by field.
 - `plan_shipment(order, request, ...)`: which order items and quantities the package carries, Amazon's carrier
   code, and its package reference id (positive numeric, unique per order). Refuses FBA orders, orders not
-  released or cancelled, unknown items, and more than is left to ship.
-- `status_after_confirmation(lines)`: the WMS status the order takes once Amazon has confirmed packages.
+  released or cancelled, unknown items, and more than is left to ship (which orders may ship, and the status
+  an order takes once Amazon has confirmed packages, are the order state machine's: storesync.domain.orders).
+- `confirmed_quantities`: each item's quantity shipped once Amazon has confirmed packages.
 - Push states and the backoff of transient failures.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storesync.domain.carriers import CarrierChoice, choose_carrier
+from storesync.domain.orders import OrderLine, OrderSnapshot, shipping_refusal
 
 # Push states of a shipment.
 PENDING = "pending"  # never sent to Amazon
@@ -23,14 +25,6 @@ SENDING = "sending"  # an attempt may have reached Amazon: verify before sending
 CONFIRMED = "confirmed"  # Amazon accepted the package
 REFUSED = "refused"  # Amazon refused it (message kept): not retried
 PUSH_STATES = (PENDING, SENDING, CONFIRMED, REFUSED)
-
-# WMS order statuses this module reads or writes (the order import owns the others).
-ORDER_PENDING = "pending"
-ORDER_PARTIALLY_SHIPPED = "partially_shipped"
-ORDER_SHIPPED = "shipped"
-ORDER_SHIPPED_EXTERNALLY = "shipped_externally"
-ORDER_CANCELLED = "cancelled"
-PAYMENT_HOLD = "payment_hold"
 
 MAX_TRACKING_LENGTH = 100
 MAX_FIELD_LENGTH = 200
@@ -49,26 +43,6 @@ class ShipmentProblem(ValueError):
         self.message = message
         self.field = field
         self.status = status
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    order_item_id: str
-    sku: str
-    quantity: int
-    quantity_shipped: int = 0  # confirmed on Amazon
-
-
-@dataclass(frozen=True)
-class OrderView:
-    """What the shipment rules read of an order."""
-
-    amazon_order_id: str
-    marketplace_id: str
-    channel: str  # FBM | FBA
-    status: str
-    holds: tuple[str, ...]
-    lines: tuple[OrderLine, ...]
 
 
 @dataclass(frozen=True)
@@ -186,22 +160,11 @@ def next_package_reference_id(used: Iterable[str]) -> str:
     return str(max(numbers, default=0) + 1)
 
 
-def check_order_can_ship(order: OrderView) -> None:
-    oid = order.amazon_order_id
-    if order.channel == "FBA":
-        raise ShipmentProblem(
-            "fba_order", f"order {oid} is fulfilled by Amazon (FBA): Amazon ships it", status=409
-        )
-    if order.status == ORDER_CANCELLED:
-        raise ShipmentProblem("order_cancelled", f"order {oid} is cancelled", status=409)
-    if order.status == ORDER_PENDING or PAYMENT_HOLD in order.holds:
-        raise ShipmentProblem(
-            "order_on_hold",
-            f"order {oid} is pending on Amazon (payment hold): it cannot ship yet",
-            status=409,
-        )
-    if order.status in (ORDER_SHIPPED, ORDER_SHIPPED_EXTERNALLY):
-        raise ShipmentProblem("order_shipped", f"order {oid} is already shipped", status=409)
+def check_order_can_ship(order: OrderSnapshot) -> None:
+    refusal = shipping_refusal(order)
+    if refusal is not None:
+        code, message = refusal
+        raise ShipmentProblem(code, message, status=409)
 
 
 def left_to_ship(line: OrderLine, in_shipments: int) -> int:
@@ -209,7 +172,7 @@ def left_to_ship(line: OrderLine, in_shipments: int) -> int:
 
 
 def plan_shipment(
-    order: OrderView,
+    order: OrderSnapshot,
     request: ShipmentRequest,
     in_shipments: Mapping[str, int],
     used_references: Iterable[str],
@@ -256,7 +219,7 @@ def plan_shipment(
     )
 
 
-def _matching_lines(order: OrderView, wanted: RequestedLine, n: int) -> list[OrderLine]:
+def _matching_lines(order: OrderSnapshot, wanted: RequestedLine, n: int) -> list[OrderLine]:
     if wanted.order_item_id is not None:
         found = [line for line in order.lines if line.order_item_id == wanted.order_item_id]
         if not found:
@@ -280,16 +243,6 @@ def _matching_lines(order: OrderView, wanted: RequestedLine, n: int) -> list[Ord
             f"items[{n}].sku",
         )
     return found
-
-
-def status_after_confirmation(lines: Iterable[OrderLine], current: str) -> str:
-    """The WMS status once Amazon has confirmed `quantity_shipped` of each line."""
-    lines = list(lines)
-    if lines and all(line.quantity_shipped >= line.quantity for line in lines):
-        return ORDER_SHIPPED
-    if any(line.quantity_shipped > 0 for line in lines):
-        return ORDER_PARTIALLY_SHIPPED
-    return current
 
 
 def confirmed_quantities(

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
 from storesync.dal import order_queries
-from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
+from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem, expire_address
 from storesync.dal.stock import StockTransaction, keys_for, read_stock, retry_on_conflict
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
@@ -30,18 +30,17 @@ from storesync.domain.allocation import (
 )
 from storesync.domain.orders import (
     CHANNEL_FBM,
-    CREATE,
     IGNORE,
     AmazonOrder,
     ImportRules,
     OrderDecision,
+    OrderStatus,
+    buyer_data_expiry,
     decide,
 )
 from storesync.observability import logger
 from storesync.queues import JobQueue
 from storesync.usecases.stock_watch import after_stock_change
-
-ADDRESS_RETENTION = timedelta(days=30)  # Amazon's Data Protection Policy: gone 30 days after shipment
 
 
 @dataclass
@@ -49,7 +48,7 @@ class UpsertResult:
     order_id: str
     action: str  # create | update | ignore
     reason: str
-    status: str = ""
+    status: OrderStatus | None = None
     backordered: int = 0
     unknown_skus: tuple[str, ...] = ()
     stock_moves: list[StockDelta] = field(default_factory=list)
@@ -115,12 +114,8 @@ class OrderUpserter:
         address = self._address(store, incoming, order, decision, encrypted, now)
         if address is not None:
             tx.save(address)
-        elif decision.closes and order.has_address:
-            tx.update(
-                OrderAddress(store.store_id, incoming.order_id),
-                actions=[OrderAddress.expires_at.set(now + ADDRESS_RETENTION)],
-                condition=OrderAddress.store_id.exists(),
-            )
+        elif decision.expire_buyer_data and order.has_address:
+            expire_address(tx, store.store_id, incoming.order_id, buyer_data_expiry(now))
         if address is not None:
             order.has_address = True
         tx.save(order)
@@ -183,7 +178,7 @@ class OrderUpserter:
         shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
         for item in order.items:
             item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
-        if decision.closes and decision.status != "cancelled" and order.shipped_at is None:
+        if decision.ships:
             order.shipped_at = now
 
     @staticmethod
@@ -244,11 +239,10 @@ class OrderUpserter:
             encrypted.append(
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
             )
-        closed = decision.closes or (decision.action != CREATE and order.shipped_at is not None)
         return OrderAddress(
             store.store_id,
             incoming.order_id,
             merchant_id=store.merchant_id,
             address_encrypted=encrypted[0],
-            expires_at=(now + ADDRESS_RETENTION) if closed else None,
+            expires_at=buyer_data_expiry(now) if decision.expire_buyer_data else None,
         )

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storesync.clock import utcnow
+from storesync.dal import order_queries
 from storesync.dal import shipment_writes as db
 from storesync.dal.orders import Order
 from storesync.dal.shipments import Shipment
@@ -21,7 +22,7 @@ ATTEMPTS = 5
 
 
 def find_order(merchant_id: str, store_id: str, amazon_order_id: str) -> Order:
-    order = db.get_order(store_id, amazon_order_id)
+    order = order_queries.get_order(store_id, amazon_order_id)
     if order is None or order.merchant_id != merchant_id:
         raise ShipmentProblem("not_found", f"order {store_id}.{amazon_order_id} not found", "id", status=404)
     return order
@@ -41,7 +42,7 @@ def create_shipment(
         order = find_order(merchant_id, store_id, amazon_order_id)
         shipments = db.order_shipments(store_id, amazon_order_id)
         plan = plan_shipment(
-            db.order_view(order),
+            order_queries.snapshot(order, has_wms_shipment=bool(shipments)),
             request,
             db.units_in_shipments(shipments),
             [s.package_reference_id for s in shipments],
