@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from storesync.amazon.orders import OrderDataError, parse_amazon_order
 from storesync.domain.orders import (
     CREATE,
     HOLD_PAYMENT,
@@ -12,10 +13,8 @@ from storesync.domain.orders import (
     IGNORE,
     UPDATE,
     ImportRules,
-    OrderDataError,
     OrderSnapshot,
     decide,
-    parse_amazon_order,
 )
 
 
