@@ -128,6 +128,9 @@ class SpApi:
 
 
 class SpApiFactory:
+    """Opens store sessions, exchanges consent codes and builds consent URLs. The quota buckets live in
+    `bucket_store` (the Lambdas pass storesync.dal.quota.DynamoBucketStore; by default this process only)."""
+
     def __init__(
         self,
         config: SpApiConfig,
