@@ -39,6 +39,7 @@ from spapi_simulator.simulator import Simulator  # noqa: E402
 from spapi_simulator.testing import authorize  # noqa: E402
 from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory, seller_key  # noqa: E402
 from storesync.amazon.errors import Throttled  # noqa: E402
+from storesync.amazon.orders import AmazonOrders  # noqa: E402
 from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate  # noqa: E402
 from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
 from storesync.dal.stores import Store, StoreSettings  # noqa: E402
@@ -146,11 +147,13 @@ def main() -> None:
     notified = MemoryUpserter(sim, "notification")
     deps = OrderImportDeps(
         upserter=poller,
-        amazon_for=lambda _store: spapi,
+        amazon_for=lambda _store: AmazonOrders(spapi),
         catchup=timedelta(days=15),  # the backlog spans 14 days: the first sweep reads all of it
         clock=lambda: sim.clock.now(),
     )
-    notifications = OrderChangeHandler(notified, lambda _store: spapi, find_stores=lambda _change: [store])
+    notifications = OrderChangeHandler(
+        notified, lambda _store: AmazonOrders(spapi), find_stores=lambda _change: [store]
+    )
     message = JobMessage(
         job="orders", mode="incremental", merchant_id="bench-merchant", store_id="bench-store"
     )

@@ -14,7 +14,7 @@ from storesync.settings import JobSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.inventory_push import PushSettings, inventory_push_work
 from storesync.usecases.runner import JobWork
-from storesync.wiring import Services, services
+from storesync.wiring import Services, invocation_services
 
 SETTINGS = JobSettings.load()
 PUSH_SETTINGS = PushSettings(
@@ -36,4 +36,4 @@ def work_for(message: JobMessage, svc: Services) -> JobWork:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_job_batch(event, context, services(SETTINGS), work_for)
+    return handle_job_batch(event, context, invocation_services(SETTINGS), work_for)

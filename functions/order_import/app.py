@@ -27,7 +27,7 @@ from storesync.usecases.order_notifications import (
 )
 from storesync.usecases.order_upsert import OrderUpserter
 from storesync.usecases.runner import JobWork
-from storesync.wiring import Services, services
+from storesync.wiring import Services, invocation_services
 
 SETTINGS = JobSettings.load()
 _order_changes: IdempotentOrderChanges | None = None  # built at the first notification, not at import
@@ -37,7 +37,7 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
     return order_import_work(
         OrderImportDeps(
             upserter=OrderUpserter(svc.cipher, svc.queue),
-            amazon_for=svc.store_amazon,
+            amazon_for=svc.store_orders,
             overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
             catchup=timedelta(days=SETTINGS.orders_catchup_days),
         )
@@ -47,7 +47,7 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
 def _order_change_handler(svc: Services) -> IdempotentOrderChanges:
     global _order_changes
     if _order_changes is None:
-        handler = OrderChangeHandler(OrderUpserter(svc.cipher, svc.queue), svc.store_amazon)
+        handler = OrderChangeHandler(OrderUpserter(svc.cipher, svc.queue), svc.store_orders)
         dynamodb = boto3.client(
             "dynamodb", region_name=SETTINGS.aws_region, endpoint_url=SETTINGS.aws_endpoint_url
         )
@@ -71,7 +71,7 @@ def _is_notification(record: dict[str, Any]) -> bool:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    svc = services(SETTINGS)
+    svc = invocation_services(SETTINGS)
     records = event.get("Records") or []
     notifications = [r for r in records if _is_notification(r)]
     jobs = [r for r in records if not _is_notification(r)]

@@ -9,7 +9,7 @@ from storesync.observability import logger, metrics, tracer
 from storesync.settings import JobSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.shipment_push import shipment_push_work
-from storesync.wiring import services
+from storesync.wiring import invocation_services
 
 SETTINGS = JobSettings.load()
 
@@ -19,4 +19,4 @@ SETTINGS = JobSettings.load()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="shipment_push_messages", unit="Count", value=len(event.get("Records", [])))
-    return handle_job_batch(event, context, services(SETTINGS), shipment_push_work)
+    return handle_job_batch(event, context, invocation_services(SETTINGS), shipment_push_work)

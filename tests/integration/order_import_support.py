@@ -24,10 +24,9 @@ from storesync.dal.orders import Order
 from storesync.dal.products import Product
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse
-from storesync.domain.orders import AmazonOrder, parse_amazon_order
+from storesync.domain.orders import AmazonOrder
 from storesync.jobs import JobMessage
 from storesync.settings import JobSettings
-from storesync.usecases.order_import import get_order
 from storesync.wiring import services
 from storesync_local.functions import FakeLambdaContext, Handler
 from storesync_local.template import Provisioned
@@ -208,5 +207,4 @@ def decrypt_address(h: OrderImportHarness, store: Store, order_id: str) -> dict[
 
 def fetch_amazon_order(store: Store, order_id: str) -> AmazonOrder:
     """The order as getOrder shows it now (through the stack's own SP-API wiring and quota gate)."""
-    spapi = services(JobSettings.load()).store_amazon(store)
-    return parse_amazon_order(get_order(spapi, order_id))
+    return services(JobSettings.load()).store_orders(store).get_order(order_id)

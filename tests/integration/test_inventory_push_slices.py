@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from fakes import RecordingJobQueue
+from storesync.amazon.answers import FeedProcessingReport
 from storesync.amazon.listings_transport import FeedState, PatchAnswer
 from storesync.clock import utcnow
 from storesync.dal.inventory import InventoryItem, warehouse_key
@@ -41,8 +42,10 @@ class RecordingTransport:
     def feed_state(self, feed_id: str) -> FeedState:
         return FeedState("DONE", f"report-{feed_id}")
 
-    def feed_report(self, document_id: str) -> dict[str, Any]:
-        return {"summary": {"messagesProcessed": 1}, "issues": self.report_issues}
+    def feed_report(self, document_id: str) -> FeedProcessingReport:
+        return FeedProcessingReport.model_validate(
+            {"summary": {"messagesProcessed": 1}, "issues": self.report_issues}
+        )
 
 
 def a_store_with_changed_stock() -> Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from storesync.amazon.answers import FeedProcessingReport
 from storesync.amazon.listings_feed import (
     FeedDocumentInvalid,
     QuantityLine,
@@ -50,7 +51,7 @@ def test_report_marks_rejected_skus_by_sku_or_message_id() -> None:
         ],
         "summary": {"messagesProcessed": 3, "messagesAccepted": 1, "messagesInvalid": 2},
     }
-    verdicts = read_processing_report(report, LINES).verdicts
+    verdicts = read_processing_report(FeedProcessingReport.model_validate(report), LINES).verdicts
     assert not verdicts["A-1"].accepted and verdicts["A-1"].message == "bad product type"
     assert verdicts["B-2"].accepted
     assert not verdicts["C-3"].accepted and verdicts["C-3"].message == "FBA listing"
@@ -61,6 +62,6 @@ def test_a_fatal_report_refuses_the_whole_feed() -> None:
         "issues": [{"code": "4000000", "severity": "ERROR", "message": "not JSON"}],
         "summary": {"messagesProcessed": 0},
     }
-    found = read_processing_report(report, LINES)
+    found = read_processing_report(FeedProcessingReport.model_validate(report), LINES)
     assert found.fatal_message == "not JSON"
     assert found.verdicts == {}

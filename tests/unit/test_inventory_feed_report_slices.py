@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from storesync.amazon.answers import FeedProcessingReport
 from storesync.amazon.listings_feed import QuantityLine, read_processing_report
 
-REPORT = {
-    "issues": [
-        {"messageId": 1, "code": "90220", "severity": "ERROR", "message": "recorded by the first slice"},
-        {"messageId": 4, "code": "90220", "severity": "ERROR", "message": "quantity refused"},
-    ],
-    "summary": {"messagesProcessed": 4},
-}
+REPORT = FeedProcessingReport.model_validate(
+    {
+        "issues": [
+            {"messageId": 1, "code": "90220", "severity": "ERROR", "message": "recorded by the first slice"},
+            {"messageId": 4, "code": "90220", "severity": "ERROR", "message": "quantity refused"},
+        ],
+        "summary": {"messagesProcessed": 4},
+    }
+)
 
 
 def test_a_later_slice_maps_message_ids_from_its_first_message() -> None:
@@ -22,6 +25,8 @@ def test_a_later_slice_maps_message_ids_from_its_first_message() -> None:
 
 
 def test_an_unknown_message_number_after_the_slice_start_is_still_a_feed_error() -> None:
-    report = {"issues": [{"messageId": 9, "severity": "ERROR", "message": "no such message"}], "summary": {}}
+    report = FeedProcessingReport.model_validate(
+        {"issues": [{"messageId": 9, "severity": "ERROR", "message": "no such message"}], "summary": {}}
+    )
     found = read_processing_report(report, [QuantityLine("C-3", "SHIRT", 3)], first_message=3)
     assert found.fatal_message == "no such message"

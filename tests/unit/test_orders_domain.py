@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from storesync.amazon.orders import OrderDataError, parse_amazon_order
 from storesync.domain.orders import (
     CREATE,
     IGNORE,
     UPDATE,
     Hold,
     ImportRules,
-    OrderDataError,
     OrderSnapshot,
     OrderStatus,
     decide,
-    parse_amazon_order,
 )
 
 

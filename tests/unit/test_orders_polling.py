@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from storesync.amazon.errors import AmazonRejected, Throttled
+from storesync.amazon.orders import AmazonOrders
 from storesync.dal.stores import Store, StoreSettings
 from storesync.domain.orders import AmazonOrder
 from storesync.jobs import JobMessage
@@ -37,6 +38,7 @@ class FakeAmazon:
         self.failures = failures or {}
         self.calls: list[dict[str, Any]] = []
         self.gate = self
+        self.marketplace_id = "ATVPDKIKX0DER"
 
     # the quota gate
     def call(self, operation: str, fn: Any) -> Any:
@@ -90,7 +92,7 @@ def run(amazon_: FakeAmazon, cursor: dict[str, Any], mode: str = "incremental", 
     ctx.saved = []
     stored = Stored()
     deps = OrderImportDeps(
-        stored, lambda _s: amazon_, timedelta(minutes=5), timedelta(days=3), clock=lambda: NOW
+        stored, lambda _s: AmazonOrders(amazon_), timedelta(minutes=5), timedelta(days=3), clock=lambda: NOW
     )  # type: ignore[arg-type]
     return OrderImport(deps, ctx).run(), ctx, stored
 

@@ -1,12 +1,13 @@
 """The composition root: builds the adapters a handler passes into its use case, from validated settings.
 
-Handlers call `services(settings)` once per container (cached); unit tests build use cases with fakes
-instead and never come here.
+Handlers call `invocation_services(settings)` at the start of each invocation: the services are built once per
+container (cached) and the SP-API sessions of the previous invocation are forgotten. Unit tests build use cases
+with fakes instead and never come here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,8 +15,10 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 
 from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory
+from storesync.amazon.orders import AmazonOrders
 from storesync.crypto import Cipher, KmsCipher
 from storesync.dal import bind_tables
+from storesync.dal.quota import DynamoBucketStore
 from storesync.dal.stores import Store
 from storesync.queues import JobQueue, SqsJobQueue
 from storesync.settings import BaseFunctionSettings
@@ -35,13 +38,30 @@ class Services:
     cipher: Cipher
     queue: JobQueue
     spapi: SpApiFactory
+    # store id -> (the encrypted refresh token it was opened with, the session); emptied by begin_invocation
+    sessions: dict[str, tuple[bytes, SpApi]] = field(default_factory=dict, repr=False)
+
+    def begin_invocation(self) -> None:
+        """Forget the SP-API sessions (and so the decrypted refresh tokens) of the previous invocation."""
+        self.sessions.clear()
 
     def store_amazon(self, store: Store) -> SpApi:
-        """The store's SP-API clients, with its refresh token decrypted in memory only."""
+        """The store's SP-API session for this invocation: opened (refresh token decrypted in memory, once) at
+        the first call, then reused; a new encrypted token (reauthorization) opens a new one."""
         if store.refresh_token_encrypted is None or store.selling_partner_id is None:
             raise ValueError(f"store {store.store_id} is not authorized")
-        token = self.cipher.decrypt(store.refresh_token_encrypted, refresh_token_context(store.store_id))
-        return self.spapi.for_store(store.marketplace_id, store.selling_partner_id, token)
+        encrypted = bytes(store.refresh_token_encrypted)
+        opened = self.sessions.get(store.store_id)
+        if opened is not None and opened[0] == encrypted:
+            return opened[1]
+        token = self.cipher.decrypt(encrypted, refresh_token_context(store.store_id))
+        session = self.spapi.for_store(store.marketplace_id, store.selling_partner_id, token)
+        self.sessions[store.store_id] = (encrypted, session)
+        return session
+
+    def store_orders(self, store: Store) -> AmazonOrders:
+        """The Orders API of the store's session."""
+        return AmazonOrders(self.store_amazon(store))
 
 
 def _client(settings: BaseFunctionSettings, service: str) -> Any:
@@ -81,10 +101,17 @@ def build_services(settings: BaseFunctionSettings) -> Services:
         kms=kms,
         cipher=KmsCipher(kms, settings.kms_key_id),
         queue=SqsJobQueue(sqs, queue_urls),
-        spapi=SpApiFactory(config, lwa_credentials(settings)),
+        spapi=SpApiFactory(config, lwa_credentials(settings), DynamoBucketStore()),
     )
 
 
 @cache
 def services(settings: BaseFunctionSettings) -> Services:
     return build_services(settings)
+
+
+def invocation_services(settings: BaseFunctionSettings) -> Services:
+    """The container's services, ready for a new invocation (see Services.begin_invocation)."""
+    wired = services(settings)
+    wired.begin_invocation()
+    return wired

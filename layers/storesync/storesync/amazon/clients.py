@@ -1,7 +1,8 @@
-"""One factory that builds python-amazon-sp-api clients for a store.
+"""The SP-API session of a store (`SpApi`) and the factory that opens it (`SpApiFactory`).
 
-A store's clients talk to its region's endpoint, for its marketplace, with its (decrypted) refresh token, and
-every call goes through the seller's quota gate. SPAPI_ENDPOINT / SPAPI_LWA_URL / SPAPI_CONSENT_URL, when set,
+A session talks to its region's endpoint, for its store's marketplace, with its (decrypted) refresh token; it
+builds each python-amazon-sp-api client once and reuses it, and every call goes through the seller's quota gate.
+The Lambdas open one session per store per invocation (storesync.wiring.Services.store_amazon). SPAPI_ENDPOINT / SPAPI_LWA_URL / SPAPI_CONSENT_URL, when set,
 point all of it at another Amazon (the simulator, Amazon's sandbox) through the library's own extension points
 (a marketplace object and `auth_token_client_class`): no monkeypatching.
 """
@@ -14,6 +15,7 @@ from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 from sp_api.api import (
     Feeds,
     Inventories,
@@ -24,9 +26,10 @@ from sp_api.api import (
     Sellers,
 )
 from sp_api.auth import AccessTokenClient
+from sp_api.auth.exceptions import AuthorizationError
 
-from storesync.amazon.errors import call_amazon
-from storesync.amazon.quota_gate import BucketStore, QuotaGate
+from storesync.amazon.errors import AmazonAnswerInvalid, call_amazon
+from storesync.amazon.quota_gate import BucketStore, InMemoryBucketStore, QuotaGate
 from storesync.marketplaces import AWS_REGIONS, LWA_TOKEN_URL, SP_API_ENDPOINTS, marketplace
 
 C = TypeVar("C")
@@ -68,7 +71,9 @@ def token_client_class(lwa_url: str) -> type[AccessTokenClient]:
 
 
 class SpApi:
-    """One store's Amazon: clients for its marketplace and the quota gate of its seller and region."""
+    """One store's SP-API session: its marketplace, one client per API (built at first use, then reused: each
+    python-amazon-sp-api client builds an httpx client and its TLS context, ~25 ms) and the quota gate of its
+    seller and region."""
 
     def __init__(
         self,
@@ -81,21 +86,30 @@ class SpApi:
         self.marketplace_id = marketplace_id
         self._refresh_token = refresh_token
         self.gate = gate
+        self._clients: dict[tuple[type, str | None], Any] = {}
 
     def __repr__(self) -> str:
         return f"SpApi(marketplace_id={self.marketplace_id!r}, seller={self.gate.seller_key!r})"
 
-    def client(self, api: type[C], **kwargs: Any) -> C:
-        return self._factory.client(api, self.marketplace_id, self._refresh_token, **kwargs)
+    def client(self, api: type[C], version: str | None = None) -> C:
+        """This session's client of `api` (and `version`), built once."""
+        key = (api, version)
+        if key not in self._clients:
+            options = {} if version is None else {"version": version}
+            self._clients[key] = self._factory.client(
+                api, self.marketplace_id, self._refresh_token, **options
+            )
+        client: C = self._clients[key]
+        return client
 
     def orders(self) -> Orders:
-        return self.client(Orders, version="2026-01-01")
+        return self.client(Orders, "2026-01-01")
 
     def orders_v0(self) -> Orders:
         return self.client(Orders)
 
     def listings(self) -> ListingsItems:
-        return self.client(ListingsItems)
+        return self.client(ListingsItems, "2021-08-01")
 
     def reports(self) -> Reports:
         return self.client(Reports)
@@ -114,6 +128,9 @@ class SpApi:
 
 
 class SpApiFactory:
+    """Opens store sessions, exchanges consent codes and builds consent URLs. The quota buckets live in
+    `bucket_store` (the Lambdas pass storesync.dal.quota.DynamoBucketStore; by default this process only)."""
+
     def __init__(
         self,
         config: SpApiConfig,
@@ -127,7 +144,7 @@ class SpApiFactory:
             )
         self.config = config
         self.credentials = credentials
-        self._bucket_store = bucket_store
+        self._bucket_store = bucket_store if bucket_store is not None else InMemoryBucketStore()
 
     @property
     def lwa_url(self) -> str:
@@ -162,24 +179,32 @@ class SpApiFactory:
 
     def exchange_authorization_code(self, code: str, redirect_uri: str) -> str:
         """LWA authorization_code grant: returns the refresh token (never logged)."""
-        token_client = token_client_class(self.lwa_url)(
-            credentials=_CredentialsView(self.credentials.client_id, self.credentials.client_secret)
-        )
-        answer = call_amazon(
-            "lwa.authorization_code",
-            lambda: token_client._request(
-                token_client.scheme + token_client.host + token_client.path,
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": redirect_uri,
-                    "client_id": self.credentials.client_id,
-                    "client_secret": self.credentials.client_secret,
-                },
-                token_client.headers,
-            ),
-        )
-        return str(answer["refresh_token"])
+        # Plain httpx: the library's AccessTokenClient.authorize_auth_code sends no redirect_uri, which LWA checks.
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": self.credentials.client_id,
+            "client_secret": self.credentials.client_secret,
+        }
+
+        def post() -> dict[str, Any]:
+            response = httpx.post(self.lwa_url, data=form, timeout=self.config.timeout)
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = {}
+            if response.status_code != 200:
+                raise AuthorizationError(
+                    answer.get("error"), answer.get("error_description"), response.status_code
+                )
+            return answer if isinstance(answer, dict) else {}
+
+        answer = call_amazon("lwa.authorization_code", post)
+        token = answer.get("refresh_token")
+        if not isinstance(token, str) or not token:
+            raise AmazonAnswerInvalid("lwa.authorization_code: refresh_token: missing or not a string")
+        return token
 
     def consent_url(
         self, marketplace_id: str, application_id: str, state: str, redirect_uri: str, draft: bool
@@ -191,13 +216,6 @@ class SpApiFactory:
         if draft:
             query["version"] = "beta"
         return f"{base}?{urlencode(query)}"
-
-
-@dataclass(frozen=True)
-class _CredentialsView:
-    lwa_app_id: str
-    lwa_client_secret: str
-    refresh_token: str | None = None
 
 
 def seller_key(selling_partner_id: str, region: str) -> str:

@@ -4,6 +4,8 @@
 - Throttled: a 429 (or the quota gate said wait). Save the cursor and re-enqueue after `retry_after` seconds.
 - TransientAmazonError: 5xx, timeouts, dropped connections. Retry later (SQS redelivery / continuation).
 - AmazonRejected: Amazon refused this request (4xx other than 403/429). Record its message; do not retry.
+- AmazonAnswerInvalid: Amazon answered, but not in the shape storesync reads (the adapter's typed models); the
+  message names the operation and the field. Not an AmazonError: retrying gets the same answer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class AmazonRejected(AmazonError):
         self.status = status
         self.code = code
         self.amazon_message = message
+
+
+class AmazonAnswerInvalid(ValueError):
+    """Amazon's answer lacks something we need or has it in another shape; the message names the field."""
 
 
 def _first_error(exc: SellingApiException) -> tuple[str, str]:

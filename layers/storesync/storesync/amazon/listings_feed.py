@@ -1,6 +1,7 @@
 """JSON_LISTINGS_FEED documents for quantities: build one (validated against Amazon's
 listings-feed-schema-v2.json, shipped in storesync/amazon/schemas/ because the Lambda cannot read the vendored
-models) and read its processing report (listings-feed-processing-report-schema-v2) into a verdict per SKU."""
+models) and read its processing report (listings-feed-processing-report-schema-v2, parsed by the transport into
+storesync.amazon.answers.FeedProcessingReport) into a verdict per SKU."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft7Validator
+
+from storesync.amazon.answers import FeedProcessingReport
 
 FEED_TYPE = "JSON_LISTINGS_FEED"
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -88,7 +91,7 @@ class FeedReport:
 
 
 def read_processing_report(
-    report: dict[str, Any], lines: Sequence[QuantityLine], first_message: int = 1
+    report: FeedProcessingReport, lines: Sequence[QuantityLine], first_message: int = 1
 ) -> FeedReport:
     """Each line accepted unless an ERROR issue names its SKU or messageId; feed-level errors (no messageId)
     with nothing processed make the whole feed fatal. `lines` are the feed's messages from number
@@ -96,29 +99,21 @@ def read_processing_report(
     by_message = {number: line.sku for number, line in enumerate(lines, start=first_message)}
     errors: dict[str, list[str]] = {}
     feed_errors: list[str] = []
-    for issue in report.get("issues") or []:
-        if str(issue.get("severity", "")).upper() != "ERROR":
+    for issue in report.issues:
+        if issue.severity.upper() != "ERROR":
             continue
-        sku = issue.get("sku") or by_message.get(issue.get("messageId"))  # type: ignore[arg-type]
-        text = str(issue.get("message") or issue.get("code") or "rejected")
+        sku = issue.sku or (by_message.get(issue.message_id) if issue.message_id is not None else None)
+        text = issue.message or issue.code or "rejected"
         if sku:
-            errors.setdefault(str(sku), []).append(text)
-        elif (number := _message_number(issue)) is not None and number < first_message:
+            errors.setdefault(sku, []).append(text)
+        elif issue.message_id is not None and issue.message_id < first_message:
             continue  # a message recorded by an earlier slice of this report
         else:
             feed_errors.append(text)
-    summary = report.get("summary") or {}
-    if feed_errors and not summary.get("messagesProcessed"):
+    if feed_errors and not report.summary.messages_processed:
         return FeedReport({}, "; ".join(feed_errors))
     verdicts = {
         line.sku: SkuVerdict(False, "; ".join(errors[line.sku])) if line.sku in errors else SkuVerdict(True)
         for line in lines
     }
     return FeedReport(verdicts)
-
-
-def _message_number(issue: dict[str, Any]) -> int | None:
-    try:
-        return int(issue["messageId"])
-    except (KeyError, TypeError, ValueError):
-        return None

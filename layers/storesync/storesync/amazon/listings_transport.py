@@ -4,18 +4,23 @@ createFeed; then getFeed and the processing report). Every SP-API call goes thro
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
-from sp_api.api import Feeds, ListingsItems
 
+from storesync.amazon.answers import (
+    CreatedFeed,
+    CreatedFeedDocument,
+    FeedAnswer,
+    FeedProcessingReport,
+    ListingIssue,
+    ListingsSubmission,
+    parse_answer,
+)
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import TransientAmazonError, call_amazon
 from storesync.amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, quantity_patch
-
-LISTINGS_VERSION = "2021-08-01"
 
 
 @dataclass(frozen=True)
@@ -41,39 +46,23 @@ class ListingsTransport(Protocol):
 
     def feed_state(self, feed_id: str) -> FeedState: ...
 
-    def feed_report(self, document_id: str) -> dict[str, Any]: ...
+    def feed_report(self, document_id: str) -> FeedProcessingReport: ...
 
 
-def issues_message(issues: list[dict[str, Any]] | None) -> str:
-    return "; ".join(
-        str(i.get("message") or i.get("code"))
-        for i in issues or []
-        if str(i.get("severity", "ERROR")) == "ERROR"
-    )
+def issues_message(issues: list[ListingIssue]) -> str:
+    return "; ".join(str(i.message or i.code) for i in issues if i.severity == "ERROR")
 
 
 class SpApiListingsTransport:
+    """ListingsTransport over a store's SP-API session (its clients are built once per session)."""
+
     def __init__(self, spapi: SpApi, selling_partner_id: str, timeout: float = 60.0) -> None:
         self._spapi = spapi
         self._seller = selling_partner_id
         self._timeout = timeout
-        self._listings: ListingsItems | None = None
-        self._feeds: Feeds | None = None
-
-    def _listings_client(self) -> ListingsItems:
-        """One client per run: each python-amazon-sp-api client builds an httpx client (and its TLS context,
-        ~25 ms), which one-patch-per-SKU would otherwise pay on every patch."""
-        if self._listings is None:
-            self._listings = self._spapi.client(ListingsItems, version=LISTINGS_VERSION)
-        return self._listings
-
-    def _feeds_client(self) -> Feeds:
-        if self._feeds is None:
-            self._feeds = self._spapi.client(Feeds)
-        return self._feeds
 
     def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
-        client = self._listings_client()
+        client = self._spapi.listings()
         body = {"productType": product_type, "patches": [quantity_patch(quantity)]}
         answer = self._spapi.gate.call(
             "patchListingsItem",
@@ -81,25 +70,26 @@ class SpApiListingsTransport:
                 self._seller, sku, marketplaceIds=self._spapi.marketplace_id, body=body
             ),
         )
-        payload = answer.payload or {}
-        if payload.get("status") == "ACCEPTED":
+        submission = parse_answer(ListingsSubmission, "patchListingsItem", answer.payload)
+        if submission.accepted:
             return PatchAnswer(True)
-        return PatchAnswer(False, issues_message(payload.get("issues")) or f"status {payload.get('status')}")
+        return PatchAnswer(False, issues_message(submission.issues) or f"status {submission.status}")
 
     def submit_feed(self, document: dict[str, Any]) -> str:
-        feeds = self._feeds_client()
-        created = self._spapi.gate.call(
+        feeds = self._spapi.feeds()
+        answer = self._spapi.gate.call(
             "createFeedDocument", lambda: feeds.create_feed_document(None, CONTENT_TYPE)
-        ).payload
+        )
+        created = parse_answer(CreatedFeedDocument, "createFeedDocument", answer.payload)
         body = json.dumps(document, separators=(",", ":")).encode("utf-8")
-        self._upload(str(created["url"]), body)
+        self._upload(created.url, body)
         answer = self._spapi.gate.call(
             "createFeed",
             lambda: feeds.create_feed(
-                FEED_TYPE, created["feedDocumentId"], marketplaceIds=[self._spapi.marketplace_id]
+                FEED_TYPE, created.feed_document_id, marketplaceIds=[self._spapi.marketplace_id]
             ),
         )
-        return str(answer.payload["feedId"])
+        return parse_answer(CreatedFeed, "createFeed", answer.payload).feed_id
 
     def _upload(self, url: str, body: bytes) -> None:
         def put() -> httpx.Response:
@@ -110,27 +100,20 @@ class SpApiListingsTransport:
             raise TransientAmazonError(f"uploading the feed document failed ({response.status_code})")
 
     def feed_state(self, feed_id: str) -> FeedState:
-        feeds = self._feeds_client()
-        payload = self._spapi.gate.call("getFeed", lambda: feeds.get_feed(feed_id)).payload or {}
-        return FeedState(str(payload.get("processingStatus")), payload.get("resultFeedDocumentId"))
+        feeds = self._spapi.feeds()
+        answer = self._spapi.gate.call("getFeed", lambda: feeds.get_feed(feed_id))
+        feed = parse_answer(FeedAnswer, "getFeed", answer.payload)
+        return FeedState(feed.processing_status, feed.result_feed_document_id)
 
-    def feed_report(self, document_id: str) -> dict[str, Any]:
-        feeds = self._feeds_client()
-        info = self._spapi.gate.call(
-            "getFeedDocument",
-            lambda: feeds._request(
-                f"/feeds/2021-06-30/documents/{document_id}", params={}, add_marketplace=False
-            ),
-        ).payload
-
-        def get() -> httpx.Response:
-            return httpx.get(str(info["url"]), timeout=self._timeout)
-
-        response = call_amazon("downloadFeedDocument", get)
-        if response.status_code >= 300:
-            raise TransientAmazonError(f"downloading the feed report failed ({response.status_code})")
-        content = response.content
-        if info.get("compressionAlgorithm"):
-            content = zlib.decompress(content, 15 + 32)
-        report: dict[str, Any] = json.loads(content.decode("utf-8"))
-        return report
+    def feed_report(self, document_id: str) -> FeedProcessingReport:
+        """getFeedDocument and the download of the processing report (the library's public
+        get_feed_result_document does both, and gunzips)."""
+        feeds = self._spapi.feeds()
+        text = self._spapi.gate.call("getFeedDocument", lambda: feeds.get_feed_result_document(document_id))
+        try:
+            report = json.loads(text)
+        except ValueError:
+            raise TransientAmazonError(
+                "the feed processing report could not be downloaded: retrying"
+            ) from None
+        return parse_answer(FeedProcessingReport, "getFeedDocument", report)

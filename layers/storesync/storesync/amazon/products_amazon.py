@@ -16,6 +16,14 @@ from typing import Any, TextIO
 
 import httpx
 
+from storesync.amazon.answers import (
+    CreatedReport,
+    DocumentLocation,
+    InventorySummaries,
+    ListingsSearch,
+    ReportAnswer,
+    parse_answer,
+)
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import TransientAmazonError
 
@@ -98,50 +106,42 @@ def text_stream(chunks: Iterator[bytes], *, gzip: bool, encoding: str = "utf-8")
 
 
 class SpApiProductsAmazon:
-    """ProductsAmazon (see usecases.product_import) over python-amazon-sp-api, through the quota gate."""
+    """ProductsAmazon (see usecases.product_import) over a store's SP-API session, through the quota gate."""
 
     def __init__(self, spapi: SpApi, selling_partner_id: str, http: httpx.Client | None = None) -> None:
         self._spapi = spapi
         self._seller = selling_partner_id
         self._http = http
-        self._clients: dict[str, Any] = {}
-
-    def _client(self, name: str, make: Callable[[], Any]) -> Any:
-        """One python-amazon-sp-api client per API for this store's run: each new client builds an httpx
-        client (and its TLS context, ~25 ms), which would otherwise be paid on every call."""
-        if name not in self._clients:
-            self._clients[name] = make()
-        return self._clients[name]
 
     @property
     def calls(self) -> dict[str, int]:
         return dict(self._spapi.gate.calls)
 
     def request_listings_report(self) -> str:
-        client = self._client("reports", self._spapi.reports)
+        client = self._spapi.reports()
         answer = self._spapi.gate.call(
             "createReport",
             lambda: client.create_report(
                 reportType=LISTINGS_REPORT, marketplaceIds=[self._spapi.marketplace_id]
             ),
         )
-        return str(answer.payload["reportId"])
+        return parse_answer(CreatedReport, "createReport", answer.payload).report_id
 
     def report_state(self, report_id: str) -> ReportState:
-        client = self._client("reports", self._spapi.reports)
+        client = self._spapi.reports()
         answer = self._spapi.gate.call("getReport", lambda: client.get_report(report_id))
-        payload = answer.payload
-        return ReportState(str(payload["processingStatus"]), payload.get("reportDocumentId"))
+        report = parse_answer(ReportAnswer, "getReport", answer.payload)
+        return ReportState(report.processing_status, report.report_document_id)
 
     @contextmanager
     def open_report(self, document_id: str) -> Iterator[TextIO]:
-        client = self._client("reports", self._spapi.reports)
+        client = self._spapi.reports()
         answer = self._spapi.gate.call("getReportDocument", lambda: client.get_report_document(document_id))
-        url = str(answer.payload["url"])
-        gzip = str(answer.payload.get("compressionAlgorithm") or "").upper() == "GZIP"
+        document = parse_answer(DocumentLocation, "getReportDocument", answer.payload)
+        gzip = (document.compression_algorithm or "").upper() == "GZIP"
         http = self._http or httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
         try:
-            with http.stream("GET", url) as response:
+            with http.stream("GET", document.url) as response:
                 if response.status_code != 200:
                     raise TransientAmazonError(
                         f"the report document could not be downloaded (HTTP {response.status_code}): retrying"
@@ -160,7 +160,7 @@ class SpApiProductsAmazon:
     def product_types(self, skus: Sequence[str]) -> dict[str, str]:
         """Product type per SKU from searchListingsItems (20 SKUs a call); SKUs Amazon does not know are absent."""
         found: dict[str, str] = {}
-        client = self._client("listings", self._spapi.listings)
+        client = self._spapi.listings()
         marketplace_id = self._spapi.marketplace_id
         for start in range(0, len(skus), TYPES_PER_SEARCH):
             chunk = list(skus[start : start + TYPES_PER_SEARCH])
@@ -175,19 +175,16 @@ class SpApiProductsAmazon:
                     pageSize=TYPES_PER_SEARCH,
                 ),
             )
-            for item in (answer.payload or {}).get("items", []) or []:
-                for summary in item.get("summaries", []) or []:
-                    if (
-                        summary.get("productType")
-                        and summary.get("marketplaceId", marketplace_id) == marketplace_id
-                    ):
-                        found[str(item["sku"])] = str(summary["productType"])
+            for item in parse_answer(ListingsSearch, "searchListingsItems", answer.payload).items:
+                for summary in item.summaries:
+                    if summary.product_type and (summary.marketplace_id or marketplace_id) == marketplace_id:
+                        found[item.sku] = summary.product_type
         return found
 
     def fba_quantities(self, skus: Sequence[str]) -> dict[str, int]:
         """Fulfillable FBA quantity per SKU from getInventorySummaries (50 SKUs a call)."""
         found: dict[str, int] = {}
-        client = self._client("fba_inventory", self._spapi.fba_inventory)
+        client = self._spapi.fba_inventory()
         for start in range(0, len(skus), SKUS_PER_FBA_CALL):
             chunk = list(skus[start : start + SKUS_PER_FBA_CALL])
             token: str | None = None
@@ -199,11 +196,9 @@ class SpApiProductsAmazon:
                     "getInventorySummaries",
                     lambda params=params: client.get_inventory_summary_marketplace(**params),  # type: ignore[misc]
                 )
-                payload = answer.payload or {}
-                for summary in payload.get("inventorySummaries", []) or []:
-                    details = summary.get("inventoryDetails") or {}
-                    quantity = details.get("fulfillableQuantity", summary.get("totalQuantity", 0))
-                    found[str(summary["sellerSku"])] = int(quantity or 0)
+                page = parse_answer(InventorySummaries, "getInventorySummaries", answer.payload)
+                for summary in page.inventory_summaries:
+                    found[summary.seller_sku] = summary.fulfillable
                 token = answer.next_token
                 if not token:
                     break

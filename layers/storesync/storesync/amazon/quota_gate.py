@@ -4,30 +4,20 @@ Lambda and every store of that seller (Amazon counts quotas per selling partner 
 `gate.call("getOrder", lambda: client.get_order(...))` takes a token first. When the bucket is empty, short
 waits (up to `max_inline_wait` seconds) are slept; longer ones raise Throttled(retry_after) so the job saves its
 cursor and re-enqueues itself with an SQS delay: no Lambda sleeps for minutes. A 429 from Amazon empties the
-bucket and blocks it for the time one token takes to come back.
+bucket and blocks it for the time one token takes to come back. The buckets' storage is passed in (a BucketStore:
+storesync.dal.quota.DynamoBucketStore in the Lambdas, InMemoryBucketStore in tests and tools).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from pynamodb.exceptions import PutError, UpdateError
-
 from storesync.amazon.errors import Throttled, call_amazon
-from storesync.amazon.quotas import UsagePlan, usage_plan
-from storesync.dal.quota import QuotaBucket
+from storesync.amazon.quotas import BucketState, UsagePlan, usage_plan
 
 T = TypeVar("T")
-
-
-@dataclass
-class BucketState:
-    tokens: float
-    updated_at: float
-    blocked_until: float = 0.0
 
 
 class BucketStore(Protocol):
@@ -36,26 +26,6 @@ class BucketStore(Protocol):
     def save(self, key: str, new: BucketState, expected: BucketState | None) -> bool:
         """Write `new` only if the stored state is still `expected` (None: not stored yet)."""
         ...
-
-
-class DynamoBucketStore:
-    def load(self, key: str) -> BucketState | None:
-        try:
-            item = QuotaBucket.get(key, consistent_read=True)
-        except QuotaBucket.DoesNotExist:
-            return None
-        return BucketState(float(item.tokens), float(item.updated_at), float(item.blocked_until or 0))
-
-    def save(self, key: str, new: BucketState, expected: BucketState | None) -> bool:
-        item = QuotaBucket(key, tokens=new.tokens, updated_at=new.updated_at, blocked_until=new.blocked_until)
-        try:
-            if expected is None:
-                item.save(condition=QuotaBucket.bucket_key.does_not_exist())
-            else:
-                item.save(condition=QuotaBucket.updated_at == expected.updated_at)
-        except (PutError, UpdateError):
-            return False
-        return True
 
 
 class InMemoryBucketStore:
@@ -80,7 +50,7 @@ class QuotaGate:
     def __init__(
         self,
         seller_key: str,
-        store: BucketStore | None = None,
+        store: BucketStore,
         *,
         scale: float = 1.0,
         max_inline_wait: float = 2.0,
@@ -88,7 +58,7 @@ class QuotaGate:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.seller_key = seller_key
-        self._store = store if store is not None else DynamoBucketStore()
+        self._store = store
         self._scale = scale
         self._max_inline_wait = max_inline_wait
         self._clock = clock

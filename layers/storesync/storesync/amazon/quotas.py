@@ -1,6 +1,8 @@
 """Amazon's default usage plans (rate per second, burst) per operation, from the SP-API models.
 
 Quotas are per selling partner + application + operation, so every store of one seller and region shares them.
+BucketState is one stored token bucket (the quota gate's logic is in quota_gate.py, its DynamoDB storage in
+storesync.dal.quota): plain data, so the data layer can store it without importing the SP-API library.
 """
 
 from __future__ import annotations
@@ -40,3 +42,10 @@ USAGE_PLANS: dict[str, UsagePlan] = {
 def usage_plan(operation: str, scale: float = 1.0) -> UsagePlan:
     plan = USAGE_PLANS[operation]
     return UsagePlan(plan.rate * scale, plan.burst)
+
+
+@dataclass
+class BucketState:
+    tokens: float
+    updated_at: float
+    blocked_until: float = 0.0

@@ -2,7 +2,7 @@
 
 Plain Python: no AWS, no HTTP. Every writer of an order (the order upsert, the shipment confirmation) asks this
 module where the order goes and writes what it answers; no other module spells a status or a hold.
-`parse_amazon_order` reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field).
+storesync.amazon.orders reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field).
 
 Transitions (each a function below; `decide` picks the import's):
 - import of a new order (`import_new`, B7, B8, B12, B13): an order first seen CANCELLED is never created; with
@@ -102,10 +102,6 @@ UPDATE = "update"
 IGNORE = "ignore"
 
 
-class OrderDataError(ValueError):
-    """Amazon's order JSON lacks something we need; the message names the field."""
-
-
 @dataclass(frozen=True)
 class AmazonItem:
     order_item_id: str
@@ -132,91 +128,6 @@ class AmazonOrder:
     @property
     def released(self) -> bool:
         return self.status not in NOT_RELEASED
-
-
-def _text(data: Mapping[str, Any], key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise OrderDataError(f"{where}{key}: missing or not a string")
-    return value
-
-
-def _time(data: Mapping[str, Any], key: str, where: str) -> str:
-    value = _text(data, key, where)
-    try:
-        parse_iso(value)
-    except ValueError:
-        raise OrderDataError(f"{where}{key}: {value!r} is not an ISO 8601 date-time") from None
-    return value
-
-
-def _latest(window: Any) -> str | None:
-    if isinstance(window, Mapping):
-        latest = window.get("latestDateTime")
-        return latest if isinstance(latest, str) else None
-    return None
-
-
-def parse_amazon_order(data: Mapping[str, Any]) -> AmazonOrder:
-    """An Amazon v2026-01-01 Order (with FULFILLMENT, optionally RECIPIENT) -> AmazonOrder."""
-    if not isinstance(data, Mapping):
-        raise OrderDataError("order: an object is required")
-    order_id = _text(data, "orderId", "")
-    where = f"order {order_id}: "
-    fulfillment = data.get("fulfillment")
-    if not isinstance(fulfillment, Mapping):
-        raise OrderDataError(f"{where}fulfillment: missing (search with includedData=FULFILLMENT)")
-    status = _text(fulfillment, "fulfillmentStatus", f"{where}fulfillment.")
-    if status not in AMAZON_STATUSES:
-        raise OrderDataError(f"{where}fulfillment.fulfillmentStatus: unknown status {status!r}")
-    fulfilled_by = _text(fulfillment, "fulfilledBy", f"{where}fulfillment.")
-    if fulfilled_by not in ("MERCHANT", "AMAZON"):
-        raise OrderDataError(f"{where}fulfillment.fulfilledBy: unknown value {fulfilled_by!r}")
-    channel = data.get("salesChannel")
-    marketplace_id = _text(
-        channel if isinstance(channel, Mapping) else {}, "marketplaceId", f"{where}salesChannel."
-    )
-    raw_items = data.get("orderItems")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise OrderDataError(f"{where}orderItems: missing or empty")
-    items = tuple(_parse_item(item, f"{where}orderItems[{n}].") for n, item in enumerate(raw_items))
-    recipient = data.get("recipient")
-    address = recipient.get("deliveryAddress") if isinstance(recipient, Mapping) else None
-    return AmazonOrder(
-        order_id=order_id,
-        marketplace_id=marketplace_id,
-        status=status,
-        channel=CHANNEL_FBA if fulfilled_by == "AMAZON" else CHANNEL_FBM,
-        created=_time(data, "createdTime", where),
-        last_updated=_time(data, "lastUpdatedTime", where),
-        items=items,
-        address=dict(address) if isinstance(address, Mapping) and address else None,
-        ship_by=_latest(fulfillment.get("shipByWindow")),
-        deliver_by=_latest(fulfillment.get("deliverByWindow")),
-    )
-
-
-def _parse_item(item: Any, where: str) -> AmazonItem:
-    if not isinstance(item, Mapping):
-        raise OrderDataError(f"{where[:-1]}: an object is required")
-    product = item.get("product")
-    if not isinstance(product, Mapping):
-        raise OrderDataError(f"{where}product: missing")
-    quantity = item.get("quantityOrdered")
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-        raise OrderDataError(f"{where}quantityOrdered: a non-negative integer is required")
-    fulfillment = item.get("fulfillment")
-    shipped = fulfillment.get("quantityFulfilled", 0) if isinstance(fulfillment, Mapping) else 0
-    price = product.get("price")
-    unit = price.get("unitPrice") if isinstance(price, Mapping) else None
-    return AmazonItem(
-        order_item_id=_text(item, "orderItemId", where),
-        sku=_text(product, "sellerSku", f"{where}product."),
-        quantity=quantity,
-        quantity_shipped=int(shipped) if isinstance(shipped, int) else 0,
-        price=str(unit["amount"]) if isinstance(unit, Mapping) and "amount" in unit else None,
-        currency=str(unit["currencyCode"]) if isinstance(unit, Mapping) and "currencyCode" in unit else None,
-    )
 
 
 @dataclass(frozen=True)

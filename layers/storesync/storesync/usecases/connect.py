@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from pynamodb.exceptions import DeleteError
 
-from storesync.amazon.clients import SpApi, SpApiFactory, seller_key
-from storesync.amazon.errors import AmazonError, AmazonRejected, AuthorizationRevoked, Throttled
+from storesync.amazon.clients import SpApiFactory, seller_key
+from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, AuthorizationRevoked, Throttled
+from storesync.amazon.seller_account import SellerAccount
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
 from storesync.dal.store_queries import (
@@ -35,7 +35,6 @@ from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger
 from storesync.wiring import refresh_token_context
 
-ORDER_CHANGE = "ORDER_CHANGE"
 NOTIFICATIONS_WARNING = (
     "Near-real-time order updates (Amazon ORDER_CHANGE notifications) could not be set up: {reason}. "
     "Orders still arrive with the scheduled sync every 30 minutes."
@@ -191,7 +190,7 @@ class StoreConnector:
                 409,
             )
         refresh_token = self._exchange(query.spapi_oauth_code, state.redirect_uri)
-        amazon = self._spapi.for_store(store.marketplace_id, seller, refresh_token)
+        amazon = SellerAccount(self._spapi.for_store(store.marketplace_id, seller, refresh_token))
         self._check_marketplace(store, amazon, seller)
         self._refuse_duplicate(store, seller)
         encrypted = self._cipher.encrypt(refresh_token, refresh_token_context(store.store_id))
@@ -232,20 +231,17 @@ class StoreConnector:
                 "amazon_error", f"Amazon could not complete the sign-in: {exc}", 502
             ) from None
 
-    def _check_marketplace(self, store: Store, amazon: SpApi, seller: str) -> None:
+    def _check_marketplace(self, store: Store, amazon: SellerAccount, seller: str) -> None:
         try:
-            answer = amazon.gate.call(
-                "getMarketplaceParticipations", lambda: amazon.sellers().get_marketplace_participation()
-            )
+            sells_in = amazon.participating_marketplaces()
         except Throttled:
             raise CallbackFailed(
                 "amazon_busy", "Amazon is busy right now; try again in a minute.", 503
             ) from None
-        except AmazonError as exc:
+        except (AmazonError, AmazonAnswerInvalid) as exc:
             raise CallbackFailed(
                 "amazon_error", f"Amazon could not list your marketplaces: {exc}", 502
             ) from None
-        sells_in = participating_marketplaces(answer.payload)
         if store.marketplace_id in sells_in:
             return
         wanted = marketplace(store.marketplace_id)
@@ -277,7 +273,7 @@ class StoreConnector:
             )
 
     # ORDER_CHANGE -------------------------------------------------------------------------------------------
-    def _subscribe_order_changes(self, amazon: SpApi, key: str) -> str | None:
+    def _subscribe_order_changes(self, amazon: SellerAccount, key: str) -> str | None:
         """Subscribe the seller (once per seller and region). Returns a warning instead of failing."""
         arn = self._config.notifications_queue_arn
         if not arn:
@@ -289,10 +285,9 @@ class StoreConnector:
         if auth.subscription_id:
             return None
         try:
-            notifications = amazon.notifications()
-            destination_id = auth.destination_id or self._destination(amazon, notifications, arn)
-            subscription_id = self._subscription(amazon, notifications, destination_id)
-        except AmazonError as exc:
+            destination_id = auth.destination_id or amazon.sqs_destination(arn)
+            subscription_id = amazon.order_change_subscription(destination_id)
+        except (AmazonError, AmazonAnswerInvalid) as exc:
             logger.warning("ORDER_CHANGE subscription failed", extra={"seller_key": key, "error": str(exc)})
             return NOTIFICATIONS_WARNING.format(reason=str(exc))
         auth.destination_id = destination_id
@@ -301,36 +296,6 @@ class StoreConnector:
         auth.save()
         logger.info("ORDER_CHANGE subscribed", extra={"seller_key": key})
         return None
-
-    @staticmethod
-    def _destination(amazon: SpApi, notifications: Any, arn: str) -> str:
-        try:
-            answer = amazon.gate.call(
-                "createDestination",
-                lambda: notifications.create_destination(name="storesync-orders", arn=arn),
-            )
-            return str(answer.payload["destinationId"])
-        except AmazonRejected as exc:
-            if exc.status != 409:
-                raise
-        listed = amazon.gate.call("getDestinations", lambda: notifications.get_destinations())
-        for destination in listed.payload or []:
-            if (destination.get("resource") or {}).get("sqs", {}).get("arn") == arn:
-                return str(destination["destinationId"])
-        raise AmazonRejected("getDestinations", 404, "NotFound", f"no destination for {arn}")
-
-    @staticmethod
-    def _subscription(amazon: SpApi, notifications: Any, destination_id: str) -> str:
-        try:
-            answer = amazon.gate.call(
-                "createSubscription",
-                lambda: notifications.create_subscription(ORDER_CHANGE, destination_id=destination_id),
-            )
-        except AmazonRejected as exc:
-            if exc.status != 409:
-                raise
-            answer = amazon.gate.call("getSubscription", lambda: notifications.get_subscription(ORDER_CHANGE))
-        return str(answer.payload["subscriptionId"])
 
     # Other store changes --------------------------------------------------------------------------------------
     def disconnect(self, store: Store) -> Store:
@@ -347,16 +312,6 @@ class StoreConnector:
             )
             logger.info("store disconnected")
         return store
-
-
-def participating_marketplaces(payload: Any) -> list[str]:
-    ids: list[str] = []
-    for entry in payload or []:
-        participation = entry.get("participation") or {}
-        mid = (entry.get("marketplace") or {}).get("id")
-        if mid and participation.get("isParticipating", True) and mid not in ids:
-            ids.append(str(mid))
-    return ids
 
 
 def label_of(marketplace_id: str) -> str:

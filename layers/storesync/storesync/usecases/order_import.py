@@ -20,13 +20,13 @@ runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.orders import OrdersPage
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.orders import (
@@ -35,14 +35,12 @@ from storesync.domain.orders import (
     IGNORE,
     NOT_RELEASED,
     UPDATE,
-    OrderDataError,
-    parse_amazon_order,
+    AmazonOrder,
 )
 from storesync.observability import logger
 from storesync.usecases.order_upsert import Upserter, UpsertResult
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 
-INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT"]
 PAGE_SIZE = 100
 SLICE_SECONDS = 30.0  # a slice hands over to its continuation after this long
 MAX_PAGES_PER_SLICE = 20
@@ -59,52 +57,28 @@ def wanted_statuses(store: Store) -> list[str] | None:
     return [s for s in AMAZON_STATUSES if s not in NOT_RELEASED]
 
 
-def search_page(
-    spapi: SpApi, marketplace_id: str, sweep: Mapping[str, Any], statuses: list[str] | None = None
-) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "marketplaceIds": [marketplace_id],
-        "lastUpdatedAfter": sweep["after"],
-        "includedData": INCLUDED_DATA,
-        "maxResultsPerPage": PAGE_SIZE,
-    }
-    if statuses:
-        params["fulfillmentStatuses"] = statuses
-    if sweep.get("before"):
-        params["lastUpdatedBefore"] = sweep["before"]
-    if sweep.get("token"):
-        params["paginationToken"] = sweep["token"]
-    answer = spapi.gate.call("searchOrders", lambda: spapi.orders().search_orders(**params))
-    return response_body(answer)
+class OrdersAmazon(Protocol):
+    """What the order import (and ORDER_CHANGE notifications) need of Amazon: storesync.amazon.orders.AmazonOrders."""
 
+    def search_orders(
+        self,
+        *,
+        after: str,
+        before: str | None = None,
+        token: str | None = None,
+        statuses: list[str] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> OrdersPage: ...
 
-def get_order(spapi: SpApi, amazon_order_id: str) -> dict[str, Any]:
-    answer = spapi.gate.call(
-        "getOrder", lambda: spapi.orders().get_order(amazon_order_id, includedData=INCLUDED_DATA)
-    )
-    order = response_body(answer).get("order")
-    if not isinstance(order, dict):
-        raise OrderDataError(f"order {amazon_order_id}: getOrder answered without an order")
-    return order
+    def search_wait_time(self) -> float: ...
 
-
-def response_body(answer: Any) -> dict[str, Any]:
-    """python-amazon-sp-api's ApiResponse -> the JSON body (v2026-01-01 has no "payload" wrapper; the library
-    moves "pagination" out of the body into its own attributes, so it is put back here)."""
-    payload = getattr(answer, "payload", answer)
-    if not isinstance(payload, dict):
-        raise OrderDataError("Amazon's answer is not a JSON object")
-    body = dict(payload)
-    token = answer.__dict__.get("next_token") if hasattr(answer, "__dict__") else None
-    if token and "pagination" not in body:
-        body["pagination"] = {"nextToken": token}
-    return body
+    def get_order(self, amazon_order_id: str) -> AmazonOrder: ...
 
 
 @dataclass
 class OrderImportDeps:
     upserter: Upserter
-    amazon_for: Callable[[Store], SpApi]
+    amazon_for: Callable[[Store], OrdersAmazon]
     overlap: timedelta = timedelta(minutes=5)
     catchup: timedelta = timedelta(days=3)
     clock: Callable[[], datetime] = utcnow
@@ -130,7 +104,7 @@ class OrderImport:
         return self.ctx.store
 
     def run(self) -> JobOutcome:
-        spapi = self.deps.amazon_for(self.store)
+        amazon = self.deps.amazon_for(self.store)
         cursor = dict(self.ctx.cursor)
         sweep_key = "catchup" if self.ctx.message.mode == "catchup" else "incremental"
         sweep = cursor.get(sweep_key) or self._new_sweep(cursor, sweep_key)
@@ -141,10 +115,16 @@ class OrderImport:
                 pages >= MAX_PAGES_PER_SLICE or time.monotonic() - started > self.deps.slice_seconds
             ):
                 self._save(cursor, sweep_key, sweep)
-                self.outcome.continue_after = spapi.gate.wait_time("searchOrders")
+                self.outcome.continue_after = amazon.search_wait_time()
                 break
             try:
-                page = search_page(spapi, self.store.marketplace_id, sweep, wanted_statuses(self.store))
+                page = amazon.search_orders(
+                    after=sweep["after"],
+                    before=sweep.get("before"),
+                    token=sweep.get("token"),
+                    statuses=wanted_statuses(self.store),
+                    page_size=PAGE_SIZE,
+                )
             except Throttled as exc:
                 if not pages:
                     raise  # nothing done yet: the runner re-enqueues after the wait
@@ -161,12 +141,10 @@ class OrderImport:
                 raise
             pages += 1
             self.outcome.add("pages")
-            self._store_page(page.get("orders") or [], cursor)
-            token = (page.get("pagination") or {}).get("nextToken")
+            self._store_page(page, cursor)
+            token = page.next_token
             before = (
-                sweep.get("before")
-                or page.get("lastUpdatedBefore")
-                or iso(self.deps.clock() - AMAZON_MIN_LAG)
+                sweep.get("before") or page.last_updated_before or iso(self.deps.clock() - AMAZON_MIN_LAG)
             )
             if token:
                 sweep = {"after": sweep["after"], "before": before, "token": token}
@@ -174,7 +152,7 @@ class OrderImport:
                 continue
             self._finish_sweep(cursor, sweep_key, before)
             break
-        self._retry_failed(spapi, cursor)
+        self._retry_failed(amazon, cursor)
         self.ctx.save_cursor(cursor)
         return self.outcome
 
@@ -197,29 +175,29 @@ class OrderImport:
             cursor["last_complete"] = before
         self._save(cursor, sweep_key, None)
 
-    def _store_page(self, orders: list[Any], cursor: dict[str, Any]) -> None:
+    def _store_page(self, page: OrdersPage, cursor: dict[str, Any]) -> None:
+        for bad in page.unreadable:
+            self.outcome.add("orders_read")
+            self.outcome.add("orders_failed")
+            self.outcome.errors.append(f"Order {bad.order_id} could not be read: {bad.error}")
         unexpected = 0
-        for raw in orders:
-            order_id = str(raw.get("orderId", "?")) if isinstance(raw, dict) else "?"
+        for order in page.orders:
             self.outcome.add("orders_read")
             try:
-                self._count(self.deps.upserter.upsert(self.store, parse_amazon_order(raw)))
-            except OrderDataError as exc:
-                self.outcome.add("orders_failed")
-                self.outcome.errors.append(f"Order {order_id} could not be read: {exc}")
+                self._count(self.deps.upserter.upsert(self.store, order))
             except Exception as exc:  # one bad order never blocks the rest: it is retried with getOrder
                 unexpected += 1
                 self.outcome.add("orders_failed")
-                logger.exception("order could not be stored", extra={"amazon_order_id": order_id})
+                logger.exception("order could not be stored", extra={"amazon_order_id": order.order_id})
                 retry = cursor.setdefault("retry", {})
-                retry[order_id] = int(retry.get(order_id, 0))
-                self.failed_now.add(order_id)
+                retry[order.order_id] = int(retry.get(order.order_id, 0))
+                self.failed_now.add(order.order_id)
                 self.outcome.errors.append(
-                    f"Order {order_id} could not be stored ({type(exc).__name__}); it will be retried"
+                    f"Order {order.order_id} could not be stored ({type(exc).__name__}); it will be retried"
                 )
-        if orders and unexpected > len(orders) // 2:
+        if page.size and unexpected > page.size // 2:
             # most of a page failing is not one bad order but a broken dependency: keep the cursor, retry all
-            raise RuntimeError(f"{unexpected} of {len(orders)} orders could not be stored")
+            raise RuntimeError(f"{unexpected} of {page.size} orders could not be stored")
 
     def _count(self, result: UpsertResult) -> None:
         if result.action == CREATE:
@@ -240,11 +218,11 @@ class OrderImport:
                 "created with an unknown_sku hold"
             )
 
-    def _retry_failed(self, spapi: SpApi, cursor: dict[str, Any]) -> None:
+    def _retry_failed(self, amazon: OrdersAmazon, cursor: dict[str, Any]) -> None:
         retry: dict[str, int] = dict(cursor.get("retry") or {})
         for order_id in [o for o in retry if o not in self.failed_now][:MAX_RETRIES_PER_RUN]:
             try:
-                result = self.deps.upserter.upsert(self.store, parse_amazon_order(get_order(spapi, order_id)))
+                result = self.deps.upserter.upsert(self.store, amazon.get_order(order_id))
             except (Throttled, TransientAmazonError):
                 break  # Amazon's side: the next run tries again, this order's attempts do not count
             except Exception as exc:

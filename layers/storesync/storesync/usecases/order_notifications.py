@@ -22,14 +22,12 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 from storesync.dal.store_queries import STATUS_ACTIVE, mark_needs_reauthorization, stores_of_seller
 from storesync.dal.stores import Store
-from storesync.domain.orders import parse_amazon_order
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
-from storesync.usecases.order_import import get_order
+from storesync.usecases.order_import import OrdersAmazon
 from storesync.usecases.order_upsert import Upserter
 
 NOTIFICATION_ID_PATH = "NotificationMetadata.NotificationId"
@@ -95,7 +93,7 @@ class OrderChangeHandler:
     def __init__(
         self,
         upserter: Upserter,
-        amazon_for: Callable[[Store], SpApi],
+        amazon_for: Callable[[Store], OrdersAmazon],
         find_stores: Callable[[OrderChange], list[Store]] = stores_for,
     ) -> None:
         self._upserter = upserter
@@ -108,9 +106,8 @@ class OrderChangeHandler:
         results: dict[str, str] = {}
         for store in self._find_stores(change):
             bind_store(store.store_id, store.merchant_id)
-            spapi = self._amazon_for(store)
             try:
-                raw = get_order(spapi, change.amazon_order_id)
+                order = self._amazon_for(store).get_order(change.amazon_order_id)
             except AuthorizationRevoked as exc:
                 mark_needs_reauthorization(store, str(exc))
                 results[store.store_id] = "needs_reauthorization"
@@ -120,7 +117,7 @@ class OrderChangeHandler:
                     raise
                 results[store.store_id] = "not_found"  # not this seller's order (any more): nothing to do
                 continue
-            result = self._upserter.upsert(store, parse_amazon_order(raw))
+            result = self._upserter.upsert(store, order)
             results[store.store_id] = result.action
         logger.info(
             "order change handled",

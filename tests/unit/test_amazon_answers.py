@@ -1,0 +1,165 @@
+"""Amazon's answers parsed at the adapter's boundary: typed results, and a malformed answer raises an error that
+names the operation and the field, never an empty result. No HTTP: the library's clients are fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from storesync.amazon.answers import (
+    FeedProcessingReport,
+    InventorySummaries,
+    ListingsSearch,
+    MarketplaceParticipation,
+    parse_answer,
+    parse_answer_list,
+)
+from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory
+from storesync.amazon.errors import AmazonAnswerInvalid
+from storesync.amazon.listings_transport import SpApiListingsTransport
+from storesync.amazon.orders import AmazonOrders, OrderDataError, parse_orders_page
+from storesync.amazon.products_amazon import SpApiProductsAmazon
+from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate
+from storesync.amazon.seller_account import SellerAccount
+
+US = "ATVPDKIKX0DER"
+
+
+class Answer:
+    """What python-amazon-sp-api returns: the body in `payload`, the page token in `next_token`."""
+
+    def __init__(self, payload: Any, next_token: str | None = None) -> None:
+        self.payload = payload
+        self.next_token = next_token
+
+
+class FakeClient:
+    """Every library method answers `payload`."""
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: Answer(self.payload)
+
+
+def session_answering(payload: Any) -> SpApi:
+    class Factory(SpApiFactory):
+        def client(self, api: type, marketplace_id: str, refresh_token: str, **kwargs: Any) -> Any:
+            return FakeClient(payload)
+
+    factory = Factory(SpApiConfig(), LwaCredentials("client", "secret"))
+    return SpApi(factory, US, "token", QuotaGate("A1#NA", InMemoryBucketStore()))
+
+
+def order(order_id: str, **over: Any) -> dict[str, Any]:
+    body = {
+        "orderId": order_id,
+        "createdTime": "2026-07-10T10:00:00Z",
+        "lastUpdatedTime": "2026-07-10T10:00:00Z",
+        "salesChannel": {"marketplaceId": US},
+        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+        "orderItems": [{"orderItemId": "1", "quantityOrdered": 2, "product": {"sellerSku": "A"}}],
+    }
+    return {**body, **over}
+
+
+def test_a_search_page_keeps_the_orders_it_read_and_names_the_field_of_the_one_it_could_not() -> None:
+    page = parse_orders_page(
+        {"orders": [order("1"), order("2", orderItems=[]), order("3")], "lastUpdatedBefore": "2026-07-10T11:58Z"},
+        next_token="T2",
+    )  # fmt: skip
+    assert [o.order_id for o in page.orders] == ["1", "3"] and page.orders[0].items[0].quantity == 2
+    assert [u.order_id for u in page.unreadable] == ["2"] and "order 2: orderItems: missing" in str(
+        page.unreadable[0].error
+    )
+    assert page.next_token == "T2" and page.last_updated_before == "2026-07-10T11:58Z" and page.size == 3
+
+
+def test_a_search_answer_without_orders_is_an_error_not_an_empty_page() -> None:
+    with pytest.raises(OrderDataError, match="searchOrders: orders: missing"):
+        parse_orders_page({"pagination": {}})
+
+
+def test_get_order_returns_the_domain_order_or_names_what_is_missing() -> None:
+    found = AmazonOrders(session_answering({"order": order("111-1")})).get_order("111-1")
+    assert found.order_id == "111-1" and found.channel == "FBM"
+    with pytest.raises(OrderDataError, match=r"order 111-1: fulfillment\.fulfillmentStatus"):
+        bad = order("111-1", fulfillment={"fulfilledBy": "MERCHANT"})
+        AmazonOrders(session_answering({"order": bad})).get_order("111-1")
+    with pytest.raises(OrderDataError, match="getOrder answered without an order"):
+        AmazonOrders(session_answering({})).get_order("111-1")
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (
+            {"inventorySummaries": [{"totalQuantity": 3}]},
+            "getInventorySummaries: inventorySummaries.0.sellerSku",
+        ),
+        ({}, "getInventorySummaries: inventorySummaries"),
+    ],
+)
+def test_fba_summaries_name_the_missing_field(payload: dict[str, Any], field: str) -> None:
+    amazon = SpApiProductsAmazon(session_answering(payload), "A1")
+    with pytest.raises(AmazonAnswerInvalid, match=field.replace(".", r"\.")):
+        amazon.fba_quantities(["A"])
+
+
+def test_typed_answers_of_the_product_import() -> None:
+    summaries = parse_answer(
+        InventorySummaries,
+        "getInventorySummaries",
+        {"inventorySummaries": [
+            {"sellerSku": "A", "totalQuantity": 9, "inventoryDetails": {"fulfillableQuantity": 4}},
+            {"sellerSku": "B", "totalQuantity": 2},
+        ]},
+    )  # fmt: skip
+    assert [(s.seller_sku, s.fulfillable) for s in summaries.inventory_summaries] == [("A", 4), ("B", 2)]
+    search = parse_answer(
+        ListingsSearch,
+        "searchListingsItems",
+        {"items": [{"sku": "A", "summaries": [{"marketplaceId": US, "productType": "SHIRT"}]}]},
+    )
+    assert search.items[0].summaries[0].product_type == "SHIRT"
+    amazon = SpApiProductsAmazon(
+        session_answering({"processingStatus": "DONE", "reportDocumentId": "D"}), "A1"
+    )
+    assert (amazon.report_state("R").status, amazon.report_state("R").document_id) == ("DONE", "D")
+    with pytest.raises(AmazonAnswerInvalid, match="getReport: processingStatus: Field required"):
+        SpApiProductsAmazon(session_answering({"reportId": "R"}), "A1").report_state("R")
+    with pytest.raises(AmazonAnswerInvalid, match="createReport: reportId"):
+        SpApiProductsAmazon(session_answering({}), "A1").request_listings_report()
+
+
+def test_typed_answers_of_the_inventory_push() -> None:
+    rejected = {"status": "INVALID", "issues": [{"code": "90220", "message": "bad", "severity": "ERROR"}]}
+    transport = SpApiListingsTransport(session_answering(rejected), "A1")
+    answer = transport.patch_quantity("A", "SHIRT", 3)
+    assert not answer.accepted and answer.message == "bad"
+    assert (
+        SpApiListingsTransport(session_answering({"status": "ACCEPTED"}), "A1")
+        .patch_quantity("A", "S", 1)
+        .accepted
+    )
+    with pytest.raises(AmazonAnswerInvalid, match="patchListingsItem: status"):
+        SpApiListingsTransport(session_answering({"sku": "A"}), "A1").patch_quantity("A", "SHIRT", 3)
+    with pytest.raises(AmazonAnswerInvalid, match="getFeed: processingStatus"):
+        SpApiListingsTransport(session_answering({"feedId": "F"}), "A1").feed_state("F")
+    report = FeedProcessingReport.model_validate({"issues": [{"messageId": 2, "severity": "ERROR"}]})
+    assert report.issues[0].message_id == 2 and report.summary.messages_processed is None
+
+
+def test_marketplace_participations_and_subscriptions_are_typed() -> None:
+    payload = [
+        {"marketplace": {"id": US}, "participation": {"isParticipating": True}},
+        {"marketplace": {"id": "A2EUQ1WTGCTBG2"}, "participation": {"isParticipating": False}},
+        {"marketplace": {"id": US}},
+    ]
+    assert SellerAccount(session_answering(payload)).participating_marketplaces() == [US]
+    with pytest.raises(AmazonAnswerInvalid, match=r"getMarketplaceParticipations: 0\.marketplace\.id"):
+        parse_answer_list(MarketplaceParticipation, "getMarketplaceParticipations", [{"marketplace": {}}])
+    assert SellerAccount(session_answering({"subscriptionId": "S1"})).order_change_subscription("D1") == "S1"
+    with pytest.raises(AmazonAnswerInvalid, match="createDestination: destinationId"):
+        SellerAccount(session_answering({"name": "storesync-orders"})).sqs_destination("arn:aws:sqs:x")
