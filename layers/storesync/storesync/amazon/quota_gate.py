@@ -46,6 +46,17 @@ class InMemoryBucketStore:
         return True
 
 
+ARRIVAL_JITTER_SECONDS = 0.5
+
+
+def reserve(plan: UsagePlan) -> float:
+    """Tokens the gate leaves in the bucket. Amazon counts a call when it arrives, the gate when it leaves, and
+    the gap varies (a call that first fetches an access token leaves 100 ms earlier than it arrives), so the
+    gate's bucket can run ahead of Amazon's by the refill of that gap. Keeping that refill in reserve costs a
+    little burst and nothing of the sustained rate (at most burst - 1, so one token is always usable)."""
+    return min(plan.burst - 1.0, plan.rate * ARRIVAL_JITTER_SECONDS)
+
+
 class QuotaGate:
     def __init__(
         self,
@@ -82,7 +93,8 @@ class QuotaGate:
         if state.blocked_until > now:
             return state.blocked_until - now
         tokens = min(plan.burst, state.tokens + (now - state.updated_at) * plan.rate)
-        return 0.0 if tokens >= 1 else (1 - tokens) / plan.rate
+        needed = 1 + reserve(plan)
+        return 0.0 if tokens >= needed else (needed - tokens) / plan.rate
 
     def acquire(self, operation: str) -> None:
         plan = self.plan(operation)
@@ -96,12 +108,13 @@ class QuotaGate:
                 tokens = float(plan.burst) if state is None else state.tokens
                 if state is not None:
                     tokens = min(float(plan.burst), tokens + (now - state.updated_at) * plan.rate)
-                if tokens >= 1:
+                needed = 1 + reserve(plan)
+                if tokens >= needed:
                     new = BucketState(tokens - 1, now, 0.0)
                     if self._store.save(key, new, state):
                         return
                     continue  # another Lambda took a token meanwhile: read again
-                wait = (1 - tokens) / plan.rate
+                wait = (needed - tokens) / plan.rate
             if wait > self._max_inline_wait:
                 raise Throttled(operation, wait)
             self._sleep(wait)
