@@ -6,12 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from storesync.observability import logger, metrics, tracer
-from storesync.settings import JobSettings
+from storesync.settings import ShipmentPushSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.shipment_push import shipment_push_work
 from storesync.wiring import services
 
-SETTINGS = JobSettings.load()
+SETTINGS = ShipmentPushSettings.load()
 
 
 @logger.inject_lambda_context

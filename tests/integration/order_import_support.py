@@ -26,7 +26,7 @@ from storesync.dal.stores import Store
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse
 from storesync.domain.orders import AmazonOrder, parse_amazon_order
 from storesync.jobs import JobMessage
-from storesync.settings import JobSettings
+from storesync.settings import OrderImportSettings
 from storesync.usecases.order_import import get_order
 from storesync.wiring import services
 from storesync_local.functions import FakeLambdaContext, Handler
@@ -208,5 +208,5 @@ def decrypt_address(h: OrderImportHarness, store: Store, order_id: str) -> dict[
 
 def fetch_amazon_order(store: Store, order_id: str) -> AmazonOrder:
     """The order as getOrder shows it now (through the stack's own SP-API wiring and quota gate)."""
-    spapi = services(JobSettings.load()).store_amazon(store)
+    spapi = services(OrderImportSettings.load()).store_amazon(store)
     return parse_amazon_order(get_order(spapi, order_id))
