@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.idempotency import (
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Json, ValidationError
+from pydantic import BaseModel, Field, Json, ValidationError
 
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
@@ -49,18 +49,17 @@ class OrderChange:
     status: str
 
 
-class _Text(BaseModel):
-    model_config = ConfigDict(str_min_length=1)
+Text = Annotated[str, Field(min_length=1)]
 
 
-class _Summary(_Text):
-    MarketplaceId: str
+class _Summary(BaseModel):
+    MarketplaceId: Text
     OrderStatus: str = ""
 
 
-class _OrderChangeNotification(_Text):
-    SellerId: str
-    AmazonOrderId: str
+class _OrderChangeNotification(BaseModel):
+    SellerId: Text
+    AmazonOrderId: Text
     Summary: _Summary
 
 
@@ -68,8 +67,8 @@ class _Payload(BaseModel):
     OrderChangeNotification: _OrderChangeNotification
 
 
-class _Metadata(_Text):
-    NotificationId: str
+class _Metadata(BaseModel):
+    NotificationId: Text
 
 
 class OrderChangeBody(BaseModel):
