@@ -32,7 +32,8 @@ def handle_job_batch(
     work_for: Callable[[JobMessage, Services], JobWork],
 ) -> dict[str, Any]:
     runner = StoreJobRunner(services.queue)
-    processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
+    # logger: each failed record is logged with its error (Powertools' Logger quacks like logging.Logger)
+    processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord, logger=logger)  # type: ignore[arg-type]
 
     def record_handler(record: JobRecord) -> None:
         message: JobMessage = record.body

@@ -198,7 +198,8 @@ def handle_order_change_batch(
 ) -> dict[str, Any]:
     """Powertools batch processing with partial failures: a notification that fails (a malformed body, whose
     failure names the field, or an error while storing it) goes back to SQS alone."""
-    processor = BatchProcessor(event_type=EventType.SQS, model=OrderChangeRecord)
+    # logger: each failed record is logged with its error (Powertools' Logger quacks like logging.Logger)
+    processor = BatchProcessor(event_type=EventType.SQS, model=OrderChangeRecord, logger=logger)  # type: ignore[arg-type]
 
     def record_handler(record: OrderChangeRecord) -> None:
         body: OrderChangeBody = record.body
