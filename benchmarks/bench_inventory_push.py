@@ -46,7 +46,7 @@ from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
 from storesync.dal.stores import Store, StoreSettings  # noqa: E402
 from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS  # noqa: E402
 from storesync.jobs import JobMessage  # noqa: E402
-from storesync.settings import JobSettings  # noqa: E402
+from storesync.settings import InventoryPushSettings  # noqa: E402
 from storesync.usecases.inventory_push import PushSettings, inventory_push_work  # noqa: E402
 from storesync.usecases.runner import StoreJobRunner  # noqa: E402
 from storesync.wiring import build_services, refresh_token_context  # noqa: E402
@@ -195,7 +195,7 @@ def main() -> None:
             prov = provision(None, stack_name="bench-inv", parameters=params, secrets=secrets)  # type: ignore[arg-type]
             os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
             os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
-            services = build_services(JobSettings.load())
+            services = build_services(InventoryPushSettings.load())
             feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
             patch_store = connect(
                 sim, services, "A2NASELLER0002", "bench-patch"

@@ -46,7 +46,7 @@ from storesync.dal.stores import Store, StoreSettings  # noqa: E402
 from storesync.domain.orders import IGNORE, AmazonOrder, ImportRules, OrderSnapshot, decide  # noqa: E402
 from storesync.jobs import JobMessage  # noqa: E402
 from storesync.usecases.order_import import OrderImport, OrderImportDeps  # noqa: E402
-from storesync.usecases.order_notifications import OrderChangeHandler  # noqa: E402
+from storesync.usecases.order_notifications import OrderChangeBody, OrderChangeHandler  # noqa: E402
 from storesync.usecases.order_upsert import UpsertResult  # noqa: E402
 from storesync.usecases.runner import JobContext, JobOutcome  # noqa: E402
 
@@ -210,7 +210,7 @@ def main() -> None:
         elif kind == "notification":
             body = _notification(payload)
             try:
-                notifications.handle(body)
+                notifications.handle(OrderChangeBody.model_validate(body).change())
             except Throttled as exc:
                 at(now + exc.retry_after, "notification", payload)
         elif kind == "job":

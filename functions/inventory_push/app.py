@@ -10,13 +10,13 @@ from storesync.amazon.listings_transport import SpApiListingsTransport
 from storesync.domain.inventory import PATCH_FEED_CROSSOVER
 from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
-from storesync.settings import JobSettings
+from storesync.settings import InventoryPushSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.inventory_push import PushSettings, inventory_push_work
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services
 
-SETTINGS = JobSettings.load()
+SETTINGS = InventoryPushSettings.load()
 PUSH_SETTINGS = PushSettings(
     crossover=PATCH_FEED_CROSSOVER
     if SETTINGS.inventory_feed_crossover is None

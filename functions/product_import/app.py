@@ -9,13 +9,13 @@ from storesync.amazon.products_amazon import SpApiProductsAmazon
 from storesync.dal.stores import Store
 from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
-from storesync.settings import JobSettings
+from storesync.settings import ProductImportSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.product_import import ImportLimits, product_import_work
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services
 
-SETTINGS = JobSettings.load()
+SETTINGS = ProductImportSettings.load()
 LIMITS = ImportLimits(
     slice_rows=SETTINGS.product_slice_rows,
     slice_seconds=SETTINGS.product_slice_seconds,

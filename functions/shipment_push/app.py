@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
-from storesync.settings import JobSettings
+from storesync.settings import ShipmentPushSettings
 from storesync.sqs_jobs import handle_job_batch
-from storesync.usecases.shipment_push import shipment_push_work
-from storesync.wiring import invocation_services
+from storesync.usecases.runner import JobWork
+from storesync.usecases.shipment_push import PushLimits, shipment_push_work
+from storesync.wiring import Services, invocation_services
 
-SETTINGS = JobSettings.load()
+SETTINGS = ShipmentPushSettings.load()
+LIMITS = PushLimits(
+    max_shipments=SETTINGS.shipment_push_max_per_run, time_budget=SETTINGS.shipment_push_seconds
+)
+
+
+def work_for(message: JobMessage, svc: Services) -> JobWork:
+    return shipment_push_work(svc, LIMITS)
 
 
 @logger.inject_lambda_context
@@ -19,4 +28,4 @@ SETTINGS = JobSettings.load()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="shipment_push_messages", unit="Count", value=len(event.get("Records", [])))
-    return handle_job_batch(event, context, invocation_services(SETTINGS), shipment_push_work)
+    return handle_job_batch(event, context, invocation_services(SETTINGS), work_for)

@@ -79,7 +79,12 @@ def sqs_event(*messages: JobMessage) -> dict[str, Any]:
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "rh",
                 "body": m.model_dump_json(),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {  # what Lambda always sends (the batch processor's record model requires them)
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1700000000000",
+                    "SenderId": "AIDATEST",
+                    "ApproximateFirstReceiveTimestamp": "1700000000000",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",

@@ -26,7 +26,7 @@ from storesync.dal.stores import Store
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse
 from storesync.domain.orders import AmazonOrder
 from storesync.jobs import JobMessage
-from storesync.settings import JobSettings
+from storesync.settings import OrderImportSettings
 from storesync.wiring import services
 from storesync_local.functions import FakeLambdaContext, Handler
 from storesync_local.template import Provisioned
@@ -207,4 +207,4 @@ def decrypt_address(h: OrderImportHarness, store: Store, order_id: str) -> dict[
 
 def fetch_amazon_order(store: Store, order_id: str) -> AmazonOrder:
     """The order as getOrder shows it now (through the stack's own SP-API wiring and quota gate)."""
-    return services(JobSettings.load()).store_orders(store).get_order(order_id)
+    return services(OrderImportSettings.load()).store_orders(store).get_order(order_id)

@@ -125,7 +125,12 @@ def push_event(*stores: Store, trigger: str = "schedule") -> dict[str, Any]:
                 "messageId": uuid.uuid4().hex,
                 "receiptHandle": uuid.uuid4().hex,
                 "body": message.model_dump_json(),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {  # what Lambda always sends (the batch processor's record model requires them)
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1700000000000",
+                    "SenderId": "AIDATEST",
+                    "ApproximateFirstReceiveTimestamp": "1700000000000",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fixtures_stores import connected_store, sim_stack
 from storesync.dal.store_queries import STATUS_ACTIVE, get_store
-from storesync.settings import JobSettings
+from storesync.settings import ProductImportSettings
 from storesync.wiring import build_services
 
 
@@ -20,7 +20,7 @@ def test_connected_store_is_active_with_a_working_encrypted_token(make_stack, sp
     assert saved.refresh_token_encrypted is not None
     assert b"Atzr|" not in saved.refresh_token_encrypted
 
-    services = build_services(JobSettings.load())
+    services = build_services(ProductImportSettings.load())
     amazon = services.store_amazon(saved)
     sellers = amazon.sellers()
     answer = amazon.gate.call("getMarketplaceParticipations", sellers.get_marketplace_participation)

@@ -10,7 +10,7 @@ from fixtures_stores import ACME, BRIGHT, US, Api, connect_api, connected_store,
 from spapi_simulator.pytest_plugin import clear_sp_api_caches
 from storesync.dal.store_queries import get_store
 from storesync.jobs import JobMessage
-from storesync.settings import JobSettings
+from storesync.settings import ProductImportSettings
 from storesync.usecases.runner import JobContext, JobOutcome, StoreJobRunner
 from storesync.wiring import build_services
 
@@ -30,7 +30,7 @@ def _participations_job(services):
 
 
 def _run_job(store) -> JobOutcome:
-    services = build_services(JobSettings.load())
+    services = build_services(ProductImportSettings.load())
     message = JobMessage(job="products", merchant_id=store.merchant_id, store_id=store.store_id)
     return StoreJobRunner(services.queue).run(message, _participations_job(services))
 

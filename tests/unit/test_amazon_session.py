@@ -12,7 +12,7 @@ from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory
 from storesync.amazon.orders import AmazonOrders
 from storesync.dal.stores import Store
 from storesync.domain.orders import AmazonOrder
-from storesync.usecases.order_notifications import OrderChangeHandler
+from storesync.usecases.order_notifications import OrderChangeBody, OrderChangeHandler
 from storesync.usecases.order_upsert import UpsertResult
 from storesync.wiring import Services
 
@@ -83,7 +83,6 @@ def wired() -> tuple[Services, CountingCipher, CountingFactory]:
     cipher, factory = CountingCipher(), CountingFactory()
     services = Services(
         settings=None,  # type: ignore[arg-type]
-        sqs=None,
         kms=None,
         cipher=cipher,
         queue=RecordingJobQueue(),
@@ -113,7 +112,7 @@ def test_notifications_of_one_store_decrypt_the_token_once_and_build_the_orders_
     handler = OrderChangeHandler(stored, services.store_orders, find_stores=lambda _change: [store])
     services.begin_invocation()
     for n in range(5):
-        handler.handle(order_change(f"n{n}", f"111-{n}"))
+        handler.handle(OrderChangeBody.model_validate(order_change(f"n{n}", f"111-{n}")).change())
     assert [o.order_id for o in stored.orders] == [f"111-{n}" for n in range(5)]
     assert cipher.decrypted == [b"enc-1"]
     assert factory.built == [("Orders", US, "token-enc-1", {"version": "2026-01-01"})]

@@ -16,7 +16,8 @@ from storesync_local.functions import FakeLambdaContext
 
 SETTINGS = dict(
     table_prefix="unit", kms_key_id="k", lwa_secret_id="lwa", state_secret_id="state",
-    spapi_application_id="amzn1.sp.solution.test",
+    spapi_application_id="amzn1.sp.solution.test", product_import_queue_url="q-products",
+    order_import_queue_url="q-orders", inventory_push_queue_url="q-inventory", shipment_push_queue_url="q-shipments",
 )  # fmt: skip
 
 

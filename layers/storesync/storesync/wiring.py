@@ -21,7 +21,7 @@ from storesync.dal import bind_tables
 from storesync.dal.quota import DynamoBucketStore
 from storesync.dal.stores import Store
 from storesync.queues import JobQueue, SqsJobQueue
-from storesync.settings import BaseFunctionSettings
+from storesync.settings import AmazonSettings, ApiSettings, FunctionSettings
 
 REFRESH_TOKEN_PURPOSE = "refresh_token"
 
@@ -32,8 +32,7 @@ def refresh_token_context(store_id: str) -> dict[str, str]:
 
 @dataclass
 class Services:
-    settings: BaseFunctionSettings
-    sqs: Any
+    settings: AmazonSettings
     kms: Any
     cipher: Cipher
     queue: JobQueue
@@ -64,11 +63,11 @@ class Services:
         return AmazonOrders(self.store_amazon(store))
 
 
-def _client(settings: BaseFunctionSettings, service: str) -> Any:
+def _client(settings: FunctionSettings, service: str) -> Any:
     return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]
 
 
-def lwa_credentials(settings: BaseFunctionSettings) -> LwaCredentials:
+def lwa_credentials(settings: AmazonSettings) -> LwaCredentials:
     provider = parameters.SecretsProvider(boto3_client=_client(settings, "secretsmanager"))
     secret: Any = provider.get(settings.lwa_secret_id, transform="json", max_age=300)
     try:
@@ -79,38 +78,37 @@ def lwa_credentials(settings: BaseFunctionSettings) -> LwaCredentials:
         ) from exc
 
 
-def build_services(settings: BaseFunctionSettings) -> Services:
+@cache
+def job_queue(settings: FunctionSettings) -> JobQueue:
+    """The queues of the jobs this function sends to, with its tables bound: all that dispatch needs."""
     bind_tables(settings.table_prefix, settings.aws_region, settings.aws_endpoint_url)
-    sqs = _client(settings, "sqs")
+    return SqsJobQueue(_client(settings, "sqs"), settings.queue_urls())
+
+
+def build_services(settings: AmazonSettings) -> Services:
+    queue = job_queue(settings)
     kms = _client(settings, "kms")
     config = SpApiConfig(
         endpoint=settings.spapi_endpoint or None,
         lwa_url=settings.spapi_lwa_url or None,
-        consent_url=settings.spapi_consent_url or None,
+        consent_url=settings.spapi_consent_url or None if isinstance(settings, ApiSettings) else None,
         quota_scale=settings.spapi_quota_scale,
     )
-    queue_urls = {
-        "products": settings.product_import_queue_url,
-        "orders": settings.order_import_queue_url,
-        "inventory": settings.inventory_push_queue_url,
-        "shipments": settings.shipment_push_queue_url,
-    }
     return Services(
         settings=settings,
-        sqs=sqs,
         kms=kms,
         cipher=KmsCipher(kms, settings.kms_key_id),
-        queue=SqsJobQueue(sqs, queue_urls),
+        queue=queue,
         spapi=SpApiFactory(config, lwa_credentials(settings), DynamoBucketStore()),
     )
 
 
 @cache
-def services(settings: BaseFunctionSettings) -> Services:
+def services(settings: AmazonSettings) -> Services:
     return build_services(settings)
 
 
-def invocation_services(settings: BaseFunctionSettings) -> Services:
+def invocation_services(settings: AmazonSettings) -> Services:
     """The container's services, ready for a new invocation (see Services.begin_invocation)."""
     wired = services(settings)
     wired.begin_invocation()

@@ -56,12 +56,19 @@ def table_name(prefix: str, logical_id: str) -> str:
     return f"{prefix}-{TABLE_SUFFIXES[logical_id]}"
 
 
+_bound: dict[str, tuple[str, str | None]] = {}  # prefix -> (region, endpoint) it is bound to
+
+
 def bind_tables(prefix: str, region: str, endpoint_url: str | None = None) -> None:
+    """Point every model at "<prefix>-<table>". pynamodb (Model._get_connection) builds a model's connection
+    anew whenever Meta.table_name changes, so a new prefix takes effect; it keeps the connection while the
+    name stays, so one prefix cannot move to another region or endpoint in the same process."""
+    if _bound.get(prefix, (region, endpoint_url)) != (region, endpoint_url):
+        raise ValueError(
+            f"tables {prefix}-* are already bound to {_bound[prefix]}, not to {(region, endpoint_url)}"
+        )
+    _bound[prefix] = (region, endpoint_url)
     for logical_id, model in TABLES.items():
         model.Meta.table_name = table_name(prefix, logical_id)
         model.Meta.region = region
         model.Meta.host = endpoint_url
-        # pynamodb caches the connection on the class: drop it so the new binding takes effect.
-        model._connection = None
-        for index in model._indexes.values():
-            index.Meta.model = model  # type: ignore[attr-defined]

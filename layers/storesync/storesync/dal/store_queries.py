@@ -46,6 +46,6 @@ def set_warnings(store: Store, warnings: list[str]) -> None:
 
 
 def _update_unversioned(store: Store, actions: list[Any]) -> None:
-    """Update bookkeeping fields without the version check: Model.update on a blank Store(...) would demand
-    that `version` does not exist yet (VersionAttribute) and fail on every saved store."""
-    Store._get_connection().update_item(store.merchant_id, range_key=store.store_id, actions=actions)
+    """Update bookkeeping fields without the version check (last write wins); pynamodb still adds 1 to the
+    version, so a concurrent save of an older copy fails instead of rolling these fields back."""
+    store.update(actions=actions, add_version_condition=False)

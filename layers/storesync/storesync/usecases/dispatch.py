@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from storesync.dal.stores import Store
-from storesync.jobs import JobMessage, ScheduleInput
+from storesync.jobs import JobMessage, JobName, ScheduleInput
 from storesync.queues import JobQueue
 
 
-def stores_for(job: str, stores: Iterable[Store]) -> list[Store]:
-    if job == "products":
+def stores_for(job: JobName, stores: Iterable[Store]) -> list[Store]:
+    if job == JobName.PRODUCTS:
         return [s for s in stores if s.settings.download_products_and_orders]
     return list(stores)
 

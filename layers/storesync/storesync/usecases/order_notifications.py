@@ -9,18 +9,18 @@ upsert is idempotent and never lets an older lastUpdatedTime overwrite a newer o
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Field, Json, ValidationError
 
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 from storesync.dal.store_queries import STATUS_ACTIVE, mark_needs_reauthorization, stores_of_seller
@@ -30,12 +30,12 @@ from storesync.observability import bind_store, logger, unbind_store
 from storesync.usecases.order_import import OrdersAmazon
 from storesync.usecases.order_upsert import Upserter
 
-NOTIFICATION_ID_PATH = "NotificationMetadata.NotificationId"
+NOTIFICATION_ID_PATH = "notification_id"  # of the OrderChange (a dataclass) handed to the idempotent function
 DEDUPE_SECONDS = 7 * 24 * 3600  # SQS keeps a message 4 days by default; a week covers every redelivery
 
 
 class NotificationError(ValueError):
-    """The message is not an ORDER_CHANGE notification we can use; the message names the field."""
+    """The notification names something we cannot use; the message names the field."""
 
 
 @dataclass(frozen=True)
@@ -47,31 +47,62 @@ class OrderChange:
     status: str
 
 
-def is_order_change(body: Any) -> bool:
-    return isinstance(body, Mapping) and body.get("NotificationType") == "ORDER_CHANGE"
+Text = Annotated[str, Field(min_length=1)]
 
 
-def parse_order_change(body: Any) -> OrderChange:
-    if not is_order_change(body):
-        raise NotificationError("NotificationType: ORDER_CHANGE expected")
+class _Summary(BaseModel):
+    MarketplaceId: Text
+    OrderStatus: str = ""
 
-    def text(data: Any, key: str, where: str) -> str:
-        value = data.get(key) if isinstance(data, Mapping) else None
-        if not isinstance(value, str) or not value:
-            raise NotificationError(f"{where}{key}: missing")
-        return value
 
-    metadata = body.get("NotificationMetadata")
-    change = (body.get("Payload") or {}).get("OrderChangeNotification")
-    summary = change.get("Summary") if isinstance(change, Mapping) else None
-    where = "Payload.OrderChangeNotification."
-    return OrderChange(
-        notification_id=text(metadata, "NotificationId", "NotificationMetadata."),
-        seller_id=text(change, "SellerId", where),
-        amazon_order_id=text(change, "AmazonOrderId", where),
-        marketplace_id=text(summary, "MarketplaceId", f"{where}Summary."),
-        status=str((summary or {}).get("OrderStatus", "")),
-    )
+class _OrderChangeNotification(BaseModel):
+    SellerId: Text
+    AmazonOrderId: Text
+    Summary: _Summary
+
+
+class _Payload(BaseModel):
+    OrderChangeNotification: _OrderChangeNotification
+
+
+class _Metadata(BaseModel):
+    NotificationId: Text
+
+
+class OrderChangeBody(BaseModel):
+    """The fields of Amazon's ORDER_CHANGE notification that storesync uses (field names as Amazon's)."""
+
+    NotificationType: Literal["ORDER_CHANGE"]
+    NotificationMetadata: _Metadata
+    Payload: _Payload
+
+    def change(self) -> OrderChange:
+        notification = self.Payload.OrderChangeNotification
+        return OrderChange(
+            notification_id=self.NotificationMetadata.NotificationId,
+            seller_id=notification.SellerId,
+            amazon_order_id=notification.AmazonOrderId,
+            marketplace_id=notification.Summary.MarketplaceId,
+            status=notification.Summary.OrderStatus,
+        )
+
+
+class _NotificationKind(BaseModel):
+    NotificationType: str | None = None
+
+
+def is_order_change(body: str) -> bool:
+    """Whether an SQS body is an ORDER_CHANGE notification, by its NotificationType alone."""
+    try:
+        return _NotificationKind.model_validate_json(body).NotificationType == "ORDER_CHANGE"
+    except ValidationError:
+        return False
+
+
+class OrderChangeRecord(SqsRecordModel):
+    """An SQS record of the notifications queue: its body is an ORDER_CHANGE notification."""
+
+    body: Json[OrderChangeBody]  # type: ignore[assignment]  # narrows SqsRecordModel's str body
 
 
 def stores_for(change: OrderChange) -> list[Store]:
@@ -100,9 +131,8 @@ class OrderChangeHandler:
         self._amazon_for = amazon_for
         self._find_stores = find_stores
 
-    def handle(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def handle(self, change: OrderChange) -> dict[str, Any]:
         """Store the order for every store it belongs to. Throttled/transient errors propagate (SQS retries)."""
-        change = parse_order_change(body)
         results: dict[str, str] = {}
         for store in self._find_stores(change):
             bind_store(store.store_id, store.merchant_id)
@@ -134,7 +164,7 @@ class IdempotentOrderChanges:
     """
 
     def __init__(
-        self, handle: Callable[[Mapping[str, Any]], dict[str, Any]], table_name: str, dynamodb_client: Any
+        self, handle: Callable[[OrderChange], dict[str, Any]], table_name: str, dynamodb_client: Any
     ) -> None:
         self.config = IdempotencyConfig(
             event_key_jmespath=NOTIFICATION_ID_PATH,
@@ -146,7 +176,7 @@ class IdempotentOrderChanges:
         @idempotent_function(
             data_keyword_argument="notification", persistence_store=persistence, config=self.config
         )
-        def deduplicated(notification: dict[str, Any]) -> dict[str, Any]:
+        def deduplicated(notification: OrderChange) -> dict[str, Any]:
             return handle(notification)
 
         self._deduplicated = deduplicated
@@ -155,24 +185,23 @@ class IdempotentOrderChanges:
         if lambda_context is not None:
             self.config.register_lambda_context(lambda_context)
 
-    def __call__(self, notification: Mapping[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._deduplicated(notification=dict(notification))
+    def __call__(self, notification: OrderChange) -> dict[str, Any]:
+        result: dict[str, Any] = self._deduplicated(notification=notification)
         return result
 
 
 def handle_order_change_batch(
-    event: dict[str, Any], context: Any, process: Callable[[Mapping[str, Any]], Any]
+    event: dict[str, Any], context: Any, process: Callable[[OrderChange], Any]
 ) -> dict[str, Any]:
-    """Powertools batch processing with partial failures: a failed notification goes back to SQS alone."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    """Powertools batch processing with partial failures: a notification that fails (a malformed body, whose
+    failure names the field, or an error while storing it) goes back to SQS alone."""
+    # logger: each failed record is logged with its error (Powertools' Logger quacks like logging.Logger)
+    processor = BatchProcessor(event_type=EventType.SQS, model=OrderChangeRecord, logger=logger)  # type: ignore[arg-type]
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: OrderChangeRecord) -> None:
+        body: OrderChangeBody = record.body
         try:
-            body = json.loads(record.body)
-        except json.JSONDecodeError as exc:
-            raise NotificationError(f"body: not JSON ({exc.msg})") from None
-        try:
-            process(body)
+            process(body.change())
         finally:
             unbind_store()
 

@@ -23,7 +23,7 @@ from storesync.amazon.errors import AuthorizationRevoked, Throttled, TransientAm
 from storesync.dal import job_state
 from storesync.dal.store_queries import STATUS_ACTIVE, get_store, mark_needs_reauthorization, set_last_run
 from storesync.dal.stores import Store
-from storesync.jobs import JobMessage
+from storesync.jobs import JobMessage, JobMode
 from storesync.observability import bind_store, logger
 from storesync.queues import JobQueue
 
@@ -137,9 +137,8 @@ class StoreJobRunner:
         if outcome.continue_after is not None:
             self._queue.send(message.continuation(), delay_seconds=outcome.continue_after)
         elif rerun:
-            self._queue.send(
-                message.model_copy(update={"trigger": "rerun", "mode": rerun_mode or message.mode})
-            )
+            mode = JobMode(rerun_mode) if rerun_mode else message.mode
+            self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode}))
         logger.info(
             "job finished",
             extra={"job": message.job, "mode": message.mode, "result": result, "counts": outcome.counts},

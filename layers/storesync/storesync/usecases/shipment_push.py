@@ -32,7 +32,6 @@ from storesync.clock import utcnow
 from storesync.dal import shipment_writes as db
 from storesync.dal.shipments import Shipment
 from storesync.domain import shipments as rules
-from storesync.jobs import JobMessage
 from storesync.observability import logger
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.wiring import Services
@@ -243,14 +242,8 @@ def push_shipments(
     return ShipmentPush(ctx, amazon, limits).run()
 
 
-def shipment_push_work(message: JobMessage, services: Services) -> JobWork:
+def shipment_push_work(services: Services, limits: PushLimits) -> JobWork:
     """The job for the SQS handler: the store's Amazon is built inside the run (after the store is read)."""
-
-    settings = services.settings
-    limits = PushLimits(
-        max_shipments=getattr(settings, "shipment_push_max_per_run", PushLimits.max_shipments),
-        time_budget=getattr(settings, "shipment_push_seconds", PushLimits.time_budget),
-    )
 
     def work(ctx: JobContext) -> JobOutcome:
         return push_shipments(ctx, SpApiShipmentConfirmer(services.store_amazon(ctx.store)), limits)
