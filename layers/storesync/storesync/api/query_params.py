@@ -1,8 +1,9 @@
-"""Query-string parameters shared by the list endpoints: limits, choices and paging tokens.
+"""Parameter types shared by the routes, validated by Powertools: paging tokens, choices, the API's order id.
 
-A paging token is DynamoDB's LastEvaluatedKey, base64url-encoded. It is checked on the way back in: it must have
-exactly the list's key names and belong to the partition being listed (another merchant's or store's token is a
-400 naming `next_token`, never a peek into their data).
+A paging token is DynamoDB's LastEvaluatedKey, base64url-encoded. `NextToken` decodes it (anything else is a
+400 naming `next_token`); `page_start` then checks that it has exactly the list's key names and belongs to the
+partition being listed (another merchant's or store's token is a 400 naming `next_token`, never a peek into
+their data).
 """
 
 from __future__ import annotations
@@ -10,23 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Annotated, Any, NamedTuple
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BeforeValidator, WithJsonSchema
 
 from storesync.api.errors import BadRequest
+from storesync.dal.order_queries import split_api_order_id
 
-
-def limit_param(params: dict[str, str], maximum: int, default: int = 50) -> int:
-    text = params.get("limit", str(default))
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
-        raise BadRequest(f"limit: a whole number from 1 to {maximum}", "limit")
-    return int(text)
-
-
-def choice_param(params: dict[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = params.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name}: must be one of {', '.join(allowed)}", name)
-    return value
+MAX_ORDER_ID_LENGTH = 200
 
 
 def encode_token(key: dict[str, Any] | None) -> str | None:
@@ -35,17 +29,86 @@ def encode_token(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
 
 
-def decode_token(
-    token: str | None, key_names: set[str], partition: tuple[str, str], what: str
-) -> dict[str, Any] | None:
-    """The DynamoDB start key inside `next_token`; `partition` is (hash key name, the value being listed)."""
-    if not token:
+def _decode_token(token: Any) -> dict[str, Any] | None:
+    if token is None or token == "":
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        key = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest("next_token: not a token this API gave", "next_token") from None
-    hash_name, hash_value = partition
-    if not isinstance(key, dict) or set(key) != key_names or key.get(hash_name) != {"S": hash_value}:
-        raise BadRequest(f"next_token: not a token of this {what}", "next_token")
+        raise ValueError("not a token this API gave") from None
+    if not isinstance(key, dict):
+        raise ValueError("not a token this API gave")
     return key
+
+
+NextToken = Annotated[
+    dict[str, Any] | None,
+    BeforeValidator(_decode_token),
+    WithJsonSchema({"type": "string", "description": "opaque: the next_token of the previous page"}),
+    Query(description="the next_token of the previous page"),
+]
+
+
+def page_start(
+    token: dict[str, Any] | None, key_names: set[str], partition: tuple[str, str], what: str
+) -> dict[str, Any] | None:
+    """The DynamoDB start key in a decoded `next_token`; `partition` is (hash key name, the value being listed)."""
+    if token is None:
+        return None
+    hash_name, hash_value = partition
+    if set(token) != key_names or token.get(hash_name) != {"S": hash_value}:
+        raise BadRequest(f"next_token: not a token of this {what}", "next_token")
+    return token
+
+
+def one_of(allowed: Iterable[str]) -> BeforeValidator:
+    """A choice among `allowed`; empty means not given (a filter left blank)."""
+    choices = tuple(str(a) for a in allowed)
+
+    def check(value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return str(value)
+
+    return BeforeValidator(check)
+
+
+def choice_schema(allowed: Iterable[str]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": [str(a) for a in allowed]})
+
+
+class OrderKey(NamedTuple):
+    """The API's order id "<store_id>.<amazon order id>", split."""
+
+    store_id: str
+    amazon_order_id: str
+
+    def __str__(self) -> str:
+        return f"{self.store_id}.{self.amazon_order_id}"
+
+
+def _order_key(value: Any) -> OrderKey:
+    if isinstance(value, OrderKey):
+        return value
+    parts = (
+        split_api_order_id(value) if isinstance(value, str) and len(value) <= MAX_ORDER_ID_LENGTH else None
+    )
+    if parts is None:
+        raise ValueError("expected <store_id>.<amazon order id>")
+    return OrderKey(*parts)
+
+
+OrderId = Annotated[
+    OrderKey,
+    BeforeValidator(_order_key),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "<store_id>.<amazon order id>",
+            "examples": ["st_1a2b.111-2223334-4445556"],
+        }
+    ),
+    Path(alias="id", description="<store_id>.<amazon order id>"),
+]

@@ -49,3 +49,18 @@ def _update_unversioned(store: Store, actions: list[Any]) -> None:
     """Update bookkeeping fields without the version check: Model.update on a blank Store(...) would demand
     that `version` does not exist yet (VersionAttribute) and fail on every saved store."""
     Store._get_connection().update_item(store.merchant_id, range_key=store.store_id, actions=actions)
+
+
+def merchant_stores(merchant_id: str) -> list[Store]:
+    """Every store of the merchant (disconnected ones too), oldest first."""
+    return sorted(Store.query(merchant_id), key=lambda s: (s.created_at, s.store_id))
+
+
+def change_settings(store: Store, changes: dict[str, Any]) -> None:
+    """Set the settings named in `changes`; a None value removes the setting (back to its default)."""
+    actions = []
+    for name, value in changes.items():
+        attribute = getattr(Store.settings, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if actions:
+        store.update(actions=actions)
