@@ -11,7 +11,7 @@ from fixtures_stores import api_event
 from pydantic import TypeAdapter, ValidationError
 from storesync.api.app import handle
 from storesync.api.errors import BadRequest, field_of, from_request_errors, validation_message
-from storesync.api.query_params import NextToken, OrderId, OrderKey, encode_token, page_start
+from storesync.api.params import NextToken, OrderId, OrderKey, encode_token, page_start
 from storesync.settings import ApiSettings
 from storesync_local.functions import FakeLambdaContext
 
@@ -117,6 +117,8 @@ def test_next_token_decodes_and_must_belong_to_the_partition():
         ({"loc": ("body", "adjustments", 1, "delta"), "type": "int_type", "msg": "x"},
          "adjustments[1].delta", "adjustments[1].delta: must be a whole number"),
         ({"loc": ("query", "limit"), "type": "missing", "msg": "x"}, "limit", "limit: is required"),
+        ({"loc": ("body", "warehouses", 0), "type": "string_too_short", "msg": "String should have at least 1 character"},
+         "warehouses", "warehouses: String should have at least 1 character"),
         ({"loc": ("warehouses",), "type": "value_error", "msg": "Value error, lists a warehouse more than once"},
          "warehouses", "warehouses: lists a warehouse more than once"),
         ({"loc": ("body", "on_hand"), "type": "greater_than_equal", "msg": "x", "ctx": {"ge": 0}},
@@ -149,3 +151,14 @@ def test_body_errors_keep_their_codes():
         "invalid_field",
         "name: Input should be a valid string",
     )
+
+
+def test_an_array_body_is_refused_not_read_as_its_first_element():
+    body = [{"name": "Acme", "marketplace_id": "ATVPDKIKX0DER"}]
+    answer = call(api_event("POST", "/stores", body=body))
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"] == {
+        "code": "invalid_json",
+        "message": "body: must be a JSON object",
+        "field": "body",
+    }

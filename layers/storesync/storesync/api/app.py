@@ -32,7 +32,7 @@ from storesync.api import (
 )
 from storesync.api.auth import BEARER_SCHEME, PUBLIC
 from storesync.api.deps import configure
-from storesync.api.errors import register_error_handlers
+from storesync.api.errors import refuse_array_body, register_error_handlers
 from storesync.observability import unbind_store
 from storesync.settings import ApiSettings
 
@@ -71,4 +71,7 @@ def openapi_document() -> Response[str]:
 def handle(event: dict[str, Any], context: LambdaContext, settings: ApiSettings) -> dict[str, Any]:
     configure(settings)
     unbind_store()
+    refused = refuse_array_body(event)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)

@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from storesync.dal.errors import lost_a_race
@@ -62,7 +63,8 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def field_of(error: Any) -> str | None:
-    """The field a pydantic error is about, as a path: ("body", "adjustments", 1, "delta") -> adjustments[1].delta.
+    """The field a pydantic error is about, as a path: ("body", "adjustments", 1, "delta") -> adjustments[1].delta;
+    a position at the end names the list itself (("warehouses", 0) -> warehouses: the list is the field).
 
     Powertools' locations start with the part of the request ("body", "query", "path"): a whole-body error is
     about "body", any other drops it.
@@ -72,6 +74,8 @@ def field_of(error: Any) -> str | None:
         part = loc.pop(0)
         if not any(isinstance(name, str) for name in loc):
             return str(part) if part == "body" else None
+    while loc and isinstance(loc[-1], int):
+        loc.pop()
     path = ""
     for name in loc:
         path += f"[{name}]" if isinstance(name, int) else (f".{name}" if path else str(name))
@@ -133,6 +137,23 @@ def from_request_errors(errors: Sequence[Any]) -> BadRequest:
 def from_validation_error(exc: ValidationError) -> BadRequest:
     first = exc.errors()[0]
     return BadRequest(validation_message(first), field_of(first), code="invalid_field")
+
+
+def refuse_array_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 for a JSON array body (every body of this API is an object), else None.
+
+    Powertools validates only the first element of a list against a route's (non-list) body model, so
+    `[{...}]` would pass as `{...}`: refused here, before the resolver, in the answer every refusal has."""
+    raw = APIGatewayProxyEventV2(event).decoded_body
+    if not raw or not raw.lstrip().startswith("["):
+        return None
+    body = {"error": {"code": "invalid_json", "message": "body: must be a JSON object", "field": "body"}}
+    return {
+        "statusCode": int(HTTPStatus.BAD_REQUEST),
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:

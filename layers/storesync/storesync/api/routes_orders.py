@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.query_params import NextToken, OrderId, choice_schema, encode_token, one_of, page_start
+from storesync.api.params import NextToken, OrderId, choice_schema, encode_token, one_of, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.order_queries import (

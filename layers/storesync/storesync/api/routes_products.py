@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.query_params import NextToken, choice_schema, encode_token, one_of, page_start
+from storesync.api.params import NextToken, choice_schema, encode_token, one_of, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.product_queries import listing_page, product_page

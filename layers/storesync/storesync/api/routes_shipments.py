@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, StrictInt
 
 from storesync.api.deps import api_services
 from storesync.api.errors import ApiError
-from storesync.api.query_params import OrderId
+from storesync.api.params import OrderId
 from storesync.api.store_access import merchant_store
+from storesync.api.views import shipment_view
 from storesync.domain.shipments import ShipmentProblem
-from storesync.usecases.shipment_create import create_shipment, list_shipments, shipment_json
+from storesync.usecases.shipment_create import create_shipment, list_shipments
 
 router = Router()
 
@@ -67,7 +68,7 @@ def post_shipment(
         )
     except ShipmentProblem as problem:
         raise _api_error(problem) from None
-    return shipment_json(shipment), HTTPStatus.CREATED
+    return shipment_view(shipment), HTTPStatus.CREATED
 
 
 @router.get("/orders/<id>/shipments", summary="The WMS shipments of an order and what Amazon answered")
@@ -77,4 +78,4 @@ def get_shipments(order_id: OrderId) -> dict[str, Any]:
         shipments = list_shipments(store.merchant_id, store.store_id, order_id.amazon_order_id)
     except ShipmentProblem as problem:
         raise _api_error(problem) from None
-    return {"shipments": [shipment_json(s) for s in shipments]}
+    return {"shipments": [shipment_view(s) for s in shipments]}

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BeforeValidator, WithJsonSchema
 
 from storesync.api.errors import BadRequest
-from storesync.dal.order_queries import split_api_order_id
+from storesync.dal.order_queries import api_order_id, split_api_order_id
 
 MAX_ORDER_ID_LENGTH = 200
 
@@ -86,7 +86,7 @@ class OrderKey(NamedTuple):
     amazon_order_id: str
 
     def __str__(self) -> str:
-        return f"{self.store_id}.{self.amazon_order_id}"
+        return api_order_id(self.store_id, self.amazon_order_id)
 
 
 def _order_key(value: Any) -> OrderKey:
