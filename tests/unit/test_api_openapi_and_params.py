@@ -14,6 +14,8 @@ from storesync.api.errors import BadRequest, field_of, from_request_errors, vali
 from storesync.api.params import NextToken, OrderId, OrderKey, encode_token, page_start
 from storesync.settings import ApiSettings
 from storesync_local.functions import FakeLambdaContext
+from storesync_local.gateway import template_routes
+from storesync_local.template import load_template
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SETTINGS = ApiSettings(
@@ -162,3 +164,9 @@ def test_an_array_body_is_refused_not_read_as_its_first_element():
         "message": "body: must be a JSON object",
         "field": "body",
     }
+
+
+def test_the_gateway_lets_the_document_and_swagger_ui_through_without_a_token():
+    routes = {r.route_key: r for r in template_routes(load_template())}
+    for key in ("GET /openapi.json", "GET /docs"):
+        assert routes[key].function == "ApiFunction" and not routes[key].authorized
