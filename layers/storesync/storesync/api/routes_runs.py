@@ -40,7 +40,11 @@ def sync_log(
     return {"store_id": store.store_id, "runs": [run_view(r) for r in runs]}
 
 
-@router.post("/stores/<store_id>/sync", summary="Run a job of a store now (answers the queued job message)")
+@router.post(
+    "/stores/<store_id>/sync",
+    summary="Run a job of a store now (answers the queued job message)",
+    status_code=202,
+)
 def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> tuple[dict[str, Any], int]:
     store = merchant_store(router, store_id)
     if store.status != STATUS_ACTIVE:

@@ -55,7 +55,9 @@ def _api_error(problem: ShipmentProblem) -> ApiError:
 
 
 @router.post(
-    "/orders/<id>/shipments", summary="Ship (part of) an order from the WMS: carrier, tracking, items"
+    "/orders/<id>/shipments",
+    summary="Ship (part of) an order from the WMS: carrier, tracking, items",
+    status_code=201,
 )
 def post_shipment(
     order_id: OrderId, body: Annotated[ShipmentBody, Body()]

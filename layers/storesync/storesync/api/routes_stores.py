@@ -21,7 +21,11 @@ from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehous
 router = Router()
 
 
-@router.post("/stores", summary="Connect a store: answers the Amazon consent URL to send the merchant to")
+@router.post(
+    "/stores",
+    summary="Connect a store: answers the Amazon consent URL to send the merchant to",
+    status_code=201,
+)
 def create_store(data: Annotated[StoreCreate, Body()]) -> tuple[dict[str, Any], int]:
     merchant = merchant_id(router)
     store, consent_url = connector().create_store(merchant, data, callback_url(router))

@@ -23,7 +23,7 @@ def get_warehouses() -> dict[str, Any]:
     return {"warehouses": [warehouse_view(w) for w in list_warehouses(merchant_id(router))]}
 
 
-@router.post("/warehouses", summary="Add a warehouse")
+@router.post("/warehouses", summary="Add a warehouse", status_code=201)
 def post_warehouse(data: Annotated[WarehouseCreate, Body()]) -> tuple[dict[str, Any], int]:
     merchant = merchant_id(router)
     existing = list_warehouses(merchant)
