@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 from fixtures_stores import api_event
 from pydantic import TypeAdapter, ValidationError
 from storesync.api.app import handle
 from storesync.api.errors import BadRequest, field_of, from_request_errors, validation_message
-from storesync.api.params import NextToken, OrderId, OrderKey, encode_token, page_start
+from storesync.api.params import NextToken, OneOf, OrderId, OrderKey, encode_token, page_start
 from storesync.settings import ApiSettings
 from storesync_local.functions import FakeLambdaContext
 from storesync_local.gateway import template_routes
@@ -171,3 +172,12 @@ def test_the_gateway_lets_the_document_and_swagger_ui_through_without_a_token():
     routes = {r.route_key: r for r in template_routes(load_template())}
     for key in ("GET /openapi.json", "GET /docs"):
         assert routes[key].function == "ApiFunction" and not routes[key].authorized
+
+
+def test_a_choice_is_one_of_its_values_and_blank_means_not_given():
+    adapter = TypeAdapter(Annotated[str | None, OneOf(("FBM", "FBA"))])
+    assert adapter.validate_python("FBA") == "FBA"
+    assert adapter.validate_python("") is None
+    with pytest.raises(ValidationError, match="must be one of FBM, FBA"):
+        adapter.validate_python("XYZ")
+    assert adapter.json_schema() == {"type": "string", "enum": ["FBM", "FBA"]}

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from typing import Annotated, Any, NamedTuple
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from storesync.api.errors import BadRequest
 from storesync.dal.order_queries import api_order_id, split_api_order_id
@@ -61,22 +63,26 @@ def page_start(
     return token
 
 
-def one_of(allowed: Iterable[str]) -> BeforeValidator:
-    """A choice among `allowed`; empty means not given (a filter left blank)."""
-    choices = tuple(str(a) for a in allowed)
+class OneOf:
+    """Annotation of a choice parameter: one of `allowed` (an enum in the OpenAPI document); empty = not given."""
 
-    def check(value: Any) -> str | None:
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = tuple(str(a) for a in allowed)
+
+    def check(self, value: Any) -> str | None:
         if value is None or value == "":
             return None
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
+        if value not in self.allowed:
+            raise ValueError(f"must be one of {', '.join(self.allowed)}")
         return str(value)
 
-    return BeforeValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self.check, handler(source))
 
-
-def choice_schema(allowed: Iterable[str]) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "enum": [str(a) for a in allowed]})
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "enum": list(self.allowed)}
 
 
 class OrderKey(NamedTuple):

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import NextToken, OrderId, choice_schema, encode_token, one_of, page_start
+from storesync.api.params import NextToken, OneOf, OrderId, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.order_queries import (
@@ -31,9 +31,9 @@ from storesync.observability import bind_store
 router = Router()
 MAX_LIMIT = 200
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
-Status = Annotated[str | None, one_of(WMS_STATUSES), choice_schema(WMS_STATUSES), Query()]
-Hold = Annotated[str | None, one_of(HOLDS), choice_schema(HOLDS), Query()]
-Channel = Annotated[str | None, one_of(CHANNELS), choice_schema(CHANNELS), Query()]
+Status = Annotated[str | None, OneOf(WMS_STATUSES), Query()]
+Hold = Annotated[str | None, OneOf(HOLDS), Query()]
+Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
 
 
 def order_view(order: Order) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.params import NextToken, choice_schema, encode_token, one_of, page_start
+from storesync.api.params import NextToken, OneOf, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.product_queries import listing_page, product_page
@@ -22,8 +22,8 @@ router = Router()
 MAX_LIMIT = 200
 CHANNELS = ("FBM", "FBA")
 STATUSES = ("active", "inactive")
-Channel = Annotated[str | None, one_of(CHANNELS), choice_schema(CHANNELS), Query()]
-Status = Annotated[str | None, one_of(STATUSES), choice_schema(STATUSES), Query()]
+Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
+Status = Annotated[str | None, OneOf(STATUSES), Query()]
 
 
 def listing_view(item: Listing) -> dict[str, Any]:
