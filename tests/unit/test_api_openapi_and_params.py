@@ -58,7 +58,9 @@ def test_the_openapi_document_lists_every_readme_endpoint_without_a_token():
     assert document["paths"]["/amazon/callback"]["get"]["security"] == [{}]
     sync = document["paths"]["/stores/{store_id}/sync"]["post"]
     assert sync["summary"] and "requestBody" in sync
-    assert "202" in sync["responses"] and "201" in document["paths"]["/stores"]["post"]["responses"]
+    assert "201" in document["paths"]["/stores"]["post"]["responses"]
+    queued = sync["responses"]["202"]["content"]["application/json"]["schema"]
+    assert queued == {"$ref": "#/components/schemas/SyncQueued"}
     orders = {p["name"] for p in document["paths"]["/orders"]["get"]["parameters"]}
     assert orders == {"store_id", "status", "hold", "channel", "limit", "next_token"}
 

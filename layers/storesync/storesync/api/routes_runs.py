@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -29,6 +28,12 @@ class SyncRequest(BaseModel):
     mode: StrictStr | None = None  # h5: JobMode | None
 
 
+class SyncQueued(BaseModel):
+    """The answer of "sync now": the job message put on the job's queue."""
+
+    queued: JobMessage
+
+
 @router.get("/stores/<store_id>/runs", summary="The sync log of a store, newest first")
 def sync_log(
     store_id: str,
@@ -45,7 +50,7 @@ def sync_log(
     summary="Run a job of a store now (answers the queued job message)",
     status_code=202,
 )
-def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> tuple[dict[str, Any], int]:
+def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
     store = merchant_store(router, store_id)
     if store.status != STATUS_ACTIVE:
         raise Conflict(f"store_id: the store is {store.status.replace('_', ' ')}, not active", "store_id")
@@ -64,4 +69,4 @@ def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> tuple[di
         problem = validation_message(exc.errors()[0]).removeprefix("mode: ")
         raise BadRequest(f"mode: {problem}", "mode", code="invalid_field") from None
     api_services().queue.send(message)
-    return {"queued": message.model_dump(mode="json")}, HTTPStatus.ACCEPTED
+    return SyncQueued(queued=message)
