@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from storesync.jobs import JobMessage
+from storesync.settings import ApiSettings
 
 
 class RecordingJobQueue:
@@ -20,3 +23,19 @@ class RecordingJobQueue:
 
     def send_many(self, messages: list[JobMessage]) -> None:
         self.deliveries.extend((m, 0.0) for m in messages)
+
+
+def unit_api_settings(**overrides: Any) -> ApiSettings:
+    """The API's settings for tests that call its handler without AWS (nothing is reached)."""
+    values: dict[str, Any] = {
+        "table_prefix": "unit",
+        "kms_key_id": "k",
+        "lwa_secret_id": "lwa",
+        "state_secret_id": "state",
+        "spapi_application_id": "amzn1.sp.solution.test",
+        "product_import_queue_url": "q-products",
+        "order_import_queue_url": "q-orders",
+        "inventory_push_queue_url": "q-inventory",
+        "shipment_push_queue_url": "q-shipments",
+    }
+    return ApiSettings(**{**values, **overrides})

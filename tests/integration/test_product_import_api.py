@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fixtures_stores import DEFAULT_MERCHANT, connect_api, connected_store
 from product_import_support import ProductImportDriver, amazon_listings
-from storesync.api.query_params import encode_token
+from storesync.api.params import encode_token
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
 

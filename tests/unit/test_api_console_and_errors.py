@@ -7,22 +7,16 @@ import json
 
 import jwt
 import pytest
+from fakes import unit_api_settings
 from fixtures_stores import api_event
 from storesync.api import routes_console
 from storesync.api.app import handle
 from storesync.api.routes_local import dev_token, verify_dev_token
-from storesync.settings import ApiSettings
 from storesync_local.functions import FakeLambdaContext
-
-SETTINGS = dict(
-    table_prefix="unit", kms_key_id="k", lwa_secret_id="lwa", state_secret_id="state",
-    spapi_application_id="amzn1.sp.solution.test", product_import_queue_url="q-products",
-    order_import_queue_url="q-orders", inventory_push_queue_url="q-inventory", shipment_push_queue_url="q-shipments",
-)  # fmt: skip
 
 
 def call(event: dict, **settings) -> dict:
-    return handle(event, FakeLambdaContext("api"), ApiSettings(**{**SETTINGS, **settings}))
+    return handle(event, FakeLambdaContext("api"), unit_api_settings(**settings))
 
 
 @pytest.fixture

@@ -26,8 +26,6 @@ class JobMode(StrEnum):
     STOCKOUT = "stockout"
 
 
-JOBS: tuple[JobName, ...] = tuple(JobName)
-
 # The modes each job accepts; the first is its default.
 JOB_MODES: dict[JobName, tuple[JobMode, ...]] = {
     JobName.PRODUCTS: (JobMode.INCREMENTAL, JobMode.FULL),

@@ -11,6 +11,9 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from storesync.api.errors import Unauthorized
 from storesync.observability import bind_store
 
+BEARER_SCHEME = "bearerAuth"  # the OpenAPI security scheme: the JWT the HTTP API's authorizer validates
+PUBLIC: list[dict[str, list[str]]] = [{}]  # a route's OpenAPI security when it needs no token
+
 
 def merchant_id(router: BaseRouter) -> str:
     authorizer = router.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}

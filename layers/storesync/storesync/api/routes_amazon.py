@@ -7,10 +7,13 @@ saying what happened and what to do, with a link back to the console.
 from __future__ import annotations
 
 import html
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from storesync.api.auth import PUBLIC
 from storesync.api.deps import connector
 from storesync.api.urls import console_url
 from storesync.usecases.connect import CallbackOutcome, CallbackQuery
@@ -18,9 +21,19 @@ from storesync.usecases.connect import CallbackOutcome, CallbackQuery
 router = Router()
 
 
-@router.get("/amazon/callback")
-def amazon_callback() -> Response:
-    query = CallbackQuery.from_params(router.current_event.query_string_parameters)
+@router.get(
+    "/amazon/callback",
+    summary="Amazon's consent redirect (no JWT: the signed state says who)",
+    security=PUBLIC,
+)
+def amazon_callback(
+    state: Annotated[str, Query()] = "",
+    selling_partner_id: Annotated[str, Query()] = "",
+    spapi_oauth_code: Annotated[str, Query()] = "",
+    error: Annotated[str, Query()] = "",
+    error_description: Annotated[str, Query()] = "",
+) -> Response[str]:
+    query = CallbackQuery(state, selling_partner_id, spapi_oauth_code, error, error_description)
     outcome = connector().complete(query)
     if outcome.redirects:
         params = {"outcome": outcome.outcome, "store_id": outcome.store_id or ""}

@@ -9,9 +9,10 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from storesync.api.auth import PUBLIC
 from storesync.api.errors import NotFound
 
-router = Router()
+router = Router()  # static files: nothing to validate, and bytes answers must pass through as they are
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 EXTRA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
@@ -39,7 +40,7 @@ def content_type(path: Path) -> str:
     return f"{kind}; charset=utf-8" if kind.startswith(TEXT_TYPES) else kind
 
 
-def serve(relative: str) -> Response:
+def serve(relative: str) -> Response[str | bytes]:
     path = console_file(relative, CONSOLE_DIR)
     if path is None:
         raise NotFound(f"path: no console file {relative!r}", "path")
@@ -49,11 +50,12 @@ def serve(relative: str) -> Response:
     return Response(status_code=200, content_type=kind, body=body, headers={"Cache-Control": cache})
 
 
-@router.get("/")
-def index() -> Response:
+@router.get("/", summary="The merchant console (HTML)", security=PUBLIC, enable_validation=False)
+def index() -> Response[str | bytes]:
     return serve("index.html")
 
 
-@router.get("/console/.+")  # a regex rule: assets may live in sub-folders (console/assets/app.js)
-def asset() -> Response:
+# a regex rule: assets may live in sub-folders (console/assets/app.js)
+@router.get("/console/.+", include_in_schema=False, enable_validation=False)
+def asset() -> Response[str | bytes]:
     return serve(unquote(router.current_event.path.removeprefix("/console/")))

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.errors import BadRequest
 from storesync.api.store_access import merchant_store
 from storesync.clock import utcnow
-from storesync.dal.orders import Order
+from storesync.dal.order_queries import order_import_times
 from storesync.marketplaces import MARKETPLACES, Region
 
 router = Router()
@@ -58,24 +58,18 @@ def daily_counts(moments: Iterable[datetime], today: date, days: int) -> list[di
     ]
 
 
-@router.get("/marketplaces")
+@router.get("/marketplaces", summary="Every marketplace storesync can connect, by region")
 def list_marketplaces() -> dict[str, Any]:
     merchant_id(router)
     return {"regions": marketplaces_by_region()}
 
 
-@router.get("/stores/<store_id>/orders/daily")
-def orders_per_day(store_id: str) -> dict[str, Any]:
+@router.get("/stores/<store_id>/orders/daily", summary="Orders of a store imported on each of the last days")
+def orders_per_day(
+    store_id: str, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS
+) -> dict[str, Any]:
     store = merchant_store(router, store_id)
-    days_text = (router.current_event.query_string_parameters or {}).get("days", str(DEFAULT_DAYS))
-    if not days_text.isdigit() or not 1 <= int(days_text) <= MAX_DAYS:
-        raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}", "days")
-    days = int(days_text)
     today = utcnow().date()
     since = today - timedelta(days=days - 1)
-    imported = (
-        order.created_at
-        for order in Order.query(store.store_id, attributes_to_get=["created_at"])
-        if order.created_at.date() >= since
-    )
+    imported = (moment for moment in order_import_times(store.store_id) if moment.date() >= since)
     return {"store_id": store.store_id, "days": daily_counts(imported, today, days)}

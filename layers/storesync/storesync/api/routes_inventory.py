@@ -8,19 +8,19 @@ stock_watch.after_stock_change, so a stock-out reaches Amazon within a minute.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
-from storesync.api.errors import BadRequest, NotFound, json_body
+from storesync.api.errors import BadRequest, NotFound
 from storesync.clock import iso
-from storesync.dal.products import Listing, Product
+from storesync.dal.product_queries import store_listings, unknown_skus
 from storesync.dal.stock_ledger import apply_adjustments, set_on_hand, stock_levels
-from storesync.dal.stores import Store
+from storesync.dal.store_queries import merchant_stores
 from storesync.dal.warehouses import list_warehouses, warehouse_exists
 from storesync.domain.allocation import Adjustment, AdjustmentRefused
 from storesync.usecases.stock_watch import after_stock_change
@@ -47,46 +47,14 @@ class AdjustmentsBody(BaseModel):
     adjustments: list[AdjustmentLine] = Field(min_length=1, max_length=MAX_ADJUSTMENTS)
 
 
-def _field_path(loc: Iterable[Any]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _parse[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = _field_path(first.get("loc", ()))
-        kind = first.get("type", "")
-        if kind in ("int_type", "int_from_float", "int_parsing"):
-            message = "must be a whole number"
-        elif kind == "greater_than_equal":
-            message = "must not be negative"
-        elif kind == "missing":
-            message = "is required"
-        elif kind == "extra_forbidden":
-            message = "is not a known field"
-        else:
-            message = str(first.get("msg", "is invalid"))
-        raise BadRequest(f"{field}: {message}", field or None, code="invalid_field") from None
-
-
-def _unknown_skus(merchant: str, skus: Iterable[str]) -> set[str]:
-    wanted = sorted(set(skus))
-    found = {p.sku for p in Product.batch_get([(merchant, s) for s in wanted])}
-    return set(wanted) - found
-
-
-@router.put("/inventory/<warehouse_id>/<sku>")
-def put_on_hand(warehouse_id: str, sku: str) -> dict[str, Any]:
+@router.put(
+    "/inventory/<warehouse_id>/<sku>", summary="Set the stock on hand of a SKU in a warehouse (a count)"
+)
+def put_on_hand(warehouse_id: str, sku: str, body: Annotated[OnHandBody, Body()]) -> dict[str, Any]:
     merchant = merchant_id(router)
-    body = _parse(OnHandBody, json_body(router))
     if not warehouse_exists(merchant, warehouse_id):
         raise NotFound(f"warehouse_id: no warehouse {warehouse_id!r}", "warehouse_id")
-    if _unknown_skus(merchant, [sku]):
+    if unknown_skus(merchant, [sku]):
         raise NotFound(f"sku: {sku!r} is not one of your products", "sku")
     level = set_on_hand(merchant, warehouse_id, sku, body.on_hand)
     after_stock_change(merchant, [sku], api_services().queue)
@@ -99,10 +67,9 @@ def put_on_hand(warehouse_id: str, sku: str) -> dict[str, Any]:
     }
 
 
-@router.post("/inventory/adjustments")
-def post_adjustments() -> dict[str, Any]:
+@router.post("/inventory/adjustments", summary="Adjust stock by deltas with a reason (all or nothing)")
+def post_adjustments(body: Annotated[AdjustmentsBody, Body()]) -> dict[str, Any]:
     merchant = merchant_id(router)
-    body = _parse(AdjustmentsBody, json_body(router))
     known: dict[str, bool] = {}
     for index, line in enumerate(body.adjustments):
         if line.warehouse_id not in known:
@@ -110,7 +77,7 @@ def post_adjustments() -> dict[str, Any]:
         if not known[line.warehouse_id]:
             field = f"adjustments[{index}].warehouse_id"
             raise BadRequest(f"{field}: no warehouse {line.warehouse_id!r}", field, code="unknown_warehouse")
-    unknown = _unknown_skus(merchant, [line.sku for line in body.adjustments])
+    unknown = unknown_skus(merchant, [line.sku for line in body.adjustments])
     for index, line in enumerate(body.adjustments):
         if line.sku in unknown:
             field = f"adjustments[{index}].sku"
@@ -134,10 +101,10 @@ def post_adjustments() -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/inventory")
-def get_inventory() -> dict[str, Any]:
+@router.get("/inventory", summary="Stock per SKU and warehouse, and what each store was last sent")
+def get_inventory(sku: Annotated[str | None, Query(description="only this SKU")] = None) -> dict[str, Any]:
     merchant = merchant_id(router)
-    only = router.current_event.get_query_string_value("sku")
+    only = sku or None
     warehouses = [w.warehouse_id for w in list_warehouses(merchant)]
     skus: dict[str, dict[str, Any]] = {}
     for (warehouse_id, sku), level in stock_levels(
@@ -148,11 +115,8 @@ def get_inventory() -> dict[str, Any]:
             {"warehouse_id": warehouse_id, "on_hand": level.on_hand,
              "allocated": level.allocated, "available": level.available}
         )  # fmt: skip
-    for store in Store.query(merchant):
-        listings = (
-            Listing.query(store.store_id, Listing.sku == only) if only else Listing.query(store.store_id)
-        )
-        for listing in listings:
+    for store in merchant_stores(merchant):
+        for listing in store_listings(store.store_id, only):
             entry = skus.setdefault(listing.sku, {"sku": listing.sku, "warehouses": [], "stores": []})
             entry["stores"].append(
                 {

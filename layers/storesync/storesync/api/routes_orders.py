@@ -5,14 +5,15 @@ buyer's address decrypted for the merchant who owns the order; another merchant'
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
-from storesync.api.errors import BadRequest, NotFound
-from storesync.api.query_params import choice_param, decode_token, encode_token, limit_param
+from storesync.api.errors import NotFound
+from storesync.api.params import NextToken, OneOf, OrderId, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.order_queries import (
@@ -22,7 +23,6 @@ from storesync.dal.order_queries import (
     get_address,
     get_order,
     list_orders,
-    split_api_order_id,
 )
 from storesync.dal.orders import Order
 from storesync.domain.orders import CHANNELS, HOLDS, WMS_STATUSES
@@ -31,6 +31,9 @@ from storesync.observability import bind_store
 router = Router()
 MAX_LIMIT = 200
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
+Status = Annotated[str | None, OneOf(WMS_STATUSES), Query()]
+Hold = Annotated[str | None, OneOf(HOLDS), Query()]
+Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -72,38 +75,31 @@ def order_view(order: Order) -> dict[str, Any]:
     }
 
 
-@router.get("/orders")
-def orders() -> dict[str, Any]:
+@router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
+def orders(
+    store_id: Annotated[str | None, Query()] = None,
+    status: Status = None,
+    hold: Hold = None,
+    channel: Channel = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    next_token: NextToken = None,
+) -> dict[str, Any]:
     merchant = merchant_id(router)
-    params = router.current_event.query_string_parameters or {}
-    store_id = params.get("store_id") or None
-    if store_id is not None:
+    if store_id:
         merchant_store(router, store_id)  # 404 for an unknown or foreign store
-    filters = OrderFilters(
-        store_id=store_id,
-        status=choice_param(params, "status", WMS_STATUSES),
-        hold=choice_param(params, "hold", HOLDS),
-        channel=choice_param(params, "channel", CHANNELS),
-    )
-    page = list_orders(
-        merchant,
-        filters,
-        limit_param(params, MAX_LIMIT),
-        decode_token(params.get("next_token"), TOKEN_KEYS, ("merchant_id", merchant), "order list"),
-    )
+    filters = OrderFilters(store_id=store_id or None, status=status, hold=hold, channel=channel)
+    start = page_start(next_token, TOKEN_KEYS, ("merchant_id", merchant), "order list")
+    page = list_orders(merchant, filters, limit, start)
     return {"orders": [order_view(o) for o in page.orders], "next_token": encode_token(page.next_key)}
 
 
-@router.get("/orders/<order_id>")
-def order(order_id: str) -> dict[str, Any]:
+@router.get("/orders/<id>", summary="One order, with the buyer's address for the merchant who owns it")
+def order(order_id: OrderId) -> dict[str, Any]:
     merchant = merchant_id(router)
-    parts = split_api_order_id(order_id) if len(order_id) <= 200 else None
-    if parts is None:
-        raise BadRequest("id: expected <store_id>.<amazon order id>", "id")
-    store_id, amazon_order_id = parts
+    store_id, amazon_order_id = order_id
     found = get_order(store_id, amazon_order_id)
     if found is None or found.merchant_id != merchant:
-        raise NotFound(f"id: no order {order_id!r}", "id")
+        raise NotFound(f"id: no order {str(order_id)!r}", "id")
     bind_store(store_id, merchant)
     view = order_view(found)
     view["address"] = None

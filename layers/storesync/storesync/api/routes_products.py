@@ -6,20 +6,24 @@ Paginated: `limit` (1-200, default 50) and `next_token` (opaque; given back whil
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.query_params import choice_param, decode_token, encode_token, limit_param
+from storesync.api.params import NextToken, OneOf, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
+from storesync.dal.product_queries import listing_page, product_page
 from storesync.dal.products import Listing, Product
 
 router = Router()
 MAX_LIMIT = 200
 CHANNELS = ("FBM", "FBA")
 STATUSES = ("active", "inactive")
+Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
+Status = Annotated[str | None, OneOf(STATUSES), Query()]
 
 
 def listing_view(item: Listing) -> dict[str, Any]:
@@ -49,34 +53,27 @@ def product_view(item: Product) -> dict[str, Any]:
     }
 
 
-@router.get("/products")
-def list_products() -> dict[str, Any]:
-    params = router.current_event.query_string_parameters or {}
-    limit = limit_param(params, MAX_LIMIT)
-    store_id = params.get("store_id")
+@router.get("/products", summary="The merchant's products, or one store's listings (?store_id=)")
+def list_products(
+    store_id: Annotated[str | None, Query()] = None,
+    channel: Channel = None,
+    status: Status = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    next_token: NextToken = None,
+) -> dict[str, Any]:
     if store_id is None:
         merchant = merchant_id(router)
-        start = decode_token(
-            params.get("next_token"), {"merchant_id", "sku"}, ("merchant_id", merchant), "product list"
-        )
-        found = Product.query(merchant, limit=limit, last_evaluated_key=start)
-        items = [product_view(p) for p in found]
-        return {"products": items, "next_token": encode_token(found.last_evaluated_key)}
+        start = page_start(next_token, {"merchant_id", "sku"}, ("merchant_id", merchant), "product list")
+        products = product_page(merchant, limit, start)
+        return {
+            "products": [product_view(p) for p in products.products],
+            "next_token": encode_token(products.next_key),
+        }
     store = merchant_store(router, store_id)
-    condition = None
-    channel = choice_param(params, "channel", CHANNELS)
-    if channel is not None:
-        condition = Listing.channel == channel
-    status = choice_param(params, "status", STATUSES)
-    if status is not None:
-        condition = Listing.status == status if condition is None else condition & (Listing.status == status)
-    start = decode_token(
-        params.get("next_token"), {"store_id", "sku"}, ("store_id", store.store_id), "listing"
-    )
-    listed = Listing.query(store.store_id, filter_condition=condition, limit=limit, last_evaluated_key=start)
-    items = [listing_view(item) for item in listed]
+    start = page_start(next_token, {"store_id", "sku"}, ("store_id", store.store_id), "listing")
+    listed = listing_page(store.store_id, limit, start, channel=channel, status=status)
     return {
         "store_id": store.store_id,
-        "listings": items,
-        "next_token": encode_token(listed.last_evaluated_key),
+        "listings": [listing_view(item) for item in listed.listings],
+        "next_token": encode_token(listed.next_key),
     }

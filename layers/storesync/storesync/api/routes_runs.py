@@ -2,61 +2,68 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from storesync.api.deps import api_services
-from storesync.api.errors import BadRequest, Conflict, parse_body
-from storesync.api.query_params import choice_param, limit_param
+from storesync.api.errors import BadRequest, Conflict, validation_message
 from storesync.api.store_access import merchant_store
 from storesync.api.views import run_view
 from storesync.dal.job_state import latest_runs
 from storesync.dal.store_queries import STATUS_ACTIVE
-from storesync.jobs import JOB_MODES, JOBS, JobMessage
+from storesync.jobs import JobMessage, JobMode, JobName
 
 router = Router()
 MAX_RUNS = 200
 
 
 class SyncRequest(BaseModel):
+    """Which job to run now; the mode must be one the job accepts (default: the job's first mode)."""
+
     model_config = ConfigDict(extra="forbid")
-    job: StrictStr
-    mode: StrictStr | None = None
-
-    @model_validator(mode="after")
-    def _known(self) -> SyncRequest:
-        if self.job not in JOBS:
-            raise BadRequest(f"job: must be one of {', '.join(JOBS)}", "job")
-        modes = JOB_MODES[self.job]
-        if self.mode is not None and self.mode not in modes:
-            raise BadRequest(f"mode: {self.job} accepts {', '.join(modes)}", "mode")
-        return self
+    job: JobName
+    mode: JobMode | None = None
 
 
-@router.get("/stores/<store_id>/runs")
-def sync_log(store_id: str) -> dict[str, Any]:
+class SyncQueued(BaseModel):
+    """The answer of "sync now": the job message put on the job's queue."""
+
+    queued: JobMessage
+
+
+@router.get("/stores/<store_id>/runs", summary="The sync log of a store, newest first")
+def sync_log(
+    store_id: str,
+    limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 50,
+    job: Annotated[JobName | None, Query()] = None,
+) -> dict[str, Any]:
     store = merchant_store(router, store_id)
-    params = router.current_event.query_string_parameters or {}
-    job = choice_param(params, "job", JOBS)
-    runs = latest_runs(store.store_id, limit=limit_param(params, MAX_RUNS), job=job)
+    runs = latest_runs(store.store_id, limit=limit, job=job)
     return {"store_id": store.store_id, "runs": [run_view(r) for r in runs]}
 
 
-@router.post("/stores/<store_id>/sync")
-def sync_now(store_id: str) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/stores/<store_id>/sync",
+    summary="Run a job of a store now (answers the queued job message)",
+    status_code=202,
+)
+def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
     store = merchant_store(router, store_id)
-    request = parse_body(router, SyncRequest)
     if store.status != STATUS_ACTIVE:
         raise Conflict(f"store_id: the store is {store.status.replace('_', ' ')}, not active", "store_id")
-    message = JobMessage(
-        job=request.job,  # type: ignore[arg-type]  # checked against JOBS above
-        mode=request.mode or JOB_MODES[request.job][0],
-        merchant_id=store.merchant_id,
-        store_id=store.store_id,
-        trigger="manual",
-    )
+    try:
+        message = JobMessage(
+            job=request.job,
+            mode=request.mode,
+            merchant_id=store.merchant_id,
+            store_id=store.store_id,
+            trigger="manual",
+        )
+    except ValidationError as exc:  # the mode does not fit the job (the one place that rule is checked)
+        problem = validation_message(exc.errors()[0]).removeprefix("mode: ")
+        raise BadRequest(f"mode: {problem}", "mode", code="invalid_field") from None
     api_services().queue.send(message)
-    return {"queued": message.model_dump(mode="json")}, HTTPStatus.ACCEPTED
+    return SyncQueued(queued=message)

@@ -10,24 +10,42 @@ Amazon. Every refusal is a 4xx naming the field or the problem.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, StrictInt
 
 from storesync.api.deps import api_services
-from storesync.api.errors import ApiError, NotFound, json_body
+from storesync.api.errors import ApiError
+from storesync.api.params import OrderId
 from storesync.api.store_access import merchant_store
+from storesync.api.views import shipment_view
 from storesync.domain.shipments import ShipmentProblem
-from storesync.usecases.shipment_create import create_shipment, list_shipments, shipment_json
+from storesync.usecases.shipment_create import create_shipment, list_shipments
 
 router = Router()
 
 
-def _order_id(order_id: str) -> tuple[str, str]:
-    store_id, dot, amazon_order_id = order_id.partition(".")
-    if not dot or not store_id or not amazon_order_id or len(order_id) > 128:
-        raise NotFound(f"id: {order_id!r} is not an order id (<store_id>.<amazon order id>)", "id")
-    return store_id, amazon_order_id
+class ShipmentLineBody(BaseModel):
+    """One line: the order item (or its SKU) and how many units are in this package."""
+
+    model_config = ConfigDict(extra="forbid")
+    order_item_id: str | None = None
+    sku: str | None = None
+    quantity: StrictInt
+
+
+class ShipmentBody(BaseModel):
+    """The shape of a shipment; its rules (required text, lengths, dates, lines that match the order) are
+    domain.shipments.parse_shipment_request's."""
+
+    model_config = ConfigDict(extra="forbid")
+    carrier: str | None = None
+    shipping_method: str | None = None
+    tracking_number: str | None = None
+    ship_date: str | None = None
+    items: list[ShipmentLineBody]
 
 
 def _api_error(problem: ShipmentProblem) -> ApiError:
@@ -36,26 +54,30 @@ def _api_error(problem: ShipmentProblem) -> ApiError:
     return error
 
 
-@router.post("/orders/<order_id>/shipments")
-def post_shipment(order_id: str) -> tuple[dict[str, Any], HTTPStatus]:
-    store_id, amazon_order_id = _order_id(order_id)
-    store = merchant_store(router, store_id)
-    body = json_body(router)
+@router.post(
+    "/orders/<id>/shipments",
+    summary="Ship (part of) an order from the WMS: carrier, tracking, items",
+    status_code=201,
+)
+def post_shipment(
+    order_id: OrderId, body: Annotated[ShipmentBody, Body()]
+) -> tuple[dict[str, Any], HTTPStatus]:
+    store = merchant_store(router, order_id.store_id)
+    request = body.model_dump(exclude_unset=True)
     try:
         shipment = create_shipment(
-            store.merchant_id, store.store_id, amazon_order_id, body, api_services().queue
+            store.merchant_id, store.store_id, order_id.amazon_order_id, request, api_services().queue
         )
     except ShipmentProblem as problem:
         raise _api_error(problem) from None
-    return shipment_json(shipment), HTTPStatus.CREATED
+    return shipment_view(shipment), HTTPStatus.CREATED
 
 
-@router.get("/orders/<order_id>/shipments")
-def get_shipments(order_id: str) -> dict[str, Any]:
-    store_id, amazon_order_id = _order_id(order_id)
-    store = merchant_store(router, store_id)
+@router.get("/orders/<id>/shipments", summary="The WMS shipments of an order and what Amazon answered")
+def get_shipments(order_id: OrderId) -> dict[str, Any]:
+    store = merchant_store(router, order_id.store_id)
     try:
-        shipments = list_shipments(store.merchant_id, store.store_id, amazon_order_id)
+        shipments = list_shipments(store.merchant_id, store.store_id, order_id.amazon_order_id)
     except ShipmentProblem as problem:
         raise _api_error(problem) from None
-    return {"shipments": [shipment_json(s) for s in shipments]}
+    return {"shipments": [shipment_view(s) for s in shipments]}

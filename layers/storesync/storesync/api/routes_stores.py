@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import connector
-from storesync.api.errors import BadRequest, Conflict, parse_body
+from storesync.api.errors import BadRequest, Conflict
 from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_url
 from storesync.api.views import store_view
-from storesync.dal.store_queries import STATUS_DISCONNECTED, get_store
-from storesync.dal.stores import Store
+from storesync.dal.store_queries import STATUS_DISCONNECTED, change_settings, get_store, merchant_stores
 from storesync.dal.warehouses import warehouse_exists
 from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehouses
 
 router = Router()
 
 
-@router.post("/stores")
-def create_store() -> tuple[dict[str, Any], int]:
+@router.post(
+    "/stores",
+    summary="Connect a store: answers the Amazon consent URL to send the merchant to",
+    status_code=201,
+)
+def create_store(data: Annotated[StoreCreate, Body()]) -> tuple[dict[str, Any], int]:
     merchant = merchant_id(router)
-    data = parse_body(router, StoreCreate)
     store, consent_url = connector().create_store(merchant, data, callback_url(router))
     return {
         "store_id": store.store_id,
@@ -33,22 +36,19 @@ def create_store() -> tuple[dict[str, Any], int]:
     }, HTTPStatus.CREATED
 
 
-@router.get("/stores")
+@router.get("/stores", summary="The merchant's stores (never a token)")
 def list_stores() -> dict[str, Any]:
-    merchant = merchant_id(router)
-    stores = sorted(Store.query(merchant), key=lambda s: (s.created_at, s.store_id))
-    return {"stores": [store_view(s) for s in stores]}
+    return {"stores": [store_view(s) for s in merchant_stores(merchant_id(router))]}
 
 
-@router.get("/stores/<store_id>")
+@router.get("/stores/<store_id>", summary="One store")
 def show_store(store_id: str) -> dict[str, Any]:
     return store_view(merchant_store(router, store_id))
 
 
-@router.patch("/stores/<store_id>/settings")
-def change_settings(store_id: str) -> dict[str, Any]:
+@router.patch("/stores/<store_id>/settings", summary="Change a store's sync settings (only the fields sent)")
+def patch_settings(store_id: str, patch: Annotated[SettingsPatch, Body()]) -> dict[str, Any]:
     store = merchant_store(router, store_id)
-    patch = parse_body(router, SettingsPatch)
     if store.status == STATUS_DISCONNECTED:
         raise Conflict(
             "store_id: the store is disconnected; connect it again to change its settings", "store_id"
@@ -58,18 +58,12 @@ def change_settings(store_id: str) -> dict[str, Any]:
         missing = unknown_warehouses(changes["warehouses"], lambda w: warehouse_exists(store.merchant_id, w))
         if missing:
             raise BadRequest(f"warehouses: no warehouse {', '.join(map(repr, missing))}", "warehouses")
-    if changes:
-        store.update(actions=[_setting_action(name, value) for name, value in changes.items()])
+    change_settings(store, changes)
     fresh = get_store(store.merchant_id, store.store_id)
     return store_view(fresh or store)
 
 
-def _setting_action(name: str, value: Any) -> Any:
-    attribute = getattr(Store.settings, name)
-    return attribute.remove() if value is None else attribute.set(value)
-
-
-@router.post("/stores/<store_id>/reauthorize")
+@router.post("/stores/<store_id>/reauthorize", summary="A new consent URL for a store")
 def reauthorize(store_id: str) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     if store.status == STATUS_DISCONNECTED:
@@ -78,7 +72,7 @@ def reauthorize(store_id: str) -> dict[str, Any]:
     return {"store_id": store.store_id, "consent_url": consent_url}
 
 
-@router.delete("/stores/<store_id>")
+@router.delete("/stores/<store_id>", summary="Disconnect a store (its history is kept)")
 def disconnect(store_id: str) -> dict[str, Any]:
     store = connector().disconnect(merchant_store(router, store_id))
     fresh = get_store(store.merchant_id, store.store_id)

@@ -8,6 +8,8 @@ from typing import Any
 from storesync.clock import iso
 from storesync.dal.inventory import Warehouse
 from storesync.dal.jobs import SyncRun
+from storesync.dal.order_queries import api_order_id
+from storesync.dal.shipments import Shipment
 from storesync.dal.stores import Store
 from storesync.marketplaces import marketplace
 
@@ -72,4 +74,29 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "result": run.result,
         "counts": {k: int(v) for k, v in (run.counts.as_dict() if run.counts else {}).items()},
         "errors": list(run.errors or []),
+    }
+
+
+def shipment_view(shipment: Shipment) -> dict[str, Any]:
+    """A shipment as the API shows it: what the WMS sent, what went to Amazon, and Amazon's answer."""
+    return {
+        "id": shipment.shipment_id,
+        "order_id": api_order_id(shipment.store_id, shipment.amazon_order_id),
+        "package_reference_id": shipment.package_reference_id,
+        "carrier": shipment.carrier,
+        "amazon_carrier_code": shipment.carrier_code,
+        "amazon_carrier_name": shipment.carrier_name,
+        "shipping_method": shipment.shipping_method,
+        "tracking_number": shipment.tracking_number,
+        "ship_date": shipment.ship_date,
+        "items": [
+            {"order_item_id": i.order_item_id, "sku": i.sku, "quantity": int(i.quantity)}
+            for i in shipment.items or []
+        ],
+        "push_state": shipment.push_state,
+        "attempts": int(shipment.attempts or 0),
+        "next_attempt_at": shipment.next_attempt_at.isoformat() if shipment.next_attempt_at else None,
+        "amazon_message": shipment.amazon_message,
+        "confirmed_at": shipment.confirmed_at.isoformat() if shipment.confirmed_at else None,
+        "created_at": shipment.created_at.isoformat(),
     }

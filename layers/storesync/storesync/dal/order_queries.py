@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from storesync.dal.inventory import InventoryItem, warehouse_key
@@ -126,3 +127,8 @@ def list_orders(
     orders = list(results)
     next_key = results.last_evaluated_key if len(orders) >= limit else None
     return OrderPage(orders, next_key)
+
+
+def order_import_times(store_id: str) -> Iterator[datetime]:
+    """When each order of the store was imported (created_at), in no particular order."""
+    return (order.created_at for order in Order.query(store_id, attributes_to_get=["created_at"]))

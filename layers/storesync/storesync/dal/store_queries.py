@@ -49,3 +49,18 @@ def _update_unversioned(store: Store, actions: list[Any]) -> None:
     """Update bookkeeping fields without the version check (last write wins); pynamodb still adds 1 to the
     version, so a concurrent save of an older copy fails instead of rolling these fields back."""
     store.update(actions=actions, add_version_condition=False)
+
+
+def merchant_stores(merchant_id: str) -> list[Store]:
+    """Every store of the merchant (disconnected ones too), oldest first."""
+    return sorted(Store.query(merchant_id), key=lambda s: (s.created_at, s.store_id))
+
+
+def change_settings(store: Store, changes: dict[str, Any]) -> None:
+    """Set the settings named in `changes`; a None value removes the setting (back to its default)."""
+    actions = []
+    for name, value in changes.items():
+        attribute = getattr(Store.settings, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if actions:
+        store.update(actions=actions)

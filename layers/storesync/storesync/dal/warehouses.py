@@ -45,3 +45,10 @@ def feeding_warehouses(store: Store) -> list[str]:
         chosen.remove(PRIMARY_WAREHOUSE_ID)
         chosen.insert(0, PRIMARY_WAREHOUSE_ID)
     return chosen
+
+
+def create_warehouse(merchant_id: str, warehouse_id: str, name: str) -> Warehouse:
+    """A new, non-primary warehouse (PutError if the id is taken)."""
+    warehouse = Warehouse(merchant_id, warehouse_id, name=name, is_primary=False, created_at=utcnow())
+    warehouse.save(condition=Warehouse.warehouse_id.does_not_exist())
+    return warehouse

@@ -56,11 +56,6 @@ class CallbackQuery:
     error: str = ""
     error_description: str = ""
 
-    @classmethod
-    def from_params(cls, params: dict[str, str] | None) -> CallbackQuery:
-        params = params or {}
-        return cls(**{name: str(params.get(name) or "") for name in cls.__dataclass_fields__})
-
 
 @dataclass
 class CallbackOutcome:

@@ -61,28 +61,3 @@ def create_shipment(
 def list_shipments(merchant_id: str, store_id: str, amazon_order_id: str) -> list[Shipment]:
     find_order(merchant_id, store_id, amazon_order_id)
     return db.order_shipments(store_id, amazon_order_id)
-
-
-def shipment_json(shipment: Shipment) -> dict[str, Any]:
-    """A shipment as the API shows it: what the WMS sent, what went to Amazon, and Amazon's answer."""
-    return {
-        "id": shipment.shipment_id,
-        "order_id": f"{shipment.store_id}.{shipment.amazon_order_id}",
-        "package_reference_id": shipment.package_reference_id,
-        "carrier": shipment.carrier,
-        "amazon_carrier_code": shipment.carrier_code,
-        "amazon_carrier_name": shipment.carrier_name,
-        "shipping_method": shipment.shipping_method,
-        "tracking_number": shipment.tracking_number,
-        "ship_date": shipment.ship_date,
-        "items": [
-            {"order_item_id": i.order_item_id, "sku": i.sku, "quantity": int(i.quantity)}
-            for i in shipment.items or []
-        ],
-        "push_state": shipment.push_state,
-        "attempts": int(shipment.attempts or 0),
-        "next_attempt_at": shipment.next_attempt_at.isoformat() if shipment.next_attempt_at else None,
-        "amazon_message": shipment.amazon_message,
-        "confirmed_at": shipment.confirmed_at.isoformat() if shipment.confirmed_at else None,
-        "created_at": shipment.created_at.isoformat(),
-    }
