@@ -29,6 +29,7 @@ from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
+from storesync.domain.notices import NoticeCode, notice
 from storesync.domain.orders import (
     AMAZON_STATUSES,
     CREATE,
@@ -206,7 +207,9 @@ class OrderImport:
                 self._count(self.deps.upserter.upsert(self.store, parse_amazon_order(raw)))
             except OrderDataError as exc:
                 self.outcome.add("orders_failed")
-                self.outcome.errors.append(f"Order {order_id} could not be read: {exc}")
+                self.outcome.errors.append(
+                    notice(NoticeCode.ORDER_UNREADABLE, order_id=order_id, reason=str(exc))
+                )
             except Exception as exc:  # one bad order never blocks the rest: it is retried with getOrder
                 unexpected += 1
                 self.outcome.add("orders_failed")
@@ -215,7 +218,7 @@ class OrderImport:
                 retry[order_id] = int(retry.get(order_id, 0))
                 self.failed_now.add(order_id)
                 self.outcome.errors.append(
-                    f"Order {order_id} could not be stored ({type(exc).__name__}); it will be retried"
+                    notice(NoticeCode.ORDER_NOT_STORED, order_id=order_id, error_type=type(exc).__name__)
                 )
         if orders and unexpected > len(orders) // 2:
             # most of a page failing is not one bad order but a broken dependency: keep the cursor, retry all
@@ -236,8 +239,9 @@ class OrderImport:
             self.outcome.add("units_backordered", result.backordered)
         if result.unknown_skus:
             self.outcome.errors.append(
-                f"Order {result.order_id}: unknown SKU {', '.join(result.unknown_skus)}; "
-                "created with an unknown_sku hold"
+                notice(
+                    NoticeCode.ORDER_UNKNOWN_SKUS, order_id=result.order_id, skus=list(result.unknown_skus)
+                )
             )
 
     def _retry_failed(self, spapi: SpApi, cursor: dict[str, Any]) -> None:
@@ -256,8 +260,12 @@ class OrderImport:
                 )
                 if retry[order_id] >= MAX_RETRY_ATTEMPTS:
                     self.outcome.errors.append(
-                        f"Order {order_id} could not be stored after {MAX_RETRY_ATTEMPTS} attempts "
-                        f"({type(exc).__name__}); the next catch-up sync reads it again"
+                        notice(
+                            NoticeCode.ORDER_GIVEN_UP,
+                            order_id=order_id,
+                            attempts=MAX_RETRY_ATTEMPTS,
+                            error_type=type(exc).__name__,
+                        )
                     )
                     del retry[order_id]
                 continue
