@@ -9,6 +9,7 @@ import boto3
 import pytest
 from fixtures_stores import ACME, US, Api, connect_api, connected_store
 from storesync.dal.job_state import record_run
+from storesync.domain.notices import NoticeCode, notice
 
 GOOD = {"name": "Acme US", "marketplace_id": US}
 
@@ -148,6 +149,9 @@ def test_sync_now_bad_input(api, body, field):
     assert answer.status == 400 and answer.json()["error"]["field"] == field
 
 
+REFUSED = notice(NoticeCode.QUANTITY_REJECTED, quantity=3, sku="A1", reason="Amazon refused the quantity")
+
+
 def test_sync_log_newest_first_filtered_by_job(api):
     store = connected_store(api.sim, api.stack, ACME, US)
     now = time.time()
@@ -155,13 +159,20 @@ def test_sync_log_newest_first_filtered_by_job(api):
         record_run(
             store_id=store.store_id, merchant_id="merchant-1", job=job, mode="incremental", trigger="schedule",
             started_at=now - age, result=result, counts={"imported": 2},
-            errors=["SKU A1: Amazon refused the quantity"] if result != "ok" else [],
+            errors=[REFUSED] if result != "ok" else [],
         )  # fmt: skip
     runs = api("GET", f"/stores/{store.store_id}/runs").json()["runs"]
     assert len(runs) == 3
     orders = api("GET", f"/stores/{store.store_id}/runs", query={"job": "orders"}).json()["runs"]
     assert [r["result"] for r in orders] == ["partial", "ok"]
     assert orders[0]["counts"] == {"imported": 2}
+    assert orders[0]["errors"] == [
+        {
+            "code": "quantity_rejected",
+            "params": {"quantity": 3, "sku": "A1", "reason": "Amazon refused the quantity"},
+            "message": "Amazon rejected quantity 3 for SKU A1: Amazon refused the quantity",
+        }
+    ]
     bad = api("GET", f"/stores/{store.store_id}/runs", query={"limit": "0"})
     assert bad.status == 400 and bad.json()["error"]["field"] == "limit"
     bad = api("GET", f"/stores/{store.store_id}/runs", query={"job": "x"})
