@@ -9,6 +9,8 @@ import boto3
 import pytest
 from fixtures_stores import ACME, US, Api, connect_api, connected_store
 from storesync.dal.job_state import record_run
+from storesync.dal.jobs import SyncRun
+from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
 
 GOOD = {"name": "Acme US", "marketplace_id": US}
@@ -131,6 +133,39 @@ def test_sync_now_enqueues_a_manual_job(api):
     ]
     default = api("POST", f"/stores/{store.store_id}/sync", body={"job": "inventory"}).json()
     assert default["queued"]["mode"] == "incremental"
+
+
+def test_old_rows_with_plain_text_warnings_and_log_entries_still_show(api):
+    """Stores deployed before notices had codes hold plain strings: they read as `legacy` notices."""
+    store = connected_store(api.sim, api.stack, ACME, US)
+    dynamodb = boto3.client("dynamodb")
+    warning = "Inventory: Amazon rejected SKU A1: The product type is wrong"
+    dynamodb.update_item(
+        TableName=Store.Meta.table_name,
+        Key={"merchant_id": {"S": store.merchant_id}, "store_id": {"S": store.store_id}},
+        UpdateExpression="SET warnings = :old",
+        ExpressionAttributeValues={":old": {"L": [{"S": warning}]}},
+    )
+    run = record_run(
+        store_id=store.store_id, merchant_id=store.merchant_id, job="orders", mode="incremental",
+        trigger="schedule", started_at=time.time(), result="partial", counts={}, errors=[],
+    )  # fmt: skip
+    entry = "Order 111-1 could not be read: no items"
+    dynamodb.update_item(
+        TableName=SyncRun.Meta.table_name,
+        Key={"store_id": {"S": run.store_id}, "run_key": {"S": run.run_key}},
+        UpdateExpression="SET errors = :old",
+        ExpressionAttributeValues={":old": {"L": [{"S": entry}]}},
+    )
+    legacy_warning = {
+        "code": "legacy",
+        "params": {"text": warning, "was": "listing_rejected", "sku": "A1"},
+        "message": warning,
+    }
+    assert api("GET", f"/stores/{store.store_id}").json()["warnings"] == [legacy_warning]
+    assert [s["warnings"] for s in api("GET", "/stores").json()["stores"]] == [[legacy_warning]]
+    runs = api("GET", f"/stores/{store.store_id}/runs").json()["runs"]
+    assert runs[0]["errors"] == [{"code": "legacy", "params": {"text": entry}, "message": entry}]
 
 
 @pytest.mark.parametrize(
