@@ -9,6 +9,7 @@ from storesync.domain.notices import (
     Notice,
     NoticeCode,
     distinct,
+    inventory_warnings,
     legacy_notice,
     notice,
     of_kinds,
@@ -91,6 +92,28 @@ def test_replace_by_code_and_parameters_keeps_the_others_in_order():
 
     assert replace_notices([sku_a, other, sku_b], rejected_b, [again_b]) == [sku_a, other, again_b]
     assert replace_notices([sku_a, other], of_kinds(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED)) == [sku_a]
+
+
+def test_an_inventory_push_replaces_the_rejections_of_the_skus_it_pushed_and_the_sharing_warning():
+    old_a = notice(NoticeCode.LISTING_REJECTED, sku="A", reason="old")
+    old_b = legacy_notice("Inventory: Amazon rejected SKU B: old words")
+    untouched = notice(NoticeCode.LISTING_REJECTED, sku="C", reason="still")
+    sharing = notice(NoticeCode.UNIFIED_QUANTITY_DISAGREEMENT, stores=["Acme CA"])
+    unsubscribed = notice(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED, reason="denied")
+    current = [old_a, old_b, untouched, sharing, unsubscribed]
+
+    after = inventory_warnings(current, {"B": "new words"}, accepted=["A"], sharing=None, mid_pass=False)
+    assert after == [
+        untouched,
+        unsubscribed,
+        notice(NoticeCode.LISTING_REJECTED, sku="B", reason="new words"),
+    ]
+
+    kept_mid_pass = inventory_warnings(current, {}, accepted=[], sharing=None, mid_pass=True)
+    assert kept_mid_pass == current
+    other = notice(NoticeCode.UNIFIED_QUANTITY_DISAGREEMENT, stores=["Acme MX"])
+    replaced = inventory_warnings(current, {}, accepted=[], sharing=other, mid_pass=True)
+    assert replaced == [old_a, old_b, untouched, unsubscribed, other]
 
 
 def test_distinct_sorts_by_message_and_drops_repeats():

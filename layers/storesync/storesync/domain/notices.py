@@ -164,6 +164,28 @@ def distinct(notices: Iterable[Notice]) -> list[Notice]:
     return [unique[key] for key in sorted(unique, key=lambda key: (key[1], key[0]))]
 
 
+def inventory_warnings(
+    current: Iterable[Notice],
+    rejected: Mapping[str, str],
+    accepted: Iterable[str],
+    sharing: Notice | None,
+    mid_pass: bool,
+) -> list[Notice]:
+    """A store's warnings after an inventory push: each SKU pushed this run loses its old rejection and gets
+    the new one if Amazon refused it again (`rejected`: SKU -> Amazon's words); the unified-account warning is
+    replaced by this run's, and kept while a pass is in progress (an earlier slice found it)."""
+    pushed = set(accepted) | set(rejected)
+    keep_sharing = mid_pass and sharing is None
+
+    def replaced(warning: Notice) -> bool:
+        if warning.kind == C.LISTING_REJECTED:
+            return warning.params.get("sku") in pushed
+        return warning.kind == C.UNIFIED_QUANTITY_DISAGREEMENT and not keep_sharing
+
+    fresh = [notice(C.LISTING_REJECTED, sku=sku, reason=words) for sku, words in sorted(rejected.items())]
+    return replace_notices(current, replaced, [*fresh, *([sharing] if sharing else [])])
+
+
 # Texts written before notices had codes ----------------------------------------------------------------------
 _LEGACY_SHAPES: tuple[tuple[re.Pattern[str], NoticeCode], ...] = (
     (

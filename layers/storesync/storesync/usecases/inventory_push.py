@@ -49,7 +49,7 @@ from storesync.domain.inventory import (
     is_stockout,
     plan_changes,
 )
-from storesync.domain.notices import Notice, NoticeCode, distinct, notice, replace_notices
+from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_warnings, notice
 from storesync.observability import logger
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
@@ -306,22 +306,7 @@ class _Run:
         if fresh is None:
             return
         current = list(fresh.warnings or [])
-        pushed = self.cleared | set(self.rejected)
-        # a sharing found by an earlier slice of this pass stays until the pass ends
-        keep_sharing = self.mid_pass and not self.unified_warning
-
-        def replaced(warning: Notice) -> bool:
-            if warning.kind == NoticeCode.LISTING_REJECTED:
-                return warning.params.get("sku") in pushed
-            return warning.kind == NoticeCode.UNIFIED_QUANTITY_DISAGREEMENT and not keep_sharing
-
-        fresh_warnings = [
-            notice(NoticeCode.LISTING_REJECTED, sku=sku, reason=message)
-            for sku, message in sorted(self.rejected.items())
-        ]
-        if self.unified_warning:
-            fresh_warnings.append(self.unified_warning)
-        wanted = replace_notices(current, replaced, fresh_warnings)
+        wanted = inventory_warnings(current, self.rejected, self.cleared, self.unified_warning, self.mid_pass)
         if distinct(wanted) != distinct(current):
             set_warnings(fresh, wanted)
 
