@@ -132,7 +132,8 @@ class Demo:
 
         latest = wait_for(finished, self.timeout, f"the {job} job")
         counts = ", ".join(f"{k} {v}" for k, v in latest.get("counts", {}).items()) or "nothing to do"
-        errors = f"; errors: {latest['errors']}" if latest.get("errors") else ""
+        messages = [e["message"] for e in latest.get("errors", [])]
+        errors = f"; errors: {messages}" if messages else ""
         self.say(f"   {job} run ({latest['trigger']}): {latest['result']}, {counts}{errors}")
 
     # -- the walk --------------------------------------------------------------------------------------------

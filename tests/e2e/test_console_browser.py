@@ -16,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from storesync.dal.store_queries import get_store, mark_needs_reauthorization, set_warnings
+from storesync.domain.notices import legacy_notice
 from storesync_local.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -192,7 +193,7 @@ def test_denied_consent_then_authorize_again_then_needs_reauthorization(
     store = get_store("merchant-deny", store_id)
     assert store is not None
     mark_needs_reauthorization(store, "Amazon refused the store's authorization (invalid_grant).")
-    set_warnings(store, [BOTH_CHANNELS_WARNING])
+    set_warnings(store, [legacy_notice(BOTH_CHANNELS_WARNING)])
     page.reload()
     expect(page.get_by_role("note", name="Warnings")).to_have_text(BOTH_CHANNELS_WARNING)
     expect(page.locator("#store-status")).to_have_text("Needs reauthorization")
@@ -269,7 +270,7 @@ def test_sync_now_shows_the_run_in_the_sync_log(page: Page, runtime: LocalRuntim
     assert [(r["job"], r["trigger"]) for r in runs] == [("orders", "manual")]
     expect(run.locator("td").nth(2)).to_have_text(RESULT_WORDS[runs[0]["result"]])
     for problem in runs[0]["errors"]:
-        expect(run.locator("td").nth(4)).to_contain_text(problem)
+        expect(run.locator("td").nth(4)).to_contain_text(problem["message"])
 
     page.reload()
     daily = api_get(runtime, "merchant-sync", f"/stores/{store_id}/orders/daily?days=14")["days"]

@@ -9,6 +9,9 @@ import boto3
 import pytest
 from fixtures_stores import ACME, US, Api, connect_api, connected_store
 from storesync.dal.job_state import record_run
+from storesync.dal.jobs import SyncRun
+from storesync.dal.stores import Store
+from storesync.domain.notices import NoticeCode, notice
 
 GOOD = {"name": "Acme US", "marketplace_id": US}
 
@@ -132,6 +135,39 @@ def test_sync_now_enqueues_a_manual_job(api):
     assert default["queued"]["mode"] == "incremental"
 
 
+def test_old_rows_with_plain_text_warnings_and_log_entries_still_show(api):
+    """Stores deployed before notices had codes hold plain strings: they read as `legacy` notices."""
+    store = connected_store(api.sim, api.stack, ACME, US)
+    dynamodb = boto3.client("dynamodb")
+    warning = "Inventory: Amazon rejected SKU A1: The product type is wrong"
+    dynamodb.update_item(
+        TableName=Store.Meta.table_name,
+        Key={"merchant_id": {"S": store.merchant_id}, "store_id": {"S": store.store_id}},
+        UpdateExpression="SET warnings = :old",
+        ExpressionAttributeValues={":old": {"L": [{"S": warning}]}},
+    )
+    run = record_run(
+        store_id=store.store_id, merchant_id=store.merchant_id, job="orders", mode="incremental",
+        trigger="schedule", started_at=time.time(), result="partial", counts={}, errors=[],
+    )  # fmt: skip
+    entry = "Order 111-1 could not be read: no items"
+    dynamodb.update_item(
+        TableName=SyncRun.Meta.table_name,
+        Key={"store_id": {"S": run.store_id}, "run_key": {"S": run.run_key}},
+        UpdateExpression="SET errors = :old",
+        ExpressionAttributeValues={":old": {"L": [{"S": entry}]}},
+    )
+    legacy_warning = {
+        "code": "legacy",
+        "params": {"text": warning, "was": "listing_rejected", "sku": "A1"},
+        "message": warning,
+    }
+    assert api("GET", f"/stores/{store.store_id}").json()["warnings"] == [legacy_warning]
+    assert [s["warnings"] for s in api("GET", "/stores").json()["stores"]] == [[legacy_warning]]
+    runs = api("GET", f"/stores/{store.store_id}/runs").json()["runs"]
+    assert runs[0]["errors"] == [{"code": "legacy", "params": {"text": entry}, "message": entry}]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -148,6 +184,9 @@ def test_sync_now_bad_input(api, body, field):
     assert answer.status == 400 and answer.json()["error"]["field"] == field
 
 
+REFUSED = notice(NoticeCode.QUANTITY_REJECTED, quantity=3, sku="A1", reason="Amazon refused the quantity")
+
+
 def test_sync_log_newest_first_filtered_by_job(api):
     store = connected_store(api.sim, api.stack, ACME, US)
     now = time.time()
@@ -155,13 +194,20 @@ def test_sync_log_newest_first_filtered_by_job(api):
         record_run(
             store_id=store.store_id, merchant_id="merchant-1", job=job, mode="incremental", trigger="schedule",
             started_at=now - age, result=result, counts={"imported": 2},
-            errors=["SKU A1: Amazon refused the quantity"] if result != "ok" else [],
+            errors=[REFUSED] if result != "ok" else [],
         )  # fmt: skip
     runs = api("GET", f"/stores/{store.store_id}/runs").json()["runs"]
     assert len(runs) == 3
     orders = api("GET", f"/stores/{store.store_id}/runs", query={"job": "orders"}).json()["runs"]
     assert [r["result"] for r in orders] == ["partial", "ok"]
     assert orders[0]["counts"] == {"imported": 2}
+    assert orders[0]["errors"] == [
+        {
+            "code": "quantity_rejected",
+            "params": {"quantity": 3, "sku": "A1", "reason": "Amazon refused the quantity"},
+            "message": "Amazon rejected quantity 3 for SKU A1: Amazon refused the quantity",
+        }
+    ]
     bad = api("GET", f"/stores/{store.store_id}/runs", query={"limit": "0"})
     assert bad.status == 400 and bad.json()["error"]["field"] == "limit"
     bad = api("GET", f"/stores/{store.store_id}/runs", query={"job": "x"})

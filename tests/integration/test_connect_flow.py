@@ -181,4 +181,6 @@ def test_subscription_failure_does_not_block_activation(api):
     assert answer.status == 302
     shown = api("GET", f"/stores/{store_id}").json()
     assert shown["status"] == "active"
-    assert any("ORDER_CHANGE" in w for w in shown["warnings"])
+    assert any("ORDER_CHANGE" in w["message"] for w in shown["warnings"])
+    assert [w["code"] for w in shown["warnings"]] == ["notifications_unsubscribed"]
+    assert "reason" in shown["warnings"][0]["params"]

@@ -117,7 +117,7 @@ def test_unified_account_sku_is_pushed_once_with_the_lowest_quantity_and_a_warni
     assert listing(ca, shared).last_pushed_quantity == 8
     for store in (us, ca):
         warnings = get_store(store.merchant_id, store.store_id).warnings  # type: ignore[union-attr]
-        assert any("same Amazon seller account" in w for w in warnings), warnings
+        assert any("same Amazon seller account" in w.message for w in warnings), warnings
 
 
 def test_duplicate_delivery_pushes_once(

@@ -92,8 +92,9 @@ def test_a_feed_report_rejecting_some_skus_marks_them_and_warns(
         assert amazon_quantity(spapi_sim, store, sku) == 7
     run = last_run(store)
     assert run.result == "partial"
-    assert any(bad[0] in e for e in run.errors)
-    warnings = get_store(store.merchant_id, store.store_id).warnings  # type: ignore[union-attr]
+    assert any(bad[0] in e.message for e in run.errors)
+    stored_warnings = get_store(store.merchant_id, store.store_id).warnings  # type: ignore[union-attr]
+    warnings = [w.message for w in stored_warnings]
     assert sorted(w for w in warnings if "rejected" in w) == sorted(
         w for w in warnings if any(s in w for s in bad)
     )

@@ -190,7 +190,9 @@ def test_one_bad_order_never_blocks_the_rest(h: OrderImportHarness, monkeypatch:
     h.poll(store)
     assert {o.amazon_order_id for o in orders_of(store)} == set(good)
     run = h.runs(store)[-1]
-    assert run.result == "partial" and any(bad in e and "will be retried" in e for e in run.errors)
+    assert run.result == "partial" and any(
+        bad in e.message and "will be retried" in e.message for e in run.errors
+    )
     assert load_cursor(store.store_id, "orders")["retry"] == {bad: 0}
 
     monkeypatch.setattr(OrderUpserter, "upsert", real_upsert)  # fixed: the next run re-reads it with getOrder

@@ -189,7 +189,7 @@ def test_unknown_sku_gets_a_hold_and_shows_in_the_sync_log(h: OrderImportHarness
     lines = {i.sku: i for i in order.items}
     assert lines[fbm[1]].backorder == 2 and not lines[fbm[1]].allocations
     assert level(MERCHANT, fbm[0]) == (5, 1)
-    errors = [e for run in h.runs(store) for e in run.errors]
+    errors = [e.message for run in h.runs(store) for e in run.errors]
     assert any(order_id in e and fbm[1] in e and "unknown_sku" in e for e in errors)
 
 

@@ -54,7 +54,7 @@ def test_malformed_and_unknown_rows_are_skipped_with_reasons_and_the_rest_is_imp
     stored = listings(store)
     assert set(stored) == set(skus) - {bad_quantity, unknown_channel, no_sku}
     assert run_totals(store)["skipped"] == 3
-    errors = [e for run in product_runs(store) for e in run.errors]
+    errors = [e.message for run in product_runs(store) for e in run.errors]
     assert any(bad_quantity in e and "'lots' is not a whole number" in e for e in errors)
     assert any(unknown_channel in e and "MARS_FULFILLMENT" in e for e in errors)
     assert any("seller-sku is blank" in e for e in errors)
@@ -75,7 +75,7 @@ def test_a_revoked_grant_moves_the_store_to_needs_reauthorization(
     assert fresh is not None and fresh.status == STATUS_NEEDS_REAUTHORIZATION
     assert listings(store) == {}
     (run,) = product_runs(store)
-    assert run.result == "error" and "reauthorize" in run.errors[0]
+    assert run.result == "error" and "reauthorize" in run.errors[0].message
 
 
 def test_duplicate_sqs_delivery_never_counts_twice_nor_sets_starting_inventory_twice(
@@ -154,9 +154,9 @@ def test_a_unified_account_in_two_marketplaces_gets_warnings(
     assert shared
     fresh = get_store(ca_store.merchant_id, ca_store.store_id)
     assert fresh is not None
-    shared_warning = [w for w in fresh.warnings if "several marketplaces" in w]
+    shared_warning = [w.message for w in fresh.warnings if "several marketplaces" in w.message]
     assert shared_warning and shared_warning[0].startswith(f"Products: {len(shared)} SKU(s)")
-    mixed_warning = [w for w in fresh.warnings if "FBA in one store" in w]
+    mixed_warning = [w.message for w in fresh.warnings if "FBA in one store" in w.message]
     assert bool(mixed_warning) == bool(mixed)
     # One SKU in two stores is one product of the merchant.
     assert set(products(us_store.merchant_id)) == set(us) | set(ca)

@@ -58,7 +58,7 @@ def test_amazons_refusal_is_kept_shown_and_not_retried(shop, spapi_sim, load_fun
     assert amazon_packages(spapi_sim, sim_order["order_id"]) == []
     [run] = runs(store)
     assert run.result == "partial"
-    assert any(sim_order["order_id"] in e and "cancelled" in e for e in run.errors)
+    assert any(sim_order["order_id"] in e.message and "cancelled" in e.message for e in run.errors)
     assert fresh(order).status == "open"  # the order import, not the push, turns it cancelled
 
     calls = confirm_calls(spapi_sim)
@@ -159,7 +159,7 @@ def test_transient_failures_retry_with_backoff(shop, spapi_sim, load_function, l
     assert shipment.next_attempt_at is not None and shipment.next_attempt_at > utcnow()
     assert shipment.pending_store_id == store.store_id
     [run] = runs(store)
-    assert run.result == "partial" and "retrying" in run.errors[0]
+    assert run.result == "partial" and "retrying" in run.errors[0].message
     # The retry is due in a minute: a continuation is queued for it.
     sqs = boto3.client("sqs")
     attributes = sqs.get_queue_attributes(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from storesync.domain.notices import NoticeCode, legacy_notice, notice, of_kinds, replace_notices
 from storesync.domain.products import (
     FBA,
     FBM,
+    WARNING_CODES,
     ListingFacts,
     OtherListing,
     ProductFacts,
     ReportRow,
     SkuWarnings,
-    merge_warnings,
     plan_listings,
     starting_quantities,
 )
@@ -73,9 +74,14 @@ def test_warnings_for_mixed_channels_and_shared_unified_accounts_survive_the_cur
         ],
     )
     again = SkuWarnings.from_json(tally.to_json())
-    messages = again.messages()
+    notices = again.notices()
+    messages = [n.message for n in notices]
     assert len(messages) == 2
     assert "1 SKU(s) are FBA in one store and merchant-fulfilled" in messages[0] and "A" in messages[0]
     assert "2 SKU(s) are listed in several marketplaces" in messages[1]
-    assert merge_warnings(["Orders: keep me", "Products: old"], messages) == ["Orders: keep me", *messages]
-    assert SkuWarnings().messages() == []
+    assert [n.code for n in notices] == [NoticeCode.FBA_AND_FBM_SKU, NoticeCode.SKU_IN_SEVERAL_MARKETPLACES]
+    assert notices[1].params == {"count": 2, "skus": ["A", "C"]}
+    old = legacy_notice("Products: 7 SKU(s) are FBA in one store and merchant-fulfilled in another (e.g. X).")
+    other = notice(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED, reason="denied")
+    assert replace_notices([other, old, *notices], of_kinds(*WARNING_CODES), notices) == [other, *notices]
+    assert SkuWarnings().notices() == []

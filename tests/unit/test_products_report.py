@@ -80,7 +80,7 @@ def test_unreadable_rows_are_skipped_with_a_reason_and_the_rest_continues():
     assert "negative" in skipped[2].reason
     assert "MARS_FC" in skipped[3].reason
     assert "columns" in skipped[4].reason
-    assert "row 2 (SKU SKU-A) skipped" in skipped[1].describe()
+    assert "row 2 (SKU SKU-A) skipped" in skipped[1].notice().message
     (good,) = [r for r in records if isinstance(r, ReportRow)]
     assert (good.record, good.sku, good.price) == (6, "SKU-E", None)
 

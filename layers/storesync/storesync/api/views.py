@@ -47,7 +47,7 @@ def store_view(store: Store) -> dict[str, Any]:
         "selling_partner_id": store.selling_partner_id,
         "settings": settings_view(store),
         "last_runs": last_runs,
-        "warnings": list(store.warnings or []),
+        "warnings": [w.to_dict() for w in store.warnings or []],
         "created_at": _when(store.created_at),
         "authorized_at": _when(store.authorized_at),
         "disconnected_at": _when(store.disconnected_at),
@@ -73,7 +73,7 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "duration_ms": int(run.duration_ms),
         "result": run.result,
         "counts": {k: int(v) for k, v in (run.counts.as_dict() if run.counts else {}).items()},
-        "errors": list(run.errors or []),
+        "errors": [e.to_dict() for e in run.errors or []],
     }
 
 

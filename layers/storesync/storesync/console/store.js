@@ -187,7 +187,7 @@ function fillLog(container, runs) {
               h("td", {}, jobLabel(run.job), h("br"), h("span", { class: "muted" }, MODES[run.mode] || run.mode)),
               h("td", { class: `tone-${result.tone}` }, result.label),
               h("td", {}, countsText(run.counts)),
-              h("td", {}, run.errors.length ? h("ul", {}, run.errors.map((e) => h("li", {}, e))) : h("span", { class: "muted" }, "none")),
+              h("td", {}, run.errors.length ? h("ul", {}, run.errors.map((e) => h("li", { "data-code": e.code }, e.message))) : h("span", { class: "muted" }, "none")),
             );
           }),
         ),

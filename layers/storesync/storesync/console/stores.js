@@ -47,7 +47,7 @@ export function warningsList(store) {
   return h(
     "div",
     { class: "warnings", role: "note", "aria-label": "Warnings" },
-    h("ul", {}, store.warnings.map((w) => h("li", {}, w))),
+    h("ul", {}, store.warnings.map((w) => h("li", { "data-code": w.code }, w.message))),
   );
 }
 

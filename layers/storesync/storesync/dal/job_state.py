@@ -12,6 +12,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from storesync.clock import iso, utcnow
 from storesync.dal.jobs import JobState, SyncRun
+from storesync.domain.notices import Notice
 
 SYNC_LOG_RETENTION = timedelta(days=30)
 
@@ -96,7 +97,7 @@ def record_run(
     started_at: float,
     result: str,
     counts: dict[str, int],
-    errors: list[str],
+    errors: list[Notice],
 ) -> SyncRun:
     finished = time.time()
     started_dt = utcnow() - timedelta(seconds=finished - started_at)
@@ -115,7 +116,7 @@ def record_run(
         duration_ms=int((finished - started_at) * 1000),
         result=result,
         counts=dict(counts),
-        errors=[e[:500] for e in errors[:50]],
+        errors=[e.clipped(500) for e in errors[:50]],
         expires_at=utcnow() + SYNC_LOG_RETENTION,
     )
     run.save()

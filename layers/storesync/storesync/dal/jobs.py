@@ -5,7 +5,6 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -14,6 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from storesync.dal.base import UnboundTableMeta
+from storesync.dal.notices import NoticesAttribute
 
 
 class JobState(Model):
@@ -49,5 +49,5 @@ class SyncRun(Model):
     duration_ms = NumberAttribute()
     result = UnicodeAttribute()  # ok | partial | error | throttled | skipped
     counts = MapAttribute(default=dict)  # type: ignore[var-annotated]
-    errors = ListAttribute(of=UnicodeAttribute, default=list)  # plain words, no buyer data
+    errors = NoticesAttribute(default=list)  # the run's problems in plain words, no buyer data
     expires_at = TTLAttribute()

@@ -7,6 +7,7 @@ from typing import Any
 
 from storesync.clock import iso, utcnow
 from storesync.dal.stores import Store
+from storesync.domain.notices import Notice, distinct
 
 STATUS_ACTIVE = "active"
 STATUS_PENDING = "pending_authorization"
@@ -41,8 +42,8 @@ def set_last_run(store: Store, job: str, result: str, summary: str) -> None:
     _update_unversioned(store, [Store.last_runs[job].set(entry)])  # type: ignore[index]
 
 
-def set_warnings(store: Store, warnings: list[str]) -> None:
-    _update_unversioned(store, [Store.warnings.set(sorted(set(warnings)))])
+def set_warnings(store: Store, warnings: list[Notice]) -> None:
+    _update_unversioned(store, [Store.warnings.set(distinct(warnings))])
 
 
 def _update_unversioned(store: Store, actions: list[Any]) -> None:

@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from storesync.dal.base import UnboundTableMeta
+from storesync.dal.notices import NoticesAttribute
 
 
 class StoreSettings(MapAttribute):  # type: ignore[type-arg]
@@ -60,7 +61,7 @@ class Store(Model):
     refresh_token_encrypted = BinaryAttribute(null=True, legacy_encoding=False)
     settings = StoreSettings(default=StoreSettings)
     last_runs = MapAttribute(default=dict)  # type: ignore[var-annotated]  # job -> LastRun-shaped map
-    warnings = ListAttribute(of=UnicodeAttribute, default=list)
+    warnings = NoticesAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     authorized_at = UTCDateTimeAttribute(null=True)
     disconnected_at = UTCDateTimeAttribute(null=True)

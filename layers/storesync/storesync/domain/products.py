@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TextIO
 
+from storesync.domain.notices import Notice, NoticeCode, notice
+
 Channel = Literal["FBM", "FBA"]
 Mode = Literal["incremental", "full"]
 FBM: Channel = "FBM"
@@ -71,9 +73,11 @@ class SkippedRow:
     reason: str
     sku: str | None = None  # when the SKU itself could be read
 
-    def describe(self) -> str:
-        where = f"row {self.record}" + (f" (SKU {self.sku})" if self.sku else "")
-        return f"{where} skipped: {self.reason}"
+    def notice(self) -> Notice:
+        """The sync log's entry for this row."""
+        if self.sku:
+            return notice(NoticeCode.REPORT_SKU_SKIPPED, record=self.record, sku=self.sku, reason=self.reason)
+        return notice(NoticeCode.REPORT_ROW_SKIPPED, record=self.record, reason=self.reason)
 
 
 ParsedRecord = ReportRow | SkippedRow
@@ -320,7 +324,7 @@ def starting_quantities(rows: Iterable[ReportRow]) -> dict[str, int]:
 
 # warnings ---------------------------------------------------------------------------------------------------
 SAMPLE_SKUS = 5
-WARNING_PREFIXES = ("Products: ",)
+WARNING_CODES = (NoticeCode.FBA_AND_FBM_SKU, NoticeCode.SKU_IN_SEVERAL_MARKETPLACES)  # the import's own
 
 
 @dataclass(frozen=True)
@@ -355,20 +359,16 @@ class SkuWarnings:
         _tally(self.mixed_channel, mixed)
         _tally(self.shared_account, shared)
 
-    def messages(self) -> list[str]:
-        found = []
-        if self.mixed_channel["count"]:
-            found.append(
-                f"Products: {self.mixed_channel['count']} SKU(s) are FBA in one store and merchant-fulfilled in "
-                f"another (e.g. {', '.join(self.mixed_channel['skus'])}); check which stock each store uses."
-            )
-        if self.shared_account["count"]:
-            found.append(
-                f"Products: {self.shared_account['count']} SKU(s) are listed in several marketplaces of the same "
-                f"Amazon seller account (e.g. {', '.join(self.shared_account['skus'])}); those marketplaces "
-                "share one quantity."
-            )
-        return found
+    def notices(self) -> list[Notice]:
+        kinds = (
+            (NoticeCode.FBA_AND_FBM_SKU, self.mixed_channel),
+            (NoticeCode.SKU_IN_SEVERAL_MARKETPLACES, self.shared_account),
+        )
+        return [
+            notice(code, count=int(entry["count"]), skus=list(entry["skus"]))
+            for code, entry in kinds
+            if entry["count"]
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {"mixed_channel": dict(self.mixed_channel), "shared_account": dict(self.shared_account)}
@@ -390,9 +390,3 @@ def _tally(entry: dict[str, Any], skus: set[str]) -> None:
     room = SAMPLE_SKUS - len(entry["skus"])
     if room > 0:
         entry["skus"] = [*entry["skus"], *sorted(skus)[:room]]
-
-
-def merge_warnings(current: Iterable[str], mine: Iterable[str]) -> list[str]:
-    """The store's warnings with the product import's own replaced (other jobs' warnings are kept)."""
-    kept = [w for w in current if not w.startswith(WARNING_PREFIXES)]
-    return [*kept, *mine]

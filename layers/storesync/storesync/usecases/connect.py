@@ -30,15 +30,11 @@ from storesync.dal.store_queries import (
 from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
 from storesync.dal.warehouses import ensure_primary_warehouse
 from storesync.domain.consent_state import StateRejected, StateSigner
+from storesync.domain.notices import Notice, NoticeCode, notice, of_kinds, replace_notices
 from storesync.domain.stores import StoreCreate
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger
 from storesync.wiring import refresh_token_context
-
-NOTIFICATIONS_WARNING = (
-    "Near-real-time order updates (Amazon ORDER_CHANGE notifications) could not be set up: {reason}. "
-    "Orders still arrive with the scheduled sync every 30 minutes."
-)
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class CallbackOutcome:
     message: str
     status: int = 200
     store_id: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def redirects(self) -> bool:
@@ -202,10 +198,11 @@ class StoreConnector:
         )
         logger.info("store authorized", extra={"reauthorized": reauthorizing, "seller_key": key})
         warning = self._subscribe_order_changes(amazon, key)
-        warnings = [w for w in store.warnings or [] if not w.startswith(NOTIFICATIONS_WARNING[:40])]
-        if warning:
-            warnings.append(warning)
-        if warnings != list(store.warnings or []):
+        current = list(store.warnings or [])
+        warnings = replace_notices(
+            current, of_kinds(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED), [warning] if warning else []
+        )
+        if warnings != current:
             store.update(actions=[Store.warnings.set(warnings)])
         outcome = "reauthorized" if reauthorizing else "connected"
         mkt = marketplace(store.marketplace_id)
@@ -268,7 +265,7 @@ class StoreConnector:
             )
 
     # ORDER_CHANGE -------------------------------------------------------------------------------------------
-    def _subscribe_order_changes(self, amazon: SellerAccount, key: str) -> str | None:
+    def _subscribe_order_changes(self, amazon: SellerAccount, key: str) -> Notice | None:
         """Subscribe the seller (once per seller and region). Returns a warning instead of failing."""
         arn = self._config.notifications_queue_arn
         if not arn:
@@ -284,7 +281,7 @@ class StoreConnector:
             subscription_id = amazon.order_change_subscription(destination_id)
         except (AmazonError, AmazonAnswerInvalid) as exc:
             logger.warning("ORDER_CHANGE subscription failed", extra={"seller_key": key, "error": str(exc)})
-            return NOTIFICATIONS_WARNING.format(reason=str(exc))
+            return notice(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED, reason=str(exc))
         auth.destination_id = destination_id
         auth.subscription_id = subscription_id
         auth.subscribed_at = utcnow()

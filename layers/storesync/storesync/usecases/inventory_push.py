@@ -49,14 +49,12 @@ from storesync.domain.inventory import (
     is_stockout,
     plan_changes,
 )
+from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_warnings, notice
 from storesync.observability import logger
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.usecases.unified_accounts import SiblingListings, disagreement_warning, sibling_listings
 
-WARNING_PREFIX = "Inventory: "
-REJECTED_WARNING_PREFIX = "Inventory: Amazon rejected"
-UNIFIED_WARNING_PREFIX = "Inventory: this store shares SKUs"
 MAX_LISTED_ERRORS = 20
 SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (absent: the next plan starts anew)
 FEED_OUTCOME_CHUNK = 1000  # listings written per step when a feed's report is read (time checked between)
@@ -87,7 +85,7 @@ class _Run:
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
         self.cleared: set[str] = set()  # skus accepted this run (their old rejection warning goes)
         self.siblings = SiblingListings()  # the other stores' listings of the SKUs planned this run
-        self.unified_warning: str | None = None
+        self.unified_warning: Notice | None = None
         self.mid_pass = False  # the plan stopped before the store's end: a later slice plans the rest
 
     # -- feed follow-up ------------------------------------------------------------------------------
@@ -127,10 +125,7 @@ class _Run:
                 return False
             self._record_feed_outcomes(pending[start : start + chunk], report, found.status)
         if report is None or report.fatal_message is not None:
-            self.outcome.errors.append(
-                f"Amazon did not process the inventory feed {feed['feed_id']} ({found.status}"
-                f"{': ' + report.fatal_message if report and report.fatal_message else ''}); it is sent again."
-            )
+            self.outcome.errors.append(feed_not_processed(str(feed["feed_id"]), found.status, report))
         self.outcome.add("feeds_completed")
         self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
         return True
@@ -301,31 +296,27 @@ class _Run:
         self.rejected[sku] = message
         self.outcome.add("rejected")
         if len(self.outcome.errors) < MAX_LISTED_ERRORS:
-            self.outcome.errors.append(f"Amazon rejected quantity {quantity} for SKU {sku}: {message}")
+            self.outcome.errors.append(
+                notice(NoticeCode.QUANTITY_REJECTED, quantity=quantity, sku=sku, reason=message)
+            )
 
     # -- store warnings --------------------------------------------------------------------------------
     def update_warnings(self) -> None:
         fresh = get_store(self.store.merchant_id, self.store.store_id)
         if fresh is None:
             return
-        kept = []
-        for warning in fresh.warnings or []:
-            if not warning.startswith(WARNING_PREFIX):
-                kept.append(warning)
-            elif warning.startswith(REJECTED_WARNING_PREFIX):
-                sku = warning[len(REJECTED_WARNING_PREFIX) :].split(":", 1)[0].removeprefix(" SKU ").strip()
-                if sku not in self.cleared and sku not in self.rejected:
-                    kept.append(warning)
-        kept += [
-            f"{REJECTED_WARNING_PREFIX} SKU {sku}: {message}"
-            for sku, message in sorted(self.rejected.items())
-        ]
-        if self.unified_warning:
-            kept.append(self.unified_warning)
-        elif self.mid_pass:  # a sharing found by an earlier slice of this pass stays until the pass ends
-            kept += [w for w in fresh.warnings or [] if w.startswith(UNIFIED_WARNING_PREFIX)]
-        if sorted(set(kept)) != sorted(set(fresh.warnings or [])):
-            set_warnings(fresh, kept)
+        current = list(fresh.warnings or [])
+        wanted = inventory_warnings(current, self.rejected, self.cleared, self.unified_warning, self.mid_pass)
+        if distinct(wanted) != distinct(current):
+            set_warnings(fresh, wanted)
+
+
+def feed_not_processed(feed_id: str, status: str, report: FeedReport | None) -> Notice:
+    if report and report.fatal_message:
+        return notice(
+            NoticeCode.INVENTORY_FEED_REFUSED, feed_id=feed_id, status=status, reason=report.fatal_message
+        )
+    return notice(NoticeCode.INVENTORY_FEED_FAILED, feed_id=feed_id, status=status)
 
 
 def _int(value: Any) -> int | None:

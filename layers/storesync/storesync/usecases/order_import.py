@@ -29,6 +29,7 @@ from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Thrott
 from storesync.amazon.orders import OrdersPage
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
+from storesync.domain.notices import NoticeCode, notice
 from storesync.domain.orders import (
     AMAZON_STATUSES,
     CREATE,
@@ -179,7 +180,9 @@ class OrderImport:
         for bad in page.unreadable:
             self.outcome.add("orders_read")
             self.outcome.add("orders_failed")
-            self.outcome.errors.append(f"Order {bad.order_id} could not be read: {bad.error}")
+            self.outcome.errors.append(
+                notice(NoticeCode.ORDER_UNREADABLE, order_id=bad.order_id, reason=bad.error)
+            )
         unexpected = 0
         for order in page.orders:
             self.outcome.add("orders_read")
@@ -193,7 +196,9 @@ class OrderImport:
                 retry[order.order_id] = int(retry.get(order.order_id, 0))
                 self.failed_now.add(order.order_id)
                 self.outcome.errors.append(
-                    f"Order {order.order_id} could not be stored ({type(exc).__name__}); it will be retried"
+                    notice(
+                        NoticeCode.ORDER_NOT_STORED, order_id=order.order_id, error_type=type(exc).__name__
+                    )
                 )
         if page.size and unexpected > page.size // 2:
             # most of a page failing is not one bad order but a broken dependency: keep the cursor, retry all
@@ -214,8 +219,9 @@ class OrderImport:
             self.outcome.add("units_backordered", result.backordered)
         if result.unknown_skus:
             self.outcome.errors.append(
-                f"Order {result.order_id}: unknown SKU {', '.join(result.unknown_skus)}; "
-                "created with an unknown_sku hold"
+                notice(
+                    NoticeCode.ORDER_UNKNOWN_SKUS, order_id=result.order_id, skus=list(result.unknown_skus)
+                )
             )
 
     def _retry_failed(self, amazon: OrdersAmazon, cursor: dict[str, Any]) -> None:
@@ -234,8 +240,12 @@ class OrderImport:
                 )
                 if retry[order_id] >= MAX_RETRY_ATTEMPTS:
                     self.outcome.errors.append(
-                        f"Order {order_id} could not be stored after {MAX_RETRY_ATTEMPTS} attempts "
-                        f"({type(exc).__name__}); the next catch-up sync reads it again"
+                        notice(
+                            NoticeCode.ORDER_GIVEN_UP,
+                            order_id=order_id,
+                            attempts=MAX_RETRY_ATTEMPTS,
+                            error_type=type(exc).__name__,
+                        )
                     )
                     del retry[order_id]
                 continue

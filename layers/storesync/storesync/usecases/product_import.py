@@ -40,15 +40,16 @@ from storesync.dal import catalog, stock_ledger
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import set_warnings
 from storesync.dal.stores import Store
+from storesync.domain.notices import NoticeCode, notice, of_kinds, replace_notices
 from storesync.domain.products import (
     FBA,
+    WARNING_CODES,
     ListingsReportReader,
     ParsedRecord,
     ReportFormatError,
     ReportRow,
     SkippedRow,
     SkuWarnings,
-    merge_warnings,
     plan_listings,
     starting_quantities,
 )
@@ -134,7 +135,7 @@ class ProductImport:
             self.outcome.continue_after = exc.retry_after
         except TransientAmazonError as exc:
             self._save()
-            self.outcome.errors.append(str(exc))
+            self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=str(exc)))
             self.outcome.result, self.outcome.continue_after = "error", TRANSIENT_RETRY_SECONDS
         except AmazonError:
             self._save()  # keep what this slice did; the runner decides (e.g. a revoked grant)
@@ -217,9 +218,7 @@ class ProductImport:
         if report.status == "CANCELLED":  # Amazon cancels a listings report that has no data
             self.state["empty_report"] = True
             return self._next_phase("finish")
-        self.outcome.errors.append(
-            "Amazon could not produce the listings report; the next import will retry."
-        )
+        self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_FAILED))
         self.state["failed"] = True
         return self._next_phase("finish")
 
@@ -241,7 +240,7 @@ class ProductImport:
                         return False
                 self._apply_rows(chunk, reader.record)
             except ReportFormatError as exc:
-                self.outcome.errors.append(f"Amazon's listings report could not be read: {exc}.")
+                self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_UNREADABLE, reason=str(exc)))
                 self.state["failed"] = True
                 return self._next_phase("finish")
         return self._next_phase(self._after_rows())
@@ -352,7 +351,7 @@ class ProductImport:
             reasons = self.state.setdefault("skip_reasons", {})
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
             if len(self.outcome.errors) < ROW_MESSAGES_PER_RUN:
-                self.outcome.errors.append(f"Report {row.describe()}")
+                self.outcome.errors.append(row.notice())
             logger.warning("report row skipped", extra={"record": row.record, "reason": row.reason})
 
     def _observe_warnings(self, rows: list[ReportRow]) -> None:
@@ -414,7 +413,7 @@ class ProductImport:
 
     def _deactivate(self) -> bool:
         if not self.state.get("rows_seen"):
-            self.outcome.errors.append("Amazon's report listed no products: no listing was marked inactive.")
+            self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_EMPTY))
             return self._next_phase("finish")
         with self.amazon.open_report(self.state["document_id"]) as stream:
             present = {r.sku for r in ListingsReportReader(stream).records() if r.sku}
@@ -456,9 +455,9 @@ class ProductImport:
             self.cursor["starting_inventory"] = MATCH_AMAZON if state.get("starting_inventory") else "keep"
             self.cursor["starting_inventory_at"] = iso(utcnow())
         if not failed:
-            warnings = SkuWarnings.from_json(state.get("warnings")).messages()
+            warnings = SkuWarnings.from_json(state.get("warnings")).notices()
             current = list(self.store.warnings or [])
-            wanted = merge_warnings(current, warnings)
+            wanted = replace_notices(current, of_kinds(*WARNING_CODES), warnings)
             if wanted != current:
                 set_warnings(self.store, wanted)
         self.outcome.summary = self._summary()

@@ -23,6 +23,7 @@ from storesync.amazon.errors import AuthorizationRevoked, Throttled, TransientAm
 from storesync.dal import job_state
 from storesync.dal.store_queries import STATUS_ACTIVE, get_store, mark_needs_reauthorization, set_last_run
 from storesync.dal.stores import Store
+from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.jobs import JobMessage, JobMode
 from storesync.observability import bind_store, logger
 from storesync.queues import JobQueue
@@ -33,7 +34,7 @@ TRANSIENT_RETRY_SECONDS = 60.0
 @dataclass
 class JobOutcome:
     counts: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # plain words for the merchant, never buyer data
+    errors: list[Notice] = field(default_factory=list)  # the sync log's entries; never buyer data
     continue_after: float | None = None  # seconds until the continuation; None when the work is done
     result: str | None = None  # ok | partial | error | throttled | skipped (derived when None)
     summary: str = ""
@@ -98,7 +99,12 @@ class StoreJobRunner:
             return JobOutcome(result="skipped", summary="lease lost")
         except Exception as exc:
             self._finish(
-                ctx, started, JobOutcome(result="error", errors=[f"Unexpected failure: {type(exc).__name__}"])
+                ctx,
+                started,
+                JobOutcome(
+                    result="error",
+                    errors=[notice(NoticeCode.UNEXPECTED_FAILURE, error_type=type(exc).__name__)],
+                ),
             )
             raise
         self._finish(ctx, started, outcome)
@@ -111,12 +117,16 @@ class StoreJobRunner:
             mark_needs_reauthorization(ctx.store, str(exc))
             return JobOutcome(
                 result="error",
-                errors=["Amazon no longer accepts this store's authorization: reauthorize the store."],
+                errors=[notice(NoticeCode.AUTHORIZATION_REVOKED)],
             )
         except Throttled as exc:
             return JobOutcome(result="throttled", continue_after=exc.retry_after, summary=str(exc))
         except TransientAmazonError as exc:
-            return JobOutcome(result="error", errors=[str(exc)], continue_after=TRANSIENT_RETRY_SECONDS)
+            return JobOutcome(
+                result="error",
+                errors=[notice(NoticeCode.AMAZON_UNAVAILABLE, reason=str(exc))],
+                continue_after=TRANSIENT_RETRY_SECONDS,
+            )
 
     def _finish(self, ctx: JobContext, started: float, outcome: JobOutcome) -> None:
         message, store = ctx.message, ctx.store

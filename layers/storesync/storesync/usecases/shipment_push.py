@@ -32,6 +32,7 @@ from storesync.clock import utcnow
 from storesync.dal import shipment_writes as db
 from storesync.dal.shipments import Shipment
 from storesync.domain import shipments as rules
+from storesync.domain.notices import NoticeCode, ParamValue, notice
 from storesync.observability import logger
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.wiring import Services
@@ -102,8 +103,9 @@ def on_amazon(shipment: Shipment, packages: list[dict[str, Any]]) -> bool:
     )
 
 
-def describe(shipment: Shipment) -> str:
-    return f"Order {shipment.amazon_order_id}, package {shipment.package_reference_id}"
+def named(shipment: Shipment) -> dict[str, ParamValue]:
+    """The shipment as the sync log's entries name it."""
+    return {"order_id": shipment.amazon_order_id, "package": shipment.package_reference_id}
 
 
 class ShipmentPush:
@@ -210,9 +212,7 @@ class ShipmentPush:
     def _refused(self, shipment: Shipment, message: str) -> None:
         db.mark_refused(shipment, message)
         self.outcome.add("refused")
-        self.outcome.errors.append(
-            f"{describe(shipment)}: Amazon refused the shipment confirmation: {message}"
-        )
+        self.outcome.errors.append(notice(NoticeCode.SHIPMENT_REFUSED, **named(shipment), reason=message))
         logger.warning("shipment refused by Amazon", extra={**self._log(shipment), "amazon_message": message})
 
     def _transient(self, shipment: Shipment, message: str) -> None:
@@ -224,7 +224,9 @@ class ShipmentPush:
         db.mark_retry(shipment, message, due)
         self._next_due = due if self._next_due is None else min(self._next_due, due)
         self.outcome.add("retrying")
-        self.outcome.errors.append(f"{describe(shipment)}: {message} (attempt {attempts}, retrying)")
+        self.outcome.errors.append(
+            notice(NoticeCode.SHIPMENT_RETRYING, **named(shipment), reason=message, attempt=attempts)
+        )
 
     @staticmethod
     def _log(shipment: Shipment) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from storesync.dal.products import Listing
 from storesync.dal.store_queries import STATUS_ACTIVE, stores_of_seller
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
+from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.usecases.quantities import quantities_to_show
 
 
@@ -67,7 +68,7 @@ def sibling_listings(store: Store, skus: Iterable[str] | None) -> SiblingListing
     return found
 
 
-def disagreement_warning(store: Store, siblings: SiblingListings, own_skus: set[str]) -> str | None:
+def disagreement_warning(store: Store, siblings: SiblingListings, own_skus: set[str]) -> Notice | None:
     mine = settings_signature(store)
     sharing = sorted(
         {
@@ -80,9 +81,5 @@ def disagreement_warning(store: Store, siblings: SiblingListings, own_skus: set[
     )
     if not sharing:
         return None
-    names = ", ".join(siblings.stores[s].name for s in sharing)
-    return (
-        f"Inventory: this store shares SKUs with {names} (same Amazon seller account and region), but their "
-        "inventory settings (buffer, maximum quantity or warehouses) differ. Amazon keeps one quantity per SKU "
-        "for them, so storesync pushes the lowest of the stores' quantities."
-    )
+    names = [siblings.stores[s].name for s in sharing]
+    return notice(NoticeCode.UNIFIED_QUANTITY_DISAGREEMENT, stores=names)
