@@ -24,33 +24,25 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
-
-from bench_product_import import WriteCounter, free_port, start  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.testing import admin, authorize  # noqa: E402
-from storesync.amazon.clients import seller_key  # noqa: E402
-from storesync.amazon.listings_transport import SpApiListingsTransport  # noqa: E402
-from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
-from storesync.clock import utcnow  # noqa: E402
-from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
-from storesync.dal.products import Listing  # noqa: E402
-from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
-from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS  # noqa: E402
-from storesync.jobs import JobMessage  # noqa: E402
-from storesync.settings import JobSettings  # noqa: E402
-from storesync.usecases.inventory_push import PushSettings, inventory_push_work  # noqa: E402
-from storesync.usecases.runner import StoreJobRunner  # noqa: E402
-from storesync.wiring import build_services, refresh_token_context  # noqa: E402
-from storesync_local.template import provision  # noqa: E402
+from harness import WriteCounter, free_port, start
+from moto import mock_aws
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+from spapi_simulator.testing import admin, authorize
+from storesync.amazon.clients import seller_key
+from storesync.amazon.listings_transport import SpApiListingsTransport
+from storesync.amazon.quotas import USAGE_PLANS
+from storesync.clock import utcnow
+from storesync.dal.inventory import InventoryItem, warehouse_key
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS
+from storesync.jobs import JobMessage
+from storesync.settings import JobSettings
+from storesync.usecases.inventory_push import PushSettings, inventory_push_work
+from storesync.usecases.runner import StoreJobRunner
+from storesync.wiring import build_services, refresh_token_context
+from storesync_local.template import provision
 
 US = "ATVPDKIKX0DER"
 Simulator = SimpleNamespace  # the simulator as seen over HTTP: .url
@@ -176,7 +168,6 @@ def main() -> None:
     )
     parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     port = free_port()
     sim = Simulator(url=f"http://127.0.0.1:{port}")
     child = start([sys.executable, "-m", "spapi_simulator", "--port", str(port), "--seed", "7",

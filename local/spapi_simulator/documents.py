@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
-from .catalog import Catalog, build_catalog
+from .catalog import Catalog
 from .sellers import SELLERS_BY_ID
 from .server import json_response, sim_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 _STATE_LOCK = threading.Lock()
 
 
-def extension[T](sim: Simulator, name: str, factory: Callable[[], T]) -> T:
+def extension[T](sim: SimulatorState, name: str, factory: Callable[[], T]) -> T:
     """Per-simulator state of a module, created on first use (kept in sim.extensions)."""
     value = sim.extensions.get(name)
     if value is None:
@@ -40,16 +40,9 @@ def extension[T](sim: Simulator, name: str, factory: Callable[[], T]) -> T:
     return value  # type: ignore[no-any-return]
 
 
-def catalog_of(sim: Simulator) -> Catalog:
-    """The world's catalog (world.catalog), on the simulator's clock; due quantity changes applied."""
-    catalog = sim.world.catalog
-    if not isinstance(catalog, Catalog):
-        with sim.world.lock:
-            if not isinstance(sim.world.catalog, Catalog):
-                sim.world.catalog = build_catalog(sim.config.seed, sim.config.skus, sim.clock)
-            catalog = sim.world.catalog
-    if catalog.clock is not sim.clock:
-        catalog.clock = sim.clock
+def catalog_of(sim: SimulatorState) -> Catalog:
+    """The world's catalog (world.catalog, made by generator.populate); due quantity changes applied."""
+    catalog: Catalog = sim.world.catalog
     catalog.apply_due()
     return catalog
 
@@ -99,11 +92,11 @@ class Documents:
         return document
 
 
-def documents_of(sim: Simulator) -> Documents:
+def documents_of(sim: SimulatorState) -> Documents:
     return extension(sim, "documents", Documents)
 
 
-def document_url(sim: Simulator, document_id: str) -> str:
+def document_url(sim: SimulatorState, document_id: str) -> str:
     return f"{sim.url}/_sim/documents/{document_id}"
 
 
@@ -113,7 +106,7 @@ def _xml_error(status: int, code: str, message: str) -> Response:
 
 
 @sim_route("GET", "/_sim/documents/<document_id>")
-def download_document(sim: Simulator, document_id: str) -> Response:
+def download_document(sim: SimulatorState, document_id: str) -> Response:
     document = documents_of(sim).get(document_id)
     if document is None or (document.kind == "feed-input" and document.content is None):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -121,7 +114,7 @@ def download_document(sim: Simulator, document_id: str) -> Response:
 
 
 @sim_route("PUT", "/_sim/documents/<document_id>")
-def upload_document(sim: Simulator, document_id: str) -> Response:
+def upload_document(sim: SimulatorState, document_id: str) -> Response:
     document = documents_of(sim).get(document_id)
     if document is None or document.kind != "feed-input":
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -135,7 +128,7 @@ def upload_document(sim: Simulator, document_id: str) -> Response:
 
 
 @sim_route("GET", "/_sim/documents")
-def list_documents(sim: Simulator) -> Response:
+def list_documents(sim: SimulatorState) -> Response:
     docs = documents_of(sim)
     with docs.lock:
         listed = [

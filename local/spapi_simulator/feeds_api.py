@@ -26,11 +26,12 @@ from jsonschema import Draft7Validator
 from . import listing_patches
 from .clock import iso
 from .documents import catalog_of, document_url, documents_of, extension
+from .errors import QUOTA_EXCEEDED, sp_error
 from .listings_api import item_json
-from .server import QUOTA_EXCEEDED, Call, json_response, sim_route, sp_api_route, sp_error
+from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "feeds_2021-06-30.json"
 LISTINGS_FEED = "JSON_LISTINGS_FEED"
@@ -95,11 +96,11 @@ class Feeds:
         return str(next(self._numbers))
 
 
-def feeds_of(sim: Simulator) -> Feeds:
+def feeds_of(sim: SimulatorState) -> Feeds:
     return extension(sim, "feeds", Feeds)
 
 
-def process(sim: Simulator, feed: Feed) -> None:
+def process(sim: SimulatorState, feed: Feed) -> None:
     """Validate and apply a feed that reached the end of its processing time (once)."""
     feeds = feeds_of(sim)
     with feeds.lock:
@@ -130,7 +131,7 @@ def _fatal(feed: Feed, message: str) -> dict[str, Any]:
     }
 
 
-def _processing_report(sim: Simulator, feed: Feed, raw: bytes | None) -> dict[str, Any]:
+def _processing_report(sim: SimulatorState, feed: Feed, raw: bytes | None) -> dict[str, Any]:
     if raw is None:
         return _fatal(feed, "The feed document was never uploaded.")
     try:
@@ -207,7 +208,7 @@ def _processing_report(sim: Simulator, feed: Feed, raw: bytes | None) -> dict[st
 
 
 def _apply_message(
-    sim: Simulator,
+    sim: SimulatorState,
     catalog: Any,
     feed: Feed,
     marketplace_id: str,
@@ -300,7 +301,7 @@ def get_feed_document(call: Call, feedDocumentId: str) -> tuple[int, dict[str, A
 
 
 @sim_route("GET", "/_sim/feeds")
-def admin_feeds(sim: Simulator) -> Response:
+def admin_feeds(sim: SimulatorState) -> Response:
     seller_id = request.args.get("seller_id")
     now, listed = sim.clock.time(), []
     for feed in list(feeds_of(sim).by_id.values()):

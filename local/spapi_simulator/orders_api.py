@@ -9,9 +9,10 @@ import re
 from typing import Any
 
 from .clock import iso, parse_iso
+from .errors import sp_error
 from .generator import buyer_name, delivery_address
 from .sellers import MARKETPLACES
-from .server import Call, sp_api_route, sp_error
+from .server import Call, sp_api_route
 from .world import CANCELLED, PARTIALLY_SHIPPED, PENDING, SHIPPED, Order, Package
 
 MODEL = "orders_2026-01-01.json"

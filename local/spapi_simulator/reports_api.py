@@ -28,10 +28,11 @@ from flask import Response, request
 from .catalog import Listing
 from .clock import iso
 from .documents import catalog_of, document_url, documents_of, extension
-from .server import Call, json_response, sim_route, sp_api_route, sp_error
+from .errors import sp_error
+from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "reports_2021-06-30.json"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -100,7 +101,7 @@ class Reports:
         return str(next(self._numbers))
 
 
-def reports_of(sim: Simulator) -> Reports:
+def reports_of(sim: SimulatorState) -> Reports:
     return extension(sim, "reports", Reports)
 
 
@@ -130,7 +131,7 @@ def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
         yield rest.encode("utf-8")
 
 
-def _finish(sim: Simulator, report: Report, now: float) -> None:
+def _finish(sim: SimulatorState, report: Report, now: float) -> None:
     """Give a DONE report its document (once)."""
     if report.document_id is not None or report.status(now) != "DONE":
         return
@@ -153,7 +154,7 @@ def _finish(sim: Simulator, report: Report, now: float) -> None:
     report.document_id = document.document_id
 
 
-def refreshed(sim: Simulator, report: Report) -> Report:
+def refreshed(sim: SimulatorState, report: Report) -> Report:
     with reports_of(sim).lock:
         _finish(sim, report, sim.clock.time())
     return report
@@ -219,7 +220,7 @@ def get_report_document(call: Call, reportDocumentId: str) -> tuple[int, dict[st
 
 # admin -------------------------------------------------------------------------------------------------------
 @sim_route("GET", "/_sim/reports")
-def admin_reports(sim: Simulator) -> Response:
+def admin_reports(sim: SimulatorState) -> Response:
     seller_id = request.args.get("seller_id")
     reports = reports_of(sim)
     now = sim.clock.time()
@@ -233,12 +234,12 @@ def admin_reports(sim: Simulator) -> Response:
 
 
 @sim_route("GET", "/_sim/reports/settings")
-def admin_report_settings(sim: Simulator) -> Response:
+def admin_report_settings(sim: SimulatorState) -> Response:
     return json_response(200, {"compression": reports_of(sim).compression})
 
 
 @sim_route("POST", "/_sim/reports/settings")
-def admin_set_report_settings(sim: Simulator) -> Response:
+def admin_set_report_settings(sim: SimulatorState) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or body.get("compression") not in COMPRESSIONS:
         raise sp_error(400, "InvalidInput", f"compression: must be one of {', '.join(COMPRESSIONS)}")

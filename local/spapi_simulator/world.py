@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .errors import EXPIRED, UNAUTHORIZED, sp_error
 from .sellers import DEMO_SELLERS, DemoSeller
-from .server import EXPIRED, UNAUTHORIZED, sp_error
 
 CODE_TTL_SECONDS = 300.0
 
