@@ -261,35 +261,30 @@ def create_order(sim: SimulatorState) -> Response:
     return json_response(201, order_json(order))
 
 
-@sim_route("POST", "/_sim/orders/<order_id>/release")
-def release_order(sim: SimulatorState, order_id: str) -> Response:
+@sim_route("POST", "/_sim/orders/<order_id>/<action>")
+def change_order(sim: SimulatorState, order_id: str, action: str) -> Response:
+    """release (PENDING to UNSHIPPED), cancel (while nothing shipped), ship (outside the WMS, by the seller or
+    by Amazon for FBA: every unshipped unit ships)."""
     order = _order(sim, order_id)
-    if order.status != PENDING:
-        raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")
-    sim.world.change_status(order, UNSHIPPED)
-    return json_response(200, order_json(order))
-
-
-@sim_route("POST", "/_sim/orders/<order_id>/cancel")
-def cancel_order(sim: SimulatorState, order_id: str) -> Response:
-    order = _order(sim, order_id)
-    if order.status in (SHIPPED, CANCELLED) or any(i.shipped for i in order.items):
-        raise bad(f"orderId: order {order_id} is {order.status} and can no longer be cancelled")
-    sim.world.change_status(order, CANCELLED)
-    return json_response(200, order_json(order))
-
-
-@sim_route("POST", "/_sim/orders/<order_id>/ship")
-def ship_order(sim: SimulatorState, order_id: str) -> Response:
-    """Shipped outside the WMS (by the seller, or by Amazon for FBA): every unshipped unit ships."""
-    order = _order(sim, order_id)
-    if order.status in (SHIPPED, CANCELLED):
-        raise bad(f"orderId: order {order_id} is {order.status}")
-    with sim.world.lock:
-        for item in order.items:
-            item.shipped = item.quantity
-        order.shipped_outside = True
-    sim.world.change_status(order, SHIPPED)
+    if action == "release":
+        if order.status != PENDING:
+            raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")
+        status = UNSHIPPED
+    elif action == "cancel":
+        if order.status in (SHIPPED, CANCELLED) or any(i.shipped for i in order.items):
+            raise bad(f"orderId: order {order_id} is {order.status} and can no longer be cancelled")
+        status = CANCELLED
+    elif action == "ship":
+        if order.status in (SHIPPED, CANCELLED):
+            raise bad(f"orderId: order {order_id} is {order.status}")
+        with sim.world.lock:
+            for item in order.items:
+                item.shipped = item.quantity
+            order.shipped_outside = True
+        status = SHIPPED
+    else:
+        raise sp_error(404, "NotFound", f"No resource at {request.path}")
+    sim.world.change_status(order, status)
     return json_response(200, order_json(order))
 
 

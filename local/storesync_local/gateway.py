@@ -26,6 +26,7 @@ from spapi_simulator.http_server import BackgroundWsgiServer
 from werkzeug.wrappers import Request, Response
 
 from .devtokens import JwtConfig, TokenError, authorizer_claims
+from .template import function_events
 
 log = logging.getLogger("storesync_local.gateway")
 
@@ -83,17 +84,11 @@ class Route:
 def template_routes(template: dict[str, Any]) -> list[Route]:
     """Every HttpApi event of every function, most specific first (API Gateway's matching order)."""
     routes = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            props = event.get("Properties", {})
-            method = str(props.get("Method", "ANY")).upper()
-            method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
-            authorizer = props.get("Auth", {}).get("Authorizer")
-            routes.append(Route(method, props.get("Path", "/"), logical_id, authorizer != "NONE"))
+    for logical_id, _, props in function_events(template, "HttpApi"):
+        method = str(props.get("Method", "ANY")).upper()
+        method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
+        authorizer = props.get("Auth", {}).get("Authorizer")
+        routes.append(Route(method, props.get("Path", "/"), logical_id, authorizer != "NONE"))
     return sorted(routes, key=Route.specificity)
 
 

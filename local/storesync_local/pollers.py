@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .template import function_events
+
 log = logging.getLogger("storesync_local.pollers")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -41,31 +43,23 @@ def template_sqs_sources(
     """Every SQS event of every function; `arns`/`urls` map logical ids of queues to their Arn / URL."""
     by_arn = {arn: lid for lid, arn in arns.items()}
     sources = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
-            if event.get("Type") != "SQS":
-                continue
-            props = event["Properties"]
-            if str(props.get("Enabled", True)).lower() == "false":
-                continue
-            queue = props["Queue"]
-            queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) and "Fn::GetAtt" in queue else None
-            if queue_id is None:
-                queue_id = by_arn.get(str(queue))
-            if queue_id is None or queue_id not in urls:
-                raise ValueError(f"{logical_id}.{event_name}: cannot resolve its Queue {queue!r}")
-            sources.append(
-                SqsSource(
-                    function=logical_id,
-                    event_name=event_name,
-                    queue_arn=arns[queue_id],
-                    queue_url=urls[queue_id],
-                    batch_size=int(props.get("BatchSize", 10)),
-                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                )
+    for logical_id, event_name, props in function_events(template, "SQS"):
+        queue = props["Queue"]
+        queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) and "Fn::GetAtt" in queue else None
+        if queue_id is None:
+            queue_id = by_arn.get(str(queue))
+        if queue_id is None or queue_id not in urls:
+            raise ValueError(f"{logical_id}.{event_name}: cannot resolve its Queue {queue!r}")
+        sources.append(
+            SqsSource(
+                function=logical_id,
+                event_name=event_name,
+                queue_arn=arns[queue_id],
+                queue_url=urls[queue_id],
+                batch_size=int(props.get("BatchSize", 10)),
+                report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
             )
+        )
     return sources
 
 
