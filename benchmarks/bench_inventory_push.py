@@ -24,9 +24,8 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-from harness import WriteCounter, free_port, start
+from harness import WriteCounter, enter_function_env, free_port, provision_in_moto, start
 from moto import mock_aws
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
 from spapi_simulator.testing import admin, authorize
 from storesync.amazon.clients import seller_key
 from storesync.amazon.listings_transport import SpApiListingsTransport
@@ -42,7 +41,6 @@ from storesync.settings import JobSettings
 from storesync.usecases.inventory_push import PushSettings, inventory_push_work
 from storesync.usecases.runner import StoreJobRunner
 from storesync.wiring import build_services, refresh_token_context
-from storesync_local.template import provision
 
 US = "ATVPDKIKX0DER"
 Simulator = SimpleNamespace  # the simulator as seen over HTTP: .url
@@ -175,17 +173,8 @@ def main() -> None:
                    "--feed-seconds", str(args.feed_seconds)], sim.url + "/_sim/clock")  # fmt: skip
     try:
         with mock_aws():
-            params = {
-                "SpApiEndpoint": sim.url,
-                "SpApiLwaUrl": sim.url + "/auth/o2/token",
-                "SpApiConsentUrl": sim.url,
-            }
-            secrets = {
-                "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-            }
-            prov = provision(None, stack_name="bench-inv", parameters=params, secrets=secrets)  # type: ignore[arg-type]
-            os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
-            os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+            prov = provision_in_moto(sim.url, "bench-inv")
+            enter_function_env(prov, "InventoryPushFunction", args.quota_scale)
             services = build_services(JobSettings.load())
             feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
             patch_store = connect(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import time
@@ -38,10 +37,9 @@ from typing import Any
 
 import boto3
 import botocore.client
-import harness  # noqa: F401  (the benchmarks' environment, before storesync)
 import requests
+from harness import enter_function_env, provision_in_moto
 from moto import mock_aws
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import authorize
 from spapi_simulator.world import Destination, Subscription
@@ -60,7 +58,7 @@ from storesync.jobs import JobMessage
 from storesync.usecases.order_upsert import OrderUpserter, UpsertResult
 from storesync.wiring import refresh_token_context
 from storesync_local.functions import FakeLambdaContext, Handler, load_handler
-from storesync_local.template import Provisioned, functions, load_template, provision
+from storesync_local.template import Provisioned, functions, load_template
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"  # one marketplace (US): every generated order is the store's
 MERCHANT = "bench-merchant"
@@ -299,13 +297,8 @@ def main() -> None:
 def run(args: argparse.Namespace, sim: Simulator, backlog: set[str]) -> None:
     template = load_template()
     stack_name = f"bench{uuid.uuid4().hex[:6]}"
-    stack = provision(None, stack_name=stack_name, template=template,  # type: ignore[arg-type]  # in-process moto
-                      parameters={"SpApiEndpoint": sim.url, "SpApiLwaUrl": sim.url + "/auth/o2/token",
-                                  "SpApiConsentUrl": sim.url, "OrdersCatchupDays": "15"},
-                      secrets={"LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID,
-                                                                   "client_secret": CLIENT_SECRET})})  # fmt: skip
-    os.environ.update({k: v for k, v in stack.function_env["OrderImportFunction"].items() if v != ""})
-    os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+    stack = provision_in_moto(sim.url, stack_name, template, OrdersCatchupDays="15")
+    enter_function_env(stack, "OrderImportFunction", args.quota_scale)
     spec = functions(template)["OrderImportFunction"]
     handler = load_handler(spec["code_uri"], spec["handler"])
     bind_tables(stack_name, "us-east-1", None)

@@ -26,9 +26,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import boto3
-from harness import WriteCounter, free_port, start
+from harness import WriteCounter, enter_function_env, free_port, provision_in_moto, start
 from moto import mock_aws
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
 from spapi_simulator.testing import admin, authorize
 from storesync.amazon.clients import seller_key
 from storesync.clock import utcnow
@@ -40,7 +39,7 @@ from storesync.dal.stores import Store, StoreSettings
 from storesync.jobs import JobMessage
 from storesync.wiring import refresh_token_context
 from storesync_local.functions import FakeLambdaContext, load_handler
-from storesync_local.template import functions, load_template, provision
+from storesync_local.template import functions, load_template
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
 
@@ -111,21 +110,9 @@ def main() -> None:
 def run(args: argparse.Namespace, sim: Any) -> None:
     template = load_template()
     stack_name = f"bench{uuid.uuid4().hex[:6]}"
-    stack = provision(
-        None,  # type: ignore[arg-type]  # moto in-process: boto3's default endpoints are intercepted
-        stack_name=stack_name,
-        template=template,
-        parameters={
-            "SpApiEndpoint": sim.url,
-            "SpApiLwaUrl": sim.url + "/auth/o2/token",
-            "SpApiConsentUrl": sim.url,
-        },
-        secrets={
-            "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-        },
-    )
-    os.environ.update({k: v for k, v in stack.function_env["ProductImportFunction"].items() if v != ""})
-    os.environ.update({"SPAPI_QUOTA_SCALE": str(args.quota_scale), "PRODUCT_REPORT_POLL_SECONDS": "0",
+    stack = provision_in_moto(sim.url, stack_name, template)
+    enter_function_env(stack, "ProductImportFunction", args.quota_scale)
+    os.environ.update({"PRODUCT_REPORT_POLL_SECONDS": "0",
                        "PRODUCT_SLICE_ROWS": str(args.slice_rows), "PRODUCT_SLICE_SECONDS": str(args.slice_seconds)})  # fmt: skip
     spec = functions(template)["ProductImportFunction"]
     handler = load_handler(spec["code_uri"], spec["handler"])

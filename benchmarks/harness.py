@@ -6,6 +6,7 @@ Not a benchmark itself (`make bench` runs benchmarks/bench_*.py).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +15,8 @@ from typing import Any
 
 import requests
 from pynamodb.connection.base import Connection
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+from storesync_local.template import Provisioned, provision
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -69,3 +72,24 @@ def start(command: list[str], url: str) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{command[0]} did not start")
+
+
+def provision_in_moto(
+    sim_url: str, stack_name: str, template: dict[str, Any] | None = None, **parameters: str
+) -> Provisioned:
+    """The template's resources in moto in-process (boto3's default endpoints are intercepted), its SP-API
+    parameters and LWA credentials those of the simulator at `sim_url`."""
+    return provision(
+        None,  # type: ignore[arg-type]
+        stack_name=stack_name,
+        template=template,
+        parameters={"SpApiEndpoint": sim_url, "SpApiLwaUrl": sim_url + "/auth/o2/token", "SpApiConsentUrl": sim_url,
+                    **parameters},
+        secrets={"LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})},
+    )  # fmt: skip
+
+
+def enter_function_env(stack: Provisioned, logical_id: str, quota_scale: float) -> None:
+    """This process becomes the function: its environment from the template, quotas scaled like the simulator's."""
+    os.environ.update({k: v for k, v in stack.function_env[logical_id].items() if v != ""})
+    os.environ["SPAPI_QUOTA_SCALE"] = str(quota_scale)

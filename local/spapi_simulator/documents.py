@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Catalog
+from .clock import iso
 from .sellers import SELLERS_BY_ID
 from .server import json_response, sim_route
 
@@ -90,6 +91,23 @@ class Documents:
         if document is None or (seller_id is not None and document.seller_id != seller_id):
             return None
         return document
+
+
+def processing_status(created: float, seconds: float, now: float) -> str:
+    """Where Amazon's processing of a report or feed stands: IN_QUEUE, IN_PROGRESS from halfway, then DONE."""
+    if now >= created + seconds:
+        return "DONE"
+    return "IN_PROGRESS" if now >= created + seconds / 2 else "IN_QUEUE"
+
+
+def processing_json(created: float, seconds: float, status: str) -> dict[str, Any]:
+    """The createdTime, processingStatus and processing start/end times of a report or feed in `status`."""
+    body: dict[str, Any] = {"createdTime": iso(created), "processingStatus": status}
+    if status != "IN_QUEUE":
+        body["processingStartTime"] = iso(created + seconds / 2)
+    if status not in ("IN_QUEUE", "IN_PROGRESS"):
+        body["processingEndTime"] = iso(created + seconds)
+    return body
 
 
 def documents_of(sim: SimulatorState) -> Documents:

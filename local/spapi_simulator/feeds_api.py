@@ -24,8 +24,7 @@ from flask import Response, request
 from jsonschema import Draft7Validator
 
 from . import listing_patches
-from .clock import iso
-from .documents import catalog_of, document_url, documents_of, extension
+from .documents import catalog_of, document_url, documents_of, extension, processing_json, processing_status
 from .errors import QUOTA_EXCEEDED, sp_error
 from .listings_api import item_json
 from .server import Call, json_response, sim_route, sp_api_route
@@ -63,9 +62,8 @@ class Feed:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        if now >= self.created + self.seconds:
-            return "FATAL" if self.fatal else "DONE"
-        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+        status = processing_status(self.created, self.seconds, now)
+        return "FATAL" if status == "DONE" and self.fatal else status
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -73,15 +71,10 @@ class Feed:
             "feedId": self.feed_id,
             "feedType": self.feed_type,
             "marketplaceIds": list(self.marketplace_ids),
-            "createdTime": iso(self.created),
-            "processingStatus": status,
+            **processing_json(self.created, self.seconds, status),
         }
-        if status != "IN_QUEUE":
-            body["processingStartTime"] = iso(self.created + self.seconds / 2)
-        if status in ("DONE", "FATAL"):
-            body["processingEndTime"] = iso(self.created + self.seconds)
-            if self.result_document_id:
-                body["resultFeedDocumentId"] = self.result_document_id
+        if status in ("DONE", "FATAL") and self.result_document_id:
+            body["resultFeedDocumentId"] = self.result_document_id
         return body
 
 

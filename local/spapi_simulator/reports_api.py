@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Listing
-from .clock import iso
-from .documents import catalog_of, document_url, documents_of, extension
+from .documents import catalog_of, document_url, documents_of, extension, processing_json, processing_status
 from .errors import sp_error
 from .server import Call, json_response, sim_route, sp_api_route
 
@@ -65,9 +64,7 @@ class Report:
     options: dict[str, str] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        if now >= self.created + self.seconds:
-            return "DONE"
-        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+        return processing_status(self.created, self.seconds, now)
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -75,17 +72,13 @@ class Report:
             "reportId": self.report_id,
             "reportType": self.report_type,
             "marketplaceIds": list(self.marketplace_ids),
-            "createdTime": iso(self.created),
-            "processingStatus": status,
+            **processing_json(self.created, self.seconds, status),
         }
         if self.data_start:
             body["dataStartTime"] = self.data_start
         if self.data_end:
             body["dataEndTime"] = self.data_end
-        if status != "IN_QUEUE":
-            body["processingStartTime"] = iso(self.created + self.seconds / 2)
         if status == "DONE":
-            body["processingEndTime"] = iso(self.created + self.seconds)
             body["reportDocumentId"] = self.document_id
         return body
 

@@ -13,33 +13,9 @@ from .state import SimulatorConfig, SimulatorState
 class Simulator(SimulatorState):
     """A local Amazon: `with Simulator(seed=1).start() as sim: requests.get(sim.url + ...)`."""
 
-    def __init__(
-        self,
-        seed: int = 1,
-        skus: int = 20,
-        orders: int = 40,
-        quota_scale: float = 1.0,
-        token_ttl: float = 3600,
-        report_seconds: float = 2.0,
-        feed_seconds: float = 2.0,
-        listing_delay: float = 0.0,
-        pending_release_seconds: float | None = None,
-        sqs_endpoint_url: str | None = None,
-    ) -> None:
-        super().__init__(
-            SimulatorConfig(
-                seed,
-                skus,
-                orders,
-                quota_scale,
-                float(token_ttl),
-                report_seconds,
-                feed_seconds,
-                listing_delay,
-                pending_release_seconds,
-                sqs_endpoint_url,
-            )  # fmt: skip
-        )
+    def __init__(self, **settings: Any) -> None:
+        """`settings`: the fields of state.SimulatorConfig (seed, skus, orders, quota_scale, token_ttl, ...)."""
+        super().__init__(SimulatorConfig(**settings))
         self._http: BackgroundWsgiServer | None = None
         self.app = build_app(self)
         for hook in _START_HOOKS:

@@ -58,7 +58,7 @@ class SimulatorState:
             raise ValueError("quota_scale: must be positive")
         self.config = config
         self.clock = Clock()
-        self.world = World(self.clock, token_ttl=config.token_ttl)
+        self.world = World(self.clock, token_ttl=float(config.token_ttl))
         self.world.pending_release_seconds = config.pending_release_seconds
         self.quotas = Quotas(self.clock, config.quota_scale)
         self.faults = FaultState()
