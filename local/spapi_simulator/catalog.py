@@ -378,9 +378,6 @@ class Catalog:
                 self._due, _DueChange(due, next(self._seq), seller_id, marketplace_id, sku, quantity)
             )
 
-    def pending_changes(self) -> int:
-        return len(self._due)
-
     def apply_due(self) -> int:
         """Apply the scheduled quantity changes whose time has come; cheap when none is due."""
         now = self.clock.time()

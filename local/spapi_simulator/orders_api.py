@@ -292,7 +292,7 @@ def confirm_shipment(call: Call, orderId: str) -> tuple[int, None]:
         order.packages.append(
             Package(reference, detail["carrierCode"], detail.get("carrierName"), detail.get("shippingMethod"),
                     detail["trackingNumber"], detail["shipDate"], [dict(i) for i in detail["orderItems"]],
-                    call.clock.time(), detail.get("shipFromSupplySourceId"))
+                    call.clock.time())
         )  # fmt: skip
         status = SHIPPED if all(i.unshipped == 0 for i in order.items) else PARTIALLY_SHIPPED
     call.world.change_status(order, status)

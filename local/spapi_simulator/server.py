@@ -27,8 +27,8 @@ Path rules use Flask's `<name>` syntax with the model's parameter names. Before 
 A handler returns `(status, body)` or `(status, body, headers)` (body: JSON-able, or None for no content) or
 a flask Response, and raises `sp_error(status, code, message)` for Amazon's `{"errors": [...]}` answers.
 `call.world` is the shared state (world.World, lock: `call.world.lock`), `call.sim` the state.SimulatorState (its
-`config` has report_seconds, feed_seconds, listing_delay...), `call.clock` the clock, `call.base_url` the
-simulator's URL (for document URLs), `call.body` the parsed JSON body.
+`config` has report_seconds, feed_seconds, listing_delay...), `call.clock` the clock, `call.body` the parsed
+JSON body (document URLs: documents.document_url).
 
 Non-SP-API routes (LWA, consent, admin, document download/upload) use `@sim_route("GET", "/_sim/...")`;
 their handler gets `(sim, **path_params)` and reads `flask.request` itself.
@@ -87,7 +87,6 @@ class Call:
     query: dict[str, Any]
     body: Any
     path_params: dict[str, str]
-    base_url: str
 
     @property
     def world(self) -> World:
@@ -231,7 +230,7 @@ def _serve(
         )
     except schemas.RequestInvalid as exc:
         raise sp_error(400, "InvalidInput", str(exc)) from None
-    call = Call(sim, route.operation_id, seller_id, query, body, path_params, sim.url)
+    call = Call(sim, route.operation_id, seller_id, query, body, path_params)
     sim.world.tick()
     result = route.handler(call, **path_params)
     if isinstance(result, Response):

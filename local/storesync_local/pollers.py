@@ -129,9 +129,6 @@ class QueuePoller:
     visibility_scale: float = 1.0  # simulated seconds per real second (the scheduler's speed)
     is_ready: Callable[[], bool] = lambda: True  # False while the function's code is not there yet
     wait_seconds: int = 1
-    invocations: int = 0
-    deleted: int = 0
-    failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -184,7 +181,6 @@ class QueuePoller:
     def run_batch(self, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.source.queue_arn, self.region)
         ids = [m["MessageId"] for m in messages]
-        self.invocations += 1
         try:
             result = self.invoke(self.source.function, event)
             failed = failed_ids(result, ids) if self.source.report_failures else set()
@@ -206,8 +202,6 @@ class QueuePoller:
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)],
             )
-        self.deleted += len(done)
-        self.failed += len(retry)
         self._scale_visibility(retry)
 
     def _scale_visibility(self, messages: list[dict[str, Any]]) -> None:

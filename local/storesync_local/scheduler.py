@@ -60,9 +60,6 @@ class SimulatedClock:
             self._jumped += seconds
         return self.now()
 
-    def real_seconds(self, simulated_seconds: float) -> float:
-        return simulated_seconds / self.speed
-
 
 # -- expressions -----------------------------------------------------------------------------------------------
 
