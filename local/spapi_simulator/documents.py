@@ -10,6 +10,7 @@ Also the per-simulator state helpers of the catalog modules: `catalog_of(sim)` a
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 import zlib
@@ -93,21 +94,38 @@ class Documents:
         return document
 
 
-def processing_status(created: float, seconds: float, now: float) -> str:
-    """Where Amazon's processing of a report or feed stands: IN_QUEUE, IN_PROGRESS from halfway, then DONE."""
-    if now >= created + seconds:
-        return "DONE"
-    return "IN_PROGRESS" if now >= created + seconds / 2 else "IN_QUEUE"
+class Processing:
+    """Amazon's processing of a report or feed: IN_QUEUE, IN_PROGRESS from halfway, done `seconds` after `created`
+    (the dataclasses that inherit this have both fields)."""
+
+    created: float
+    seconds: float
+
+    def processing_stage(self, now: float) -> str:
+        if now >= self.created + self.seconds:
+            return "DONE"
+        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+
+    def processing_json(self, status: str) -> dict[str, Any]:
+        """createdTime, processingStatus and the processing start and end times, in `status`."""
+        body: dict[str, Any] = {"createdTime": iso(self.created), "processingStatus": status}
+        if status != "IN_QUEUE":
+            body["processingStartTime"] = iso(self.created + self.seconds / 2)
+        if status not in ("IN_QUEUE", "IN_PROGRESS"):
+            body["processingEndTime"] = iso(self.created + self.seconds)
+        return body
 
 
-def processing_json(created: float, seconds: float, status: str) -> dict[str, Any]:
-    """The createdTime, processingStatus and processing start/end times of a report or feed in `status`."""
-    body: dict[str, Any] = {"createdTime": iso(created), "processingStatus": status}
-    if status != "IN_QUEUE":
-        body["processingStartTime"] = iso(created + seconds / 2)
-    if status not in ("IN_QUEUE", "IN_PROGRESS"):
-        body["processingEndTime"] = iso(created + seconds)
-    return body
+class Submissions[T]:
+    """The reports or the feeds of one simulator, by id; ids are numbers counted from `first_id`."""
+
+    def __init__(self, first_id: int) -> None:
+        self.lock = threading.RLock()
+        self.by_id: dict[str, T] = {}
+        self._numbers = itertools.count(first_id)
+
+    def new_id(self) -> str:
+        return str(next(self._numbers))
 
 
 def documents_of(sim: SimulatorState) -> Documents:

@@ -12,9 +12,7 @@ per 5 minutes per seller is enforced as a quota (the window shrinks with quota_s
 
 from __future__ import annotations
 
-import itertools
 import json
-import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,7 +22,7 @@ from flask import Response, request
 from jsonschema import Draft7Validator
 
 from . import listing_patches
-from .documents import catalog_of, document_url, documents_of, extension, processing_json, processing_status
+from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
 from .errors import QUOTA_EXCEEDED, sp_error
 from .listings_api import item_json
 from .server import Call, json_response, sim_route, sp_api_route
@@ -49,7 +47,7 @@ def _validators() -> tuple[Draft7Validator, Draft7Validator]:
 
 
 @dataclass
-class Feed:
+class Feed(Processing):
     feed_id: str
     seller_id: str
     feed_type: str
@@ -62,7 +60,7 @@ class Feed:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        status = processing_status(self.created, self.seconds, now)
+        status = self.processing_stage(now)
         return "FATAL" if status == "DONE" and self.fatal else status
 
     def to_json(self, now: float) -> dict[str, Any]:
@@ -71,22 +69,17 @@ class Feed:
             "feedId": self.feed_id,
             "feedType": self.feed_type,
             "marketplaceIds": list(self.marketplace_ids),
-            **processing_json(self.created, self.seconds, status),
+            **self.processing_json(status),
         }
         if status in ("DONE", "FATAL") and self.result_document_id:
             body["resultFeedDocumentId"] = self.result_document_id
         return body
 
 
-class Feeds:
+class Feeds(Submissions[Feed]):
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.by_id: dict[str, Feed] = {}
-        self.created_at: dict[str, list[float]] = {}
-        self._numbers = itertools.count(60_001_019_000)
-
-    def new_id(self) -> str:
-        return str(next(self._numbers))
+        super().__init__(first_id=60_001_019_000)
+        self.created_at: dict[str, list[float]] = {}  # seller -> createFeed times in the current window
 
 
 def feeds_of(sim: SimulatorState) -> Feeds:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Listing
-from .documents import catalog_of, document_url, documents_of, extension, processing_json, processing_status
+from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
 from .errors import sp_error
 from .server import Call, json_response, sim_route, sp_api_route
 
@@ -51,7 +49,7 @@ COLUMNS = (
 
 
 @dataclass
-class Report:
+class Report(Processing):
     report_id: str
     seller_id: str
     report_type: str
@@ -64,7 +62,7 @@ class Report:
     options: dict[str, str] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        return processing_status(self.created, self.seconds, now)
+        return self.processing_stage(now)
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -72,7 +70,7 @@ class Report:
             "reportId": self.report_id,
             "reportType": self.report_type,
             "marketplaceIds": list(self.marketplace_ids),
-            **processing_json(self.created, self.seconds, status),
+            **self.processing_json(status),
         }
         if self.data_start:
             body["dataStartTime"] = self.data_start
@@ -83,15 +81,10 @@ class Report:
         return body
 
 
-class Reports:
+class Reports(Submissions[Report]):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_id: dict[str, Report] = {}
+        super().__init__(first_id=50_001_019_000)
         self.compression = "AUTO"
-        self._numbers = itertools.count(50_001_019_000)
-
-    def new_id(self) -> str:
-        return str(next(self._numbers))
 
 
 def reports_of(sim: SimulatorState) -> Reports:

@@ -19,9 +19,7 @@ from storesync.usecases.runner import JobContext
 
 
 def test_duplicate_and_shuffled_notifications_change_the_order_once(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h, import_pending_orders=True)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10, import_pending_orders=True)
     support.admin(h.sim, "POST", "faults", {"duplicate_notifications": 1.0, "shuffle_notifications": True})
     order_id = support.new_order(h.sim, {fbm[0]: 2}, status="PENDING")
     support.admin(h.sim, "POST", f"orders/{order_id}/release")
@@ -45,9 +43,7 @@ def test_duplicate_and_shuffled_notifications_change_the_order_once(h: support.O
 
 
 def test_an_older_update_never_overwrites_a_newer_one(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10)
     order_id = support.new_order(h.sim, {fbm[0]: 2})
     h.deliver_notifications()
     old = support.fetch_amazon_order(store, order_id)
@@ -68,9 +64,7 @@ def test_an_older_update_never_overwrites_a_newer_one(h: support.OrderImportHarn
 
 
 def test_racing_writers_of_one_new_order_allocate_once(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10)
     order_id = support.new_order(h.sim, {fbm[0]: 3})
     h.drain("OrderNotificationsQueue")
     incoming = support.fetch_amazon_order(store, order_id)
@@ -97,9 +91,7 @@ def test_racing_writers_of_one_new_order_allocate_once(h: support.OrderImportHar
 def test_a_crash_between_the_order_write_and_the_cursor_write_duplicates_nothing(
     h: support.OrderImportHarness, monkeypatch: pytest.MonkeyPatch
 ):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 20)
+    store, fbm = support.stocked_store(h, 20)
     ids = [support.new_order(h.sim, {fbm[0]: 2}) for _ in range(3)]
     h.drain("OrderNotificationsQueue")  # only the poll sees them
     h.advance()
@@ -128,9 +120,7 @@ def test_a_crash_between_the_order_write_and_the_cursor_write_duplicates_nothing
 def test_the_pagination_token_survives_across_invocations(
     h: support.OrderImportHarness, monkeypatch: pytest.MonkeyPatch
 ):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 1000)
+    store, fbm = support.stocked_store(h, 1000)
     ids = {support.new_order(h.sim, {fbm[0]: 1}) for _ in range(25)}
     h.drain("OrderNotificationsQueue")
     h.advance()
@@ -157,9 +147,7 @@ def test_the_pagination_token_survives_across_invocations(
 
 
 def test_one_bad_order_never_blocks_the_rest(h: support.OrderImportHarness, monkeypatch: pytest.MonkeyPatch):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10)
     bad, *good = [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(4)]
     h.drain("OrderNotificationsQueue")
     h.advance()

@@ -9,9 +9,7 @@ from storesync.dal.order_queries import get_address
 
 
 def test_pending_then_released_lifts_the_hold_and_fills_the_address(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h, import_pending_orders=True)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10, import_pending_orders=True)
     order_id = support.new_order(h.sim, {fbm[0]: 2}, status="PENDING")
     h.advance()
     h.poll(store)
@@ -42,9 +40,7 @@ def test_pending_then_released_lifts_the_hold_and_fills_the_address(h: support.O
 
 
 def test_pending_orders_wait_for_release_without_the_setting(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 5)
+    store, fbm = support.stocked_store(h, 5)
     order_id = support.new_order(h.sim, {fbm[0]: 1}, status="PENDING")
     h.advance()
     h.poll(store)
@@ -59,9 +55,7 @@ def test_pending_orders_wait_for_release_without_the_setting(h: support.OrderImp
 
 
 def test_pending_then_cancelled_releases_the_allocation(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h, import_pending_orders=True)
-    support.stock(support.MERCHANT, fbm[0], 4)
+    store, fbm = support.stocked_store(h, 4, import_pending_orders=True)
     order_id = support.new_order(h.sim, {fbm[0]: 3}, status="PENDING")
     h.deliver_notifications()
     assert support.level(support.MERCHANT, fbm[0]) == (4, 3)
@@ -94,9 +88,7 @@ def test_fba_orders_take_no_stock(h: support.OrderImportHarness):
 
 @pytest.mark.parametrize("remove", [True, False])
 def test_shipped_outside_the_wms(h: support.OrderImportHarness, remove: bool):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h, remove_stock_for_external_fulfillments=remove)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10, remove_stock_for_external_fulfillments=remove)
     order_id = support.new_order(h.sim, {fbm[0]: 2})
     h.deliver_notifications()
     assert support.level(support.MERCHANT, fbm[0]) == (10, 2)
@@ -120,9 +112,7 @@ def test_shipped_outside_the_wms(h: support.OrderImportHarness, remove: bool):
 
 
 def test_first_seen_shipped_order_is_shipped_externally(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h, remove_stock_for_external_fulfillments=True)
-    support.stock(support.MERCHANT, fbm[0], 3)
+    store, fbm = support.stocked_store(h, 3, remove_stock_for_external_fulfillments=True)
     order_id = support.new_order(h.sim, {fbm[0]: 2})
     support.admin(h.sim, "POST", f"orders/{order_id}/ship")
     h.drain("OrderNotificationsQueue")  # notifications lost: the poll is the backstop
@@ -133,9 +123,7 @@ def test_first_seen_shipped_order_is_shipped_externally(h: support.OrderImportHa
 
 
 def test_downloads_off_creates_nothing_new_but_changes_flow(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 10)
+    store, fbm = support.stocked_store(h, 10)
     kept = support.new_order(h.sim, {fbm[0]: 2})
     shipped = support.new_order(h.sim, {fbm[0]: 1})
     h.deliver_notifications()
@@ -158,9 +146,7 @@ def test_downloads_off_creates_nothing_new_but_changes_flow(h: support.OrderImpo
 
 
 def test_unknown_sku_gets_a_hold_and_shows_in_the_sync_log(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 5)
+    store, fbm = support.stocked_store(h, 5)
     order_id = support.new_order(h.sim, {fbm[0]: 1, fbm[1]: 2})  # fbm[1] is unknown to the WMS
     h.advance()
     h.poll(store)
@@ -174,9 +160,7 @@ def test_unknown_sku_gets_a_hold_and_shows_in_the_sync_log(h: support.OrderImpor
 
 
 def test_demand_beyond_stock_is_backorder_and_available_never_negative(h: support.OrderImportHarness):
-    fbm, _ = support.sim_skus(h.sim)
-    store = support.store_of(h)
-    support.stock(support.MERCHANT, fbm[0], 1)
+    store, fbm = support.stocked_store(h, 1)
     first = support.new_order(h.sim, {fbm[0]: 3})
     second = support.new_order(h.sim, {fbm[0]: 1})
     h.advance()

@@ -9,6 +9,7 @@ listed extras. fbaInventory.json carries no sandbox examples.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -57,13 +58,25 @@ def send(sim: Simulator, auth: Authorized, method: str, path: str, **kwargs: Any
     return requests.request(method, sim.url + path, headers=auth.headers, timeout=10, **kwargs)
 
 
+def replay_gets(
+    sim: Simulator, auth: Authorized, model: str, operation_id: str, path: str, our_id: str, id_name: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Sends each sandbox example of a GET to `path` (`{}` for the id): our id for the 200 examples, the example's
+    made-up one (parameter `id_name`) otherwise, which must be 404. Yields (example, our answer) of the 200s."""
+    for status, cases in sandbox(model, operation_id).items():
+        for case in cases:
+            wanted = our_id if status == 200 else value(case, id_name)
+            answer = send(sim, auth, "GET", path.format(wanted))
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(model, operation_id, answer.status_code, answer.json()) == []
+            if status == 200:
+                yield case, answer.json()
+
+
 def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
     sim = spapi_sim_factory(report_seconds=10.0)
     auth = authorize(sim)
-    create, get, document = (
-        sandbox(REPORTS, op) for op in ("createReport", "getReport", "getReportDocument")
-    )
-    for status, cases in create.items():
+    for status, cases in sandbox(REPORTS, "createReport").items():
         for case in cases:
             body = dict(value(case, "body"))
             if status == 202:
@@ -75,31 +88,27 @@ def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
                 same_shape(answer.json(), case["response"])
                 report_id = answer.json()["reportId"]
     admin(sim, "POST", "clock/advance", {"seconds": 6})  # the example report is IN_PROGRESS
-    for status, cases in get.items():
-        for case in cases:
-            answer = send(
-                sim,
-                auth,
-                "GET",
-                f"/reports/2021-06-30/reports/{report_id if status == 200 else value(case, 'reportId')}",
-            )
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(REPORTS, "getReport", answer.status_code, answer.json()) == []
-            if status == 200:
-                assert answer.json()["processingStatus"] == case["response"]["processingStatus"]
-                same_shape(answer.json(), case["response"], {"/marketplaceIds"})
+    reports = replay_gets(
+        sim, auth, REPORTS, "getReport", "/reports/2021-06-30/reports/{}", report_id, "reportId"
+    )
+    for case, ours in reports:
+        assert ours["processingStatus"] == case["response"]["processingStatus"]
+        same_shape(ours, case["response"], {"/marketplaceIds"})
     admin(sim, "POST", "clock/advance", {"seconds": 6})
     document_id = send(sim, auth, "GET", f"/reports/2021-06-30/reports/{report_id}").json()[
         "reportDocumentId"
     ]
-    for status, cases in document.items():
-        for case in cases:
-            wanted = document_id if status == 200 else value(case, "reportDocumentId")
-            answer = send(sim, auth, "GET", f"/reports/2021-06-30/documents/{wanted}")
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(REPORTS, "getReportDocument", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
+    documents = replay_gets(
+        sim,
+        auth,
+        REPORTS,
+        "getReportDocument",
+        "/reports/2021-06-30/documents/{}",
+        document_id,
+        "reportDocumentId",
+    )
+    for case, ours in documents:
+        same_shape(ours, case["response"], {"/compressionAlgorithm"})
 
 
 def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
@@ -185,24 +194,19 @@ def test_feeds_sandbox_examples(spapi_sim: Simulator) -> None:
                 feed_id = answer.json()["feedId"]
     admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
     result_id = ""
-    for status, cases in sandbox(FEEDS, "getFeed").items():
-        for case in cases:
-            answer = send(
-                spapi_sim,
-                auth,
-                "GET",
-                f"/feeds/2021-06-30/feeds/{feed_id if status == 200 else value(case, 'feedId')}",
-            )
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(FEEDS, "getFeed", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
-                result_id = answer.json()["resultFeedDocumentId"]
-    for status, cases in sandbox(FEEDS, "getFeedDocument").items():
-        for case in cases:
-            wanted = result_id if status == 200 else value(case, "feedDocumentId")
-            answer = send(spapi_sim, auth, "GET", f"/feeds/2021-06-30/documents/{wanted}")
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(FEEDS, "getFeedDocument", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
+    for case, ours in replay_gets(
+        spapi_sim, auth, FEEDS, "getFeed", "/feeds/2021-06-30/feeds/{}", feed_id, "feedId"
+    ):
+        same_shape(ours, case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
+        result_id = ours["resultFeedDocumentId"]
+    documents = replay_gets(
+        spapi_sim,
+        auth,
+        FEEDS,
+        "getFeedDocument",
+        "/feeds/2021-06-30/documents/{}",
+        result_id,
+        "feedDocumentId",
+    )
+    for case, ours in documents:
+        same_shape(ours, case["response"], {"/compressionAlgorithm"})
