@@ -73,6 +73,15 @@ def replay_gets(
                 yield case, answer.json()
 
 
+def check_document_examples(sim: Simulator, auth: Authorized, kind: str, document_id: str) -> None:
+    """get{Report,Feed}Document's sandbox examples (`kind`: report or feed), ours answered for `document_id`."""
+    model, path = (REPORTS if kind == "report" else FEEDS), f"/{kind}s/2021-06-30/documents/{{}}"
+    for case, ours in replay_gets(
+        sim, auth, model, f"get{kind.title()}Document", path, document_id, f"{kind}DocumentId"
+    ):
+        same_shape(ours, case["response"], {"/compressionAlgorithm"})
+
+
 def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
     sim = spapi_sim_factory(report_seconds=10.0)
     auth = authorize(sim)
@@ -98,17 +107,7 @@ def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
     document_id = send(sim, auth, "GET", f"/reports/2021-06-30/reports/{report_id}").json()[
         "reportDocumentId"
     ]
-    documents = replay_gets(
-        sim,
-        auth,
-        REPORTS,
-        "getReportDocument",
-        "/reports/2021-06-30/documents/{}",
-        document_id,
-        "reportDocumentId",
-    )
-    for case, ours in documents:
-        same_shape(ours, case["response"], {"/compressionAlgorithm"})
+    check_document_examples(sim, auth, "report", document_id)
 
 
 def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
@@ -199,14 +198,4 @@ def test_feeds_sandbox_examples(spapi_sim: Simulator) -> None:
     ):
         same_shape(ours, case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
         result_id = ours["resultFeedDocumentId"]
-    documents = replay_gets(
-        spapi_sim,
-        auth,
-        FEEDS,
-        "getFeedDocument",
-        "/feeds/2021-06-30/documents/{}",
-        result_id,
-        "feedDocumentId",
-    )
-    for case, ours in documents:
-        same_shape(ours, case["response"], {"/compressionAlgorithm"})
+    check_document_examples(spapi_sim, auth, "feed", result_id)
