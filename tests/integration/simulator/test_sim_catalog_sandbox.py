@@ -9,7 +9,7 @@ listed extras. fbaInventory.json carries no sandbox examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -58,6 +58,30 @@ def send(sim: Simulator, auth: Authorized, method: str, path: str, **kwargs: Any
     return requests.request(method, sim.url + path, headers=auth.headers, timeout=10, **kwargs)
 
 
+def replay_posts(
+    sim: Simulator,
+    auth: Authorized,
+    model: str,
+    operation_id: str,
+    path: str,
+    created: int,
+    adapt: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body,
+) -> dict[str, Any]:
+    """Sends each sandbox example of a POST to `path`, the `created` ones' bodies adapted to our world; each must
+    be answered with the example's status. Returns our answer to the (last) `created` example."""
+    ours: dict[str, Any] = {}
+    for status, cases in sandbox(model, operation_id).items():
+        for case in cases:
+            body = dict(value(case, "body"))
+            answer = send(sim, auth, "POST", path, json=adapt(body) if status == created else body)
+            assert answer.status_code == status, answer.text
+            assert response_errors(model, operation_id, status, answer.json()) == []
+            if status == created:
+                same_shape(answer.json(), case["response"])
+                ours = answer.json()
+    return ours
+
+
 def replay_gets(
     sim: Simulator, auth: Authorized, model: str, operation_id: str, path: str, our_id: str, id_name: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -85,17 +109,14 @@ def check_document_examples(sim: Simulator, auth: Authorized, kind: str, documen
 def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
     sim = spapi_sim_factory(report_seconds=10.0)
     auth = authorize(sim)
-    for status, cases in sandbox(REPORTS, "createReport").items():
-        for case in cases:
-            body = dict(value(case, "body"))
-            if status == 202:
-                body["marketplaceIds"] = [m for m in body["marketplaceIds"] if m == US]
-            answer = send(sim, auth, "POST", "/reports/2021-06-30/reports", json=body)
-            assert answer.status_code == status, answer.text
-            assert response_errors(REPORTS, "createReport", status, answer.json()) == []
-            if status == 202:
-                same_shape(answer.json(), case["response"])
-                report_id = answer.json()["reportId"]
+
+    def our_marketplace(body: dict[str, Any]) -> dict[str, Any]:
+        return body | {"marketplaceIds": [m for m in body["marketplaceIds"] if m == US]}
+
+    created = replay_posts(
+        sim, auth, REPORTS, "createReport", "/reports/2021-06-30/reports", 202, our_marketplace
+    )
+    report_id = created["reportId"]
     admin(sim, "POST", "clock/advance", {"seconds": 6})  # the example report is IN_PROGRESS
     reports = replay_gets(
         sim, auth, REPORTS, "getReport", "/reports/2021-06-30/reports/{}", report_id, "reportId"
@@ -165,32 +186,23 @@ def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
 
 def test_feeds_sandbox_examples(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    document_id = ""
-    for status, cases in sandbox(FEEDS, "createFeedDocument").items():
-        for case in cases:
-            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json=value(case, "body"))
-            assert answer.status_code == status, answer.text
-            assert response_errors(FEEDS, "createFeedDocument", status, answer.json()) == []
-            if status == 201:
-                same_shape(answer.json(), case["response"])
-                document_id = answer.json()["feedDocumentId"]
+    created = replay_posts(spapi_sim, auth, FEEDS, "createFeedDocument", "/feeds/2021-06-30/documents", 201)
+    document_id = created.get("feedDocumentId", "")
     ours = send(
         spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json={"contentType": "application/json"}
     )
     requests.put(ours.json()["url"], data=b"{}", headers={"Content-Type": "application/json"}, timeout=10)
     assert document_id
-    for status, cases in sandbox(FEEDS, "createFeed").items():
-        for case in cases:
-            body = dict(value(case, "body"))
-            if status == 202:  # the simulator processes JSON_LISTINGS_FEED for one marketplace
-                body |= {"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [US],
-                         "inputFeedDocumentId": ours.json()["feedDocumentId"]}  # fmt: skip
-            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/feeds", json=body)
-            assert answer.status_code == status, answer.text
-            assert response_errors(FEEDS, "createFeed", status, answer.json()) == []
-            if status == 202:
-                same_shape(answer.json(), case["response"])
-                feed_id = answer.json()["feedId"]
+
+    def our_feed(
+        body: dict[str, Any],
+    ) -> dict[str, Any]:  # the simulator processes JSON_LISTINGS_FEED, one marketplace
+        return body | {"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [US],
+                       "inputFeedDocumentId": ours.json()["feedDocumentId"]}  # fmt: skip
+
+    feed_id = replay_posts(spapi_sim, auth, FEEDS, "createFeed", "/feeds/2021-06-30/feeds", 202, our_feed)[
+        "feedId"
+    ]
     admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
     result_id = ""
     for case, ours in replay_gets(
