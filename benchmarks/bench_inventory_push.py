@@ -24,33 +24,23 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
-
-from bench_product_import import WriteCounter, free_port, start  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.testing import admin, authorize  # noqa: E402
-from storesync.amazon.clients import seller_key  # noqa: E402
-from storesync.amazon.listings_transport import SpApiListingsTransport  # noqa: E402
-from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
-from storesync.clock import utcnow  # noqa: E402
-from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
-from storesync.dal.products import Listing  # noqa: E402
-from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
-from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS  # noqa: E402
-from storesync.jobs import JobMessage  # noqa: E402
-from storesync.settings import InventoryPushSettings  # noqa: E402
-from storesync.usecases.inventory_push import PushSettings, inventory_push_work  # noqa: E402
-from storesync.usecases.runner import StoreJobRunner  # noqa: E402
-from storesync.wiring import build_services, refresh_token_context  # noqa: E402
-from storesync_local.template import provision  # noqa: E402
+from harness import WriteCounter, enter_function_env, free_port, provision_in_moto, start
+from moto import mock_aws
+from spapi_simulator.testing import admin, authorize
+from storesync.amazon.clients import seller_key
+from storesync.amazon.listings_transport import SpApiListingsTransport
+from storesync.amazon.quotas import USAGE_PLANS
+from storesync.clock import utcnow
+from storesync.dal.inventory import InventoryItem, warehouse_key
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.inventory import FEED_LATENCY_SECONDS, PATCH_SLICE_SECONDS
+from storesync.jobs import JobMessage
+from storesync.settings import InventoryPushSettings
+from storesync.usecases.inventory_push import PushSettings, inventory_push_work
+from storesync.usecases.runner import StoreJobRunner
+from storesync.wiring import build_services, refresh_token_context
 
 US = "ATVPDKIKX0DER"
 Simulator = SimpleNamespace  # the simulator as seen over HTTP: .url
@@ -176,7 +166,6 @@ def main() -> None:
     )
     parser.add_argument("--no-tracemalloc", action="store_true", help="faster; peak memory from max RSS only")
     args = parser.parse_args()
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     port = free_port()
     sim = Simulator(url=f"http://127.0.0.1:{port}")
     child = start([sys.executable, "-m", "spapi_simulator", "--port", str(port), "--seed", "7",
@@ -184,17 +173,8 @@ def main() -> None:
                    "--feed-seconds", str(args.feed_seconds)], sim.url + "/_sim/clock")  # fmt: skip
     try:
         with mock_aws():
-            params = {
-                "SpApiEndpoint": sim.url,
-                "SpApiLwaUrl": sim.url + "/auth/o2/token",
-                "SpApiConsentUrl": sim.url,
-            }
-            secrets = {
-                "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-            }
-            prov = provision(None, stack_name="bench-inv", parameters=params, secrets=secrets)  # type: ignore[arg-type]
-            os.environ.update({k: v for k, v in prov.function_env["InventoryPushFunction"].items() if v})
-            os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+            prov = provision_in_moto(sim.url, "bench-inv")
+            enter_function_env(prov, "InventoryPushFunction", args.quota_scale)
             services = build_services(InventoryPushSettings.load())
             feed_store = connect(sim, services, "A1NASELLER0001", "bench-feed")
             patch_store = connect(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import time
@@ -36,40 +35,30 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "storesync")
-os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-
-import boto3  # noqa: E402
-import botocore.client  # noqa: E402
-import requests  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.simulator import Simulator  # noqa: E402
-from spapi_simulator.testing import authorize  # noqa: E402
-from spapi_simulator.world import Destination, Subscription  # noqa: E402
-from storesync.amazon.clients import seller_key  # noqa: E402
-from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
-from storesync.crypto import KmsCipher  # noqa: E402
-from storesync.dal import bind_tables  # noqa: E402
-from storesync.dal.inventory import InventoryItem, warehouse_key  # noqa: E402
-from storesync.dal.orders import Order  # noqa: E402
-from storesync.dal.products import Product  # noqa: E402
-from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
-from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse  # noqa: E402
-from storesync.domain.orders import AmazonOrder  # noqa: E402
-from storesync.jobs import JobMessage  # noqa: E402
-from storesync.usecases.order_upsert import OrderUpserter, UpsertResult  # noqa: E402
-from storesync.wiring import refresh_token_context  # noqa: E402
-from storesync_local.functions import FakeLambdaContext, Handler, load_handler  # noqa: E402
-from storesync_local.template import Provisioned, functions, load_template, provision  # noqa: E402
+import boto3
+import botocore.client
+import requests
+from harness import enter_function_env, provision_in_moto
+from moto import mock_aws
+from spapi_simulator.simulator import Simulator
+from spapi_simulator.testing import authorize
+from spapi_simulator.world import Destination, Subscription
+from storesync.amazon.clients import seller_key
+from storesync.amazon.quotas import USAGE_PLANS
+from storesync.crypto import KmsCipher
+from storesync.dal import bind_tables
+from storesync.dal.inventory import InventoryItem, warehouse_key
+from storesync.dal.orders import Order
+from storesync.dal.products import Product
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, ensure_primary_warehouse
+from storesync.domain.orders import AmazonOrder
+from storesync.jobs import JobMessage
+from storesync.usecases.order_upsert import OrderUpserter, UpsertResult
+from storesync.wiring import refresh_token_context
+from storesync_local.functions import FakeLambdaContext, Handler, load_handler
+from storesync_local.template import Provisioned, functions, load_template
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"  # one marketplace (US): every generated order is the store's
 MERCHANT = "bench-merchant"
@@ -308,13 +297,8 @@ def main() -> None:
 def run(args: argparse.Namespace, sim: Simulator, backlog: set[str]) -> None:
     template = load_template()
     stack_name = f"bench{uuid.uuid4().hex[:6]}"
-    stack = provision(None, stack_name=stack_name, template=template,  # type: ignore[arg-type]  # in-process moto
-                      parameters={"SpApiEndpoint": sim.url, "SpApiLwaUrl": sim.url + "/auth/o2/token",
-                                  "SpApiConsentUrl": sim.url, "OrdersCatchupDays": "15"},
-                      secrets={"LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID,
-                                                                   "client_secret": CLIENT_SECRET})})  # fmt: skip
-    os.environ.update({k: v for k, v in stack.function_env["OrderImportFunction"].items() if v != ""})
-    os.environ["SPAPI_QUOTA_SCALE"] = str(args.quota_scale)
+    stack = provision_in_moto(sim.url, stack_name, template, OrdersCatchupDays="15")
+    enter_function_env(stack, "OrderImportFunction", args.quota_scale)
     spec = functions(template)["OrderImportFunction"]
     handler = load_handler(spec["code_uri"], spec["handler"])
     bind_tables(stack_name, "us-east-1", None)

@@ -29,26 +29,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
-
-import requests  # noqa: E402
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.simulator import Simulator  # noqa: E402
-from spapi_simulator.testing import authorize  # noqa: E402
-from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory, seller_key  # noqa: E402
-from storesync.amazon.errors import Throttled  # noqa: E402
-from storesync.amazon.orders import AmazonOrders  # noqa: E402
-from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate  # noqa: E402
-from storesync.amazon.quotas import USAGE_PLANS  # noqa: E402
-from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.domain.orders import IGNORE, AmazonOrder, ImportRules, OrderSnapshot, decide  # noqa: E402
-from storesync.jobs import JobMessage  # noqa: E402
-from storesync.usecases.order_import import OrderImport, OrderImportDeps  # noqa: E402
-from storesync.usecases.order_notifications import OrderChangeBody, OrderChangeHandler  # noqa: E402
-from storesync.usecases.order_upsert import UpsertResult  # noqa: E402
-from storesync.usecases.runner import JobContext, JobOutcome  # noqa: E402
+import harness  # noqa: F401  (the benchmarks' environment, before storesync)
+import requests
+from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+from spapi_simulator.simulator import Simulator
+from spapi_simulator.testing import authorize
+from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory, seller_key
+from storesync.amazon.errors import Throttled
+from storesync.amazon.orders import AmazonOrders
+from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate
+from storesync.amazon.quotas import USAGE_PLANS
+from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.orders import IGNORE, AmazonOrder, ImportRules, OrderSnapshot, decide
+from storesync.jobs import JobMessage
+from storesync.usecases.order_import import OrderImport, OrderImportDeps
+from storesync.usecases.order_notifications import OrderChangeBody, OrderChangeHandler
+from storesync.usecases.order_upsert import UpsertResult
+from storesync.usecases.runner import JobContext, JobOutcome
 
 SELLER = "A2NASELLER0002"  # one marketplace (US): every generated order of this seller is the store's
 US = "ATVPDKIKX0DER"

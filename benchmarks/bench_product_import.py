@@ -18,8 +18,6 @@ import argparse
 import json
 import os
 import resource
-import socket
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -27,77 +25,23 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "storesync")
-os.environ.pop("SP_API_DEFAULT_MARKETPLACE", None)
-
-import boto3  # noqa: E402
-import requests  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from pynamodb.connection.base import Connection  # noqa: E402
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spapi_simulator.testing import admin, authorize  # noqa: E402
-from storesync.amazon.clients import seller_key  # noqa: E402
-from storesync.clock import utcnow  # noqa: E402
-from storesync.crypto import KmsCipher  # noqa: E402
-from storesync.dal import bind_tables  # noqa: E402
-from storesync.dal.products import Listing  # noqa: E402
-from storesync.dal.store_queries import STATUS_ACTIVE  # noqa: E402
-from storesync.dal.stores import Store, StoreSettings  # noqa: E402
-from storesync.jobs import JobMessage  # noqa: E402
-from storesync.wiring import refresh_token_context  # noqa: E402
-from storesync_local.functions import FakeLambdaContext, load_handler  # noqa: E402
-from storesync_local.template import functions, load_template, provision  # noqa: E402
+import boto3
+from harness import WriteCounter, enter_function_env, free_port, provision_in_moto, start
+from moto import mock_aws
+from spapi_simulator.testing import admin, authorize
+from storesync.amazon.clients import seller_key
+from storesync.clock import utcnow
+from storesync.crypto import KmsCipher
+from storesync.dal import bind_tables
+from storesync.dal.products import Listing
+from storesync.dal.store_queries import STATUS_ACTIVE
+from storesync.dal.stores import Store, StoreSettings
+from storesync.jobs import JobMessage
+from storesync.wiring import refresh_token_context
+from storesync_local.functions import FakeLambdaContext, load_handler
+from storesync_local.template import functions, load_template
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
-WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem"}
-
-
-class WriteCounter:
-    """Counts items written through pynamodb (batch writes count their items)."""
-
-    def __init__(self) -> None:
-        self.items = 0
-        self.calls = 0
-        original = Connection._make_api_call
-        counter = self
-
-        def counting(conn: Connection, operation: str, kwargs: dict[str, Any]) -> Any:
-            if operation in WRITE_OPERATIONS:
-                counter.items += 1
-                counter.calls += 1
-            elif operation == "BatchWriteItem":
-                counter.items += sum(len(v) for v in kwargs.get("RequestItems", {}).values())
-                counter.calls += 1
-            elif operation == "TransactWriteItems":
-                counter.items += len(kwargs.get("TransactItems", []))
-                counter.calls += 1
-            return original(conn, operation, kwargs)
-
-        Connection._make_api_call = counting  # type: ignore[method-assign,assignment]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(command: list[str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            requests.get(url, timeout=1)
-            return process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{command[0]} did not start")
 
 
 def connect_store(sim: Any, stack: Any) -> Store:
@@ -136,7 +80,6 @@ def main() -> None:
 
     sim_port = free_port()
     sim = SimpleNamespace(url=f"http://127.0.0.1:{sim_port}")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     children = [
         start(
             [
@@ -167,21 +110,9 @@ def main() -> None:
 def run(args: argparse.Namespace, sim: Any) -> None:
     template = load_template()
     stack_name = f"bench{uuid.uuid4().hex[:6]}"
-    stack = provision(
-        None,  # type: ignore[arg-type]  # moto in-process: boto3's default endpoints are intercepted
-        stack_name=stack_name,
-        template=template,
-        parameters={
-            "SpApiEndpoint": sim.url,
-            "SpApiLwaUrl": sim.url + "/auth/o2/token",
-            "SpApiConsentUrl": sim.url,
-        },
-        secrets={
-            "LwaCredentialsSecret": json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-        },
-    )
-    os.environ.update({k: v for k, v in stack.function_env["ProductImportFunction"].items() if v != ""})
-    os.environ.update({"SPAPI_QUOTA_SCALE": str(args.quota_scale), "PRODUCT_REPORT_POLL_SECONDS": "0",
+    stack = provision_in_moto(sim.url, stack_name, template)
+    enter_function_env(stack, "ProductImportFunction", args.quota_scale)
+    os.environ.update({"PRODUCT_REPORT_POLL_SECONDS": "0",
                        "PRODUCT_SLICE_ROWS": str(args.slice_rows), "PRODUCT_SLICE_SECONDS": str(args.slice_seconds)})  # fmt: skip
     spec = functions(template)["ProductImportFunction"]
     handler = load_handler(spec["code_uri"], spec["handler"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 import tracemalloc
 
-from spapi_simulator.catalog import build_catalog
+from spapi_simulator.catalog_generator import make_catalog
 from spapi_simulator.reports_api import flat_file_chunks
 
 
 def main(skus: int = 100_000) -> None:
-    catalog = build_catalog(seed=1, skus=skus)
+    catalog = make_catalog(seed=1, skus=skus)
     started = time.perf_counter()
     table = catalog.table("A1NASELLER0001", "ATVPDKIKX0DER")
     generated = time.perf_counter() - started

@@ -40,9 +40,9 @@ from storesync.wiring import refresh_token_context
 from storesync_local.template import Provisioned
 
 DEFAULT_MERCHANT = "merchant-1"
-US, CA, MX, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A1F83G8C2ARO7P"
+US, CA, UK = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1F83G8C2ARO7P"
 # The simulator's demo sellers: Acme (NA: US, CA, MX), Bright (NA: US), Contoso (EU), Nippon (FE: JP, AU).
-ACME, BRIGHT, CONTOSO, NIPPON = "A1NASELLER0001", "A2NASELLER0002", "A3EUSELLER0003", "A4FESELLER0004"
+ACME, BRIGHT, CONTOSO = "A1NASELLER0001", "A2NASELLER0002", "A3EUSELLER0003"
 TEST_REDIRECT_URI = "https://storesync.test/amazon/callback"
 
 
@@ -131,7 +131,6 @@ def connected_store(
 
 # The API through its real handler, with real HTTP API (v2) events --------------------------------------------
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
-API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 
 
 def api_event(

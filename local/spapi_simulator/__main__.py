@@ -25,19 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listing-delay", type=float, default=0.0)
     parser.add_argument("--pending-release-seconds", type=float, default=None)
     parser.add_argument("--sqs-endpoint-url", default=None)
-    args = parser.parse_args(argv)
-    sim = Simulator(
-        seed=args.seed,
-        skus=args.skus,
-        orders=args.orders,
-        quota_scale=args.quota_scale,
-        token_ttl=args.token_ttl,
-        report_seconds=args.report_seconds,
-        feed_seconds=args.feed_seconds,
-        listing_delay=args.listing_delay,
-        pending_release_seconds=args.pending_release_seconds,
-        sqs_endpoint_url=args.sqs_endpoint_url,
-    ).start(args.host, args.port)
+    settings = vars(parser.parse_args(argv))  # the options after --port are Simulator's parameters
+    host, port = settings.pop("host"), settings.pop("port")
+    sim = Simulator(**settings).start(host, port)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

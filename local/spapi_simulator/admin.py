@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .clock import iso
+from .errors import sp_error
 from .faults import parse_faults
 from .generator import delivery_address, find_sku, order_id_for
 from .sellers import MARKETPLACES
-from .server import json_response, sim_route, sp_error
+from .server import json_response, sim_route
 from .world import CANCELLED, PENDING, SHIPPED, UNSHIPPED, Order, OrderItem
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 DEFAULT_ORDER_LIMIT = 10_000
 
@@ -82,7 +83,7 @@ def shipment_json(order: Order, index: int) -> dict[str, Any]:
 
 
 @sim_route("GET", "/_sim/sellers")
-def sellers(sim: Simulator) -> Response:
+def sellers(sim: SimulatorState) -> Response:
     return json_response(
         200,
         [
@@ -98,31 +99,31 @@ def sellers(sim: Simulator) -> Response:
 
 
 @sim_route("GET", "/_sim/stats")
-def stats(sim: Simulator) -> Response:
+def stats(sim: SimulatorState) -> Response:
     with sim.stats_lock:
         return json_response(200, sim.stats.to_json())
 
 
 @sim_route("POST", "/_sim/stats/reset")
-def reset_stats(sim: Simulator) -> Response:
+def reset_stats(sim: SimulatorState) -> Response:
     with sim.stats_lock:
         sim.stats.reset()
     return json_response(200, sim.stats.to_json())
 
 
 @sim_route("POST", "/_sim/quotas/reset")
-def reset_quotas(sim: Simulator) -> Response:
+def reset_quotas(sim: SimulatorState) -> Response:
     sim.quotas.reset()
     return json_response(200, {"reset": True})
 
 
 @sim_route("GET", "/_sim/clock")
-def clock(sim: Simulator) -> Response:
+def clock(sim: SimulatorState) -> Response:
     return json_response(200, {"now": iso(sim.clock.time()), "offset_seconds": sim.clock.offset})
 
 
 @sim_route("POST", "/_sim/clock/advance")
-def advance_clock(sim: Simulator) -> Response:
+def advance_clock(sim: SimulatorState) -> Response:
     seconds = _json_body().get("seconds")
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
         raise bad("seconds: a non-negative number is required")
@@ -132,12 +133,12 @@ def advance_clock(sim: Simulator) -> Response:
 
 
 @sim_route("GET", "/_sim/faults")
-def get_faults(sim: Simulator) -> Response:
+def get_faults(sim: SimulatorState) -> Response:
     return json_response(200, sim.faults.faults.to_json())
 
 
 @sim_route("POST", "/_sim/faults")
-def set_faults(sim: Simulator) -> Response:
+def set_faults(sim: SimulatorState) -> Response:
     try:
         faults = parse_faults(_json_body(), sim.faults.faults)
     except ValueError as exc:
@@ -148,13 +149,13 @@ def set_faults(sim: Simulator) -> Response:
     return json_response(200, faults.to_json())
 
 
-def _flush_notifications(sim: Simulator) -> int:
+def _flush_notifications(sim: SimulatorState) -> int:
     delivery = sim.extensions.get("notifications")
     return int(delivery.flush()) if delivery is not None else 0
 
 
 @sim_route("GET", "/_sim/notifications")
-def notifications(sim: Simulator) -> Response:
+def notifications(sim: SimulatorState) -> Response:
     delivery = sim.extensions.get("notifications")
     sent = list(delivery.sent) if delivery is not None else []
     failures = list(delivery.failures) if delivery is not None else []
@@ -163,19 +164,19 @@ def notifications(sim: Simulator) -> Response:
 
 
 @sim_route("POST", "/_sim/notifications/flush")
-def flush_notifications(sim: Simulator) -> Response:
+def flush_notifications(sim: SimulatorState) -> Response:
     return json_response(200, {"flushed": _flush_notifications(sim)})
 
 
 @sim_route("POST", "/_sim/grants/<seller_id>/revoke")
-def revoke(sim: Simulator, seller_id: str) -> Response:
+def revoke(sim: SimulatorState, seller_id: str) -> Response:
     if seller_id not in sim.world.sellers:
         raise sp_error(404, "NotFound", f"seller_id: unknown seller {seller_id}")
     return json_response(200, {"seller_id": seller_id, "revoked": sim.world.revoke_grants(seller_id)})
 
 
 @sim_route("GET", "/_sim/orders")
-def list_orders(sim: Simulator) -> Response:
+def list_orders(sim: SimulatorState) -> Response:
     seller_id = request.args.get("seller_id", "")
     marketplace_id = request.args.get("marketplace_id", "")
     status = request.args.get("status", "")
@@ -198,7 +199,7 @@ def list_orders(sim: Simulator) -> Response:
     return json_response(200, found)
 
 
-def _order(sim: Simulator, order_id: str) -> Order:
+def _order(sim: SimulatorState, order_id: str) -> Order:
     order = sim.world.get_order(order_id)
     if order is None:
         raise sp_error(404, "NotFound", f"orderId: no order {order_id}")
@@ -206,12 +207,12 @@ def _order(sim: Simulator, order_id: str) -> Order:
 
 
 @sim_route("GET", "/_sim/orders/<order_id>")
-def get_order(sim: Simulator, order_id: str) -> Response:
+def get_order(sim: SimulatorState, order_id: str) -> Response:
     return json_response(200, order_json(_order(sim, order_id)))
 
 
 @sim_route("POST", "/_sim/orders")
-def create_order(sim: Simulator) -> Response:
+def create_order(sim: SimulatorState) -> Response:
     body = _json_body()
     world = sim.world
     seller_id = body.get("seller_id")
@@ -260,40 +261,35 @@ def create_order(sim: Simulator) -> Response:
     return json_response(201, order_json(order))
 
 
-@sim_route("POST", "/_sim/orders/<order_id>/release")
-def release_order(sim: Simulator, order_id: str) -> Response:
+@sim_route("POST", "/_sim/orders/<order_id>/<action>")
+def change_order(sim: SimulatorState, order_id: str, action: str) -> Response:
+    """release (PENDING to UNSHIPPED), cancel (while nothing shipped), ship (outside the WMS, by the seller or
+    by Amazon for FBA: every unshipped unit ships)."""
     order = _order(sim, order_id)
-    if order.status != PENDING:
-        raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")
-    sim.world.change_status(order, UNSHIPPED)
-    return json_response(200, order_json(order))
-
-
-@sim_route("POST", "/_sim/orders/<order_id>/cancel")
-def cancel_order(sim: Simulator, order_id: str) -> Response:
-    order = _order(sim, order_id)
-    if order.status in (SHIPPED, CANCELLED) or any(i.shipped for i in order.items):
-        raise bad(f"orderId: order {order_id} is {order.status} and can no longer be cancelled")
-    sim.world.change_status(order, CANCELLED)
-    return json_response(200, order_json(order))
-
-
-@sim_route("POST", "/_sim/orders/<order_id>/ship")
-def ship_order(sim: Simulator, order_id: str) -> Response:
-    """Shipped outside the WMS (by the seller, or by Amazon for FBA): every unshipped unit ships."""
-    order = _order(sim, order_id)
-    if order.status in (SHIPPED, CANCELLED):
-        raise bad(f"orderId: order {order_id} is {order.status}")
-    with sim.world.lock:
-        for item in order.items:
-            item.shipped = item.quantity
-        order.shipped_outside = True
-    sim.world.change_status(order, SHIPPED)
+    if action == "release":
+        if order.status != PENDING:
+            raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")
+        status = UNSHIPPED
+    elif action == "cancel":
+        if order.status in (SHIPPED, CANCELLED) or any(i.shipped for i in order.items):
+            raise bad(f"orderId: order {order_id} is {order.status} and can no longer be cancelled")
+        status = CANCELLED
+    elif action == "ship":
+        if order.status in (SHIPPED, CANCELLED):
+            raise bad(f"orderId: order {order_id} is {order.status}")
+        with sim.world.lock:
+            for item in order.items:
+                item.shipped = item.quantity
+            order.shipped_outside = True
+        status = SHIPPED
+    else:
+        raise sp_error(404, "NotFound", f"No resource at {request.path}")
+    sim.world.change_status(order, status)
     return json_response(200, order_json(order))
 
 
 @sim_route("GET", "/_sim/shipments")
-def shipments(sim: Simulator) -> Response:
+def shipments(sim: SimulatorState) -> Response:
     """Packages confirmed through confirmShipment, as Amazon holds them."""
     seller_id = request.args.get("seller_id", "")
     order_id = request.args.get("order_id", "")

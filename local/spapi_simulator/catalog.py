@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
-from .generator import SkuLine
 from .sellers import MARKETPLACES, SELLERS_BY_ID
 
 FBM_CHANNEL = "DEFAULT"
@@ -44,6 +43,17 @@ def fba_channel(seller_id: str, marketplace_id: str) -> str:
 def currency(marketplace_id: str) -> str:
     market = MARKETPLACES.get(marketplace_id)
     return market.currency if market else "USD"
+
+
+@dataclass(frozen=True, slots=True)
+class SkuLine:
+    """One SKU as an order line (what generator.py builds orders from)."""
+
+    sku: str
+    asin: str
+    title: str
+    price: float
+    fulfilled_by: str  # MERCHANT | AMAZON
 
 
 @dataclass(slots=True)
@@ -368,9 +378,6 @@ class Catalog:
                 self._due, _DueChange(due, next(self._seq), seller_id, marketplace_id, sku, quantity)
             )
 
-    def pending_changes(self) -> int:
-        return len(self._due)
-
     def apply_due(self) -> int:
         """Apply the scheduled quantity changes whose time has come; cheap when none is due."""
         now = self.clock.time()
@@ -435,13 +442,6 @@ class Catalog:
 def _line(listing: Listing) -> SkuLine:
     fulfilled_by = "AMAZON" if listing.is_fba else "MERCHANT"
     return SkuLine(listing.sku, listing.asin, listing.title, listing.price, fulfilled_by)
-
-
-def build_catalog(seed: int, skus: int, clock: Clock | None = None) -> Catalog:
-    """The world's catalog (generator.populate calls this): seeded listings generated lazily per table."""
-    from .catalog_generator import make_catalog
-
-    return make_catalog(clock, seed=seed, skus=skus)
 
 
 def _check_fields(fields: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ Also the per-simulator state helpers of the catalog modules: `catalog_of(sim)` a
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 import zlib
@@ -19,17 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
-from .catalog import Catalog, build_catalog
+from .catalog import Catalog
+from .clock import iso
 from .sellers import SELLERS_BY_ID
 from .server import json_response, sim_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 _STATE_LOCK = threading.Lock()
 
 
-def extension[T](sim: Simulator, name: str, factory: Callable[[], T]) -> T:
+def extension[T](sim: SimulatorState, name: str, factory: Callable[[], T]) -> T:
     """Per-simulator state of a module, created on first use (kept in sim.extensions)."""
     value = sim.extensions.get(name)
     if value is None:
@@ -40,16 +42,9 @@ def extension[T](sim: Simulator, name: str, factory: Callable[[], T]) -> T:
     return value  # type: ignore[no-any-return]
 
 
-def catalog_of(sim: Simulator) -> Catalog:
-    """The world's catalog (world.catalog), on the simulator's clock; due quantity changes applied."""
-    catalog = sim.world.catalog
-    if not isinstance(catalog, Catalog):
-        with sim.world.lock:
-            if not isinstance(sim.world.catalog, Catalog):
-                sim.world.catalog = build_catalog(sim.config.seed, sim.config.skus, sim.clock)
-            catalog = sim.world.catalog
-    if catalog.clock is not sim.clock:
-        catalog.clock = sim.clock
+def catalog_of(sim: SimulatorState) -> Catalog:
+    """The world's catalog (world.catalog, made by generator.populate); due quantity changes applied."""
+    catalog: Catalog = sim.world.catalog
     catalog.apply_due()
     return catalog
 
@@ -99,11 +94,45 @@ class Documents:
         return document
 
 
-def documents_of(sim: Simulator) -> Documents:
+class Processing:
+    """Amazon's processing of a report or feed: IN_QUEUE, IN_PROGRESS from halfway, done `seconds` after `created`
+    (the dataclasses that inherit this have both fields)."""
+
+    created: float
+    seconds: float
+
+    def processing_stage(self, now: float) -> str:
+        if now >= self.created + self.seconds:
+            return "DONE"
+        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+
+    def processing_json(self, status: str) -> dict[str, Any]:
+        """createdTime, processingStatus and the processing start and end times, in `status`."""
+        body: dict[str, Any] = {"createdTime": iso(self.created), "processingStatus": status}
+        if status != "IN_QUEUE":
+            body["processingStartTime"] = iso(self.created + self.seconds / 2)
+        if status not in ("IN_QUEUE", "IN_PROGRESS"):
+            body["processingEndTime"] = iso(self.created + self.seconds)
+        return body
+
+
+class Submissions[T]:
+    """The reports or the feeds of one simulator, by id; ids are numbers counted from `first_id`."""
+
+    def __init__(self, first_id: int) -> None:
+        self.lock = threading.RLock()
+        self.by_id: dict[str, T] = {}
+        self._numbers = itertools.count(first_id)
+
+    def new_id(self) -> str:
+        return str(next(self._numbers))
+
+
+def documents_of(sim: SimulatorState) -> Documents:
     return extension(sim, "documents", Documents)
 
 
-def document_url(sim: Simulator, document_id: str) -> str:
+def document_url(sim: SimulatorState, document_id: str) -> str:
     return f"{sim.url}/_sim/documents/{document_id}"
 
 
@@ -113,7 +142,7 @@ def _xml_error(status: int, code: str, message: str) -> Response:
 
 
 @sim_route("GET", "/_sim/documents/<document_id>")
-def download_document(sim: Simulator, document_id: str) -> Response:
+def download_document(sim: SimulatorState, document_id: str) -> Response:
     document = documents_of(sim).get(document_id)
     if document is None or (document.kind == "feed-input" and document.content is None):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -121,7 +150,7 @@ def download_document(sim: Simulator, document_id: str) -> Response:
 
 
 @sim_route("PUT", "/_sim/documents/<document_id>")
-def upload_document(sim: Simulator, document_id: str) -> Response:
+def upload_document(sim: SimulatorState, document_id: str) -> Response:
     document = documents_of(sim).get(document_id)
     if document is None or document.kind != "feed-input":
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -135,7 +164,7 @@ def upload_document(sim: Simulator, document_id: str) -> Response:
 
 
 @sim_route("GET", "/_sim/documents")
-def list_documents(sim: Simulator) -> Response:
+def list_documents(sim: SimulatorState) -> Response:
     docs = documents_of(sim)
     with docs.lock:
         listed = [

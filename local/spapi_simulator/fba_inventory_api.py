@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from .catalog import Catalog, Listing
 from .clock import iso, parse_iso
 from .documents import catalog_of
-from .server import Call, sp_api_route, sp_error
+from .errors import sp_error
+from .server import Call, sp_api_route
 from .simulator import on_create
 from .world import SHIPPED, Order
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "fbaInventory.json"
 PAGE_SIZE = 50
@@ -142,7 +143,7 @@ def get_inventory_summaries(call: Call) -> tuple[int, dict[str, Any]]:
 
 
 @on_create
-def _follow_fba_shipments(sim: Simulator) -> None:
+def _follow_fba_shipments(sim: SimulatorState) -> None:
     def listener(order: Order, previous: str) -> None:
         if isinstance(sim.world.catalog, Catalog):
             ship_fba_stock(sim.world.catalog, order, previous)

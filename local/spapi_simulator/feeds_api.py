@@ -12,9 +12,7 @@ per 5 minutes per seller is enforced as a quota (the window shrinks with quota_s
 
 from __future__ import annotations
 
-import itertools
 import json
-import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,13 +22,13 @@ from flask import Response, request
 from jsonschema import Draft7Validator
 
 from . import listing_patches
-from .clock import iso
-from .documents import catalog_of, document_url, documents_of, extension
+from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
+from .errors import QUOTA_EXCEEDED, sp_error
 from .listings_api import item_json
-from .server import QUOTA_EXCEEDED, Call, json_response, sim_route, sp_api_route, sp_error
+from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "feeds_2021-06-30.json"
 LISTINGS_FEED = "JSON_LISTINGS_FEED"
@@ -49,7 +47,7 @@ def _validators() -> tuple[Draft7Validator, Draft7Validator]:
 
 
 @dataclass
-class Feed:
+class Feed(Processing):
     feed_id: str
     seller_id: str
     feed_type: str
@@ -62,9 +60,8 @@ class Feed:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        if now >= self.created + self.seconds:
-            return "FATAL" if self.fatal else "DONE"
-        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+        status = self.processing_stage(now)
+        return "FATAL" if status == "DONE" and self.fatal else status
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -72,34 +69,24 @@ class Feed:
             "feedId": self.feed_id,
             "feedType": self.feed_type,
             "marketplaceIds": list(self.marketplace_ids),
-            "createdTime": iso(self.created),
-            "processingStatus": status,
+            **self.processing_json(status),
         }
-        if status != "IN_QUEUE":
-            body["processingStartTime"] = iso(self.created + self.seconds / 2)
-        if status in ("DONE", "FATAL"):
-            body["processingEndTime"] = iso(self.created + self.seconds)
-            if self.result_document_id:
-                body["resultFeedDocumentId"] = self.result_document_id
+        if status in ("DONE", "FATAL") and self.result_document_id:
+            body["resultFeedDocumentId"] = self.result_document_id
         return body
 
 
-class Feeds:
+class Feeds(Submissions[Feed]):
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.by_id: dict[str, Feed] = {}
-        self.created_at: dict[str, list[float]] = {}
-        self._numbers = itertools.count(60_001_019_000)
-
-    def new_id(self) -> str:
-        return str(next(self._numbers))
+        super().__init__(first_id=60_001_019_000)
+        self.created_at: dict[str, list[float]] = {}  # seller -> createFeed times in the current window
 
 
-def feeds_of(sim: Simulator) -> Feeds:
+def feeds_of(sim: SimulatorState) -> Feeds:
     return extension(sim, "feeds", Feeds)
 
 
-def process(sim: Simulator, feed: Feed) -> None:
+def process(sim: SimulatorState, feed: Feed) -> None:
     """Validate and apply a feed that reached the end of its processing time (once)."""
     feeds = feeds_of(sim)
     with feeds.lock:
@@ -130,7 +117,7 @@ def _fatal(feed: Feed, message: str) -> dict[str, Any]:
     }
 
 
-def _processing_report(sim: Simulator, feed: Feed, raw: bytes | None) -> dict[str, Any]:
+def _processing_report(sim: SimulatorState, feed: Feed, raw: bytes | None) -> dict[str, Any]:
     if raw is None:
         return _fatal(feed, "The feed document was never uploaded.")
     try:
@@ -207,7 +194,7 @@ def _processing_report(sim: Simulator, feed: Feed, raw: bytes | None) -> dict[st
 
 
 def _apply_message(
-    sim: Simulator,
+    sim: SimulatorState,
     catalog: Any,
     feed: Feed,
     marketplace_id: str,
@@ -300,7 +287,7 @@ def get_feed_document(call: Call, feedDocumentId: str) -> tuple[int, dict[str, A
 
 
 @sim_route("GET", "/_sim/feeds")
-def admin_feeds(sim: Simulator) -> Response:
+def admin_feeds(sim: SimulatorState) -> Response:
     seller_id = request.args.get("seller_id")
     now, listed = sim.clock.time(), []
     for feed in list(feeds_of(sim).by_id.values()):

@@ -4,7 +4,7 @@ Two parts that meet here:
 - catalog (engineer B): `catalog_generator.make_catalog(clock, seed=, skus=)` -> catalog.Catalog, stored in
   `world.catalog`. Generated orders use `catalog.sellable(seller_id, marketplace_id)` (the first SKUs, computed
   without generating whole tables); admin-created orders take any listed SKU through `catalog.sku_line(seller,
-  market, sku)`. Without catalog_generator, synthetic SKUs are used.
+  market, sku)`.
 - orders (engineer A, below): `generate_orders` spreads `orders` orders per seller over its marketplaces and
   the past ORDER_DAYS days, with shares of pending, unshipped, partially shipped, cancelled, FBA (shipped by
   Amazon) and orders the seller shipped outside the WMS. Addresses and buyer names are derived from the order
@@ -13,13 +13,12 @@ Two parts that meet here:
 
 from __future__ import annotations
 
-import importlib
 import random
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
 
+from .catalog import Catalog, SkuLine
+from .catalog_generator import make_catalog
 from .sellers import MARKETPLACES
 from .world import CANCELLED, PARTIALLY_SHIPPED, PENDING, SHIPPED, UNSHIPPED, Order, OrderItem, World
 
@@ -27,58 +26,15 @@ ORDER_DAYS = 14
 DAY = 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class SkuLine:
-    sku: str
-    asin: str
-    title: str
-    price: float
-    fulfilled_by: str  # MERCHANT | AMAZON
-
-
-class SellableCatalog(Protocol):
-    def sellable(self, seller_id: str, marketplace_id: str) -> Sequence[SkuLine]: ...
-
-
-class SyntheticCatalog:
-    """Fallback when catalog.py is absent: `skus` SKUs per seller and marketplace, one in four FBA."""
-
-    def __init__(self, skus: int) -> None:
-        self.skus = max(1, skus)
-        self._cache: dict[str, list[SkuLine]] = {}
-
-    def sellable(self, seller_id: str, marketplace_id: str) -> Sequence[SkuLine]:
-        lines = self._cache.get(marketplace_id)
-        if lines is None:
-            lines = [
-                SkuLine(f"SKU-{n:05d}", f"B0SIM{n:05d}", f"Synthetic product {n}", 10.0 + n % 90,
-                        "AMAZON" if n % 4 == 0 else "MERCHANT")
-                for n in range(1, self.skus + 1)
-            ]  # fmt: skip
-            self._cache[marketplace_id] = lines
-        return lines
-
-
 def populate(world: World, *, seed: int, skus: int, orders: int) -> None:
-    world.catalog = build_catalog(world, seed, skus)
+    world.catalog = make_catalog(world.clock, seed=seed, skus=skus)
     generate_orders(world, seed=seed, orders_per_seller=orders)
-
-
-def build_catalog(world: World, seed: int, skus: int) -> Any:
-    """Engineer B's catalog (catalog_generator.make_catalog) when present, else synthetic SKUs."""
-    try:
-        module = importlib.import_module(f"{__package__}.catalog_generator")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.catalog_generator":
-            raise
-        return SyntheticCatalog(skus)
-    return module.make_catalog(world.clock, seed=seed, skus=skus)
 
 
 def sellable(world: World, seller_id: str, marketplace_id: str) -> Sequence[SkuLine]:
     """What generated orders are made of: the catalog's first SKUs ("best sellers", catalog.SELLABLE_LIMIT),
     computed without generating whole listing tables, so a 100,000-SKU world starts fast."""
-    catalog: SellableCatalog = world.catalog if world.catalog is not None else SyntheticCatalog(20)
+    catalog: Catalog = world.catalog
     return list(catalog.sellable(seller_id, marketplace_id))
 
 
@@ -86,12 +42,8 @@ def find_sku(
     world: World, seller_id: str, marketplace_id: str, sku: str, fulfilled_by: str | None
 ) -> SkuLine | None:
     """Any SKU the seller lists in that marketplace (not only the `sellable` ones orders are generated from)."""
-    catalog = world.catalog
-    if catalog is not None and not isinstance(catalog, SyntheticCatalog):
-        line: SkuLine | None = catalog.sku_line(seller_id, marketplace_id, sku)
-        return line
-    lines = [line for line in sellable(world, seller_id, marketplace_id) if line.sku == sku]
-    return next((line for line in lines if line.fulfilled_by == fulfilled_by), lines[0] if lines else None)
+    catalog: Catalog = world.catalog
+    return catalog.sku_line(seller_id, marketplace_id, sku)
 
 
 def order_id_for(rng: random.Random) -> str:

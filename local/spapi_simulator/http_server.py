@@ -21,10 +21,6 @@ class BackgroundWsgiServer:
         self._thread: threading.Thread | None = None
         self.url = ""
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if self._server is not None:
             raise RuntimeError(f"the {self._name} is already started")

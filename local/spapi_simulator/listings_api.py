@@ -27,10 +27,11 @@ from . import listing_patches
 from .catalog import ACTIVE, INACTIVE, INCOMPLETE, Catalog, Listing, ListingTable, currency
 from .clock import iso, parse_iso
 from .documents import catalog_of
-from .server import Call, json_response, sim_route, sp_api_route, sp_error
+from .errors import sp_error
+from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "listingsItems_2021-08-01.json"
 SEARCH_CAP = 1000
@@ -302,7 +303,7 @@ def patch_listings_item(call: Call, sellerId: str, sku: str) -> tuple[int, dict[
 
 # admin -------------------------------------------------------------------------------------------------
 def _admin_table(
-    sim: Simulator, seller_id: str | None, marketplace_id: str | None
+    sim: SimulatorState, seller_id: str | None, marketplace_id: str | None
 ) -> tuple[Catalog, str, str]:
     if not seller_id or seller_id not in sim.world.sellers:
         raise sp_error(400, "InvalidInput", f"seller_id: unknown seller {seller_id!r}")
@@ -314,7 +315,7 @@ def _admin_table(
 
 
 @sim_route("GET", "/_sim/listings")
-def admin_listings(sim: Simulator) -> Response:
+def admin_listings(sim: SimulatorState) -> Response:
     catalog, seller_id, marketplace_id = _admin_table(
         sim, request.args.get("seller_id"), request.args.get("marketplace_id")
     )
@@ -338,7 +339,7 @@ def admin_listings(sim: Simulator) -> Response:
 
 
 @sim_route("POST", "/_sim/listings")
-def admin_upsert_listing(sim: Simulator) -> Response:
+def admin_upsert_listing(sim: SimulatorState) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise sp_error(400, "InvalidInput", "body: a JSON object is required")

@@ -19,7 +19,7 @@ from .server import json_response, sim_route
 from .world import CODE_TTL_SECONDS
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 GRANTLESS_SCOPES = ("sellingpartnerapi::notifications", "sellingpartnerapi::migration")
 
@@ -35,7 +35,7 @@ def _client_credentials() -> tuple[str, str]:
 
 
 @sim_route("POST", "/auth/o2/token")
-def token(sim: Simulator) -> Response:
+def token(sim: SimulatorState) -> Response:
     form = request.form
     grant_type = form.get("grant_type", "")
     if not grant_type:
@@ -109,7 +109,7 @@ def _error_page(message: str) -> Response:
 
 
 @sim_route("GET", "/apps/authorize/consent")
-def consent_page(sim: Simulator) -> Response:
+def consent_page(sim: SimulatorState) -> Response:
     args = request.args
     application_id = args.get("application_id", "")
     state = args.get("state", "")
@@ -155,7 +155,7 @@ the selling account below.</p>
 
 
 @sim_route("POST", "/apps/authorize/consent")
-def consent_decision(sim: Simulator) -> BaseResponse:
+def consent_decision(sim: SimulatorState) -> BaseResponse:
     form = request.form
     state = form.get("state", "")
     redirect_uri = form.get("redirect_uri", "")

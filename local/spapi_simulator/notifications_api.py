@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from .clock import iso
+from .errors import sp_error
 from .generator import delivery_address
 from .sellers import APPLICATION_ID
-from .server import Call, sp_api_route, sp_error
+from .server import Call, sp_api_route
 from .simulator import on_create, on_stop
 from .world import Destination, Order, Subscription
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "notifications.json"
 SUPPORTED_TYPES = ("ORDER_CHANGE",)
@@ -91,7 +92,7 @@ def order_change_message(order: Order, previous: str, subscription_id: str, now:
 class Delivery:
     """Sends ORDER_CHANGE messages of one Simulator; keeps a record tests and the admin API can read."""
 
-    sim: Simulator
+    sim: SimulatorState
     sent: list[dict[str, Any]] = field(default_factory=list)  # {"queue_arn", "notification_id", "order_id"}
     failures: list[str] = field(default_factory=list)
     held: tuple[str, dict[str, Any]] | None = None
@@ -164,20 +165,20 @@ class Delivery:
 
 
 @on_create
-def _attach(sim: Simulator) -> None:
+def _attach(sim: SimulatorState) -> None:
     delivery = Delivery(sim)
     sim.extensions["notifications"] = delivery
     sim.world.order_listeners.append(delivery.on_order_change)
 
 
 @on_stop
-def _flush(sim: Simulator) -> None:
+def _flush(sim: SimulatorState) -> None:
     delivery = sim.extensions.get("notifications")
     if isinstance(delivery, Delivery):
         delivery.flush()
 
 
-def delivery_of(sim: Simulator) -> Delivery:
+def delivery_of(sim: SimulatorState) -> Delivery:
     delivery = sim.extensions["notifications"]
     assert isinstance(delivery, Delivery)
     return delivery

@@ -9,9 +9,10 @@ import re
 from typing import Any
 
 from .clock import iso, parse_iso
+from .errors import sp_error
 from .generator import buyer_name, delivery_address
 from .sellers import MARKETPLACES
-from .server import Call, sp_api_route, sp_error
+from .server import Call, sp_api_route
 from .world import CANCELLED, PARTIALLY_SHIPPED, PENDING, SHIPPED, Order, Package
 
 MODEL = "orders_2026-01-01.json"
@@ -291,7 +292,7 @@ def confirm_shipment(call: Call, orderId: str) -> tuple[int, None]:
         order.packages.append(
             Package(reference, detail["carrierCode"], detail.get("carrierName"), detail.get("shippingMethod"),
                     detail["trackingNumber"], detail["shipDate"], [dict(i) for i in detail["orderItems"]],
-                    call.clock.time(), detail.get("shipFromSupplySourceId"))
+                    call.clock.time())
         )  # fmt: skip
         status = SHIPPED if all(i.unshipped == 0 for i in order.items) else PARTIALLY_SHIPPED
     call.world.change_status(order, status)

@@ -8,18 +8,9 @@ from typing import Any
 import pytest
 
 from .simulator import Simulator
+from .testing import clear_sp_api_caches
 
 SMALL_WORLD: dict[str, Any] = {"seed": 1, "skus": 20, "orders": 40, "quota_scale": 1000.0}
-
-
-def clear_sp_api_caches() -> None:
-    """python-amazon-sp-api caches access tokens per refresh token at module level."""
-    try:
-        from sp_api.auth import access_token_client
-    except ImportError:  # pragma: no cover - the library is a dev dependency
-        return
-    access_token_client.cache.clear()
-    access_token_client.grantless_cache.clear()
 
 
 @pytest.fixture

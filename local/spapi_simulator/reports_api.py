@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Listing
-from .clock import iso
-from .documents import catalog_of, document_url, documents_of, extension
-from .server import Call, json_response, sim_route, sp_api_route, sp_error
+from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
+from .errors import sp_error
+from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from .state import SimulatorState
 
 MODEL = "reports_2021-06-30.json"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -51,7 +49,7 @@ COLUMNS = (
 
 
 @dataclass
-class Report:
+class Report(Processing):
     report_id: str
     seller_id: str
     report_type: str
@@ -64,9 +62,7 @@ class Report:
     options: dict[str, str] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
-        if now >= self.created + self.seconds:
-            return "DONE"
-        return "IN_PROGRESS" if now >= self.created + self.seconds / 2 else "IN_QUEUE"
+        return self.processing_stage(now)
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -74,33 +70,24 @@ class Report:
             "reportId": self.report_id,
             "reportType": self.report_type,
             "marketplaceIds": list(self.marketplace_ids),
-            "createdTime": iso(self.created),
-            "processingStatus": status,
+            **self.processing_json(status),
         }
         if self.data_start:
             body["dataStartTime"] = self.data_start
         if self.data_end:
             body["dataEndTime"] = self.data_end
-        if status != "IN_QUEUE":
-            body["processingStartTime"] = iso(self.created + self.seconds / 2)
         if status == "DONE":
-            body["processingEndTime"] = iso(self.created + self.seconds)
             body["reportDocumentId"] = self.document_id
         return body
 
 
-class Reports:
+class Reports(Submissions[Report]):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_id: dict[str, Report] = {}
+        super().__init__(first_id=50_001_019_000)
         self.compression = "AUTO"
-        self._numbers = itertools.count(50_001_019_000)
-
-    def new_id(self) -> str:
-        return str(next(self._numbers))
 
 
-def reports_of(sim: Simulator) -> Reports:
+def reports_of(sim: SimulatorState) -> Reports:
     return extension(sim, "reports", Reports)
 
 
@@ -130,7 +117,7 @@ def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
         yield rest.encode("utf-8")
 
 
-def _finish(sim: Simulator, report: Report, now: float) -> None:
+def _finish(sim: SimulatorState, report: Report, now: float) -> None:
     """Give a DONE report its document (once)."""
     if report.document_id is not None or report.status(now) != "DONE":
         return
@@ -153,7 +140,7 @@ def _finish(sim: Simulator, report: Report, now: float) -> None:
     report.document_id = document.document_id
 
 
-def refreshed(sim: Simulator, report: Report) -> Report:
+def refreshed(sim: SimulatorState, report: Report) -> Report:
     with reports_of(sim).lock:
         _finish(sim, report, sim.clock.time())
     return report
@@ -219,7 +206,7 @@ def get_report_document(call: Call, reportDocumentId: str) -> tuple[int, dict[st
 
 # admin -------------------------------------------------------------------------------------------------------
 @sim_route("GET", "/_sim/reports")
-def admin_reports(sim: Simulator) -> Response:
+def admin_reports(sim: SimulatorState) -> Response:
     seller_id = request.args.get("seller_id")
     reports = reports_of(sim)
     now = sim.clock.time()
@@ -233,12 +220,12 @@ def admin_reports(sim: Simulator) -> Response:
 
 
 @sim_route("GET", "/_sim/reports/settings")
-def admin_report_settings(sim: Simulator) -> Response:
+def admin_report_settings(sim: SimulatorState) -> Response:
     return json_response(200, {"compression": reports_of(sim).compression})
 
 
 @sim_route("POST", "/_sim/reports/settings")
-def admin_set_report_settings(sim: Simulator) -> Response:
+def admin_set_report_settings(sim: SimulatorState) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or body.get("compression") not in COMPRESSIONS:
         raise sp_error(400, "InvalidInput", f"compression: must be one of {', '.join(COMPRESSIONS)}")

@@ -2,7 +2,8 @@
 
 Adding an SP-API operation (what reports_api.py, listings_api.py, ... do)::
 
-    from .server import Call, sp_api_route, sp_error
+    from .errors import sp_error
+    from .server import Call, sp_api_route
 
     @sp_api_route("GET", "/listings/2021-08-01/items/<sellerId>", operation_id="searchListingsItems",
                   model="listingsItems_2021-08-01.json")
@@ -25,9 +26,9 @@ Path rules use Flask's `<name>` syntax with the model's parameter names. Before 
 
 A handler returns `(status, body)` or `(status, body, headers)` (body: JSON-able, or None for no content) or
 a flask Response, and raises `sp_error(status, code, message)` for Amazon's `{"errors": [...]}` answers.
-`call.world` is the shared state (world.World, lock: `call.world.lock`), `call.sim` the Simulator (its
-`config` has report_seconds, feed_seconds, listing_delay...), `call.clock` the clock, `call.base_url` the
-simulator's URL (for document URLs), `call.body` the parsed JSON body.
+`call.world` is the shared state (world.World, lock: `call.world.lock`), `call.sim` the state.SimulatorState (its
+`config` has report_seconds, feed_seconds, listing_delay...), `call.clock` the clock, `call.body` the parsed
+JSON body (document URLs: documents.document_url).
 
 Non-SP-API routes (LWA, consent, admin, document download/upload) use `@sim_route("GET", "/_sim/...")`;
 their handler gets `(sim, **path_params)` and reads `flask.request` itself.
@@ -43,17 +44,18 @@ import json
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
 from . import schemas
+from .errors import QUOTA_EXCEEDED, SpApiError, sp_error
 from .quotas import DEFAULT_USAGE_PLANS, FALLBACK_USAGE_PLAN, usage_plan_from_description
 
 if TYPE_CHECKING:
     from .clock import Clock
-    from .simulator import Simulator
+    from .state import SimulatorState
     from .world import World
 
 API_MODULES = (
@@ -68,24 +70,6 @@ API_MODULES = (
     "fba_inventory_api",
 )
 
-UNAUTHORIZED = "Access to requested resource is denied."
-EXPIRED = "The access token you provided has expired."
-QUOTA_EXCEEDED = "You exceeded your quota for the requested resource."
-
-
-class SpApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: str = "") -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message, self.details = status, code, message, details
-
-    def body(self) -> dict[str, Any]:
-        return {"errors": [{"code": self.code, "message": self.message, "details": self.details}]}
-
-
-def sp_error(status: int, code: str, message: str, details: str = "") -> SpApiError:
-    """Amazon's error answer; use as `raise sp_error(404, "NotFound", "...")`."""
-    return SpApiError(status, code, message, details)
-
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     payload = "" if body is None else json.dumps(body)
@@ -97,13 +81,12 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 @dataclass
 class Call:
-    sim: Simulator
+    sim: SimulatorState
     operation_id: str
     seller_id: str | None
     query: dict[str, Any]
     body: Any
     path_params: dict[str, str]
-    base_url: str
 
     @property
     def world(self) -> World:
@@ -172,24 +155,6 @@ def usage_plan(route: SpApiRoute) -> tuple[float, int]:
     return DEFAULT_USAGE_PLANS.get(route.operation_id) or described or FALLBACK_USAGE_PLAN
 
 
-@dataclass
-class Stats:
-    calls: dict[str, int] = field(default_factory=dict)
-    throttled: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def bump(self, table: dict[str, int], operation_id: str) -> None:
-        table[operation_id] = table.get(operation_id, 0) + 1
-
-    def to_json(self) -> dict[str, dict[str, int]]:
-        return {"calls": dict(self.calls), "throttled": dict(self.throttled), "errors": dict(self.errors)}
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self.throttled.clear()
-        self.errors.clear()
-
-
 class DroppedConnection(Exception):
     """Raised after the socket was closed on purpose (fault drop_rate)."""
 
@@ -212,7 +177,7 @@ def _parse_json_body() -> Any:
         raise sp_error(400, "InvalidInput", "body: the request body is not valid JSON") from None
 
 
-def _bind_sp_api_route(app: Flask, sim: Simulator, route: SpApiRoute) -> None:
+def _bind_sp_api_route(app: Flask, sim: SimulatorState, route: SpApiRoute) -> None:
     plan = usage_plan(route)
 
     def view(**path_params: str) -> Response:
@@ -240,7 +205,7 @@ def _bind_sp_api_route(app: Flask, sim: Simulator, route: SpApiRoute) -> None:
 
 
 def _serve(
-    sim: Simulator, route: SpApiRoute, plan: tuple[float, int], path_params: dict[str, str]
+    sim: SimulatorState, route: SpApiRoute, plan: tuple[float, int], path_params: dict[str, str]
 ) -> Response:
     faults = sim.faults.faults
     if faults.applies_to(route.operation_id):
@@ -265,7 +230,7 @@ def _serve(
         )
     except schemas.RequestInvalid as exc:
         raise sp_error(400, "InvalidInput", str(exc)) from None
-    call = Call(sim, route.operation_id, seller_id, query, body, path_params, sim.url)
+    call = Call(sim, route.operation_id, seller_id, query, body, path_params)
     sim.world.tick()
     result = route.handler(call, **path_params)
     if isinstance(result, Response):
@@ -279,7 +244,7 @@ def _serve(
     return response
 
 
-def _bind_sim_route(app: Flask, sim: Simulator, route: SimRoute) -> None:
+def _bind_sim_route(app: Flask, sim: SimulatorState, route: SimRoute) -> None:
     def view(**path_params: str) -> Any:
         try:
             return route.handler(sim, **path_params)
@@ -290,7 +255,7 @@ def _bind_sim_route(app: Flask, sim: Simulator, route: SimRoute) -> None:
     app.add_url_rule(route.rule, name, view, methods=[route.method])
 
 
-def build_app(sim: Simulator) -> Flask:
+def build_app(sim: SimulatorState) -> Flask:
     load_api_modules()
     app = Flask("spapi_simulator")
     for sim_r in SIM_ROUTES:

@@ -61,3 +61,13 @@ def admin(sim: Simulator, method: str, path: str, json: Any = None, **params: An
     if answer.status_code >= 300:
         raise AssertionError(f"{method} /_sim/{path}: {answer.status_code} {answer.text}")
     return answer.json()
+
+
+def clear_sp_api_caches() -> None:
+    """python-amazon-sp-api caches access tokens per refresh token at module level."""
+    try:
+        from sp_api.auth import access_token_client
+    except ImportError:  # pragma: no cover - a dependency of the layer, not of the simulator
+        return
+    access_token_client.cache.clear()
+    access_token_client.grantless_cache.clear()

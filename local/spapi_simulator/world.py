@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .errors import EXPIRED, UNAUTHORIZED, sp_error
 from .sellers import DEMO_SELLERS, DemoSeller
-from .server import EXPIRED, UNAUTHORIZED, sp_error
 
 CODE_TTL_SECONDS = 300.0
 
@@ -27,7 +27,6 @@ UNSHIPPED = "UNSHIPPED"
 PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
 SHIPPED = "SHIPPED"
 CANCELLED = "CANCELLED"
-ORDER_STATUSES = (PENDING, UNSHIPPED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED)
 
 
 @dataclass
@@ -81,7 +80,6 @@ class Package:
     ship_date: str
     items: list[dict[str, Any]]
     confirmed_at: float
-    ship_from_address_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -279,12 +277,6 @@ class World:
             self.orders.touch(order, self.clock.time() if when is None else when)
         self._notify(order, previous)
         return order
-
-    def touch_order(self, order: Order) -> None:
-        """Record a change that keeps the status (e.g. a partial shipment) and notify."""
-        with self.lock:
-            self.orders.touch(order, self.clock.time())
-        self._notify(order, order.status)
 
     def _notify(self, order: Order, previous: str) -> None:
         for listener in list(self.order_listeners):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -32,6 +32,7 @@ import requests
 
 from .client import ApiError, StoresyncClient
 from .runtime import LOCAL_AWS_ENV, LocalRuntime, RuntimeConfig
+from .waiting import wait_for
 
 # (seller, marketplace) pairs the demo may connect; a pair already connected is skipped (one store each).
 CANDIDATES = [
@@ -54,16 +55,6 @@ Row = tuple[str, str, str, str]  # what, storesync, Amazon (simulator), agree
 
 class DemoFailed(RuntimeError):
     pass
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise DemoFailed(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @dataclass
@@ -130,7 +121,7 @@ class Demo:
                 return manual[-1]
             return next((r for r in new if r["result"] != "skipped"), None)
 
-        latest = wait_for(finished, self.timeout, f"the {job} job")
+        latest = wait_for(finished, timeout=self.timeout, what=f"the {job} job")
         counts = ", ".join(f"{k} {v}" for k, v in latest.get("counts", {}).items()) or "nothing to do"
         messages = [e["message"] for e in latest.get("errors", [])]
         errors = f"; errors: {messages}" if messages else ""
@@ -170,7 +161,11 @@ class Demo:
             runs = self.client.get(f"/stores/{self.store_id}/runs", params={"job": "products"})["runs"]
             return any("starting_inventory" in r.get("counts", {}) for r in runs)
 
-        wait_for(first_import_done, self.timeout, "the first product import (with the starting inventory)")
+        wait_for(
+            first_import_done,
+            timeout=self.timeout,
+            what="the first product import (with the starting inventory)",
+        )
         imported = list(Listing.query(self.store_id))
         self.say(f"   {len(imported)} listings in storesync, {len(self.listings)} on Amazon")
         ours = _channels_text([x.channel for x in imported])
@@ -233,7 +228,9 @@ class Demo:
                     return False
             return True
 
-        wait_for(arrived, self.timeout, "the orders to reach storesync (ORDER_CHANGE notifications)")
+        wait_for(
+            arrived, timeout=self.timeout, what="the orders to reach storesync (ORDER_CHANGE notifications)"
+        )
         for label, status in expected.items():
             self.seen.setdefault(label, []).append(status)
         self.say("   storesync holds " + ", ".join(f"{k}: {v}" for k, v in expected.items()))
@@ -263,7 +260,7 @@ class Demo:
             shipments = self.client.get(f"/orders/{api_id}/shipments")["shipments"]
             return bool(shipments) and all(s["push_state"] == "confirmed" for s in shipments)
 
-        wait_for(confirmed, self.timeout, "the shipment to be confirmed on Amazon")
+        wait_for(confirmed, timeout=self.timeout, what="the shipment to be confirmed on Amazon")
         self.say("   the shipment is confirmed on Amazon; the order becomes SHIPPED (ORDER_CHANGE)")
         self.wait_orders({SHIPPED_BY_WMS: "SHIPPED"})
         self.run_job("inventory")
@@ -500,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
 def _walk(demo: Demo) -> int:
     try:
         agreed = demo.run()
-    except (DemoFailed, ApiError) as exc:
+    except (DemoFailed, ApiError, TimeoutError) as exc:
         print(f"\nThe demo stopped: {exc}", file=demo.out, flush=True)
         return 2
     print(

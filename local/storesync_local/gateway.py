@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +26,7 @@ from spapi_simulator.http_server import BackgroundWsgiServer
 from werkzeug.wrappers import Request, Response
 
 from .devtokens import JwtConfig, TokenError, authorizer_claims
+from .template import function_events
 
 log = logging.getLogger("storesync_local.gateway")
 
@@ -83,17 +84,11 @@ class Route:
 def template_routes(template: dict[str, Any]) -> list[Route]:
     """Every HttpApi event of every function, most specific first (API Gateway's matching order)."""
     routes = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            props = event.get("Properties", {})
-            method = str(props.get("Method", "ANY")).upper()
-            method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
-            authorizer = props.get("Auth", {}).get("Authorizer")
-            routes.append(Route(method, props.get("Path", "/"), logical_id, authorizer != "NONE"))
+    for logical_id, _, props in function_events(template, "HttpApi"):
+        method = str(props.get("Method", "ANY")).upper()
+        method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
+        authorizer = props.get("Auth", {}).get("Authorizer")
+        routes.append(Route(method, props.get("Path", "/"), logical_id, authorizer != "NONE"))
     return sorted(routes, key=Route.specificity)
 
 
@@ -106,27 +101,22 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
+@dataclass(eq=False)
 class Gateway:
     """The WSGI app and server; `invoke(function, event)` calls a handler (the runtime serializes per function)."""
 
-    def __init__(
-        self,
-        routes: list[Route],
-        invoke: Invoke,
-        jwt_config: JwtConfig,
-        *,
-        api_function: str = "ApiFunction",
-        local_tokens: bool = True,
-        is_ready: Callable[[str], bool] = lambda _function: True,
-    ) -> None:
-        self.routes = routes
-        self.invoke = invoke
-        self.jwt_config = jwt_config
-        self.api_function = api_function
-        self.local_tokens = local_tokens
-        self.is_ready = is_ready
+    routes: list[Route]
+    invoke: Invoke
+    jwt_config: JwtConfig
+    _: KW_ONLY
+    api_function: str = "ApiFunction"
+    local_tokens: bool = True
+    is_ready: Callable[[str], bool] = lambda _function: True
+    url: str = field(default="", init=False)
+    _http: BackgroundWsgiServer = field(init=False)
+
+    def __post_init__(self) -> None:
         self._http = BackgroundWsgiServer(self.wsgi, "storesync-gateway")
-        self.url = ""
 
     # -- server ------------------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Gateway:

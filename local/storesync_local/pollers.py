@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .template import function_events
+
 log = logging.getLogger("storesync_local.pollers")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -41,31 +43,23 @@ def template_sqs_sources(
     """Every SQS event of every function; `arns`/`urls` map logical ids of queues to their Arn / URL."""
     by_arn = {arn: lid for lid, arn in arns.items()}
     sources = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
-            if event.get("Type") != "SQS":
-                continue
-            props = event["Properties"]
-            if str(props.get("Enabled", True)).lower() == "false":
-                continue
-            queue = props["Queue"]
-            queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) and "Fn::GetAtt" in queue else None
-            if queue_id is None:
-                queue_id = by_arn.get(str(queue))
-            if queue_id is None or queue_id not in urls:
-                raise ValueError(f"{logical_id}.{event_name}: cannot resolve its Queue {queue!r}")
-            sources.append(
-                SqsSource(
-                    function=logical_id,
-                    event_name=event_name,
-                    queue_arn=arns[queue_id],
-                    queue_url=urls[queue_id],
-                    batch_size=int(props.get("BatchSize", 10)),
-                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                )
+    for logical_id, event_name, props in function_events(template, "SQS"):
+        queue = props["Queue"]
+        queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) and "Fn::GetAtt" in queue else None
+        if queue_id is None:
+            queue_id = by_arn.get(str(queue))
+        if queue_id is None or queue_id not in urls:
+            raise ValueError(f"{logical_id}.{event_name}: cannot resolve its Queue {queue!r}")
+        sources.append(
+            SqsSource(
+                function=logical_id,
+                event_name=event_name,
+                queue_arn=arns[queue_id],
+                queue_url=urls[queue_id],
+                batch_size=int(props.get("BatchSize", 10)),
+                report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
             )
+        )
     return sources
 
 
@@ -135,9 +129,6 @@ class QueuePoller:
     visibility_scale: float = 1.0  # simulated seconds per real second (the scheduler's speed)
     is_ready: Callable[[], bool] = lambda: True  # False while the function's code is not there yet
     wait_seconds: int = 1
-    invocations: int = 0
-    deleted: int = 0
-    failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -190,7 +181,6 @@ class QueuePoller:
     def run_batch(self, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.source.queue_arn, self.region)
         ids = [m["MessageId"] for m in messages]
-        self.invocations += 1
         try:
             result = self.invoke(self.source.function, event)
             failed = failed_ids(result, ids) if self.source.report_failures else set()
@@ -212,8 +202,6 @@ class QueuePoller:
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)],
             )
-        self.deleted += len(done)
-        self.failed += len(retry)
         self._scale_visibility(retry)
 
     def _scale_visibility(self, messages: list[dict[str, Any]]) -> None:

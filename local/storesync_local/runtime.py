@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from spapi_simulator.testing import clear_sp_api_caches
 
 from .devtokens import JwtConfig
 from .functions import FakeLambdaContext, Handler, load_handler
@@ -257,7 +258,7 @@ class LocalRuntime:
         self.sqs = boto3.client("sqs", region_name=cfg.region, endpoint_url=self._moto_url)
 
         spapi = cfg.external_spapi or self._start_simulator()
-        self._clear_sp_api_caches()
+        clear_sp_api_caches()
 
         jwt_parameters = parameter_values(self.template, {**LOCAL_JWT_PARAMETERS, **cfg.parameters})
         audiences = tuple(a.strip() for a in jwt_parameters["JwtAudience"].split(","))
@@ -451,15 +452,6 @@ class LocalRuntime:
             else:
                 os.environ[key] = value
         self._saved_env = {}
-
-    @staticmethod
-    def _clear_sp_api_caches() -> None:
-        try:
-            from sp_api.auth import access_token_client
-        except ImportError:  # pragma: no cover - the library is a layer dependency
-            return
-        access_token_client.cache.clear()
-        access_token_client.grantless_cache.clear()
 
 
 def unique_stack_name(prefix: str = "local") -> str:

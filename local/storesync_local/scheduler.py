@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .template import function_events
+
 log = logging.getLogger("storesync_local.scheduler")
 
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
@@ -57,9 +59,6 @@ class SimulatedClock:
         with self._lock:
             self._jumped += seconds
         return self.now()
-
-    def real_seconds(self, simulated_seconds: float) -> float:
-        return simulated_seconds / self.speed
 
 
 # -- expressions -----------------------------------------------------------------------------------------------
@@ -190,24 +189,16 @@ class Schedule:
 def template_schedules(template: dict[str, Any], parameters: dict[str, str]) -> list[Schedule]:
     """Every enabled Schedule event of every function, expressions and Input resolved."""
     found = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
-            if event.get("Type") != "Schedule":
-                continue
-            props = event.get("Properties", {})
-            if str(props.get("Enabled", True)).lower() == "false":
-                continue
-            expression = _resolve(props["Schedule"], parameters)
-            raw_input = props.get("Input")
-            payload = json.loads(_resolve(raw_input, parameters)) if raw_input else {}
-            name = f"{logical_id}.{event_name}"
-            try:
-                rule = parse_expression(expression)
-            except ScheduleError as exc:
-                raise ScheduleError(f"{name}: {exc}") from None
-            found.append(Schedule(name, logical_id, expression, payload, rule))
+    for logical_id, event_name, props in function_events(template, "Schedule"):
+        expression = _resolve(props["Schedule"], parameters)
+        raw_input = props.get("Input")
+        payload = json.loads(_resolve(raw_input, parameters)) if raw_input else {}
+        name = f"{logical_id}.{event_name}"
+        try:
+            rule = parse_expression(expression)
+        except ScheduleError as exc:
+            raise ScheduleError(f"{name}: {exc}") from None
+        found.append(Schedule(name, logical_id, expression, payload, rule))
     return found
 
 

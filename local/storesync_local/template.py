@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,14 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "timeout": props.get("Timeout", template["Globals"]["Function"].get("Timeout", 3)),
             }
     return out
+
+
+def function_events(template: dict[str, Any], event_type: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(function logical id, event name, event Properties) of every enabled `event_type` event of every function."""
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
+            props = event.get("Properties", {})
+            if event.get("Type") == event_type and str(props.get("Enabled", True)).lower() != "false":
+                yield logical_id, event_name, props

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -15,20 +14,11 @@ import requests
 from storesync_local.client import StoresyncClient
 from storesync_local.demo import Demo
 from storesync_local.runtime import ExternalSpApi, LocalRuntime
+from storesync_local.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 ACME, US = "A1NASELLER0001", "ATVPDKIKX0DER"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Recorder:

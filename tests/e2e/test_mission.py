@@ -9,7 +9,6 @@ ORDER_CHANGE notification. Every wait polls against a deadline.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 import requests
 from storesync_local.client import StoresyncClient
 from storesync_local.runtime import LocalRuntime
+from storesync_local.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,17 +31,6 @@ ADDRESS = {
     "postalCode": "98101",
     "countryCode": "US",
 }
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 class Mission:
@@ -92,7 +81,7 @@ class Mission:
         """POST /stores/{id}/sync, then the new run of the job in the sync log once every queue is idle."""
         before = len(self.runs(job))
         self.client.post(f"/stores/{self.store_id}/sync", {"job": job, **({"mode": mode} if mode else {})})
-        wait_for(lambda: len(self.runs(job)) > before, f"a new {job} run")
+        wait_for(lambda: len(self.runs(job)) > before, f"a new {job} run", DEADLINE)
         self.settle()
         latest = self.runs(job)[0]
         assert latest["result"] == "ok", latest
@@ -107,7 +96,7 @@ class Mission:
             found = self.order(amazon_order_id)
             return found if found and found["amazon_status"].upper() == amazon_status else None
 
-        return dict(wait_for(arrived, f"order {amazon_order_id} {amazon_status} in storesync"))
+        return dict(wait_for(arrived, f"order {amazon_order_id} {amazon_status} in storesync", DEADLINE))
 
     def stock(self) -> dict[str, dict[str, Any]]:
         return {x["sku"]: x for x in self.client.get("/inventory")["inventory"]}
@@ -197,9 +186,9 @@ def test_the_mission_end_to_end_matches_what_amazon_shows(
 
     # the inventory schedule pushes every FBM listing's available quantity
     runtime.fire_schedule("Inventory")
-    wait_for(lambda: m.runs("inventory"), "the scheduled inventory push")
+    wait_for(lambda: m.runs("inventory"), "the scheduled inventory push", DEADLINE)
     m.settle()
-    wait_for(lambda: not m.quantity_mismatches(), "Amazon to show the pushed quantities")
+    wait_for(lambda: not m.quantity_mismatches(), "Amazon to show the pushed quantities", DEADLINE)
 
     # the WMS ships the order in two packages; Sync now confirms them on Amazon
     item = m.order(to_ship)["items"][0]  # type: ignore[index]
@@ -212,7 +201,9 @@ def test_the_mission_end_to_end_matches_what_amazon_shows(
         ours = m.client.get(f"/orders/{m.store_id}.{to_ship}/shipments")["shipments"]
         return ours if len(ours) == 2 and all(s["push_state"] == "confirmed" for s in ours) else []
 
-    ours = sorted(wait_for(confirmed, "both packages confirmed"), key=lambda s: s["package_reference_id"])
+    ours = sorted(
+        wait_for(confirmed, "both packages confirmed", DEADLINE), key=lambda s: s["package_reference_id"]
+    )
     theirs = sorted(
         m.sim("GET", "/_sim/shipments", order_id=to_ship), key=lambda s: s["package_reference_id"]
     )
@@ -235,15 +226,17 @@ def test_the_mission_end_to_end_matches_what_amazon_shows(
         and all(w["allocated"] == 0 for w in entry["warehouses"])
     )
     m.client.request("PUT", f"/inventory/{warehouse['warehouse_id']}/{c}", json={"on_hand": 0})
-    wait_for(lambda: m.amazon_listings()[c]["quantity"] == 0, f"the stock-out of {c} on Amazon")
+    wait_for(lambda: m.amazon_listings()[c]["quantity"] == 0, f"the stock-out of {c} on Amazon", DEADLINE)
     adjustment = {"warehouse_id": warehouse["warehouse_id"], "sku": b, "delta": 7, "reason": "cycle count"}
     applied = m.client.post("/inventory/adjustments", {"adjustments": [adjustment]})["applied"][0]
     m.settle()
     m.sync_now("inventory")
-    wait_for(lambda: m.amazon_listings()[b]["quantity"] == applied["available"], f"{b}'s new quantity")
+    wait_for(
+        lambda: m.amazon_listings()[b]["quantity"] == applied["available"], f"{b}'s new quantity", DEADLINE
+    )
 
     # the end state: quantities, orders and their states agree on both sides
-    wait_for(lambda: not m.quantity_mismatches(), "every FBM quantity to agree")
+    wait_for(lambda: not m.quantity_mismatches(), "every FBM quantity to agree", DEADLINE)
     expected = {pending: ("UNSHIPPED", "open"), to_ship: ("SHIPPED", "shipped"),
                 cancelled: ("CANCELLED", "cancelled"), outside: ("SHIPPED", "shipped_externally"),
                 by_amazon: ("UNSHIPPED", "open")}  # fmt: skip

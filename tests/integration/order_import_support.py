@@ -196,6 +196,14 @@ def store_of(
     return connected_store(h.sim, h.stack, seller_id, marketplace_id, MERCHANT, **settings)
 
 
+def stocked_store(h: OrderImportHarness, on_hand: int, **settings: Any) -> tuple[Store, list[str]]:
+    """The seller's US store (`settings` applied) and its FBM SKUs, the first with `on_hand` units in stock."""
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h, **settings)
+    stock(MERCHANT, fbm[0], on_hand)
+    return store, fbm
+
+
 def decrypt_address(h: OrderImportHarness, store: Store, order_id: str) -> dict[str, Any]:
     from storesync.dal.order_queries import address_context, get_address
 

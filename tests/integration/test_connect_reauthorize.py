@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from fixtures_stores import ACME, BRIGHT, US, Api, connect_api, connected_store, consent, error_page_message
-from spapi_simulator.pytest_plugin import clear_sp_api_caches
+from spapi_simulator.testing import clear_sp_api_caches
 from storesync.dal.store_queries import get_store
 from storesync.jobs import JobMessage
 from storesync.settings import ProductImportSettings

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
+from shipment_push_support import drain
 from storesync.dal.stores import Store, StoreSettings
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -27,18 +27,6 @@ def _store(merchant: str, store_id: str, status: str = "active", download: bool 
     return store
 
 
-def _drain(queue_url: str) -> list[dict]:
-    sqs = boto3.client("sqs")
-    bodies = []
-    while True:
-        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
-        if not answer.get("Messages"):
-            return bodies
-        for m in answer["Messages"]:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-
-
 def test_schedule_dispatches_one_message_per_active_store(stack, load_function, lambda_context):
     _store("m1", "s1")
     _store("m1", "s2", download=False)
@@ -49,14 +37,14 @@ def test_schedule_dispatches_one_message_per_active_store(stack, load_function, 
 
     event = json.loads((EVENTS / "schedule_orders.json").read_text())
     assert handler(event, lambda_context)["dispatched"] == 3
-    orders = _drain(stack.queue_url("OrderImportQueue"))
+    orders = drain(stack.queue_url("OrderImportQueue"))
     assert sorted(m["store_id"] for m in orders) == ["s1", "s2", "s3"]
     assert {m["mode"] for m in orders} == {"incremental"}
 
     # Product imports only go to stores whose download setting is on (B5).
     result = handler({"job": "products", "mode": "full"}, lambda_context)
     assert result["dispatched"] == 2
-    products = _drain(stack.queue_url("ProductImportQueue"))
+    products = drain(stack.queue_url("ProductImportQueue"))
     assert sorted(m["store_id"] for m in products) == ["s1", "s3"]
     assert {m["mode"] for m in products} == {"full"}
 

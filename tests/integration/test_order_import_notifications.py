@@ -7,30 +7,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from order_import_support import (
-    EVENTS,
-    MERCHANT,
-    make_harness,
-    new_order,
-    orders_of,
-    sim_skus,
-    stock,
-    store_of,
-)
+import order_import_support as support
 from spapi_simulator.simulator import Simulator
 
 
 def test_notification_edge_cases(
     make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function
 ):
-    h = make_harness(make_stack, spapi_sim_factory(orders=0), load_function)
-    fbm, _ = sim_skus(h.sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 5)
-    order_id = new_order(h.sim, {fbm[0]: 1})
+    h = support.make_harness(make_stack, spapi_sim_factory(orders=0), load_function)
+    fbm, _ = support.sim_skus(h.sim)
+    store = support.store_of(h)
+    support.stock(support.MERCHANT, fbm[0], 5)
+    order_id = support.new_order(h.sim, {fbm[0]: 1})
     [good] = h.drain("OrderNotificationsQueue")
 
-    template = json.loads((EVENTS / "sqs_order_change_notification.json").read_text())["Records"][0]
+    template = json.loads((support.EVENTS / "sqs_order_change_notification.json").read_text())["Records"][0]
     unknown = json.loads(template["body"])  # the sample event: an order id the simulator never created
     broken = json.loads(good)
     broken["NotificationMetadata"]["NotificationId"] = "broken-1"
@@ -43,4 +34,4 @@ def test_notification_edge_cases(
     answer = h.handler(event, h.context)
     failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
     assert failed == {event["Records"][1]["messageId"]}  # only the broken one goes back to SQS
-    assert [o.amazon_order_id for o in orders_of(store)] == [order_id]
+    assert [o.amazon_order_id for o in support.orders_of(store)] == [order_id]

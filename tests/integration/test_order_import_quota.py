@@ -6,18 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from order_import_support import (
-    CA,
-    MERCHANT,
-    US,
-    admin,
-    make_harness,
-    new_order,
-    orders_of,
-    sim_skus,
-    stock,
-    store_of,
-)
+import order_import_support as support
 from spapi_simulator.simulator import Simulator
 
 
@@ -26,21 +15,21 @@ def test_two_stores_of_one_seller_share_the_quota(
 ):
     # scale 10: searchOrders refills one token every 18 s, burst 20 (Amazon: one every 180 s)
     sim = spapi_sim_factory(orders=0, quota_scale=10.0)
-    h = make_harness(make_stack, sim, load_function, subscribe=False)
+    h = support.make_harness(make_stack, sim, load_function, subscribe=False)
     second_lambda = load_function("OrderImportFunction")  # another container, same DynamoDB quota gate
-    us, ca = store_of(h, US), store_of(h, CA)
-    fbm_us, _ = sim_skus(sim, US)
-    fbm_ca, _ = sim_skus(sim, CA)
-    stock(MERCHANT, fbm_us[0], 50)
-    us_orders = {new_order(sim, {fbm_us[0]: 1}, marketplace_id=US) for _ in range(3)}
-    ca_orders = {new_order(sim, {fbm_ca[0]: 1}, marketplace_id=CA) for _ in range(3)}
+    us, ca = support.store_of(h, support.US), support.store_of(h, support.CA)
+    fbm_us, _ = support.sim_skus(sim, support.US)
+    fbm_ca, _ = support.sim_skus(sim, support.CA)
+    support.stock(support.MERCHANT, fbm_us[0], 50)
+    us_orders = {support.new_order(sim, {fbm_us[0]: 1}, marketplace_id=support.US) for _ in range(3)}
+    ca_orders = {support.new_order(sim, {fbm_ca[0]: 1}, marketplace_id=support.CA) for _ in range(3)}
     h.advance()
 
     for _ in range(13):  # 26 sweeps of one page each: more than the burst of 20
         h.handler(h.job_event(us), h.context)
         second_lambda(h.job_event(ca), h.context)
 
-    stats = admin(sim, "GET", "stats")
+    stats = support.admin(sim, "GET", "stats")
     assert stats["throttled"].get("searchOrders", 0) == 0  # Amazon never answered 429
     assert stats["calls"]["searchOrders"] == 20  # the burst, shared by both stores
     results = [r.result for store in (us, ca) for r in h.runs(store)]
@@ -49,5 +38,5 @@ def test_two_stores_of_one_seller_share_the_quota(
         QueueUrl=h.stack.queue_url("OrderImportQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert int(attributes["ApproximateNumberOfMessagesDelayed"]) == 6  # each throttled run continues later
-    assert {o.amazon_order_id for o in orders_of(us)} == us_orders
-    assert {o.amazon_order_id for o in orders_of(ca)} == ca_orders
+    assert {o.amazon_order_id for o in support.orders_of(us)} == us_orders
+    assert {o.amazon_order_id for o in support.orders_of(ca)} == ca_orders

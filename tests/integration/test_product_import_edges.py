@@ -3,18 +3,9 @@ slices, warnings for a unified account (the real handler, moto and the SP-API si
 
 from __future__ import annotations
 
+import product_import_support as support
 import pytest
 from fixtures_stores import connected_store, sim_stack
-from product_import_support import (
-    ProductImportDriver,
-    amazon_listings,
-    listings,
-    on_hand,
-    product_runs,
-    products,
-    run_totals,
-    sqs_event,
-)
 from spapi_simulator import reports_api
 from spapi_simulator.testing import admin
 from storesync.dal import job_state
@@ -29,7 +20,7 @@ def test_malformed_and_unknown_rows_are_skipped_with_reasons_and_the_rest_is_imp
 ):
     stack = sim_stack(make_stack, spapi_sim)
     store = connected_store(spapi_sim, stack, SELLER, US)
-    skus = sorted(amazon_listings(spapi_sim, store))
+    skus = sorted(support.amazon_listings(spapi_sim, store))
     bad_quantity, unknown_channel, no_sku, tab_title = skus[0], skus[1], skus[2], skus[3]
     original = reports_api.listing_row
 
@@ -48,13 +39,13 @@ def test_malformed_and_unknown_rows_are_skipped_with_reasons_and_the_rest_is_imp
         return row
 
     monkeypatch.setattr(reports_api, "listing_row", garbled)
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
     driver.deliver(store, "full")
 
-    stored = listings(store)
+    stored = support.listings(store)
     assert set(stored) == set(skus) - {bad_quantity, unknown_channel, no_sku}
-    assert run_totals(store)["skipped"] == 3
-    errors = [e.message for run in product_runs(store) for e in run.errors]
+    assert support.run_totals(store)["skipped"] == 3
+    errors = [e.message for run in support.product_runs(store) for e in run.errors]
     assert any(bad_quantity in e and "'lots' is not a whole number" in e for e in errors)
     assert any(unknown_channel in e and "MARS_FULFILLMENT" in e for e in errors)
     assert any("seller-sku is blank" in e for e in errors)
@@ -69,12 +60,12 @@ def test_a_revoked_grant_moves_the_store_to_needs_reauthorization(
     stack = sim_stack(make_stack, spapi_sim)
     store = connected_store(spapi_sim, stack, SELLER, US)
     admin(spapi_sim, "POST", f"grants/{SELLER}/revoke")
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
     driver.deliver(store, "incremental")
     fresh = get_store(store.merchant_id, store.store_id)
     assert fresh is not None and fresh.status == STATUS_NEEDS_REAUTHORIZATION
-    assert listings(store) == {}
-    (run,) = product_runs(store)
+    assert support.listings(store) == {}
+    (run,) = support.product_runs(store)
     assert run.result == "error" and "reauthorize" in run.errors[0].message
 
 
@@ -83,22 +74,22 @@ def test_duplicate_sqs_delivery_never_counts_twice_nor_sets_starting_inventory_t
 ):
     stack = sim_stack(make_stack, spapi_sim)
     store = connected_store(spapi_sim, stack, SELLER, US, starting_inventory="match_amazon")
-    amazon = amazon_listings(spapi_sim, store)
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
-    first = sqs_event(driver.message(store, "incremental"))
+    amazon = support.amazon_listings(spapi_sim, store)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    first = support.sqs_event(driver.message(store, "incremental"))
     driver.invoke(first)
     driver.invoke(first)  # SQS delivered the schedule message twice: the second finds the import running
     continuations = driver.receive()
     assert len(continuations) == 1
-    again = sqs_event(continuations[0]["Body"], continuations[0]["MessageId"])
+    again = support.sqs_event(continuations[0]["Body"], continuations[0]["MessageId"])
     driver.invoke(again)
     driver.invoke(again)  # and the continuation twice
     driver.drain()
-    assert run_totals(store)["new"] == len(amazon)
+    assert support.run_totals(store)["new"] == len(amazon)
     fbm = {
         s: i["quantity"] for s, i in amazon.items() if i["fulfillment_channel"] == "DEFAULT" and i["quantity"]
     }
-    assert on_hand(store.merchant_id) == fbm
+    assert support.on_hand(store.merchant_id) == fbm
 
     # The merchant counts a shelf; a late duplicate of the first message runs a new incremental import,
     # which adds nothing and never applies the starting inventory again.
@@ -108,11 +99,11 @@ def test_duplicate_sqs_delivery_never_counts_twice_nor_sets_starting_inventory_t
     )
     driver.invoke(first)
     driver.drain()
-    assert run_totals(store)["new"] == len(amazon)
-    assert run_totals(store)["starting_inventory"] == len(amazon) - sum(
+    assert support.run_totals(store)["new"] == len(amazon)
+    assert support.run_totals(store)["starting_inventory"] == len(amazon) - sum(
         1 for i in amazon.values() if i["fulfillment_channel"] != "DEFAULT"
     )
-    assert on_hand(store.merchant_id)[sku] == fbm[sku] + 100
+    assert support.on_hand(store.merchant_id)[sku] == fbm[sku] + 100
     assert "import" not in job_state.load_cursor(store.store_id, "products")
 
 
@@ -122,15 +113,15 @@ def test_a_large_catalog_imports_in_bounded_slices(
     sim = spapi_sim_factory(skus=3000, orders=0)
     stack = sim_stack(make_stack, sim)
     store = connected_store(sim, stack, SELLER, US)
-    driver = ProductImportDriver(sim, stack, load_function, lambda_context, slice_rows=500)
+    driver = support.ProductImportDriver(sim, stack, load_function, lambda_context, slice_rows=500)
     invocations = driver.deliver(store, "full")
     assert invocations >= 1 + 3000 // 500  # the report request, then at least one slice per 500 rows
-    stored = listings(store)
+    stored = support.listings(store)
     assert len(stored) == 3000
     assert all(item.product_type for item in stored.values())
-    totals = run_totals(store)
+    totals = support.run_totals(store)
     assert totals["new"] == 3000 and totals.get("skipped", 0) == 0
-    slices = [r for r in product_runs(store) if r.counts.as_dict().get("new")]
+    slices = [r for r in support.product_runs(store) if r.counts.as_dict().get("new")]
     assert len(slices) >= 6 and all(int(r.counts.as_dict()["new"]) <= 500 for r in slices)
 
 
@@ -141,10 +132,10 @@ def test_a_unified_account_in_two_marketplaces_gets_warnings(
     seller, canada = "A1NASELLER0001", "A2EUQ1WTGCTBG2"
     us_store = connected_store(spapi_sim, stack, seller, US)
     ca_store = connected_store(spapi_sim, stack, seller, canada)
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
     driver.deliver(us_store, "full")
     driver.deliver(ca_store, "full")
-    us, ca = amazon_listings(spapi_sim, us_store), amazon_listings(spapi_sim, ca_store)
+    us, ca = support.amazon_listings(spapi_sim, us_store), support.amazon_listings(spapi_sim, ca_store)
     shared = set(us) & set(ca)
     mixed = {
         s
@@ -159,4 +150,4 @@ def test_a_unified_account_in_two_marketplaces_gets_warnings(
     mixed_warning = [w.message for w in fresh.warnings if "FBA in one store" in w.message]
     assert bool(mixed_warning) == bool(mixed)
     # One SKU in two stores is one product of the merchant.
-    assert set(products(us_store.merchant_id)) == set(us) | set(ca)
+    assert set(support.products(us_store.merchant_id)) == set(us) | set(ca)

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import product_import_support as support
 from fixtures_stores import connected_store, sim_stack
-from product_import_support import (
-    ProductImportDriver,
-    amazon_listings,
-    listings,
-    on_hand,
-    product_runs,
-    products,
-    run_counts,
-    run_totals,
-)
 from spapi_simulator.documents import catalog_of
 from spapi_simulator.testing import admin
 from storesync.dal import job_state
@@ -38,17 +29,17 @@ def test_first_import_matches_amazon_once_then_incremental_adds_only_new(
 ):
     stack = sim_stack(make_stack, spapi_sim)
     store = connected_store(spapi_sim, stack, SELLER, US, starting_inventory="match_amazon")
-    amazon = amazon_listings(spapi_sim, store)
+    amazon = support.amazon_listings(spapi_sim, store)
     fbm = {sku: item for sku, item in amazon.items() if item["fulfillment_channel"] == "DEFAULT"}
     fba = {sku: item for sku, item in amazon.items() if item["fulfillment_channel"] != "DEFAULT"}
     assert fbm and fba
     some_fbm = sorted(fbm)[0]
     _second_warehouse(store.merchant_id, some_fbm, 9)
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
 
     assert driver.deliver(store, "incremental") >= 2  # request the report, then import it
 
-    stored = listings(store)
+    stored = support.listings(store)
     assert set(stored) == set(amazon)
     for sku, item in amazon.items():
         listing = stored[sku]
@@ -56,13 +47,13 @@ def test_first_import_matches_amazon_once_then_incremental_adds_only_new(
         assert listing.asin == item["asin"] and listing.title == item["title"]
         assert listing.product_type == item["product_type"]  # from searchListingsItems
         assert listing.amazon_quantity == item["quantity"]  # FBA: from getInventorySummaries
-    assert set(products(store.merchant_id)) == set(amazon)
+    assert set(support.products(store.merchant_id)) == set(amazon)
     # Starting inventory: FBM SKUs only, primary = Amazon's quantity, other warehouses 0; FBA never in stock.
-    assert on_hand(store.merchant_id) == {
+    assert support.on_hand(store.merchant_id) == {
         sku: item["quantity"] for sku, item in fbm.items() if item["quantity"]
     }
-    assert on_hand(store.merchant_id, "backroom") == {some_fbm: 0}
-    totals = run_totals(store)
+    assert support.on_hand(store.merchant_id, "backroom") == {some_fbm: 0}
+    totals = support.run_totals(store)
     assert totals["new"] == len(amazon) and totals["starting_inventory"] == len(fbm)
     fresh = get_store(store.merchant_id, store.store_id)
     assert fresh is not None and fresh.last_runs["products"]["result"] == "ok"
@@ -75,16 +66,16 @@ def test_first_import_matches_amazon_once_then_incremental_adds_only_new(
                                                 "quantity": fbm[some_fbm]["quantity"] + 50})  # fmt: skip
     admin(spapi_sim, "POST", "listings", json={"seller_id": SELLER, "marketplace_id": US, "sku": "NEW-SKU-1",
                                                 "quantity": 4, "title": "New\tthing", "product_type": "HOME"})  # fmt: skip
-    before_runs = len(product_runs(store))
+    before_runs = len(support.product_runs(store))
     driver.deliver(store, "incremental")
-    stored = listings(store)
+    stored = support.listings(store)
     assert stored["NEW-SKU-1"].title == "New\tthing" and stored["NEW-SKU-1"].product_type == "HOME"
     assert stored[some_fbm].amazon_quantity == fbm[some_fbm]["quantity"]  # incremental leaves known SKUs
-    assert on_hand(store.merchant_id).get("NEW-SKU-1") is None
-    assert on_hand(store.merchant_id)[some_fbm] == fbm[some_fbm]["quantity"]
-    new_runs = product_runs(store)[: len(product_runs(store)) - before_runs]
-    assert sum(run_counts(r).get("new", 0) for r in new_runs) == 1
-    assert all(run_counts(r).get("starting_inventory", 0) == 0 for r in new_runs)
+    assert support.on_hand(store.merchant_id).get("NEW-SKU-1") is None
+    assert support.on_hand(store.merchant_id)[some_fbm] == fbm[some_fbm]["quantity"]
+    new_runs = support.product_runs(store)[: len(support.product_runs(store)) - before_runs]
+    assert sum(support.run_counts(r).get("new", 0) for r in new_runs) == 1
+    assert all(support.run_counts(r).get("starting_inventory", 0) == 0 for r in new_runs)
 
 
 def test_full_import_updates_known_listings_and_deactivates_those_that_left(
@@ -92,23 +83,23 @@ def test_full_import_updates_known_listings_and_deactivates_those_that_left(
 ):
     stack = sim_stack(make_stack, spapi_sim)
     store = connected_store(spapi_sim, stack, SELLER, US, starting_inventory="keep")
-    driver = ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
+    driver = support.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
     driver.deliver(store, "full")
-    assert on_hand(store.merchant_id) == {}  # "keep": stock untouched
-    amazon = amazon_listings(spapi_sim, store)
+    assert support.on_hand(store.merchant_id) == {}  # "keep": stock untouched
+    amazon = support.amazon_listings(spapi_sim, store)
     changed, gone = sorted(amazon)[1], sorted(amazon)[2]
     admin(spapi_sim, "POST", "listings", json={"seller_id": SELLER, "marketplace_id": US, "sku": changed,
                                                 "title": "Renamed on Amazon", "price": 77.5})  # fmt: skip
     catalog_of(spapi_sim).table(SELLER, US).remove(gone)  # the seller deleted it in Seller Central
 
     driver.deliver(store, "full")
-    stored = listings(store)
+    stored = support.listings(store)
     assert stored[changed].title == "Renamed on Amazon" and stored[changed].price == "77.50"
     assert stored[gone].status == "inactive"
-    assert gone in products(store.merchant_id)  # WMS products are never deleted
+    assert gone in support.products(store.merchant_id)  # WMS products are never deleted
     assert all(stored[sku].status == "active" for sku in amazon if sku != gone)
-    latest = product_runs(store)[0]
-    assert run_counts(latest).get("deactivated", 0) == 1
+    latest = support.product_runs(store)[0]
+    assert support.run_counts(latest).get("deactivated", 0) == 1
     fresh = get_store(store.merchant_id, store.store_id)
     assert fresh is not None and "1 deactivated" in fresh.last_runs["products"]["summary"]
 
@@ -116,4 +107,4 @@ def test_full_import_updates_known_listings_and_deactivates_those_that_left(
     admin(spapi_sim, "POST", "listings", json={"seller_id": SELLER, "marketplace_id": US, "sku": gone,
                                                 "quantity": 3})  # fmt: skip
     driver.deliver(store, "full")
-    assert listings(store)[gone].status == "active"
+    assert support.listings(store)[gone].status == "active"

@@ -9,6 +9,7 @@ listed extras. fbaInventory.json carries no sandbox examples.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -57,49 +58,77 @@ def send(sim: Simulator, auth: Authorized, method: str, path: str, **kwargs: Any
     return requests.request(method, sim.url + path, headers=auth.headers, timeout=10, **kwargs)
 
 
+def replay_posts(
+    sim: Simulator,
+    auth: Authorized,
+    model: str,
+    operation_id: str,
+    path: str,
+    created: int,
+    adapt: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body,
+) -> dict[str, Any]:
+    """Sends each sandbox example of a POST to `path`, the `created` ones' bodies adapted to our world; each must
+    be answered with the example's status. Returns our answer to the (last) `created` example."""
+    ours: dict[str, Any] = {}
+    for status, cases in sandbox(model, operation_id).items():
+        for case in cases:
+            body = dict(value(case, "body"))
+            answer = send(sim, auth, "POST", path, json=adapt(body) if status == created else body)
+            assert answer.status_code == status, answer.text
+            assert response_errors(model, operation_id, status, answer.json()) == []
+            if status == created:
+                same_shape(answer.json(), case["response"])
+                ours = answer.json()
+    return ours
+
+
+def replay_gets(
+    sim: Simulator, auth: Authorized, model: str, operation_id: str, path: str, our_id: str, id_name: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Sends each sandbox example of a GET to `path` (`{}` for the id): our id for the 200 examples, the example's
+    made-up one (parameter `id_name`) otherwise, which must be 404. Yields (example, our answer) of the 200s."""
+    for status, cases in sandbox(model, operation_id).items():
+        for case in cases:
+            wanted = our_id if status == 200 else value(case, id_name)
+            answer = send(sim, auth, "GET", path.format(wanted))
+            assert answer.status_code == (200 if status == 200 else 404)
+            assert response_errors(model, operation_id, answer.status_code, answer.json()) == []
+            if status == 200:
+                yield case, answer.json()
+
+
+def check_document_examples(sim: Simulator, auth: Authorized, kind: str, document_id: str) -> None:
+    """get{Report,Feed}Document's sandbox examples (`kind`: report or feed), ours answered for `document_id`."""
+    model, path = (REPORTS if kind == "report" else FEEDS), f"/{kind}s/2021-06-30/documents/{{}}"
+    for case, ours in replay_gets(
+        sim, auth, model, f"get{kind.title()}Document", path, document_id, f"{kind}DocumentId"
+    ):
+        same_shape(ours, case["response"], {"/compressionAlgorithm"})
+
+
 def test_reports_sandbox_examples(spapi_sim_factory: Any) -> None:
     sim = spapi_sim_factory(report_seconds=10.0)
     auth = authorize(sim)
-    create, get, document = (
-        sandbox(REPORTS, op) for op in ("createReport", "getReport", "getReportDocument")
+
+    def our_marketplace(body: dict[str, Any]) -> dict[str, Any]:
+        return body | {"marketplaceIds": [m for m in body["marketplaceIds"] if m == US]}
+
+    created = replay_posts(
+        sim, auth, REPORTS, "createReport", "/reports/2021-06-30/reports", 202, our_marketplace
     )
-    for status, cases in create.items():
-        for case in cases:
-            body = dict(value(case, "body"))
-            if status == 202:
-                body["marketplaceIds"] = [m for m in body["marketplaceIds"] if m == US]
-            answer = send(sim, auth, "POST", "/reports/2021-06-30/reports", json=body)
-            assert answer.status_code == status, answer.text
-            assert response_errors(REPORTS, "createReport", status, answer.json()) == []
-            if status == 202:
-                same_shape(answer.json(), case["response"])
-                report_id = answer.json()["reportId"]
+    report_id = created["reportId"]
     admin(sim, "POST", "clock/advance", {"seconds": 6})  # the example report is IN_PROGRESS
-    for status, cases in get.items():
-        for case in cases:
-            answer = send(
-                sim,
-                auth,
-                "GET",
-                f"/reports/2021-06-30/reports/{report_id if status == 200 else value(case, 'reportId')}",
-            )
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(REPORTS, "getReport", answer.status_code, answer.json()) == []
-            if status == 200:
-                assert answer.json()["processingStatus"] == case["response"]["processingStatus"]
-                same_shape(answer.json(), case["response"], {"/marketplaceIds"})
+    reports = replay_gets(
+        sim, auth, REPORTS, "getReport", "/reports/2021-06-30/reports/{}", report_id, "reportId"
+    )
+    for case, ours in reports:
+        assert ours["processingStatus"] == case["response"]["processingStatus"]
+        same_shape(ours, case["response"], {"/marketplaceIds"})
     admin(sim, "POST", "clock/advance", {"seconds": 6})
     document_id = send(sim, auth, "GET", f"/reports/2021-06-30/reports/{report_id}").json()[
         "reportDocumentId"
     ]
-    for status, cases in document.items():
-        for case in cases:
-            wanted = document_id if status == 200 else value(case, "reportDocumentId")
-            answer = send(sim, auth, "GET", f"/reports/2021-06-30/documents/{wanted}")
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(REPORTS, "getReportDocument", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
+    check_document_examples(sim, auth, "report", document_id)
 
 
 def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
@@ -157,52 +186,28 @@ def test_listings_items_sandbox_examples(spapi_sim: Simulator) -> None:
 
 def test_feeds_sandbox_examples(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    document_id = ""
-    for status, cases in sandbox(FEEDS, "createFeedDocument").items():
-        for case in cases:
-            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json=value(case, "body"))
-            assert answer.status_code == status, answer.text
-            assert response_errors(FEEDS, "createFeedDocument", status, answer.json()) == []
-            if status == 201:
-                same_shape(answer.json(), case["response"])
-                document_id = answer.json()["feedDocumentId"]
+    created = replay_posts(spapi_sim, auth, FEEDS, "createFeedDocument", "/feeds/2021-06-30/documents", 201)
+    document_id = created.get("feedDocumentId", "")
     ours = send(
         spapi_sim, auth, "POST", "/feeds/2021-06-30/documents", json={"contentType": "application/json"}
     )
     requests.put(ours.json()["url"], data=b"{}", headers={"Content-Type": "application/json"}, timeout=10)
     assert document_id
-    for status, cases in sandbox(FEEDS, "createFeed").items():
-        for case in cases:
-            body = dict(value(case, "body"))
-            if status == 202:  # the simulator processes JSON_LISTINGS_FEED for one marketplace
-                body |= {"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [US],
-                         "inputFeedDocumentId": ours.json()["feedDocumentId"]}  # fmt: skip
-            answer = send(spapi_sim, auth, "POST", "/feeds/2021-06-30/feeds", json=body)
-            assert answer.status_code == status, answer.text
-            assert response_errors(FEEDS, "createFeed", status, answer.json()) == []
-            if status == 202:
-                same_shape(answer.json(), case["response"])
-                feed_id = answer.json()["feedId"]
+
+    def our_feed(
+        body: dict[str, Any],
+    ) -> dict[str, Any]:  # the simulator processes JSON_LISTINGS_FEED, one marketplace
+        return body | {"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [US],
+                       "inputFeedDocumentId": ours.json()["feedDocumentId"]}  # fmt: skip
+
+    feed_id = replay_posts(spapi_sim, auth, FEEDS, "createFeed", "/feeds/2021-06-30/feeds", 202, our_feed)[
+        "feedId"
+    ]
     admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
     result_id = ""
-    for status, cases in sandbox(FEEDS, "getFeed").items():
-        for case in cases:
-            answer = send(
-                spapi_sim,
-                auth,
-                "GET",
-                f"/feeds/2021-06-30/feeds/{feed_id if status == 200 else value(case, 'feedId')}",
-            )
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(FEEDS, "getFeed", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
-                result_id = answer.json()["resultFeedDocumentId"]
-    for status, cases in sandbox(FEEDS, "getFeedDocument").items():
-        for case in cases:
-            wanted = result_id if status == 200 else value(case, "feedDocumentId")
-            answer = send(spapi_sim, auth, "GET", f"/feeds/2021-06-30/documents/{wanted}")
-            assert answer.status_code == (200 if status == 200 else 404)
-            assert response_errors(FEEDS, "getFeedDocument", answer.status_code, answer.json()) == []
-            if status == 200:
-                same_shape(answer.json(), case["response"], {"/compressionAlgorithm"})
+    for case, ours in replay_gets(
+        spapi_sim, auth, FEEDS, "getFeed", "/feeds/2021-06-30/feeds/{}", feed_id, "feedId"
+    ):
+        same_shape(ours, case["response"], {"/marketplaceIds", "/resultFeedDocumentId"})
+        result_id = ours["resultFeedDocumentId"]
+    check_document_examples(spapi_sim, auth, "feed", result_id)

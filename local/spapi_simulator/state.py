@@ -1,0 +1,71 @@
+"""What one simulator holds (config, clock, world, quotas, faults, stats), below the HTTP layer that serves it.
+
+server.py and the API modules work on a `SimulatorState`; simulator.Simulator adds the HTTP server around it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import generator
+from .clock import Clock
+from .faults import FaultState
+from .quotas import Quotas
+from .world import World
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    seed: int = 1
+    skus: int = 20
+    orders: int = 40
+    quota_scale: float = 1.0
+    token_ttl: float = 3600.0
+    report_seconds: float = 2.0
+    feed_seconds: float = 2.0
+    listing_delay: float = 0.0
+    pending_release_seconds: float | None = None
+    sqs_endpoint_url: str | None = None
+
+
+@dataclass
+class Stats:
+    calls: dict[str, int] = field(default_factory=dict)
+    throttled: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, table: dict[str, int], operation_id: str) -> None:
+        table[operation_id] = table.get(operation_id, 0) + 1
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        return {"calls": dict(self.calls), "throttled": dict(self.throttled), "errors": dict(self.errors)}
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.throttled.clear()
+        self.errors.clear()
+
+
+class SimulatorState:
+    """The generated world on its clock, with the quotas, faults and call counts the HTTP layer applies."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        if config.skus < 0 or config.orders < 0:
+            raise ValueError("skus/orders: must not be negative")
+        if config.quota_scale <= 0:
+            raise ValueError("quota_scale: must be positive")
+        self.config = config
+        self.clock = Clock()
+        self.world = World(self.clock, token_ttl=float(config.token_ttl))
+        self.world.pending_release_seconds = config.pending_release_seconds
+        self.quotas = Quotas(self.clock, config.quota_scale)
+        self.faults = FaultState()
+        self.stats = Stats()
+        self.stats_lock = threading.Lock()
+        self.url = ""
+        self.extensions: dict[
+            str, Any
+        ] = {}  # per-simulator state of API modules (e.g. notification delivery)
+        generator.populate(self.world, seed=config.seed, skus=config.skus, orders=config.orders)
