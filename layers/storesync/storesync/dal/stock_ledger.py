@@ -11,6 +11,9 @@ that cause them (order, address, shipment) written in ONE TransactWrite:
   within DynamoDB's idempotency window (the SDK's retries after a timeout, a commit sent again) is applied once;
 - nothing goes below zero and no move takes available below 0 (domain rules), except a stock count, which is
   the truth of the shelf and always applied.
+A stock count with nothing else to write (the WMS's count, starting inventory) sets one row to a value: one
+conditional write on the values read is atomic and repeating it changes nothing, so it needs neither a
+transaction nor an idempotency key (and costs half the write capacity of a transaction).
 
 Reads of available stock for the inventory push: one range query per warehouse (`available_in_range`).
 """
@@ -23,12 +26,13 @@ from functools import cache
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import utcnow
+from storesync.dal.errors import lost_a_race
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, list_warehouses
 from storesync.domain.allocation import (
@@ -46,6 +50,7 @@ from storesync.domain.allocation import (
 )
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
+BATCH_READ = 100  # BatchGetItem's limit
 CONFLICT_CODES = ("ConditionalCheckFailed", "TransactionConflict")
 CONFLICT_RESPONSES = ("TransactionConflictException", "ConditionalCheckFailedException")
 ATTEMPTS = 6
@@ -273,18 +278,51 @@ def retry_on_conflict[T](attempt: Callable[[], T], attempts: int = ATTEMPTS) -> 
     return attempt()
 
 
+# stock counts: one row, set to a value (idempotent by nature, so one conditional write, no transaction) ------
+def _write_count(merchant_id: str, key: StockKey, before: StockLevel | None, on_hand: int) -> StockLevel:
+    """On hand of one row becomes `on_hand` (allocated untouched), conditional on the values read: one
+    UpdateItem or PutItem, atomic on its own. A repeated count writes the same value, so it needs no
+    idempotency key. Raises StockConflict when the row changed since it was read."""
+    warehouse_id, sku = key
+    item = InventoryItem(warehouse_key(merchant_id, warehouse_id), sku)
+    now = utcnow()
+    try:
+        if before is None:
+            item.merchant_id = merchant_id
+            item.warehouse_id = warehouse_id
+            item.on_hand = on_hand
+            item.allocated = 0
+            item.updated_at = now
+            item.save(condition=InventoryItem.sku.does_not_exist())
+            return StockLevel(on_hand, 0)
+        item.update(
+            actions=[InventoryItem.on_hand.set(on_hand), InventoryItem.updated_at.set(now)],
+            condition=(InventoryItem.on_hand == before.on_hand)
+            & (InventoryItem.allocated == before.allocated),
+        )
+    except (PutError, UpdateError) as exc:
+        if lost_a_race(exc):
+            raise StockConflict(f"stock of {sku} in {warehouse_id} changed concurrently") from exc
+        raise
+    return StockLevel(on_hand, before.allocated)
+
+
+def _count_row(merchant_id: str, key: StockKey, on_hand: int, read: StockLevel | None) -> StockLevel:
+    """A stock count of one row, read again and written again while someone else changes it."""
+    levels = {key: read} if read is not None else {}
+
+    def attempt() -> StockLevel:
+        before = levels.pop(key, None) if levels else read_levels(merchant_id, [key]).get(key)
+        return _write_count(merchant_id, key, before, on_hand)
+
+    return retry_on_conflict(attempt)
+
+
 # the WMS stock API ----------------------------------------------------------------------------------------------
 def set_on_hand(merchant_id: str, warehouse_id: str, sku: str, on_hand: int) -> StockLevel:
     """A stock count: on hand becomes `on_hand` (allocated untouched, always applied). Returns the new level."""
-
-    def attempt() -> StockLevel:
-        commit = StockCommit(merchant_id, f"stock count {warehouse_id} {sku} {on_hand}")
-        commit.read_stock([(warehouse_id, sku)])
-        delta = commit.count(warehouse_id, sku, on_hand)
-        commit.commit()
-        return commit.level(delta.key).after(delta)
-
-    return retry_on_conflict(attempt)
+    key = (warehouse_id, sku)
+    return _count_row(merchant_id, key, on_hand, read_levels(merchant_id, [key]).get(key))
 
 
 def apply_adjustments(
@@ -324,8 +362,8 @@ def apply_adjustments(
 def apply_starting_inventory(merchant_id: str, quantities: dict[str, int]) -> int:
     """The primary warehouse's on hand of each SKU becomes `quantities[sku]`; other warehouses hold 0 of it.
 
-    Stock counts (allocated untouched), committed up to 100 rows at a time; setting (not adding) makes a
-    repeated slice harmless. Rows already right are not written. Returns the number of rows written.
+    Stock counts (allocated untouched), one conditional write per row that is not right yet (rows read 100 at
+    a time): setting (not adding) makes a repeated slice harmless. Returns the number of rows written.
     """
     if not quantities:
         return 0
@@ -336,17 +374,12 @@ def apply_starting_inventory(merchant_id: str, quantities: dict[str, int]) -> in
     }
     keys = list(targets)
     written = 0
-    for start in range(0, len(keys), MAX_TRANSACTION_ITEMS):
-        chunk = keys[start : start + MAX_TRANSACTION_ITEMS]
-
-        def attempt(chunk: list[StockKey] = chunk) -> int:
-            commit = StockCommit(merchant_id, f"starting inventory {chunk[0]}..{chunk[-1]}")
-            levels = commit.read_stock(chunk)
-            for warehouse_id, sku in chunk:
-                target = targets[(warehouse_id, sku)]
-                if levels.get((warehouse_id, sku), StockLevel()).on_hand != target:
-                    commit.count(warehouse_id, sku, target)
-            return len(commit.commit())
-
-        written += retry_on_conflict(attempt)
+    for start in range(0, len(keys), BATCH_READ):
+        chunk = keys[start : start + BATCH_READ]
+        levels = read_levels(merchant_id, chunk)
+        for key in chunk:
+            level = levels.get(key)
+            if (level or StockLevel()).on_hand != targets[key]:
+                _count_row(merchant_id, key, targets[key], level)
+                written += 1
     return written
