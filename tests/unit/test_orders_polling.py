@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from storesync.amazon.errors import AmazonRejected, Throttled
 from storesync.amazon.orders import AmazonOrders
+from storesync.dal.notices import NoticesAttribute
 from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.notices import NoticeCode
 from storesync.domain.orders import AmazonOrder
 from storesync.jobs import JobMessage
 from storesync.usecases.order_import import OrderImport, OrderImportDeps
@@ -166,3 +168,23 @@ def test_catchup_keeps_its_own_sweep_and_never_moves_the_cursor_back():
     assert fake.calls[0]["lastUpdatedAfter"] == "2026-07-07T12:00:00Z"
     assert ctx.cursor["last_complete"] == "2026-07-10T11:59:00Z"  # Amazon's bound was earlier: kept
     assert ctx.cursor["incremental"]["token"] == "5"  # the incremental sweep in progress is untouched
+
+
+class FakeAmazonWithUnreadableOrder(FakeAmazon):
+    """As FakeAmazon, but order "2" comes without its items."""
+
+    def search_orders(self, **params: Any) -> dict[str, Any]:
+        body = super().search_orders(**params)
+        for order in body["orders"]:
+            if order["orderId"] == "2":
+                del order["orderItems"]
+        return body
+
+
+def test_an_unreadable_order_is_a_notice_with_the_error_text_that_the_sync_log_can_store():
+    outcome, _, stored = run(FakeAmazonWithUnreadableOrder([["1", "2"]]), {})
+    assert stored.ids == ["1"]
+    [error] = outcome.errors
+    assert error.code == NoticeCode.ORDER_UNREADABLE
+    assert error.params == {"order_id": "2", "reason": "order 2: orderItems: missing or empty"}
+    NoticesAttribute().serialize(outcome.errors)  # params are stored as they are: str, not the exception

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from pynamodb.expressions.update import Action
+
 from storesync.dal.products import Listing
 
 ACCEPTED = "accepted"
@@ -59,7 +61,7 @@ def listings_page(
 
 def record_attempt(listing: Listing, quantity: int, status: str, message: str | None, at: datetime) -> None:
     """One listing's push outcome, written at once (patch path and sibling stores of a unified account)."""
-    actions = [
+    actions: list[Action] = [
         Listing.last_push_sent_quantity.set(quantity),
         Listing.last_push_at.set(at),
         Listing.last_push_status.set(status),

@@ -60,7 +60,9 @@ class Order(Model):
     status = UnicodeAttribute()  # storesync.domain.orders.OrderStatus
     amazon_status = UnicodeAttribute()
     channel = UnicodeAttribute()  # FBM (regular order) | FBA (FBA order)
-    holds = ListAttribute(of=UnicodeAttribute, default=list)  # storesync.domain.orders.Hold
+    # storesync.domain.orders.Hold values. [str]: pynamodb types the items of a ListAttribute(of=UnicodeAttribute)
+    # as UnicodeAttribute, not str (pynamodb issue 1246), hence the ignore
+    holds = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     automation_blocked = BooleanAttribute(default=False)
     items = ListAttribute(of=OrderItem, default=list)
     purchase_date = UnicodeAttribute(null=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import iso
@@ -264,7 +265,7 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
         )
         for item in order.items or []
     ]
-    actions = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
+    actions: list[Action] = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
     if move.ships:
         actions.append(Order.shipped_at.set(now))
     transaction.update(order, actions=actions)

@@ -27,7 +27,8 @@ class StoreSettings(MapAttribute):  # type: ignore[type-arg]
     remove_stock_for_external_fulfillments = BooleanAttribute(default=False)
     inventory_buffer = NumberAttribute(default=0)
     max_quantity = NumberAttribute(null=True)
-    warehouses = ListAttribute(of=UnicodeAttribute, default=list)  # feeding warehouses, primary first
+    # feeding warehouses, primary first. [str] and the ignore: as Order.holds (pynamodb issue 1246)
+    warehouses = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
 
 
 class LastRun(MapAttribute):  # type: ignore[type-arg]

@@ -181,7 +181,7 @@ class OrderImport:
             self.outcome.add("orders_read")
             self.outcome.add("orders_failed")
             self.outcome.errors.append(
-                notice(NoticeCode.ORDER_UNREADABLE, order_id=bad.order_id, reason=bad.error)
+                notice(NoticeCode.ORDER_UNREADABLE, order_id=bad.order_id, reason=str(bad.error))
             )
         unexpected = 0
         for order in page.orders:

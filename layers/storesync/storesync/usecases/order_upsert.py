@@ -210,11 +210,11 @@ class OrderUpserter:
         if decision.remove_stock:
             allocation_keys = [(w, sku) for sku, w, _ in held]
             stock = tx.read_stock([*keys_for(warehouses, skus), *allocation_keys])
-            lines = [
+            removals = [
                 (i.sku, int(i.quantity), [(a.warehouse_id, int(a.quantity)) for a in (i.allocations or [])])
                 for i in order.items
             ]
-            tx.move(removal_deltas(lines, stock, warehouses))
+            tx.move(removal_deltas(removals, stock, warehouses))
             order.stock_removed_externally = True
         elif decision.release_allocation and held:
             tx.read_stock([(w, sku) for sku, w, _ in held])
