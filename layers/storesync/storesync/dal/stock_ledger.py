@@ -362,8 +362,9 @@ def apply_adjustments(
 def apply_starting_inventory(merchant_id: str, quantities: dict[str, int]) -> int:
     """The primary warehouse's on hand of each SKU becomes `quantities[sku]`; other warehouses hold 0 of it.
 
-    Stock counts (allocated untouched), one conditional write per row that is not right yet (rows read 100 at
-    a time): setting (not adding) makes a repeated slice harmless. Returns the number of rows written.
+    Stock counts (allocated untouched): rows that exist and are not right yet get one conditional write each,
+    rows that do not exist yet are batch-written (rows read 100 at a time); setting (not adding) makes a
+    repeated slice harmless. Returns the number of rows written.
     """
     if not quantities:
         return 0
@@ -377,9 +378,31 @@ def apply_starting_inventory(merchant_id: str, quantities: dict[str, int]) -> in
     for start in range(0, len(keys), BATCH_READ):
         chunk = keys[start : start + BATCH_READ]
         levels = read_levels(merchant_id, chunk)
-        for key in chunk:
-            level = levels.get(key)
-            if (level or StockLevel()).on_hand != targets[key]:
+        new_rows = [key for key in chunk if key not in levels and targets[key]]
+        _create_rows(merchant_id, {key: targets[key] for key in new_rows})
+        for key, level in levels.items():
+            if level.on_hand != targets[key]:
                 _count_row(merchant_id, key, targets[key], level)
                 written += 1
+        written += len(new_rows)
     return written
+
+
+def _create_rows(merchant_id: str, on_hand: dict[StockKey, int]) -> None:
+    """Rows of a first import that no one has written yet, 25 to a BatchWriteItem (which takes no conditions:
+    a row another writer creates between the read and this write would be overwritten, a window of
+    milliseconds on a store's first import, as before the ledger)."""
+    now = utcnow()
+    with InventoryItem.batch_write() as batch:
+        for (warehouse_id, sku), quantity in on_hand.items():
+            batch.save(
+                InventoryItem(
+                    warehouse_key(merchant_id, warehouse_id),
+                    sku,
+                    merchant_id=merchant_id,
+                    warehouse_id=warehouse_id,
+                    on_hand=quantity,
+                    allocated=0,
+                    updated_at=now,
+                )
+            )
