@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storesync.dal import order_queries, store_queries
-from storesync.dal.stores import OAuthState
+from storesync.dal.stores import OAuthState, Store
 from storesync.domain.allocation import LinePlan
 from storesync.domain.orders import AmazonItem, AmazonOrder, Hold, OrderDecision, OrderStatus
 
@@ -15,21 +16,20 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 
 
+AMAZON_ORDER = AmazonOrder(
+    order_id="111-0000001-0000001",
+    marketplace_id="ATVPDKIKX0DER",
+    status="Unshipped",
+    channel="FBM",
+    created="2026-03-02T11:00:00Z",
+    last_updated="2026-03-02T11:30:00Z",
+    items=(AmazonItem("it-1", "MUG", 3, 0, "9.99", "USD"), AmazonItem("it-2", "CAP", 1)),
+    ship_by="2026-03-04T00:00:00Z",
+)
+
+
 def amazon_order(**changes: Any) -> AmazonOrder:
-    fields: dict[str, Any] = {
-        "order_id": "111-0000001-0000001",
-        "marketplace_id": "ATVPDKIKX0DER",
-        "status": "Unshipped",
-        "channel": "FBM",
-        "created": "2026-03-02T11:00:00Z",
-        "last_updated": "2026-03-02T11:30:00Z",
-        "items": (
-            AmazonItem("it-1", "MUG", 3, 0, "9.99", "USD"),
-            AmazonItem("it-2", "CAP", 1),
-        ),
-        "ship_by": "2026-03-04T00:00:00Z",
-    }
-    return AmazonOrder(**{**fields, **changes})
+    return replace(AMAZON_ORDER, **changes)
 
 
 class FakeStore:
@@ -139,17 +139,23 @@ def test_the_address_is_written_in_the_orders_commit() -> None:
     assert order.has_address
 
 
-def test_a_consent_state_is_used_once(stack) -> None:
-    store = store_queries.create_store(
+def new_store(
+    store_id: str, download_products_and_orders: bool = True, starting_inventory: str = "keep"
+) -> Store:
+    return store_queries.create_store(
         "m_1",
-        "st_new",
+        store_id,
         name="US store",
         marketplace_id="ATVPDKIKX0DER",
         region="NA",
-        download_products_and_orders=False,
-        starting_inventory="match_amazon",
+        download_products_and_orders=download_products_and_orders,
+        starting_inventory=starting_inventory,
         created_at=NOW,
     )
+
+
+def test_a_consent_state_is_used_once(stack) -> None:
+    store = new_store("st_new", download_products_and_orders=False, starting_inventory="match_amazon")
     stored = store_queries.get_store("m_1", "st_new")
     assert stored is not None and stored.status == store_queries.STATUS_PENDING
     assert (
@@ -168,16 +174,7 @@ def test_a_consent_state_is_used_once(stack) -> None:
 
 
 def test_authorize_subscribe_and_disconnect(stack) -> None:
-    store = store_queries.create_store(
-        "m_1",
-        "st_auth",
-        name="US store",
-        marketplace_id="ATVPDKIKX0DER",
-        region="NA",
-        download_products_and_orders=True,
-        starting_inventory="keep",
-        created_at=NOW,
-    )
+    store = new_store("st_auth")
     store_queries.set_status_reason(store, "wrong marketplace")
     store_queries.authorize(
         store, selling_partner_id="A1", seller_key="A1#NA", refresh_token_encrypted=b"tok"
