@@ -7,12 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from storesync.amazon.listings_transport import SpApiListingsTransport
-from storesync.domain.inventory import PATCH_FEED_CROSSOVER
 from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
 from storesync.settings import InventoryPushSettings
 from storesync.sqs_jobs import handle_job_batch
-from storesync.usecases.inventory_push import PushSettings, inventory_push_work
+from storesync.usecases.inventory_push import PATCH_FEED_CROSSOVER, PushSettings, inventory_push_work
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from storesync.amazon.quotas import USAGE_PLANS, UsagePlan
 from storesync.domain.inventory import (
-    PATCH_FEED_CROSSOVER,
     QuantityChange,
     available,
     choose_transport,
@@ -14,6 +13,7 @@ from storesync.domain.inventory import (
     plan_changes,
     quantity_to_show,
 )
+from storesync.usecases.inventory_push import PATCH_FEED_CROSSOVER
 
 
 @pytest.mark.parametrize(("on_hand", "allocated", "expected"), [(10, 3, 7), (3, 3, 0), (2, 5, 0), (0, 0, 0)])
@@ -67,8 +67,8 @@ def test_crossover_is_derived_from_the_patch_quota() -> None:
 
 
 def test_choose_transport_by_volume() -> None:
-    assert choose_transport(1) == "patch"
-    assert choose_transport(PATCH_FEED_CROSSOVER) == "patch"
-    assert choose_transport(PATCH_FEED_CROSSOVER + 1) == "feed"
-    assert choose_transport(10_000) == "feed"
+    assert choose_transport(1, PATCH_FEED_CROSSOVER) == "patch"
+    assert choose_transport(PATCH_FEED_CROSSOVER, PATCH_FEED_CROSSOVER) == "patch"
+    assert choose_transport(PATCH_FEED_CROSSOVER + 1, PATCH_FEED_CROSSOVER) == "feed"
+    assert choose_transport(10_000, PATCH_FEED_CROSSOVER) == "feed"
     assert choose_transport(3, crossover=2) == "feed"

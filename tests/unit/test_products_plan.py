@@ -68,9 +68,9 @@ def test_warnings_for_mixed_channels_and_shared_unified_accounts_survive_the_cur
     tally.observe(
         {"A": FBM, "B": FBA, "C": FBM},
         [
-            OtherListing("A", FBA, "CA store", "A2EUQ1WTGCTBG2", True),
-            OtherListing("C", FBM, "CA store", "A2EUQ1WTGCTBG2", True),
-            OtherListing("B", FBA, "Other seller", "ATVPDKIKX0DER", False),
+            OtherListing("A", FBA, "A2EUQ1WTGCTBG2", True),
+            OtherListing("C", FBM, "A2EUQ1WTGCTBG2", True),
+            OtherListing("B", FBA, "ATVPDKIKX0DER", False),
         ],
     )
     again = SkuWarnings.from_json(tally.to_json())

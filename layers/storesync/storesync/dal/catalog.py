@@ -148,5 +148,5 @@ def other_listings(store: Store, others: Sequence[Store], skus: Sequence[str]) -
             if item.status != "active":
                 continue
             channel = FBA if item.channel == FBA else FBM
-            found.append(OtherListing(item.sku, channel, other.name, other.marketplace_id, same_account))
+            found.append(OtherListing(item.sku, channel, other.marketplace_id, same_account))
     return found

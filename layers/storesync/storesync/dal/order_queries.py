@@ -1,17 +1,22 @@
-"""The queries on orders, their addresses and what the import needs to know about SKUs and shipments."""
+"""The repository of orders: reading them, their addresses and what the import needs to know about SKUs and
+shipments; building and changing the stored order from the domain's values (an Amazon order, a decision, an
+allocation plan) for the writers, which commit it through the stock ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from storesync.dal.inventory import InventoryItem, warehouse_key
-from storesync.dal.orders import Order, OrderAddress
+from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
 from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
-from storesync.domain.orders import Hold, OrderLine, OrderSnapshot, OrderStatus
+from storesync.dal.stock_ledger import StockCommit
+from storesync.dal.stores import Store
+from storesync.domain.allocation import LinePlan
+from storesync.domain.orders import AmazonOrder, Hold, OrderDecision, OrderLine, OrderSnapshot, OrderStatus
 
 ADDRESS_PURPOSE = "buyer_address"
 API_ID_SEPARATOR = "."
@@ -132,3 +137,108 @@ def list_orders(
 def order_import_times(store_id: str) -> Iterator[datetime]:
     """When each order of the store was imported (created_at), in no particular order."""
     return (order.created_at for order in Order.query(store_id, attributes_to_get=["created_at"]))
+
+
+# building and changing stored orders ----------------------------------------------------------------------------
+class ItemLine(Protocol):
+    """The fields of an order line: an Amazon order's item, or a stored order item being copied."""
+
+    @property
+    def order_item_id(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> float: ...
+    @property
+    def quantity_shipped(self) -> float: ...
+    @property
+    def price(self) -> str | None: ...
+    @property
+    def currency(self) -> str | None: ...
+
+
+def allocation_records(allocations: Iterable[tuple[str, int]]) -> list[Allocation]:
+    """An item's allocations as stored, from (warehouse id, units) pairs."""
+    return [Allocation(warehouse_id=w, quantity=q) for w, q in allocations]
+
+
+def order_item(
+    line: ItemLine,
+    allocations: Iterable[tuple[str, int]] = (),
+    backorder: int = 0,
+    quantity_shipped: float | None = None,
+) -> OrderItem:
+    """A stored order item with the line's fields, its allocations ((warehouse id, units)) and its backorder;
+    `quantity_shipped` replaces the line's when given."""
+    return OrderItem(
+        order_item_id=line.order_item_id,
+        sku=line.sku,
+        quantity=line.quantity,
+        quantity_shipped=line.quantity_shipped if quantity_shipped is None else quantity_shipped,
+        price=line.price,
+        currency=line.currency,
+        allocations=allocation_records(allocations),
+        backorder=backorder,
+    )
+
+
+def new_order(store: Store, incoming: AmazonOrder, now: datetime) -> Order:
+    """The stored order of an Amazon order seen for the first time (unsaved: the writer commits it)."""
+    return Order(
+        store.store_id,
+        incoming.order_id,
+        merchant_id=store.merchant_id,
+        marketplace_id=incoming.marketplace_id,
+        purchase_key=f"{incoming.created}#{incoming.order_id}",
+        purchase_date=incoming.created,
+        channel=incoming.channel,
+        items=[order_item(i) for i in incoming.items],
+        created_at=now,
+    )
+
+
+def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
+    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop)."""
+    order.status = decision.status
+    order.amazon_status = incoming.status
+    order.holds = list(decision.holds)
+    order.automation_blocked = decision.automation_blocked
+    order.amazon_last_updated = incoming.last_updated
+    order.ship_by = incoming.ship_by or order.ship_by
+    order.deliver_by = incoming.deliver_by or order.deliver_by
+    order.updated_at = now
+    shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
+    for item in order.items:
+        item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
+    if decision.ships:
+        order.shipped_at = now
+
+
+def allocate(order: Order, plans: Sequence[LinePlan]) -> None:
+    """Each item takes its plan's allocations and backorder (one plan per item, in the items' order)."""
+    for item, plan in zip(order.items, plans, strict=True):
+        item.allocations = allocation_records(plan.allocations)
+        item.backorder = plan.backorder
+
+
+def release_allocations(order: Order, *, removed_externally: bool = False) -> None:
+    """No item holds stock any more (released, or removed for a fulfilment outside the WMS)."""
+    if removed_externally:
+        order.stock_removed_externally = True
+    for item in order.items:
+        item.allocations = []
+        item.backorder = 0
+
+
+def save_address(commit: StockCommit, order: Order, encrypted: bytes, expires_at: datetime | None) -> None:
+    """The buyer's encrypted address, written in the order's commit (the order then records it has one)."""
+    commit.save(
+        OrderAddress(
+            order.store_id,
+            order.amazon_order_id,
+            merchant_id=order.merchant_id,
+            address_encrypted=encrypted,
+            expires_at=expires_at,
+        )
+    )
+    order.has_address = True

@@ -1,4 +1,4 @@
-"""The reads the API makes on products and listings: pages of them, one store's listings, unknown SKUs."""
+"""The reads on products and listings: pages of them, one store's listings, a SKU's listings, unknown SKUs."""
 
 from __future__ import annotations
 
@@ -60,3 +60,8 @@ def unknown_skus(merchant_id: str, skus: Iterable[str]) -> set[str]:
     wanted = sorted(set(skus))
     found = {p.sku for p in Product.batch_get([(merchant_id, s) for s in wanted])}
     return set(wanted) - found
+
+
+def merchant_listings_of_sku(merchant_id: str, sku: str) -> list[Listing]:
+    """The listings of one SKU in every store of the merchant (all channels and statuses)."""
+    return list(Listing.by_merchant_sku.query(merchant_id, Listing.sku == sku))

@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from storesync.clock import iso
 from storesync.dal import order_queries, stock_ledger
-from storesync.dal.orders import Allocation, Order, OrderItem, expire_address
+from storesync.dal.orders import Order, OrderItem, expire_address
 from storesync.dal.shipments import Shipment, ShipmentItem
 from storesync.dal.stock_ledger import StockCommit, StockConflict, StockUnavailable
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
@@ -76,7 +76,7 @@ def plan_stock_moves(
     items: list[OrderItem] = []
     for item in order.items or []:
         remaining = wanted.get(item.order_item_id, 0)
-        allocations: list[Allocation] = []
+        allocations: list[tuple[str, int]] = []  # (warehouse id, units) still allocated
         for allocation in item.allocations or []:
             take = min(int(allocation.quantity), remaining)
             if take:
@@ -84,24 +84,13 @@ def plan_stock_moves(
                 remaining -= take
             left = int(allocation.quantity) - take
             if left:
-                allocations.append(Allocation(warehouse_id=allocation.warehouse_id, quantity=left))
+                allocations.append((allocation.warehouse_id, left))
         backorder = int(item.backorder or 0)
         if remaining:
             first = item.allocations[0].warehouse_id if item.allocations else PRIMARY_WAREHOUSE_ID
             moves.append(ship_delta(first, item.sku, remaining, 0))
             backorder = max(0, backorder - remaining)
-        items.append(
-            OrderItem(
-                order_item_id=item.order_item_id,
-                sku=item.sku,
-                quantity=item.quantity,
-                quantity_shipped=item.quantity_shipped,
-                price=item.price,
-                currency=item.currency,
-                allocations=allocations,
-                backorder=backorder,
-            )
-        )
+        items.append(order_queries.order_item(item, allocations, backorder))
     return merge_deltas(moves), items
 
 
@@ -253,15 +242,11 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     shipped = rules.confirmed_quantities(current, packages)
     move = ship_in_wms(order_queries.snapshot(order, has_wms_shipment=True), shipped)
     items = [
-        OrderItem(
-            order_item_id=item.order_item_id,
-            sku=item.sku,
-            quantity=item.quantity,
+        order_queries.order_item(
+            item,
+            [(a.warehouse_id, int(a.quantity)) for a in item.allocations or []],
+            int(item.backorder or 0),
             quantity_shipped=shipped[item.order_item_id],
-            price=item.price,
-            currency=item.currency,
-            allocations=item.allocations,
-            backorder=item.backorder,
         )
         for item in order.items or []
     ]

@@ -1,12 +1,16 @@
-"""The queries and writes on stores that every job shares (the API adds its own in storesync.api)."""
+"""The queries and writes on stores, their consent states and seller authorizations (the repository of stores:
+use cases and routes call these functions and never name the pynamodb attributes)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import DeleteError
+
 from storesync.clock import iso, utcnow
-from storesync.dal.stores import Store
+from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
 from storesync.domain.notices import Notice, distinct
 
 STATUS_ACTIVE = "active"
@@ -65,3 +69,114 @@ def change_settings(store: Store, changes: dict[str, Any]) -> None:
         actions.append(attribute.remove() if value is None else attribute.set(value))
     if actions:
         store.update(actions=actions)
+
+
+# connecting a store ---------------------------------------------------------------------------------------------
+def create_store(
+    merchant_id: str,
+    store_id: str,
+    *,
+    name: str,
+    marketplace_id: str,
+    region: str,
+    download_products_and_orders: bool,
+    starting_inventory: str,
+    created_at: datetime,
+) -> Store:
+    """A new store awaiting Amazon's authorization (never overwrites one with the same id)."""
+    store = Store(
+        merchant_id,
+        store_id,
+        name=name,
+        marketplace_id=marketplace_id,
+        region=region,
+        status=STATUS_PENDING,
+        settings=StoreSettings(
+            download_products_and_orders=download_products_and_orders,
+            starting_inventory=starting_inventory,
+        ),
+        created_at=created_at,
+    )
+    store.save(condition=Store.store_id.does_not_exist())
+    return store
+
+
+def save_consent_state(
+    nonce: str, *, merchant_id: str, store_id: str, redirect_uri: str, expires_at: datetime
+) -> None:
+    """Store a consent state under its nonce (never overwrites one); DynamoDB's TTL removes it at expires_at."""
+    OAuthState(
+        nonce,
+        merchant_id=merchant_id,
+        store_id=store_id,
+        redirect_uri=redirect_uri,
+        expires_at=expires_at,
+    ).save(condition=OAuthState.state_id.does_not_exist())
+
+
+def consume_consent_state(nonce: str) -> OAuthState | None:
+    """The consent state, deleted as it is read (single use); None when unknown or already used."""
+    try:
+        row = OAuthState.get(nonce, consistent_read=True)
+    except OAuthState.DoesNotExist:
+        return None
+    try:
+        row.delete(condition=OAuthState.state_id.exists())
+    except DeleteError:
+        return None
+    return row
+
+
+def authorize(
+    store: Store, *, selling_partner_id: str, seller_key: str, refresh_token_encrypted: bytes
+) -> None:
+    """The store is active for the seller: its encrypted refresh token is stored and any status reason cleared."""
+    store.update(
+        actions=[
+            Store.status.set(STATUS_ACTIVE),
+            Store.status_reason.remove(),
+            Store.selling_partner_id.set(selling_partner_id),
+            Store.seller_key.set(seller_key),
+            Store.refresh_token_encrypted.set(refresh_token_encrypted),
+            Store.authorized_at.set(utcnow()),
+        ]
+    )
+
+
+def replace_warnings(store: Store, warnings: list[Notice]) -> None:
+    """Store the warnings as given, under the store's version check (the connect flow's own write)."""
+    store.update(actions=[Store.warnings.set(warnings)])
+
+
+def set_status_reason(store: Store, reason: str) -> None:
+    store.update(actions=[Store.status_reason.set(reason)])
+
+
+def disconnect(store: Store, reason: str) -> None:
+    """Jobs stop (status), the refresh token and the seller index key are deleted; the history stays."""
+    store.update(
+        actions=[
+            Store.status.set(STATUS_DISCONNECTED),
+            Store.status_reason.set(reason),
+            Store.refresh_token_encrypted.remove(),
+            Store.seller_key.remove(),
+            Store.disconnected_at.set(utcnow()),
+        ]
+    )
+
+
+def seller_authorization(seller_key: str) -> SellerAuthorization:
+    """The seller's (per region) ORDER_CHANGE subscription record; a new unsaved one when there is none yet."""
+    try:
+        return SellerAuthorization.get(seller_key, consistent_read=True)
+    except SellerAuthorization.DoesNotExist:
+        return SellerAuthorization(seller_key)
+
+
+def save_subscription(
+    authorization: SellerAuthorization, *, destination_id: str, subscription_id: str, subscribed_at: datetime
+) -> None:
+    authorization.destination_id = destination_id
+    authorization.subscription_id = subscription_id
+    authorization.subscribed_at = subscribed_at
+    authorization.save()

@@ -46,7 +46,6 @@ JP = frozenset({"A1VC38T7YXB528"})
 AU = frozenset({"A39IBJ37TRP1C6"})
 SG = frozenset({"A19VAU5U5O7RUS"})
 EU = UK | IE | DE | FR | IT | ES | NL | SE | PL | BE
-MIDDLE_EAST = AE | SA | EG
 
 
 @dataclass(frozen=True)

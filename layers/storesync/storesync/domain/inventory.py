@@ -1,7 +1,8 @@
 """Stock and the quantity Amazon shows: available stock, the quantity-to-show rule, delta planning and the
 choice between patchListingsItem and a JSON_LISTINGS_FEED. Plain Python: no AWS, no HTTP.
 
-Why the crossover sits where it does (`PATCH_FEED_CROSSOVER`, derived below from Amazon's usage plans):
+Why the crossover sits where it does (`patch_feed_crossover`, which storesync.usecases.inventory_push applies to
+Amazon's usage plan for patchListingsItem):
 
 - patchListingsItem: 5 requests/s, burst 5, one SKU per call, shared by every store of the seller in the
   region. N changes cost N calls; the last one leaves after max(0, N - 5) / 5 seconds. Every second of that
@@ -23,17 +24,13 @@ processing) versus 10,000 patches (33 minutes of quota).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
-
-from storesync.amazon.quotas import USAGE_PLANS, UsagePlan
+from typing import Literal, Protocol
 
 Transport = Literal["patch", "feed"]
 
 FEED_MAX_MESSAGES = 25_000  # Amazon's limit per JSON_LISTINGS_FEED
-FEEDS_PER_WINDOW = 5  # at most 5 feeds ...
-FEED_WINDOW_SECONDS = 300  # ... per 5 minutes per region
 FEED_LATENCY_SECONDS = 180.0  # planning figure: Amazon's processing time of a small JSON feed, polls included
 PATCH_SLICE_SECONDS = 30.0  # how long one invocation may spend sending patches before it hands over
 
@@ -51,8 +48,17 @@ def quantity_to_show(available_sum: int, buffer: int | float | None, max_quantit
     return max(0, quantity)
 
 
+class Quota(Protocol):
+    """An operation's usage plan (storesync.amazon.quotas.UsagePlan)."""
+
+    @property
+    def rate(self) -> float: ...  # requests per second
+    @property
+    def burst(self) -> int: ...
+
+
 def patch_feed_crossover(
-    patch_plan: UsagePlan,
+    patch_plan: Quota,
     feed_latency_seconds: float = FEED_LATENCY_SECONDS,
     patch_slice_seconds: float = PATCH_SLICE_SECONDS,
 ) -> int:
@@ -60,10 +66,7 @@ def patch_feed_crossover(
     return patch_plan.burst + math.floor(patch_plan.rate * min(feed_latency_seconds, patch_slice_seconds))
 
 
-PATCH_FEED_CROSSOVER = patch_feed_crossover(USAGE_PLANS["patchListingsItem"])
-
-
-def choose_transport(changes: int, crossover: int = PATCH_FEED_CROSSOVER) -> Transport:
+def choose_transport(changes: int, crossover: int) -> Transport:
     return "patch" if changes <= crossover else "feed"
 
 
@@ -88,16 +91,3 @@ def plan_changes(desired: Mapping[str, int], last_accepted: Mapping[str, int | N
 def is_stockout(quantity: int, last_pushed: int | float | None) -> bool:
     """The quantity to show just hit 0 while Amazon still shows units (push now, not at the next run)."""
     return quantity == 0 and last_pushed is not None and last_pushed > 0
-
-
-def chunked[T](items: Iterable[T], size: int) -> list[list[T]]:
-    batch: list[T] = []
-    out: list[list[T]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            out.append(batch)
-            batch = []
-    if batch:
-        out.append(batch)
-    return out

@@ -333,7 +333,6 @@ class OtherListing:
 
     sku: str
     channel: Channel
-    store_name: str
     marketplace_id: str
     same_seller_account: bool  # the other store belongs to the same unified seller account (region)
 

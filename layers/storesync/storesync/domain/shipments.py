@@ -24,7 +24,6 @@ PENDING = "pending"  # never sent to Amazon
 SENDING = "sending"  # an attempt may have reached Amazon: verify before sending again
 CONFIRMED = "confirmed"  # Amazon accepted the package
 REFUSED = "refused"  # Amazon refused it (message kept): not retried
-PUSH_STATES = (PENDING, SENDING, CONFIRMED, REFUSED)
 
 MAX_TRACKING_LENGTH = 100
 MAX_FIELD_LENGTH = 200

@@ -12,22 +12,20 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DeleteError
-
 from storesync.amazon.clients import SpApiFactory, seller_key
 from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, AuthorizationRevoked, Throttled
 from storesync.amazon.seller_account import SellerAccount
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
+from storesync.dal import store_queries
 from storesync.dal.store_queries import (
     STATUS_ACTIVE,
     STATUS_DISCONNECTED,
     STATUS_NEEDS_REAUTHORIZATION,
-    STATUS_PENDING,
     get_store,
     stores_of_seller,
 )
-from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
+from storesync.dal.stores import OAuthState, Store
 from storesync.dal.warehouses import ensure_primary_warehouse
 from storesync.domain.consent_state import StateRejected, StateSigner
 from storesync.domain.notices import Notice, NoticeCode, notice, of_kinds, replace_notices
@@ -94,20 +92,16 @@ class StoreConnector:
     def create_store(self, merchant_id: str, data: StoreCreate, redirect_uri: str) -> tuple[Store, str]:
         ensure_primary_warehouse(merchant_id)
         mkt = marketplace(data.marketplace_id)
-        store = Store(
+        store = store_queries.create_store(
             merchant_id,
             new_store_id(),
             name=data.name,
             marketplace_id=mkt.marketplace_id,
             region=mkt.region.value,
-            status=STATUS_PENDING,
-            settings=StoreSettings(
-                download_products_and_orders=data.download_products_and_orders,
-                starting_inventory=data.starting_inventory,
-            ),
+            download_products_and_orders=data.download_products_and_orders,
+            starting_inventory=data.starting_inventory,
             created_at=utcnow(),
         )
-        store.save(condition=Store.store_id.does_not_exist())
         bind_store(store.store_id, merchant_id)
         logger.info("store created", extra={"marketplace_id": store.marketplace_id})
         return store, self.consent_url(store, redirect_uri)
@@ -115,27 +109,21 @@ class StoreConnector:
     def consent_url(self, store: Store, redirect_uri: str) -> str:
         """A fresh consent URL for `store` (connect or re-authorize) with a new signed single-use state."""
         issued = self._signer.issue()
-        OAuthState(
+        store_queries.save_consent_state(
             issued.nonce,
             merchant_id=store.merchant_id,
             store_id=store.store_id,
             redirect_uri=redirect_uri,
             expires_at=datetime.fromtimestamp(issued.expires_at, UTC),
-        ).save(condition=OAuthState.state_id.does_not_exist())
+        )
         return self._spapi.consent_url(
             store.marketplace_id, self._config.application_id, issued.value, redirect_uri, self._config.draft
         )
 
     def _consume_state(self, value: str) -> OAuthState:
-        nonce = self._signer.verify(value)
-        try:
-            row = OAuthState.get(nonce, consistent_read=True)
-        except OAuthState.DoesNotExist:
-            raise StateRejected("This sign-in link was already used. Start the connection again.") from None
-        try:
-            row.delete(condition=OAuthState.state_id.exists())
-        except DeleteError:
-            raise StateRejected("This sign-in link was already used. Start the connection again.") from None
+        row = store_queries.consume_consent_state(self._signer.verify(value))
+        if row is None:
+            raise StateRejected("This sign-in link was already used. Start the connection again.")
         return row
 
     # Callback -----------------------------------------------------------------------------------------------
@@ -186,15 +174,8 @@ class StoreConnector:
         self._refuse_duplicate(store, seller)
         encrypted = self._cipher.encrypt(refresh_token, refresh_token_context(store.store_id))
         key = seller_key(seller, store.region)
-        store.update(
-            actions=[
-                Store.status.set(STATUS_ACTIVE),
-                Store.status_reason.remove(),
-                Store.selling_partner_id.set(seller),
-                Store.seller_key.set(key),
-                Store.refresh_token_encrypted.set(encrypted),
-                Store.authorized_at.set(utcnow()),
-            ]
+        store_queries.authorize(
+            store, selling_partner_id=seller, seller_key=key, refresh_token_encrypted=encrypted
         )
         logger.info("store authorized", extra={"reauthorized": reauthorizing, "seller_key": key})
         warning = self._subscribe_order_changes(amazon, key)
@@ -203,7 +184,7 @@ class StoreConnector:
             current, of_kinds(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED), [warning] if warning else []
         )
         if warnings != current:
-            store.update(actions=[Store.warnings.set(warnings)])
+            store_queries.replace_warnings(store, warnings)
         outcome = "reauthorized" if reauthorizing else "connected"
         mkt = marketplace(store.marketplace_id)
         return CallbackOutcome(
@@ -243,7 +224,7 @@ class StoreConnector:
             f"({wanted.marketplace_id}). That account sells in: {', '.join(names)}. Sign in with the account "
             f"that sells in {wanted.country}, or connect a store for one of those marketplaces."
         )
-        store.update(actions=[Store.status_reason.set(message)])
+        store_queries.set_status_reason(store, message)
         raise CallbackFailed("marketplace_mismatch", message, 409)
 
     def _refuse_duplicate(self, store: Store, seller: str) -> None:
@@ -270,10 +251,7 @@ class StoreConnector:
         arn = self._config.notifications_queue_arn
         if not arn:
             return None
-        try:
-            auth = SellerAuthorization.get(key, consistent_read=True)
-        except SellerAuthorization.DoesNotExist:
-            auth = SellerAuthorization(key)
+        auth = store_queries.seller_authorization(key)
         if auth.subscription_id:
             return None
         try:
@@ -282,10 +260,9 @@ class StoreConnector:
         except (AmazonError, AmazonAnswerInvalid) as exc:
             logger.warning("ORDER_CHANGE subscription failed", extra={"seller_key": key, "error": str(exc)})
             return notice(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED, reason=str(exc))
-        auth.destination_id = destination_id
-        auth.subscription_id = subscription_id
-        auth.subscribed_at = utcnow()
-        auth.save()
+        store_queries.save_subscription(
+            auth, destination_id=destination_id, subscription_id=subscription_id, subscribed_at=utcnow()
+        )
         logger.info("ORDER_CHANGE subscribed", extra={"seller_key": key})
         return None
 
@@ -293,15 +270,7 @@ class StoreConnector:
     def disconnect(self, store: Store) -> Store:
         """Jobs stop (status), the token is deleted, the history (runs, orders) stays."""
         if store.status != STATUS_DISCONNECTED:
-            store.update(
-                actions=[
-                    Store.status.set(STATUS_DISCONNECTED),
-                    Store.status_reason.set("Disconnected by the merchant"),
-                    Store.refresh_token_encrypted.remove(),
-                    Store.seller_key.remove(),
-                    Store.disconnected_at.set(utcnow()),
-                ]
-            )
+            store_queries.disconnect(store, "Disconnected by the merchant")
             logger.info("store disconnected")
         return store
 

@@ -35,6 +35,7 @@ from storesync.amazon.listings_feed import (
     read_processing_report,
 )
 from storesync.amazon.listings_transport import ListingsTransport
+from storesync.amazon.quotas import USAGE_PLANS
 from storesync.clock import iso, utcnow
 from storesync.dal import listing_push_state as state
 from storesync.dal.products import Listing
@@ -42,11 +43,11 @@ from storesync.dal.store_queries import get_store, set_warnings
 from storesync.dal.stores import Store
 from storesync.domain.inventory import (
     FEED_MAX_MESSAGES,
-    PATCH_FEED_CROSSOVER,
     PATCH_SLICE_SECONDS,
     QuantityChange,
     choose_transport,
     is_stockout,
+    patch_feed_crossover,
     plan_changes,
 )
 from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_warnings, notice
@@ -59,6 +60,7 @@ MAX_LISTED_ERRORS = 20
 SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (absent: the next plan starts anew)
 FEED_OUTCOME_CHUNK = 1000  # listings written per step when a feed's report is read (time checked between)
 PLAN_SLICE_SECONDS = 20.0  # an invocation reads no new page of listings after this (then sends what it found)
+PATCH_FEED_CROSSOVER = patch_feed_crossover(USAGE_PLANS["patchListingsItem"])  # with Amazon's real quotas
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
 from storesync.dal import order_queries
-from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem, expire_address
+from storesync.dal.orders import Order, expire_address
 from storesync.dal.stock_ledger import StockCommit, keys_for, retry_on_conflict
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
@@ -108,18 +107,17 @@ class OrderUpserter:
         if decision.action == IGNORE:
             return UpsertResult(incoming.order_id, IGNORE, decision.reason)
         now = utcnow()
-        order = self._new_order(store, incoming, now) if existing is None else existing
-        self._apply(order, incoming, decision, now)
+        order = order_queries.new_order(store, incoming, now) if existing is None else existing
+        order_queries.apply_decision(order, incoming, decision, now)
         version = 0 if existing is None else int(existing.version or 0)
         tx = StockCommit(store.merchant_id, f"order {store.store_id}.{incoming.order_id} v{version}")
         backordered = self._plan_stock(tx, store, order, decision, warehouses)
-        address = self._address(store, incoming, order, decision, encrypted, now)
+        address = self._encrypted_address(store, incoming, decision, encrypted)
+        expires_at = buyer_data_expiry(now) if decision.expire_buyer_data else None
         if address is not None:
-            tx.save(address)
-        elif decision.expire_buyer_data and order.has_address:
-            expire_address(tx, store.store_id, incoming.order_id, buyer_data_expiry(now))
-        if address is not None:
-            order.has_address = True
+            order_queries.save_address(tx, order, address, expires_at)
+        elif expires_at is not None and order.has_address:
+            expire_address(tx, store.store_id, incoming.order_id, expires_at)
         tx.save(order)
         moves = tx.commit()
         logger.info(
@@ -142,48 +140,6 @@ class OrderUpserter:
         )
 
     @staticmethod
-    def _new_order(store: Store, incoming: AmazonOrder, now: datetime) -> Order:
-        return Order(
-            store.store_id,
-            incoming.order_id,
-            merchant_id=store.merchant_id,
-            marketplace_id=incoming.marketplace_id,
-            purchase_key=f"{incoming.created}#{incoming.order_id}",
-            purchase_date=incoming.created,
-            channel=incoming.channel,
-            items=[
-                OrderItem(
-                    order_item_id=i.order_item_id,
-                    sku=i.sku,
-                    quantity=i.quantity,
-                    quantity_shipped=i.quantity_shipped,
-                    price=i.price,
-                    currency=i.currency,
-                    allocations=[],
-                    backorder=0,
-                )
-                for i in incoming.items
-            ],
-            created_at=now,
-        )
-
-    @staticmethod
-    def _apply(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
-        order.status = decision.status
-        order.amazon_status = incoming.status
-        order.holds = list(decision.holds)
-        order.automation_blocked = decision.automation_blocked
-        order.amazon_last_updated = incoming.last_updated
-        order.ship_by = incoming.ship_by or order.ship_by
-        order.deliver_by = incoming.deliver_by or order.deliver_by
-        order.updated_at = now
-        shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
-        for item in order.items:
-            item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
-        if decision.ships:
-            order.shipped_at = now
-
-    @staticmethod
     def _plan_stock(
         tx: StockCommit, store: Store, order: Order, decision: OrderDecision, warehouses: list[str]
     ) -> int:
@@ -201,9 +157,7 @@ class OrderUpserter:
                 for i in order.items
             ]
             plans = plan_allocation(lines, stock, warehouses)
-            for item, plan in zip(order.items, plans, strict=True):
-                item.allocations = [Allocation(warehouse_id=w, quantity=q) for w, q in plan.allocations]
-                item.backorder = plan.backorder
+            order_queries.allocate(order, plans)
             tx.move(allocation_deltas(plans))
             return sum(p.backorder for p in plans)
         held = [(i.sku, a.warehouse_id, int(a.quantity)) for i in order.items for a in (i.allocations or [])]
@@ -215,25 +169,18 @@ class OrderUpserter:
                 for i in order.items
             ]
             tx.move(removal_deltas(removals, stock, warehouses))
-            order.stock_removed_externally = True
-        elif decision.release_allocation and held:
-            tx.read_stock([(w, sku) for sku, w, _ in held])
-            tx.move(release_deltas(held))
-        if decision.remove_stock or decision.release_allocation:
-            for item in order.items:
-                item.allocations = []
-                item.backorder = 0
+            order_queries.release_allocations(order, removed_externally=True)
+        elif decision.release_allocation:
+            if held:
+                tx.read_stock([(w, sku) for sku, w, _ in held])
+                tx.move(release_deltas(held))
+            order_queries.release_allocations(order)
         return 0
 
-    def _address(
-        self,
-        store: Store,
-        incoming: AmazonOrder,
-        order: Order,
-        decision: OrderDecision,
-        encrypted: list[bytes],
-        now: datetime,
-    ) -> OrderAddress | None:
+    def _encrypted_address(
+        self, store: Store, incoming: AmazonOrder, decision: OrderDecision, encrypted: list[bytes]
+    ) -> bytes | None:
+        """The buyer's address to store, encrypted (None: the decision stores none, or Amazon sent none)."""
         if not decision.store_address or incoming.address is None:
             return None
         if not encrypted:
@@ -241,10 +188,4 @@ class OrderUpserter:
             encrypted.append(
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
             )
-        return OrderAddress(
-            store.store_id,
-            incoming.order_id,
-            merchant_id=store.merchant_id,
-            address_encrypted=encrypted[0],
-            expires_at=buyer_data_expiry(now) if decision.expire_buyer_data else None,
-        )
+        return encrypted[0]

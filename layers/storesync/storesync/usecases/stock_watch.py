@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from storesync.dal.product_queries import merchant_listings_of_sku
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import STATUS_ACTIVE, get_store
 from storesync.dal.stores import Store
@@ -26,7 +27,7 @@ def after_stock_change(merchant_id: str, skus: Iterable[str], queue: JobQueue) -
         return
     listed: dict[str, list[Listing]] = {}  # store id -> its FBM listings of those SKUs
     for sku in wanted:
-        for listing in Listing.by_merchant_sku.query(merchant_id, Listing.sku == sku):
+        for listing in merchant_listings_of_sku(merchant_id, sku):
             if listing.channel == "FBM" and listing.status == "active":
                 listed.setdefault(listing.store_id, []).append(listing)
     messages: list[JobMessage] = []
