@@ -127,6 +127,15 @@ def connect_store(
     return page.url.rsplit("/", 1)[1]
 
 
+def approve_on_amazon(page: Page, runtime: LocalRuntime, seller_id: str, store_id: str) -> None:
+    """On the simulator's consent page the console sent the browser to, approve as the seller; back on the
+    store's page."""
+    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
+    page.select_option("#selling_partner_id", seller_id)
+    page.click("#approve")
+    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+
+
 def api_get(runtime: LocalRuntime, merchant: str, path: str) -> Any:
     answer = requests.get(
         runtime.api_url + path, headers={"Authorization": f"Bearer {runtime.dev_token(merchant)}"}, timeout=10
@@ -182,10 +191,7 @@ def test_denied_consent_then_authorize_again_then_needs_reauthorization(
     store_id = page.url.rsplit("/", 1)[1]
 
     page.get_by_role("button", name="Authorize with Amazon").click()
-    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
-    page.select_option("#selling_partner_id", CONTOSO)
-    page.click("#approve")
-    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    approve_on_amazon(page, runtime, CONTOSO, store_id)
     expect(page.locator("#store-status")).to_have_text("Active")
     expect(page.locator("#banner")).to_contain_text("connected and active")
 
@@ -209,10 +215,7 @@ def test_denied_consent_then_authorize_again_then_needs_reauthorization(
     screenshot(page, "05c-stores-needs-reauthorization")
     card.get_by_role("link", name="Contoso UK").click()
     page.get_by_role("button", name="Reauthorize").click()
-    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
-    page.select_option("#selling_partner_id", CONTOSO)
-    page.click("#approve")
-    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    approve_on_amazon(page, runtime, CONTOSO, store_id)
     expect(page.locator("#banner")).to_contain_text("authorized again")
     expect(page.locator("#store-status")).to_have_text("Active")
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import NextToken, OneOf, OrderId, encode_token, page_start
+from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.order_queries import (
@@ -25,15 +25,13 @@ from storesync.dal.order_queries import (
     list_orders,
 )
 from storesync.dal.orders import Order
-from storesync.domain.orders import CHANNELS, HOLDS, WMS_STATUSES
+from storesync.domain.orders import HOLDS, WMS_STATUSES
 from storesync.observability import bind_store
 
 router = Router()
-MAX_LIMIT = 200
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
 Status = Annotated[str | None, OneOf(WMS_STATUSES), Query()]
 Hold = Annotated[str | None, OneOf(HOLDS), Query()]
-Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -81,7 +79,7 @@ def orders(
     status: Status = None,
     hold: Hold = None,
     channel: Channel = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: PageLimit = 50,
     next_token: NextToken = None,
 ) -> dict[str, Any]:
     merchant = merchant_id(router)

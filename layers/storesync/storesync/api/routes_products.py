@@ -12,17 +12,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.params import NextToken, OneOf, encode_token, page_start
+from storesync.api.params import Channel, NextToken, OneOf, PageLimit, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.clock import iso
 from storesync.dal.product_queries import listing_page, product_page
 from storesync.dal.products import Listing, Product
 
 router = Router()
-MAX_LIMIT = 200
-CHANNELS = ("FBM", "FBA")
 STATUSES = ("active", "inactive")
-Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
 Status = Annotated[str | None, OneOf(STATUSES), Query()]
 
 
@@ -58,7 +55,7 @@ def list_products(
     store_id: Annotated[str | None, Query()] = None,
     channel: Channel = None,
     status: Status = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: PageLimit = 50,
     next_token: NextToken = None,
 ) -> dict[str, Any]:
     if store_id is None:
