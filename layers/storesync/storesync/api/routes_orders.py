@@ -15,16 +15,14 @@ from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
 from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
 from storesync.api.store_access import merchant_store
-from storesync.clock import iso
+from storesync.api.views import order_view
 from storesync.dal.order_queries import (
     OrderFilters,
     address_context,
-    api_order_id,
     get_address,
     get_order,
     list_orders,
 )
-from storesync.dal.orders import Order
 from storesync.domain.orders import HOLDS, WMS_STATUSES
 from storesync.observability import bind_store
 
@@ -32,45 +30,6 @@ router = Router()
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
 Status = Annotated[str | None, OneOf(WMS_STATUSES), Query()]
 Hold = Annotated[str | None, OneOf(HOLDS), Query()]
-
-
-def order_view(order: Order) -> dict[str, Any]:
-    return {
-        "id": api_order_id(order.store_id, order.amazon_order_id),
-        "store_id": order.store_id,
-        "amazon_order_id": order.amazon_order_id,
-        "marketplace_id": order.marketplace_id,
-        "status": order.status,
-        "amazon_status": order.amazon_status,
-        "channel": order.channel,
-        "holds": list(order.holds or []),
-        "automation_blocked": bool(order.automation_blocked),
-        "purchase_date": order.purchase_date,
-        "ship_by": order.ship_by,
-        "deliver_by": order.deliver_by,
-        "amazon_last_updated": order.amazon_last_updated,
-        "has_address": bool(order.has_address),
-        "stock_removed_externally": bool(order.stock_removed_externally),
-        "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
-        "items": [
-            {
-                "order_item_id": i.order_item_id,
-                "sku": i.sku,
-                "quantity": int(i.quantity),
-                "quantity_shipped": int(i.quantity_shipped or 0),
-                "price": i.price,
-                "currency": i.currency,
-                "allocations": [
-                    {"warehouse_id": a.warehouse_id, "quantity": int(a.quantity)}
-                    for a in (i.allocations or [])
-                ],
-                "backorder": int(i.backorder or 0),
-            }
-            for i in order.items
-        ],
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),
-    }
 
 
 @router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
