@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from storesync.jobs import JobMessage
@@ -39,3 +40,38 @@ def unit_api_settings(**overrides: Any) -> ApiSettings:
         "shipment_push_queue_url": "q-shipments",
     }
     return ApiSettings(**{**values, **overrides})
+
+
+def sqs_record(body: str, queue: str = "q", message_id: str | None = None) -> dict[str, Any]:
+    """One SQS record as Lambda delivers it from `queue` (the batch processor's record model requires every
+    field)."""
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1700000000000",
+            "SenderId": "AIDATEST",
+            "ApproximateFirstReceiveTimestamp": "1700000000000",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+        "awsRegion": "us-east-1",
+    }
+
+
+def amazon_order_json(order_id: str, marketplace_id: str = "ATVPDKIKX0DER", **over: Any) -> dict[str, Any]:
+    """One order as the Orders API (2026-01-01) answers it: unshipped, merchant-fulfilled, 2 of SKU "A";
+    `over` replaces top-level fields."""
+    body = {
+        "orderId": order_id,
+        "createdTime": "2026-07-10T10:00:00Z",
+        "lastUpdatedTime": "2026-07-10T10:00:00Z",
+        "salesChannel": {"marketplaceId": marketplace_id},
+        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+        "orderItems": [{"orderItemId": "1", "quantityOrdered": 2, "product": {"sellerSku": "A"}}],
+    }
+    return {**body, **over}

@@ -8,10 +8,11 @@ POST /apps/authorize/consent (the page's form: Approve or Deny) -> 302 to redire
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, redirect, request
+from flask import Response, abort, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from .sellers import APPLICATION_ID, APPLICATION_NAME, CLIENT_ID, CLIENT_SECRET, MARKETPLACES
@@ -108,15 +109,22 @@ def _error_page(message: str) -> Response:
     return Response(page, status=400, mimetype="text/html")
 
 
+def _consent_request(values: Mapping[str, str]) -> tuple[str, str, str]:
+    """application_id, state and redirect_uri of the consent page's query or of its form; a wrong one ends the
+    request with the error page naming it (Flask's abort with a response)."""
+    application_id = values.get("application_id", "")
+    state = values.get("state", "")
+    redirect_uri = values.get("redirect_uri", "")
+    problem = _consent_problem(application_id, state, redirect_uri)
+    if problem:
+        abort(_error_page(problem))
+    return application_id, state, redirect_uri
+
+
 @sim_route("GET", "/apps/authorize/consent")
 def consent_page(sim: SimulatorState) -> Response:
     args = request.args
-    application_id = args.get("application_id", "")
-    state = args.get("state", "")
-    redirect_uri = args.get("redirect_uri", "")
-    problem = _consent_problem(application_id, state, redirect_uri)
-    if problem:
-        return _error_page(problem)
+    application_id, state, redirect_uri = _consent_request(args)
     preselected = args.get("seller_id") or args.get("selling_partner_id") or ""
     options = []
     for seller in sim.world.sellers.values():
@@ -157,11 +165,7 @@ the selling account below.</p>
 @sim_route("POST", "/apps/authorize/consent")
 def consent_decision(sim: SimulatorState) -> BaseResponse:
     form = request.form
-    state = form.get("state", "")
-    redirect_uri = form.get("redirect_uri", "")
-    problem = _consent_problem(form.get("application_id", ""), state, redirect_uri)
-    if problem:
-        return _error_page(problem)
+    _, state, redirect_uri = _consent_request(form)
     decision = form.get("decision", "")
     separator = "&" if "?" in redirect_uri else "?"
     if decision == "deny":

@@ -101,20 +101,19 @@ Handler = Callable[..., Any]
 
 
 @dataclass(frozen=True)
-class SpApiRoute:
-    method: str
-    rule: str
-    operation_id: str
-    model: str
-    handler: Handler
-    grantless: bool = False
-
-
-@dataclass(frozen=True)
 class SimRoute:
     method: str
     rule: str
     handler: Handler
+
+
+@dataclass(frozen=True)
+class SpApiRoute(SimRoute):
+    """A route of the SP-API itself: the operation of its model, and whether it takes a grantless token."""
+
+    operation_id: str
+    model: str
+    grantless: bool = False
 
 
 SP_API_ROUTES: list[SpApiRoute] = []
@@ -127,7 +126,7 @@ def sp_api_route(
     schemas.operation(model, operation_id)  # fail at import time on a typo
 
     def register(handler: Handler) -> Handler:
-        SP_API_ROUTES.append(SpApiRoute(method.upper(), rule, operation_id, model, handler, grantless))
+        SP_API_ROUTES.append(SpApiRoute(method.upper(), rule, handler, operation_id, model, grantless))
         return handler
 
     return register

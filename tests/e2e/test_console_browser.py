@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 from storesync.dal.store_queries import get_store, mark_needs_reauthorization, set_warnings
 from storesync.domain.notices import legacy_notice
 from storesync_local.runtime import LocalRuntime
@@ -127,6 +127,22 @@ def connect_store(
     return page.url.rsplit("/", 1)[1]
 
 
+def approve_on_amazon(page: Page, runtime: LocalRuntime, seller_id: str, store_id: str) -> None:
+    """On the simulator's consent page the console sent the browser to, approve as the seller; back on the
+    store's page."""
+    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
+    page.select_option("#selling_partner_id", seller_id)
+    page.click("#approve")
+    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+
+
+def expect_field_error(page: Page, field: Locator, name: str, message: str) -> None:
+    """The API's refusal shown next to the form field `name`: the message, the field marked invalid and focused."""
+    expect(page.locator(f"#{name}-error")).to_have_text(message)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+
+
 def api_get(runtime: LocalRuntime, merchant: str, path: str) -> Any:
     answer = requests.get(
         runtime.api_url + path, headers={"Authorization": f"Bearer {runtime.dev_token(merchant)}"}, timeout=10
@@ -182,10 +198,7 @@ def test_denied_consent_then_authorize_again_then_needs_reauthorization(
     store_id = page.url.rsplit("/", 1)[1]
 
     page.get_by_role("button", name="Authorize with Amazon").click()
-    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
-    page.select_option("#selling_partner_id", CONTOSO)
-    page.click("#approve")
-    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    approve_on_amazon(page, runtime, CONTOSO, store_id)
     expect(page.locator("#store-status")).to_have_text("Active")
     expect(page.locator("#banner")).to_contain_text("connected and active")
 
@@ -209,10 +222,7 @@ def test_denied_consent_then_authorize_again_then_needs_reauthorization(
     screenshot(page, "05c-stores-needs-reauthorization")
     card.get_by_role("link", name="Contoso UK").click()
     page.get_by_role("button", name="Reauthorize").click()
-    page.wait_for_url(re.compile(re.escape(runtime.spapi_url)))
-    page.select_option("#selling_partner_id", CONTOSO)
-    page.click("#approve")
-    page.wait_for_url(re.compile(f"#/stores/{store_id}$"))
+    approve_on_amazon(page, runtime, CONTOSO, store_id)
     expect(page.locator("#banner")).to_contain_text("authorized again")
     expect(page.locator("#store-status")).to_have_text("Active")
 
@@ -246,11 +256,8 @@ def test_a_changed_setting_is_kept_after_a_reload(page: Page, runtime: LocalRunt
     # A value the API refuses is shown next to its field, and nothing is saved.
     form.get_by_label("Inventory buffer").fill("-2")
     form.get_by_role("button", name="Save settings").click()
-    error = page.locator("#inventory_buffer-error")
-    expect(error).to_have_text("Enter 0 or more.")
     buffer = form.get_by_label("Inventory buffer")
-    expect(buffer).to_have_attribute("aria-invalid", "true")
-    expect(buffer).to_be_focused()
+    expect_field_error(page, buffer, "inventory_buffer", "Enter 0 or more.")
     assert "inventory_buffer-error" in (buffer.get_attribute("aria-describedby") or "")
     screenshot(page, "06-store-settings-error")
     assert api_get(runtime, "merchant-settings", f"/stores/{store_id}")["settings"]["inventory_buffer"] == 3
@@ -301,11 +308,8 @@ def test_an_empty_store_name_shows_the_api_error_next_to_the_field(page: Page, r
     page.get_by_role("link", name="+ Add a New Store").click()
     page.get_by_label("Marketplace").select_option(US)
     page.get_by_role("button", name="Connect").click()
-    error = page.locator("#name-error")
-    expect(error).to_have_text("This cannot be empty.")
     name = page.get_by_label("Store name")
-    expect(name).to_have_attribute("aria-invalid", "true")
-    expect(name).to_be_focused()
+    expect_field_error(page, name, "name", "This cannot be empty.")
     expect(page.locator("#banner")).to_contain_text("Please correct the form")
     screenshot(page, "08-connect-form-name-error")
 

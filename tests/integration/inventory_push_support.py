@@ -3,10 +3,10 @@ stock rows, one SQS delivery to the real InventoryPushFunction handler, Amazon's
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fakes import sqs_record
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import admin
 from storesync.clock import utcnow
@@ -73,27 +73,7 @@ def set_stock(
 
 
 def sqs_event(*messages: JobMessage) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "rh",
-                "body": m.model_dump_json(),
-                "attributes": {  # what Lambda always sends (the batch processor's record model requires them)
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1700000000000",
-                    "SenderId": "AIDATEST",
-                    "ApproximateFirstReceiveTimestamp": "1700000000000",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inventory",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    return {"Records": [sqs_record(m.model_dump_json(), "inventory") for m in messages]}
 
 
 def push_message(

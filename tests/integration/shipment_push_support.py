@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from fakes import RecordingJobQueue
+from fakes import RecordingJobQueue, sqs_record
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import admin
 from storesync.clock import utcnow
@@ -120,24 +120,7 @@ def push_event(*stores: Store, trigger: str = "schedule") -> dict[str, Any]:
             store_id=store.store_id,
             trigger=trigger,  # type: ignore[arg-type]
         )
-        records.append(
-            {
-                "messageId": uuid.uuid4().hex,
-                "receiptHandle": uuid.uuid4().hex,
-                "body": message.model_dump_json(),
-                "attributes": {  # what Lambda always sends (the batch processor's record model requires them)
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1700000000000",
-                    "SenderId": "AIDATEST",
-                    "ApproximateFirstReceiveTimestamp": "1700000000000",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:shipments",
-                "awsRegion": "us-east-1",
-            }
-        )
+        records.append(sqs_record(message.model_dump_json(), "shipments"))
     return {"Records": records}
 
 

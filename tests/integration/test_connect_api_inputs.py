@@ -135,27 +135,29 @@ def test_sync_now_enqueues_a_manual_job(api):
     assert default["queued"]["mode"] == "incremental"
 
 
+def write_plain_texts(table_name: str, key: dict[str, str], attribute: str, *texts: str) -> None:
+    """Set a list attribute of one row as rows written before notices had codes hold it: plain strings."""
+    boto3.client("dynamodb").update_item(
+        TableName=table_name,
+        Key={name: {"S": value} for name, value in key.items()},
+        UpdateExpression=f"SET {attribute} = :old",
+        ExpressionAttributeValues={":old": {"L": [{"S": text} for text in texts]}},
+    )
+
+
 def test_old_rows_with_plain_text_warnings_and_log_entries_still_show(api):
     """Stores deployed before notices had codes hold plain strings: they read as `legacy` notices."""
     store = connected_store(api.sim, api.stack, ACME, US)
-    dynamodb = boto3.client("dynamodb")
     warning = "Inventory: Amazon rejected SKU A1: The product type is wrong"
-    dynamodb.update_item(
-        TableName=Store.Meta.table_name,
-        Key={"merchant_id": {"S": store.merchant_id}, "store_id": {"S": store.store_id}},
-        UpdateExpression="SET warnings = :old",
-        ExpressionAttributeValues={":old": {"L": [{"S": warning}]}},
-    )
+    store_key = {"merchant_id": store.merchant_id, "store_id": store.store_id}
+    write_plain_texts(Store.Meta.table_name, store_key, "warnings", warning)
     run = record_run(
         store_id=store.store_id, merchant_id=store.merchant_id, job="orders", mode="incremental",
         trigger="schedule", started_at=time.time(), result="partial", counts={}, errors=[],
     )  # fmt: skip
     entry = "Order 111-1 could not be read: no items"
-    dynamodb.update_item(
-        TableName=SyncRun.Meta.table_name,
-        Key={"store_id": {"S": run.store_id}, "run_key": {"S": run.run_key}},
-        UpdateExpression="SET errors = :old",
-        ExpressionAttributeValues={":old": {"L": [{"S": entry}]}},
+    write_plain_texts(
+        SyncRun.Meta.table_name, {"store_id": run.store_id, "run_key": run.run_key}, "errors", entry
     )
     legacy_warning = {
         "code": "legacy",

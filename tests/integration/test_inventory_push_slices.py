@@ -10,7 +10,8 @@ from typing import Any
 
 from fakes import RecordingJobQueue
 from storesync.amazon.answers import FeedProcessingReport
-from storesync.amazon.listings_transport import FeedState, PatchAnswer
+from storesync.amazon.listings_feed import SkuVerdict
+from storesync.amazon.listings_transport import FeedState
 from storesync.clock import utcnow
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.job_state import load_cursor
@@ -31,9 +32,9 @@ class RecordingTransport:
         self.feeds: list[dict[str, Any]] = []
         self.report_issues = report_issues or []
 
-    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
+    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> SkuVerdict:
         self.patched.append((sku, quantity))
-        return PatchAnswer(True)
+        return SkuVerdict(True)
 
     def submit_feed(self, document: dict[str, Any]) -> str:
         self.feeds.append(document)

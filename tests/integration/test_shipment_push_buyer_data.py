@@ -7,10 +7,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from order_import_support import MERCHANT, admin, make_harness, new_order, sim_skus, stock, store_of, stored
+import pytest
+from order_import_support import (
+    MERCHANT,
+    OrderImportHarness,
+    admin,
+    make_harness,
+    new_order,
+    sim_skus,
+    stock,
+    store_of,
+    stored,
+)
 from shipment_push_support import push_event, ship
 from storesync.clock import utcnow
 from storesync.dal.order_queries import get_address
+from storesync.dal.stores import Store
 
 RETENTION_SECONDS = 30 * 86400
 
@@ -26,19 +38,24 @@ def assert_expires_30_days_after(expires_at: datetime | None, closed_at: datetim
     assert abs((expires_at - closed_at).total_seconds() - RETENTION_SECONDS) < 120
 
 
+def imported_order(h: OrderImportHarness, quantity: int) -> tuple[Store, str]:
+    """A stocked store and one FBM order of `quantity` imported: its buyer's address stored, with no expiry yet."""
+    fbm, _ = sim_skus(h.sim)
+    store = store_of(h)
+    stock(MERCHANT, fbm[0], 10)
+    order_id = new_order(h.sim, {fbm[0]: quantity})
+    h.advance()
+    h.poll(store)
+    assert stored(store, order_id).has_address and expiry_of(store.store_id, order_id) is None
+    return store, order_id
+
+
 def test_an_order_shipped_through_the_wms_gets_its_address_expiry(
     make_stack: Any, spapi_sim_factory: Any, load_function: Any, lambda_context: Any
 ) -> None:
     h = make_harness(make_stack, spapi_sim_factory(orders=0), load_function, subscribe=False)
-    fbm, _ = sim_skus(h.sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 10)
-    order_id = new_order(h.sim, {fbm[0]: 2})
-    h.advance()
-    h.poll(store)
-    order = stored(store, order_id)
-    assert order.has_address and expiry_of(store.store_id, order_id) is None
-    item_id = order.items[0].order_item_id
+    store, order_id = imported_order(h, 2)
+    item_id = stored(store, order_id).items[0].order_item_id
     push = load_function("ShipmentPushFunction")
 
     ship(store, order_id, [{"order_item_id": item_id, "quantity": 1}], tracking="P1")
@@ -60,41 +77,24 @@ def test_an_order_shipped_through_the_wms_gets_its_address_expiry(
     assert expiry_of(store.store_id, order_id) == first_expiry
 
 
-def test_an_order_shipped_outside_the_wms_gets_its_address_expiry(
-    make_stack: Any, spapi_sim_factory: Any, load_function: Any
+@pytest.mark.parametrize(
+    ("amazon_action", "closed_status"), [("ship", "shipped_externally"), ("cancel", "cancelled")]
+)
+def test_an_order_shipped_outside_the_wms_or_cancelled_gets_its_address_expiry(
+    make_stack: Any, spapi_sim_factory: Any, load_function: Any, amazon_action: str, closed_status: str
 ) -> None:
     h = make_harness(make_stack, spapi_sim_factory(orders=0), load_function, subscribe=False)
-    fbm, _ = sim_skus(h.sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 10)
-    order_id = new_order(h.sim, {fbm[0]: 1})
-    h.advance()
-    h.poll(store)
-    assert expiry_of(store.store_id, order_id) is None
+    store, order_id = imported_order(h, 1)
 
-    admin(h.sim, "POST", f"orders/{order_id}/ship")
+    admin(h.sim, "POST", f"orders/{order_id}/{amazon_action}")
     h.advance()
     h.poll(store)
     order = stored(store, order_id)
-    assert order.status == "shipped_externally" and order.shipped_at is not None
-    assert_expires_30_days_after(expiry_of(store.store_id, order_id), order.shipped_at)
-
-
-def test_a_cancelled_order_gets_its_address_expiry(
-    make_stack: Any, spapi_sim_factory: Any, load_function: Any
-) -> None:
-    h = make_harness(make_stack, spapi_sim_factory(orders=0), load_function, subscribe=False)
-    fbm, _ = sim_skus(h.sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 10)
-    order_id = new_order(h.sim, {fbm[0]: 1})
-    h.advance()
-    h.poll(store)
-    assert expiry_of(store.store_id, order_id) is None
-
-    admin(h.sim, "POST", f"orders/{order_id}/cancel")
-    h.advance()
-    h.poll(store)
-    order = stored(store, order_id)
-    assert order.status == "cancelled" and order.shipped_at is None
-    assert_expires_30_days_after(expiry_of(store.store_id, order_id), utcnow())
+    assert order.status == closed_status
+    if amazon_action == "ship":
+        assert order.shipped_at is not None
+        closed_at = order.shipped_at
+    else:
+        assert order.shipped_at is None
+        closed_at = utcnow()
+    assert_expires_30_days_after(expiry_of(store.store_id, order_id), closed_at)

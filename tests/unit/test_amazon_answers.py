@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fakes import amazon_order_json
 from storesync.amazon.answers import (
     FeedProcessingReport,
     InventorySummaries,
@@ -52,23 +53,9 @@ def session_answering(payload: Any) -> SpApi:
     return SpApi(factory, US, "token", QuotaGate("A1#NA", InMemoryBucketStore()))
 
 
-def order(order_id: str, **over: Any) -> dict[str, Any]:
-    body = {
-        "orderId": order_id,
-        "createdTime": "2026-07-10T10:00:00Z",
-        "lastUpdatedTime": "2026-07-10T10:00:00Z",
-        "salesChannel": {"marketplaceId": US},
-        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
-        "orderItems": [{"orderItemId": "1", "quantityOrdered": 2, "product": {"sellerSku": "A"}}],
-    }
-    return {**body, **over}
-
-
 def test_a_search_page_keeps_the_orders_it_read_and_names_the_field_of_the_one_it_could_not() -> None:
-    page = parse_orders_page(
-        {"orders": [order("1"), order("2", orderItems=[]), order("3")], "lastUpdatedBefore": "2026-07-10T11:58Z"},
-        next_token="T2",
-    )  # fmt: skip
+    orders = [amazon_order_json("1"), amazon_order_json("2", orderItems=[]), amazon_order_json("3")]
+    page = parse_orders_page({"orders": orders, "lastUpdatedBefore": "2026-07-10T11:58Z"}, next_token="T2")
     assert [o.order_id for o in page.orders] == ["1", "3"] and page.orders[0].items[0].quantity == 2
     assert [u.order_id for u in page.unreadable] == ["2"] and "order 2: orderItems: missing" in str(
         page.unreadable[0].error
@@ -82,10 +69,10 @@ def test_a_search_answer_without_orders_is_an_error_not_an_empty_page() -> None:
 
 
 def test_get_order_returns_the_domain_order_or_names_what_is_missing() -> None:
-    found = AmazonOrders(session_answering({"order": order("111-1")})).get_order("111-1")
+    found = AmazonOrders(session_answering({"order": amazon_order_json("111-1")})).get_order("111-1")
     assert found.order_id == "111-1" and found.channel == "FBM"
     with pytest.raises(OrderDataError, match=r"order 111-1: fulfillment\.fulfillmentStatus"):
-        bad = order("111-1", fulfillment={"fulfilledBy": "MERCHANT"})
+        bad = amazon_order_json("111-1", fulfillment={"fulfilledBy": "MERCHANT"})
         AmazonOrders(session_answering({"order": bad})).get_order("111-1")
     with pytest.raises(OrderDataError, match="getOrder answered without an order"):
         AmazonOrders(session_answering({})).get_order("111-1")

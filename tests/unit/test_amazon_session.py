@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fakes import RecordingJobQueue
+from fakes import RecordingJobQueue, amazon_order_json
 from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory
 from storesync.amazon.orders import AmazonOrders
 from storesync.dal.stores import Store
@@ -18,17 +18,6 @@ from storesync.wiring import Services
 
 US = "ATVPDKIKX0DER"
 SELLER = "A1SELLER"
-
-
-def amazon_order(order_id: str) -> dict[str, Any]:
-    return {
-        "orderId": order_id,
-        "createdTime": "2026-07-10T10:00:00Z",
-        "lastUpdatedTime": "2026-07-10T10:00:00Z",
-        "salesChannel": {"marketplaceId": US},
-        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
-        "orderItems": [{"orderItemId": "1", "quantityOrdered": 1, "product": {"sellerSku": "A"}}],
-    }
 
 
 class CountingCipher:
@@ -48,7 +37,7 @@ class FakeOrdersClient:
         self.refresh_token = refresh_token
 
     def get_order(self, order_id: str, **params: Any) -> dict[str, Any]:
-        return {"order": amazon_order(order_id)}
+        return {"order": amazon_order_json(order_id)}
 
 
 class CountingFactory(SpApiFactory):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from fakes import sqs_record
 from pydantic import ValidationError
 from storesync.jobs import JOB_MODES, JobMessage, JobMode, JobName, ScheduleInput
 from storesync.settings import (
@@ -51,34 +52,15 @@ def test_a_mode_the_job_does_not_accept_is_refused_naming_the_field(model: Any) 
         model.model_validate({"job": "returns", **(STORE if model is JobMessage else {})})
 
 
-def _record(body: str, message_id: str = "m-1") -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": "rh",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1700000000000",
-            "SenderId": "AIDATEST",
-            "ApproximateFirstReceiveTimestamp": "1700000000000",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-        "awsRegion": "us-east-1",
-    }
-
-
 def test_a_job_record_body_is_a_validated_job_message() -> None:
     record = JobRecord.model_validate(
-        _record('{"job": "inventory", "mode": "stockout", "merchant_id": "m", "store_id": "s"}')
+        sqs_record('{"job": "inventory", "mode": "stockout", "merchant_id": "m", "store_id": "s"}')
     )
     assert record.body == JobMessage(
         job=JobName.INVENTORY, mode=JobMode.STOCKOUT, merchant_id="m", store_id="s"
     )
     with pytest.raises(ValidationError) as bad:
-        JobRecord.model_validate(_record('{"job": "inventory", "merchant_id": "m", "store_id": ""}'))
+        JobRecord.model_validate(sqs_record('{"job": "inventory", "merchant_id": "m", "store_id": ""}'))
     assert [e["loc"] for e in bad.value.errors()] == [("body", "store_id")]
 
 
@@ -101,16 +83,16 @@ def test_a_malformed_notification_fails_alone_and_its_failure_names_the_field() 
     seen: list[OrderChange] = []
     event = {
         "Records": [
-            _record(json.dumps(NOTIFICATION), "good"),
-            _record(json.dumps(broken), "bad"),
-            _record("{", "not-json"),
+            sqs_record(json.dumps(NOTIFICATION), message_id="good"),
+            sqs_record(json.dumps(broken), message_id="bad"),
+            sqs_record("{", message_id="not-json"),
         ]
     }
     answer = handle_order_change_batch(event, None, seen.append)
     assert answer["batchItemFailures"] == [{"itemIdentifier": "bad"}, {"itemIdentifier": "not-json"}]
     assert seen == [OrderChange("n-1", "A1SELLER", "111-1", "ATVPDKIKX0DER", "Unshipped")]
     with pytest.raises(ValidationError) as bad:
-        OrderChangeRecord.model_validate(_record(json.dumps(broken)))
+        OrderChangeRecord.model_validate(sqs_record(json.dumps(broken)))
     assert [e["loc"] for e in bad.value.errors()] == [
         ("body", "Payload", "OrderChangeNotification", "AmazonOrderId")
     ]

@@ -130,13 +130,25 @@ def test_orders_that_cannot_ship_are_refused_with_409(view: OrderSnapshot, code:
 
 
 def test_unknown_items_are_refused() -> None:
-    for items, field in (
-        ([{"order_item_id": "OI-9", "quantity": 1}], "items[0].order_item_id"),
-        ([{"sku": "SKU-Z", "quantity": 1}], "items[0].sku"),
-        ([{"order_item_id": "OI-2", "sku": "SKU-A", "quantity": 1}], "items[0].sku"),
+    for items, field, message in (
+        (
+            [{"order_item_id": "OI-9", "quantity": 1}],
+            "items[0].order_item_id",
+            "items[0].order_item_id: OI-9 is not an item of order 111-0000001-0000001",
+        ),
+        (
+            [{"sku": "SKU-Z", "quantity": 1}],
+            "items[0].sku",
+            "items[0].sku: SKU-Z is not in order 111-0000001-0000001",
+        ),
+        (
+            [{"order_item_id": "OI-2", "sku": "SKU-A", "quantity": 1}],
+            "items[0].sku",
+            "items[0].sku: item OI-2 is SKU-B, not SKU-A",
+        ),
     ):
         found = problem(plan_shipment, order(), parse_shipment_request(body(items=items), NOW), {}, [])
-        assert (found.code, found.field) == ("unknown_item", field)
+        assert (found.code, found.field, found.message) == ("unknown_item", field, message)
 
 
 def test_more_than_is_left_to_ship_is_refused() -> None:

@@ -59,3 +59,19 @@ def test_every_template_table_has_a_model(template: dict[str, Any]) -> None:
     assert tables - {"IdempotencyTable"} == set(TABLES)
     idem = _template_shape(template["Resources"]["IdempotencyTable"]["Properties"])
     assert idem["keys"] == ("id", None) and idem["ttl"] == "expiration"
+
+
+def test_every_model_has_its_own_meta() -> None:
+    # storesync.dal.base.TableModel gives each model its own unbound Meta: naming one table renames no other.
+    metas = [model.Meta for model in TABLES.values()]
+    assert len({id(meta) for meta in metas}) == len(metas)
+    assert all(meta.connect_timeout_seconds is not None for meta in metas)  # pynamodb's defaults are kept
+
+
+def test_models_share_the_key_attributes_of_their_base() -> None:
+    from storesync.dal.orders import Order, OrderAddress
+
+    for model in (Order, OrderAddress):
+        attrs = model.get_attributes()
+        assert attrs["store_id"].is_hash_key and attrs["amazon_order_id"].is_range_key
+        assert not attrs["merchant_id"].is_hash_key

@@ -80,6 +80,8 @@ def build_quantity_feed(seller_id: str, lines: Sequence[QuantityLine]) -> dict[s
 
 @dataclass(frozen=True)
 class SkuVerdict:
+    """Amazon's answer on one SKU's quantity, from a listings patch or from a feed's processing report."""
+
     accepted: bool
     message: str = ""
 

@@ -20,13 +20,7 @@ from storesync.amazon.answers import (
 )
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import TransientAmazonError, call_amazon
-from storesync.amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, quantity_patch
-
-
-@dataclass(frozen=True)
-class PatchAnswer:
-    accepted: bool
-    message: str = ""
+from storesync.amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, SkuVerdict, quantity_patch
 
 
 @dataclass(frozen=True)
@@ -40,7 +34,7 @@ class FeedState:
 
 
 class ListingsTransport(Protocol):
-    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer: ...
+    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> SkuVerdict: ...
 
     def submit_feed(self, document: dict[str, Any]) -> str: ...
 
@@ -61,7 +55,7 @@ class SpApiListingsTransport:
         self._seller = selling_partner_id
         self._timeout = timeout
 
-    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> PatchAnswer:
+    def patch_quantity(self, sku: str, product_type: str, quantity: int) -> SkuVerdict:
         client = self._spapi.listings()
         body = {"productType": product_type, "patches": [quantity_patch(quantity)]}
         answer = self._spapi.gate.call(
@@ -72,8 +66,8 @@ class SpApiListingsTransport:
         )
         submission = parse_answer(ListingsSubmission, "patchListingsItem", answer.payload)
         if submission.accepted:
-            return PatchAnswer(True)
-        return PatchAnswer(False, issues_message(submission.issues) or f"status {submission.status}")
+            return SkuVerdict(True)
+        return SkuVerdict(False, issues_message(submission.issues) or f"status {submission.status}")
 
     def submit_feed(self, document: dict[str, Any]) -> str:
         feeds = self._spapi.feeds()

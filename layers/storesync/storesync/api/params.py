@@ -1,9 +1,10 @@
-"""Parameter types shared by the routes, validated by Powertools: paging tokens, choices, the API's order id.
+"""Parameter types shared by the routes, validated by Powertools: page sizes, paging tokens, choices, the API's
+order id.
 
-A paging token is DynamoDB's LastEvaluatedKey, base64url-encoded. `NextToken` decodes it (anything else is a
-400 naming `next_token`); `page_start` then checks that it has exactly the list's key names and belongs to the
-partition being listed (another merchant's or store's token is a 400 naming `next_token`, never a peek into
-their data).
+A list answers a page of at most `limit` items (`PageLimit`, 1-200). A paging token is DynamoDB's
+LastEvaluatedKey, base64url-encoded. `NextToken` decodes it (anything else is a 400 naming `next_token`);
+`page_start` then checks that it has exactly the list's key names and belongs to the partition being listed
+(another merchant's or store's token is a 400 naming `next_token`, never a peek into their data).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from storesync.api.errors import BadRequest
 from storesync.dal.order_queries import api_order_id, split_api_order_id
+from storesync.domain.orders import CHANNELS
 
 MAX_ORDER_ID_LENGTH = 200
 
@@ -49,6 +51,10 @@ NextToken = Annotated[
     WithJsonSchema({"type": "string", "description": "opaque: the next_token of the previous page"}),
     Query(description="the next_token of the previous page"),
 ]
+
+
+MAX_PAGE_SIZE = 200
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def page_start(
@@ -118,3 +124,7 @@ OrderId = Annotated[
     ),
     Path(alias="id", description="<store_id>.<amazon order id>"),
 ]
+
+
+# The fulfillment channel filter of orders and of listings.
+Channel = Annotated[str | None, OneOf(CHANNELS), Query()]

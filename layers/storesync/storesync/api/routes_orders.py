@@ -13,66 +13,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import NextToken, OneOf, OrderId, encode_token, page_start
+from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
 from storesync.api.store_access import merchant_store
-from storesync.clock import iso
+from storesync.api.views import order_view
 from storesync.dal.order_queries import (
     OrderFilters,
     address_context,
-    api_order_id,
     get_address,
     get_order,
     list_orders,
 )
-from storesync.dal.orders import Order
-from storesync.domain.orders import CHANNELS, HOLDS, WMS_STATUSES
+from storesync.domain.orders import HOLDS, WMS_STATUSES
 from storesync.observability import bind_store
 
 router = Router()
-MAX_LIMIT = 200
 TOKEN_KEYS = {"merchant_id", "purchase_key", "store_id", "amazon_order_id"}
 Status = Annotated[str | None, OneOf(WMS_STATUSES), Query()]
 Hold = Annotated[str | None, OneOf(HOLDS), Query()]
-Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
-
-
-def order_view(order: Order) -> dict[str, Any]:
-    return {
-        "id": api_order_id(order.store_id, order.amazon_order_id),
-        "store_id": order.store_id,
-        "amazon_order_id": order.amazon_order_id,
-        "marketplace_id": order.marketplace_id,
-        "status": order.status,
-        "amazon_status": order.amazon_status,
-        "channel": order.channel,
-        "holds": list(order.holds or []),
-        "automation_blocked": bool(order.automation_blocked),
-        "purchase_date": order.purchase_date,
-        "ship_by": order.ship_by,
-        "deliver_by": order.deliver_by,
-        "amazon_last_updated": order.amazon_last_updated,
-        "has_address": bool(order.has_address),
-        "stock_removed_externally": bool(order.stock_removed_externally),
-        "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
-        "items": [
-            {
-                "order_item_id": i.order_item_id,
-                "sku": i.sku,
-                "quantity": int(i.quantity),
-                "quantity_shipped": int(i.quantity_shipped or 0),
-                "price": i.price,
-                "currency": i.currency,
-                "allocations": [
-                    {"warehouse_id": a.warehouse_id, "quantity": int(a.quantity)}
-                    for a in (i.allocations or [])
-                ],
-                "backorder": int(i.backorder or 0),
-            }
-            for i in order.items
-        ],
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),
-    }
 
 
 @router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
@@ -81,7 +38,7 @@ def orders(
     status: Status = None,
     hold: Hold = None,
     channel: Channel = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: PageLimit = 50,
     next_token: NextToken = None,
 ) -> dict[str, Any]:
     merchant = merchant_id(router)

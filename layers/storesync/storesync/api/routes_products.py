@@ -12,45 +12,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.params import NextToken, OneOf, encode_token, page_start
+from storesync.api.params import Channel, NextToken, OneOf, PageLimit, encode_token, page_start
 from storesync.api.store_access import merchant_store
-from storesync.clock import iso
+from storesync.api.views import listing_view, product_view
 from storesync.dal.product_queries import listing_page, product_page
-from storesync.dal.products import Listing, Product
 
 router = Router()
-MAX_LIMIT = 200
-CHANNELS = ("FBM", "FBA")
 STATUSES = ("active", "inactive")
-Channel = Annotated[str | None, OneOf(CHANNELS), Query()]
 Status = Annotated[str | None, OneOf(STATUSES), Query()]
-
-
-def listing_view(item: Listing) -> dict[str, Any]:
-    return {
-        "store_id": item.store_id,
-        "sku": item.sku,
-        "asin": item.asin,
-        "title": item.title,
-        "price": item.price,
-        "channel": item.channel,
-        "status": item.status,
-        "amazon_status": item.amazon_status,
-        "amazon_quantity": None if item.amazon_quantity is None else int(item.amazon_quantity),
-        "product_type": item.product_type,
-        "last_pushed_quantity": None if item.last_pushed_quantity is None else int(item.last_pushed_quantity),
-        "updated_at": iso(item.updated_at),
-    }
-
-
-def product_view(item: Product) -> dict[str, Any]:
-    return {
-        "sku": item.sku,
-        "title": item.title,
-        "asin": item.asin,
-        "created_at": iso(item.created_at),
-        "updated_at": iso(item.updated_at),
-    }
 
 
 @router.get("/products", summary="The merchant's products, or one store's listings (?store_id=)")
@@ -58,7 +27,7 @@ def list_products(
     store_id: Annotated[str | None, Query()] = None,
     channel: Channel = None,
     status: Status = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: PageLimit = 50,
     next_token: NextToken = None,
 ) -> dict[str, Any]:
     if store_id is None:

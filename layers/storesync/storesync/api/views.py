@@ -9,6 +9,8 @@ from storesync.clock import iso
 from storesync.dal.inventory import Warehouse
 from storesync.dal.jobs import SyncRun
 from storesync.dal.order_queries import api_order_id
+from storesync.dal.orders import Order
+from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
 from storesync.dal.stores import Store
 from storesync.marketplaces import marketplace
@@ -99,4 +101,70 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
         "amazon_message": shipment.amazon_message,
         "confirmed_at": shipment.confirmed_at.isoformat() if shipment.confirmed_at else None,
         "created_at": shipment.created_at.isoformat(),
+    }
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    return {
+        "id": api_order_id(order.store_id, order.amazon_order_id),
+        "store_id": order.store_id,
+        "amazon_order_id": order.amazon_order_id,
+        "marketplace_id": order.marketplace_id,
+        "status": order.status,
+        "amazon_status": order.amazon_status,
+        "channel": order.channel,
+        "holds": list(order.holds or []),
+        "automation_blocked": bool(order.automation_blocked),
+        "purchase_date": order.purchase_date,
+        "ship_by": order.ship_by,
+        "deliver_by": order.deliver_by,
+        "amazon_last_updated": order.amazon_last_updated,
+        "has_address": bool(order.has_address),
+        "stock_removed_externally": bool(order.stock_removed_externally),
+        "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
+        "items": [
+            {
+                "order_item_id": i.order_item_id,
+                "sku": i.sku,
+                "quantity": int(i.quantity),
+                "quantity_shipped": int(i.quantity_shipped or 0),
+                "price": i.price,
+                "currency": i.currency,
+                "allocations": [
+                    {"warehouse_id": a.warehouse_id, "quantity": int(a.quantity)}
+                    for a in (i.allocations or [])
+                ],
+                "backorder": int(i.backorder or 0),
+            }
+            for i in order.items
+        ],
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
+    }
+
+
+def listing_view(item: Listing) -> dict[str, Any]:
+    return {
+        "store_id": item.store_id,
+        "sku": item.sku,
+        "asin": item.asin,
+        "title": item.title,
+        "price": item.price,
+        "channel": item.channel,
+        "status": item.status,
+        "amazon_status": item.amazon_status,
+        "amazon_quantity": None if item.amazon_quantity is None else int(item.amazon_quantity),
+        "product_type": item.product_type,
+        "last_pushed_quantity": None if item.last_pushed_quantity is None else int(item.last_pushed_quantity),
+        "updated_at": iso(item.updated_at),
+    }
+
+
+def product_view(item: Product) -> dict[str, Any]:
+    return {
+        "sku": item.sku,
+        "title": item.title,
+        "asin": item.asin,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
     }

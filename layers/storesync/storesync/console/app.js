@@ -1,7 +1,7 @@
 // The console's entry point: hash routes, sign-in, the outcome of an Amazon authorization, focus on route change.
 
 import { ApiError, developmentToken, setToken, token, tokenSubject } from "./api.js";
-import { announce, clearErrors, h, pageChanged, showError } from "./dom.js";
+import { announce, clearErrors, field, h, pageChanged, showError } from "./dom.js";
 import { renderConnect } from "./connect.js";
 import { renderStore } from "./store.js";
 import { renderStores } from "./stores.js";
@@ -77,31 +77,26 @@ function updateAccountLink() {
   link.textContent = token() ? (who ? `Account (${who})` : "Account") : "Sign in";
 }
 
+/** A form of one field and its submit button; `onsubmit` gets the submit event. */
+function oneFieldForm(id, onsubmit, fieldElement, button) {
+  return h("form", { id, novalidate: true, onsubmit }, fieldElement, h("div", { class: "actions" }, button));
+}
+
 function renderSignIn(main) {
   const signedIn = Boolean(token());
-  const pasteForm = h(
-    "form",
-    { id: "token-form", novalidate: true, onsubmit: (event) => usePastedToken(event) },
-    h(
-      "div",
-      { class: "field", "data-field": "token" },
-      h("label", { for: "token" }, "Access token"),
-      h("textarea", { id: "token", name: "token", rows: "4", autocomplete: "off", spellcheck: "false", "aria-describedby": "token-note" }),
-      h("p", { class: "note", id: "token-note" }, "The token your company's sign-in (identity provider) gives you. It is kept only in this browser tab and forgotten when you close it."),
-    ),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Use this token")),
+  const pasteForm = oneFieldForm(
+    "token-form",
+    usePastedToken,
+    field("token", "Access token", h("textarea", { id: "token", name: "token", rows: "4", autocomplete: "off", spellcheck: "false" }),
+      "The token your company's sign-in (identity provider) gives you. It is kept only in this browser tab and forgotten when you close it."),
+    h("button", { type: "submit", class: "primary" }, "Use this token"),
   );
-  const devForm = h(
-    "form",
-    { id: "dev-token-form", novalidate: true, onsubmit: (event) => useDevelopmentToken(event) },
-    h(
-      "div",
-      { class: "field", "data-field": "merchant" },
-      h("label", { for: "merchant" }, "Merchant id"),
-      h("input", { type: "text", id: "merchant", name: "merchant", value: "demo-merchant", autocomplete: "username", "aria-describedby": "merchant-note" }),
-      h("p", { class: "note", id: "merchant-note" }, "Only the local runtime (make run) offers development tokens."),
-    ),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Get a development token")),
+  const devForm = oneFieldForm(
+    "dev-token-form",
+    useDevelopmentToken,
+    field("merchant", "Merchant id", h("input", { type: "text", id: "merchant", name: "merchant", value: "demo-merchant", autocomplete: "username" }),
+      "Only the local runtime (make run) offers development tokens."),
+    h("button", { type: "submit" }, "Get a development token"),
   );
   main.replaceChildren(
     h("h1", {}, signedIn ? "Your account" : "Sign in"),

@@ -1,7 +1,7 @@
 // The connect form (design B2): name, marketplace by region, download switch, starting inventory; then Amazon.
 
 import { api, marketplaceRegions } from "./api.js";
-import { announce, clearErrors, h, showError } from "./dom.js";
+import { announce, clearErrors, field, h, showError } from "./dom.js";
 
 function choice(type, name, value, labelText, checked, describedBy) {
   const id = `${name}-${value}`;
@@ -16,7 +16,7 @@ function choice(type, name, value, labelText, checked, describedBy) {
 function marketplaceSelect(regions) {
   return h(
     "select",
-    { id: "marketplace_id", name: "marketplace_id", "aria-describedby": "marketplace-note", required: true },
+    { id: "marketplace_id", name: "marketplace_id", required: true },
     h("option", { value: "" }, "Choose a marketplace"),
     regions.map((region) =>
       h(
@@ -48,19 +48,18 @@ export async function renderConnect(main, _params, ctx) {
   const form = h(
     "form",
     { id: "connect-form", novalidate: true, "aria-labelledby": "connect-title" },
-    h(
-      "div",
-      { class: "field", "data-field": "name" },
-      h("label", { for: "name" }, "Store name"),
-      h("input", { type: "text", id: "name", name: "name", maxlength: "100", autocomplete: "off", "aria-describedby": "name-note" }),
-      h("p", { class: "note", id: "name-note" }, "How the store is called in storesync, e.g. “Acme US”."),
+    field(
+      "name",
+      "Store name",
+      h("input", { type: "text", id: "name", name: "name", maxlength: "100", autocomplete: "off" }),
+      "How the store is called in storesync, e.g. “Acme US”.",
     ),
-    h(
-      "div",
-      { class: "field", "data-field": "marketplace_id" },
-      h("label", { for: "marketplace_id" }, "Marketplace"),
+    field(
+      "marketplace_id",
+      "Marketplace",
       select,
-      h("p", { class: "note", id: "marketplace-note" }, "Every Amazon marketplace, grouped by region. Connect one store per marketplace you sell in."),
+      "Every Amazon marketplace, grouped by region. Connect one store per marketplace you sell in.",
+      "marketplace-note",
     ),
     h(
       "div",

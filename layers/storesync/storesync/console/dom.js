@@ -21,6 +21,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** A form field named `name` (API errors about it land in it): its label, its control described by the note, and
+ * the note under it. */
+export function field(name, label, control, note, noteId = `${name}-note`) {
+  control.setAttribute("aria-describedby", noteId);
+  return h("div", { class: "field", "data-field": name }, h("label", { for: control.id }, label), control, h("p", { class: "note", id: noteId }, note));
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;

@@ -2,7 +2,7 @@
 
 import { api, marketplaceRegions } from "./api.js";
 import { ordersChart } from "./chart.js";
-import { announce, clearErrors, h, showError } from "./dom.js";
+import { announce, clearErrors, field, h, showError } from "./dom.js";
 import { lastRunsList, marketplaceText, statusBadge, warningsList } from "./stores.js";
 import { JOBS, MODES, TRIGGERS, countsText, duration, jobLabel, resultOf, statusOf, when } from "./words.js";
 
@@ -207,10 +207,7 @@ function settingsSection(view, warehouses) {
         h("label", { for: name }, label)),
       h("p", { class: "note", id: `${name}-note` }, note));
   const number = (name, label, value, note) =>
-    h("div", { class: "field", "data-field": name },
-      h("label", { for: name }, label),
-      h("input", { type: "number", id: name, name, min: "0", step: "1", inputmode: "numeric", value: value ?? "", "aria-describedby": `${name}-note` }),
-      h("p", { class: "note", id: `${name}-note` }, note));
+    field(name, label, h("input", { type: "number", id: name, name, min: "0", step: "1", inputmode: "numeric", value: value ?? "" }), note);
   const form = h(
     "form",
     { id: "settings-form", novalidate: true },

@@ -23,22 +23,22 @@ def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def load_listings(store_id: str, skus: Iterable[str]) -> dict[str, Listing]:
-    keys = [(store_id, sku) for sku in dict.fromkeys(skus)]
-    found: dict[str, Listing] = {}
+def _by_sku[M: (Listing, Product)](model: type[M], hash_key: str, skus: Iterable[str]) -> dict[str, M]:
+    """The rows of `hash_key` with these SKUs (a table keyed by it and the SKU), by SKU."""
+    keys = [(hash_key, sku) for sku in dict.fromkeys(skus)]
+    found: dict[str, M] = {}
     for chunk in _chunks(keys, BATCH_GET):
-        for item in Listing.batch_get(list(chunk)):
+        for item in model.batch_get(list(chunk)):
             found[item.sku] = item
     return found
+
+
+def load_listings(store_id: str, skus: Iterable[str]) -> dict[str, Listing]:
+    return _by_sku(Listing, store_id, skus)
 
 
 def load_products(merchant_id: str, skus: Iterable[str]) -> dict[str, Product]:
-    keys = [(merchant_id, sku) for sku in dict.fromkeys(skus)]
-    found: dict[str, Product] = {}
-    for chunk in _chunks(keys, BATCH_GET):
-        for item in Product.batch_get(list(chunk)):
-            found[item.sku] = item
-    return found
+    return _by_sku(Product, merchant_id, skus)
 
 
 def listing_facts(item: Listing) -> ListingFacts:

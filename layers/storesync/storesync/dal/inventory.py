@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import MerchantKeyed, TableModel
 
 
-class Warehouse(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
-    merchant_id = UnicodeAttribute(hash_key=True)
+class Warehouse(MerchantKeyed):
     warehouse_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
     is_primary = BooleanAttribute(default=False)
@@ -23,11 +18,8 @@ def warehouse_key(merchant_id: str, warehouse_id: str) -> str:
     return f"{merchant_id}#{warehouse_id}"
 
 
-class InventoryItem(Model):
+class InventoryItem(TableModel):
     """Stock of one SKU in one warehouse. Written only by storesync.dal.stock_ledger (conditional transactions)."""
-
-    class Meta(UnboundTableMeta):
-        pass
 
     warehouse_key = UnicodeAttribute(hash_key=True)  # "<merchant_id>#<warehouse_id>"
     sku = UnicodeAttribute(range_key=True)

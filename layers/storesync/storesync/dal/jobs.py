@@ -10,21 +10,15 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import StoreKeyed
 from storesync.dal.notices import NoticesAttribute
 
 
-class JobState(Model):
+class JobState(StoreKeyed):
     """One per (store, job). The lease keeps two runs of one store's job from overlapping."""
 
-    class Meta(UnboundTableMeta):
-        pass
-
-    store_id = UnicodeAttribute(hash_key=True)
     job = UnicodeAttribute(range_key=True)  # products | orders | inventory | shipments
-    merchant_id = UnicodeAttribute()
     cursor = JSONAttribute(default=dict)  # the job's own cursor (see each use case)
     lease_owner = UnicodeAttribute(null=True)
     lease_expires_at = NumberAttribute(default=0)  # epoch seconds
@@ -32,15 +26,10 @@ class JobState(Model):
     rerun_mode = UnicodeAttribute(null=True)
 
 
-class SyncRun(Model):
+class SyncRun(StoreKeyed):
     """A job run as the merchant reads it in the sync log. Kept 30 days."""
 
-    class Meta(UnboundTableMeta):
-        pass
-
-    store_id = UnicodeAttribute(hash_key=True)
     run_key = UnicodeAttribute(range_key=True)  # "<started iso>#<job>#<run id>"
-    merchant_id = UnicodeAttribute()
     job = UnicodeAttribute()
     mode = UnicodeAttribute()
     trigger = UnicodeAttribute(default="schedule")

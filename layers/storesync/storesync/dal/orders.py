@@ -18,9 +18,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import OrderKeyed
 
 
 class Allocation(MapAttribute):  # type: ignore[type-arg]
@@ -41,20 +40,13 @@ class OrderItem(MapAttribute):  # type: ignore[type-arg]
 
 class ByMerchantIndex(GlobalSecondaryIndex["Order"]):
     class Meta:
-        index_name = "by_merchant"
         projection = AllProjection()
 
     merchant_id = UnicodeAttribute(hash_key=True)
     purchase_key = UnicodeAttribute(range_key=True)  # "<purchase date iso>#<amazon order id>"
 
 
-class Order(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
-    store_id = UnicodeAttribute(hash_key=True)
-    amazon_order_id = UnicodeAttribute(range_key=True)
-    merchant_id = UnicodeAttribute()
+class Order(OrderKeyed):
     marketplace_id = UnicodeAttribute()
     purchase_key = UnicodeAttribute()
     status = UnicodeAttribute()  # storesync.domain.orders.OrderStatus
@@ -79,15 +71,9 @@ class Order(Model):
     by_merchant = ByMerchantIndex()
 
 
-class OrderAddress(Model):
+class OrderAddress(OrderKeyed):
     """The buyer's address, KMS-encrypted; DynamoDB's TTL removes it 30 days after the order closed."""
 
-    class Meta(UnboundTableMeta):
-        pass
-
-    store_id = UnicodeAttribute(hash_key=True)
-    amazon_order_id = UnicodeAttribute(range_key=True)
-    merchant_id = UnicodeAttribute()
     address_encrypted = BinaryAttribute(legacy_encoding=False)
     expires_at = TTLAttribute(null=True)
 

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import MerchantKeyed, StoreKeyed
 
 
-class Product(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
-    merchant_id = UnicodeAttribute(hash_key=True)
+class Product(MerchantKeyed):
     sku = UnicodeAttribute(range_key=True)
     title = UnicodeAttribute(default="")
     asin = UnicodeAttribute(null=True)
@@ -25,20 +20,14 @@ class ByMerchantSkuIndex(GlobalSecondaryIndex["Listing"]):
     """Every listing of one SKU across the merchant's stores (unified accounts, stock-out fast path)."""
 
     class Meta:
-        index_name = "by_merchant_sku"
         projection = AllProjection()
 
     merchant_id = UnicodeAttribute(hash_key=True)
     sku = UnicodeAttribute(range_key=True)
 
 
-class Listing(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
-    store_id = UnicodeAttribute(hash_key=True)
+class Listing(StoreKeyed):
     sku = UnicodeAttribute(range_key=True)
-    merchant_id = UnicodeAttribute()
     asin = UnicodeAttribute(null=True)
     title = UnicodeAttribute(default="")
     price = UnicodeAttribute(null=True)  # decimal as text, as Amazon gives it

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.models import Model
 
 from storesync.amazon.quotas import BucketState
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import TableModel
 
 
-class QuotaBucket(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
+class QuotaBucket(TableModel):
     bucket_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>#<operation>"
     tokens = NumberAttribute()
     updated_at = NumberAttribute()  # epoch seconds (float)

@@ -11,9 +11,8 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import TableModel
 
 
 class ShipmentItem(MapAttribute):  # type: ignore[type-arg]
@@ -26,17 +25,13 @@ class PendingPushIndex(GlobalSecondaryIndex["Shipment"]):
     """Sparse: only shipments still to confirm carry pending_store_id."""
 
     class Meta:
-        index_name = "pending_push"
         projection = AllProjection()
 
     pending_store_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
 
 
-class Shipment(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
+class Shipment(TableModel):
     order_key = UnicodeAttribute(hash_key=True)  # "<store_id>#<amazon_order_id>"
     shipment_id = UnicodeAttribute(range_key=True)
     store_id = UnicodeAttribute()

@@ -14,9 +14,8 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from storesync.dal.base import UnboundTableMeta
+from storesync.dal.base import MerchantKeyed, TableModel
 from storesync.dal.notices import NoticesAttribute
 
 
@@ -39,18 +38,13 @@ class LastRun(MapAttribute):  # type: ignore[type-arg]
 
 class BySellerIndex(GlobalSecondaryIndex["Store"]):
     class Meta:
-        index_name = "by_seller"
         projection = AllProjection()
 
     seller_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>"
     marketplace_id = UnicodeAttribute(range_key=True)
 
 
-class Store(Model):
-    class Meta(UnboundTableMeta):
-        pass
-
-    merchant_id = UnicodeAttribute(hash_key=True)
+class Store(MerchantKeyed):
     store_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
     marketplace_id = UnicodeAttribute()
@@ -71,11 +65,8 @@ class Store(Model):
     by_seller = BySellerIndex()
 
 
-class OAuthState(Model):
+class OAuthState(TableModel):
     """A consent state: single use (deleted on use) and expiring (TTL)."""
-
-    class Meta(UnboundTableMeta):
-        pass
 
     state_id = UnicodeAttribute(hash_key=True)
     merchant_id = UnicodeAttribute()
@@ -84,11 +75,8 @@ class OAuthState(Model):
     expires_at = TTLAttribute()
 
 
-class SellerAuthorization(Model):
+class SellerAuthorization(TableModel):
     """One per seller and region: the ORDER_CHANGE subscription made once for all its stores."""
-
-    class Meta(UnboundTableMeta):
-        pass
 
     seller_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>"
     destination_id = UnicodeAttribute(null=True)

@@ -222,26 +222,19 @@ def _matching_lines(order: OrderSnapshot, wanted: RequestedLine, n: int) -> list
     if wanted.order_item_id is not None:
         found = [line for line in order.lines if line.order_item_id == wanted.order_item_id]
         if not found:
-            raise ShipmentProblem(
-                "unknown_item",
-                f"items[{n}].order_item_id: {wanted.order_item_id} is not an item of order {order.amazon_order_id}",
-                f"items[{n}].order_item_id",
-            )
+            problem = f"{wanted.order_item_id} is not an item of order {order.amazon_order_id}"
+            raise _unknown_item(n, "order_item_id", problem)
         if wanted.sku is not None and found[0].sku != wanted.sku:
-            raise ShipmentProblem(
-                "unknown_item",
-                f"items[{n}].sku: item {wanted.order_item_id} is {found[0].sku}, not {wanted.sku}",
-                f"items[{n}].sku",
-            )
+            raise _unknown_item(n, "sku", f"item {wanted.order_item_id} is {found[0].sku}, not {wanted.sku}")
         return found
     found = [line for line in order.lines if line.sku == wanted.sku]
     if not found:
-        raise ShipmentProblem(
-            "unknown_item",
-            f"items[{n}].sku: {wanted.sku} is not in order {order.amazon_order_id}",
-            f"items[{n}].sku",
-        )
+        raise _unknown_item(n, "sku", f"{wanted.sku} is not in order {order.amazon_order_id}")
     return found
+
+
+def _unknown_item(n: int, field: str, problem: str) -> ShipmentProblem:
+    return ShipmentProblem("unknown_item", f"items[{n}].{field}: {problem}", f"items[{n}].{field}")
 
 
 def confirmed_quantities(

@@ -367,47 +367,59 @@ class ProductImport:
         self.state["warnings"] = tally.to_json()
 
     def _types(self) -> bool:
-        while not self._out_of_time():
-            page = catalog.listings_after(
-                self.store.store_id,
-                self.state.get("types_after"),
-                self.limits.types_page,
-                catalog.lacking_product_type(),
-            )
-            if not page:
-                return self._next_phase(self._after_types())
-            for start in range(0, len(page), 20):
-                chunk = page[start : start + 20]
-                found = self.amazon.product_types([item.sku for item in chunk])
-                typed = [item for item in chunk if item.sku in found]
-                for item in typed:
-                    item.product_type = found[item.sku]
-                catalog.save_all(typed)
-                self._count("product_types", len(typed))
-                self.state["types_after"] = chunk[-1].sku
-            self._save()
-        return False
+        def with_types(chunk: list[Listing]) -> list[Listing]:
+            found = self.amazon.product_types([item.sku for item in chunk])
+            typed = [item for item in chunk if item.sku in found]
+            for item in typed:
+                item.product_type = found[item.sku]
+            return typed
+
+        return self._listings_pass(
+            "types_after", catalog.lacking_product_type(), with_types,
+            page_size=self.limits.types_page, chunk_size=20, counted_as="product_types", then=self._after_types,
+        )  # fmt: skip
 
     def _fba(self) -> bool:
+        def with_quantities(chunk: list[Listing]) -> list[Listing]:
+            found = self.amazon.fba_quantities([item.sku for item in chunk])
+            changed: list[Listing] = []
+            for item in chunk:
+                quantity = found.get(item.sku, 0)  # Amazon holds no stock of it
+                if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
+                    item.amazon_quantity = quantity
+                    item.updated_at = utcnow()
+                    changed.append(item)
+            return changed
+
+        return self._listings_pass(
+            "fba_after", catalog.fba_listings(), with_quantities,
+            page_size=self.limits.fba_page, chunk_size=50, counted_as="fba_quantities", then=self._after_fba,
+        )  # fmt: skip
+
+    def _listings_pass(
+        self,
+        cursor: str,
+        condition: Any,
+        update: Callable[[list[Listing]], list[Listing]],
+        *,
+        page_size: int,
+        chunk_size: int,
+        counted_as: str,
+        then: Callable[[], str],
+    ) -> bool:
+        """The store's listings matching `condition`, in SKU order from `state[cursor]` on, `chunk_size` at a
+        time through `update` (which answers the listings it changed, saved here); resumable between slices.
+        True once every listing was seen and the phase `then()` is next."""
         while not self._out_of_time():
-            page = catalog.listings_after(
-                self.store.store_id, self.state.get("fba_after"), self.limits.fba_page, catalog.fba_listings()
-            )
+            page = catalog.listings_after(self.store.store_id, self.state.get(cursor), page_size, condition)
             if not page:
-                return self._next_phase(self._after_fba())
-            for start in range(0, len(page), 50):
-                chunk = page[start : start + 50]
-                found = self.amazon.fba_quantities([item.sku for item in chunk])
-                changed: list[Listing] = []
-                for item in chunk:
-                    quantity = found.get(item.sku, 0)  # Amazon holds no stock of it
-                    if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
-                        item.amazon_quantity = quantity
-                        item.updated_at = utcnow()
-                        changed.append(item)
+                return self._next_phase(then())
+            for start in range(0, len(page), chunk_size):
+                chunk = page[start : start + chunk_size]
+                changed = update(chunk)
                 catalog.save_all(changed)
-                self._count("fba_quantities", len(changed))
-                self.state["fba_after"] = chunk[-1].sku
+                self._count(counted_as, len(changed))
+                self.state[cursor] = chunk[-1].sku
             self._save()
         return False
 
