@@ -95,8 +95,8 @@ export function plainMessage(message, field) {
   text = text.replace(/^Value error, /, "");
   if (/at least 1 character/.test(text)) return "This cannot be empty.";
   if (/unknown marketplace id ''/.test(text)) return "Choose a marketplace.";
-  if (/valid integer/.test(text)) return "Enter a whole number.";
-  if (/greater than or equal to 0/.test(text)) return "Enter 0 or more.";
+  if (/must be a whole number/.test(text)) return "Enter a whole number.";
+  if (/must not be negative/.test(text)) return "Enter 0 or more.";
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
