@@ -30,12 +30,6 @@ class StoreSettings(MapAttribute):  # type: ignore[type-arg]
     warehouses = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
 
 
-class LastRun(MapAttribute):  # type: ignore[type-arg]
-    at = UnicodeAttribute()
-    result = UnicodeAttribute()  # ok | partial | error | throttled | skipped
-    summary = UnicodeAttribute(default="")
-
-
 class BySellerIndex(GlobalSecondaryIndex["Store"]):
     class Meta:
         projection = AllProjection()
@@ -55,7 +49,7 @@ class Store(MerchantKeyed):
     seller_key = UnicodeAttribute(null=True)  # set once authorized: indexes the store under its seller
     refresh_token_encrypted = BinaryAttribute(null=True, legacy_encoding=False)
     settings = StoreSettings(default=StoreSettings)
-    last_runs = MapAttribute(default=dict)  # type: ignore[var-annotated]  # job -> LastRun-shaped map
+    last_runs = MapAttribute(default=dict)  # type: ignore[var-annotated]  # job -> {at, result (ok|partial|error|throttled|skipped), summary}
     warnings = NoticesAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     authorized_at = UTCDateTimeAttribute(null=True)
