@@ -19,15 +19,10 @@ from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, NotFound, json_body
 from storesync.clock import iso
 from storesync.dal.products import Listing, Product
-from storesync.dal.stock_levels import (
-    Adjustment,
-    AdjustmentRefused,
-    apply_adjustments,
-    set_on_hand,
-    stock_levels,
-)
+from storesync.dal.stock_ledger import apply_adjustments, set_on_hand, stock_levels
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import list_warehouses, warehouse_exists
+from storesync.domain.allocation import Adjustment, AdjustmentRefused
 from storesync.usecases.stock_watch import after_stock_change
 
 router = Router()
@@ -132,9 +127,9 @@ def post_adjustments() -> dict[str, Any]:
     after_stock_change(merchant, [line.sku for line in lines], api_services().queue)
     return {
         "applied": [
-            {"warehouse_id": lv.warehouse_id, "sku": lv.sku, "on_hand": lv.on_hand,
+            {"warehouse_id": warehouse_id, "sku": sku, "on_hand": lv.on_hand,
              "allocated": lv.allocated, "available": lv.available}
-            for lv in levels
+            for (warehouse_id, sku), lv in levels.items()
         ]
     }  # fmt: skip
 
@@ -145,10 +140,12 @@ def get_inventory() -> dict[str, Any]:
     only = router.current_event.get_query_string_value("sku")
     warehouses = [w.warehouse_id for w in list_warehouses(merchant)]
     skus: dict[str, dict[str, Any]] = {}
-    for level in stock_levels(merchant, warehouses, None if only is None else [only]):
-        entry = skus.setdefault(level.sku, {"sku": level.sku, "warehouses": [], "stores": []})
+    for (warehouse_id, sku), level in stock_levels(
+        merchant, warehouses, None if only is None else [only]
+    ).items():
+        entry = skus.setdefault(sku, {"sku": sku, "warehouses": [], "stores": []})
         entry["warehouses"].append(
-            {"warehouse_id": level.warehouse_id, "on_hand": level.on_hand,
+            {"warehouse_id": warehouse_id, "on_hand": level.on_hand,
              "allocated": level.allocated, "available": level.available}
         )  # fmt: skip
     for store in Store.query(merchant):

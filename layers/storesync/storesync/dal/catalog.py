@@ -1,4 +1,5 @@
-"""The product import's reads and batched writes on products, listings and starting inventory.
+"""The product import's reads and batched writes on products and listings (starting inventory: the stock
+ledger).
 
 Reads use BatchGetItem (100 keys a call) and writes BatchWriteItem (25 items a call, unprocessed items
 retried by pynamodb), so one slice of report rows costs a few dozen DynamoDB calls.
@@ -10,10 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from storesync.clock import utcnow
-from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.products import Listing, Product
 from storesync.dal.stores import Store
-from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID, list_warehouses
 from storesync.domain.products import FBA, FBM, ListingFacts, OtherListing, ProductFacts
 
 BATCH_GET = 100
@@ -132,50 +131,6 @@ def fba_listings() -> Any:
 
 def active_listings() -> Any:
     return Listing.status == "active"
-
-
-# starting inventory ------------------------------------------------------------------------------------------
-def apply_starting_inventory(merchant_id: str, quantities: dict[str, int]) -> int:
-    """The primary warehouse's on hand of each SKU becomes `quantities[sku]`; other warehouses hold 0 of it.
-
-    New inventory rows are batch-written; existing ones are updated in place (allocated is never touched).
-    Setting (not adding) makes a repeated slice harmless. Returns the number of writes.
-    """
-    if not quantities:
-        return 0
-    writes = 0
-    for warehouse in list_warehouses(merchant_id):
-        primary = warehouse.warehouse_id == PRIMARY_WAREHOUSE_ID
-        key = warehouse_key(merchant_id, warehouse.warehouse_id)
-        existing: dict[str, InventoryItem] = {}
-        keys = [(key, sku) for sku in quantities]
-        for chunk in _chunks(keys, BATCH_GET):
-            for item in InventoryItem.batch_get(list(chunk)):
-                existing[item.sku] = item
-        fresh = []
-        for sku, quantity in quantities.items():
-            target = quantity if primary else 0
-            item = existing.get(sku)
-            if item is None:
-                if target:
-                    fresh.append(
-                        InventoryItem(
-                            key,
-                            sku,
-                            merchant_id=merchant_id,
-                            warehouse_id=warehouse.warehouse_id,
-                            on_hand=target,
-                            allocated=0,
-                            updated_at=utcnow(),
-                        )  # fmt: skip
-                    )
-            elif int(item.on_hand or 0) != target:
-                item.update(
-                    actions=[InventoryItem.on_hand.set(target), InventoryItem.updated_at.set(utcnow())]
-                )
-                writes += 1
-        writes += save_all(fresh)
-    return writes
 
 
 # warnings -----------------------------------------------------------------------------------------------------

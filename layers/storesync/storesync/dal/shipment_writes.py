@@ -1,16 +1,16 @@
 """Shipments in DynamoDB: reading an order's shipments, creating one (the stock leaves in the same transaction),
 and the push-state transitions the shipment push job makes (each one conditional on the shipment's version).
 
-The "ship" building block (`ship_deltas`, committed by storesync.dal.stock.StockTransaction): the units of a
+The "ship" move (storesync.domain.allocation.ship_delta, committed by the stock ledger): the units of a
 package leave on hand, and the part of them that was allocated to the order leaves allocated too, in the
-transaction that records the shipment and updates the order's allocations. A retried request can therefore never move stock twice: the shipment's key
-(order + package reference id) and the order's version are conditions of the same transaction.
+commit that records the shipment and updates the order's allocations. A retried request can therefore never
+move stock twice: the shipment's key (order + package reference id) and the order's version are conditions of
+the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.connection import Connection
@@ -20,10 +20,10 @@ from pynamodb.transactions import TransactWrite
 from storesync.clock import iso
 from storesync.dal.orders import Allocation, Order, OrderItem
 from storesync.dal.shipments import Shipment, ShipmentItem
-from storesync.dal.stock import StockConflict, StockTransaction, StockUnavailable, read_stock
+from storesync.dal.stock_ledger import StockCommit, StockConflict, StockUnavailable
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
-from storesync.domain.allocation import StockDelta, StockLevel
+from storesync.domain.allocation import StockDelta, merge_deltas, ship_delta
 
 
 class ShipmentConflict(RuntimeError):
@@ -36,16 +36,6 @@ class NotEnoughStock(RuntimeError):
         self.warehouse_id = warehouse_id
         self.sku = sku
         self.quantity = quantity
-
-
-@dataclass(frozen=True)
-class StockMove:
-    """Units of one SKU leaving one warehouse: `quantity` off on hand, `allocated` of them off allocated."""
-
-    warehouse_id: str
-    sku: str
-    quantity: int
-    allocated: int
 
 
 def order_key(store_id: str, amazon_order_id: str) -> str:
@@ -96,11 +86,12 @@ def units_in_shipments(shipments: Iterable[Shipment]) -> dict[str, int]:
 
 def plan_stock_moves(
     order: Order, lines: Sequence[rules.PackageLine]
-) -> tuple[list[StockMove], list[OrderItem]]:
+) -> tuple[list[StockDelta], list[OrderItem]]:
     """Which warehouses the units leave (allocated units first, where they are allocated; the rest from the
-    first warehouse the item is allocated in, else the primary) and the order items with what stays allocated."""
+    first warehouse the item is allocated in, else the primary) as "ship" deltas, and the order items with what
+    stays allocated."""
     wanted = {line.order_item_id: line.quantity for line in lines}
-    moves: dict[tuple[str, str], StockMove] = {}
+    moves: list[StockDelta] = []
     items: list[OrderItem] = []
     for item in order.items or []:
         remaining = wanted.get(item.order_item_id, 0)
@@ -108,7 +99,7 @@ def plan_stock_moves(
         for allocation in item.allocations or []:
             take = min(int(allocation.quantity), remaining)
             if take:
-                _add(moves, StockMove(allocation.warehouse_id, item.sku, take, take))
+                moves.append(ship_delta(allocation.warehouse_id, item.sku, take, take))
                 remaining -= take
             left = int(allocation.quantity) - take
             if left:
@@ -116,7 +107,7 @@ def plan_stock_moves(
         backorder = int(item.backorder or 0)
         if remaining:
             first = item.allocations[0].warehouse_id if item.allocations else PRIMARY_WAREHOUSE_ID
-            _add(moves, StockMove(first, item.sku, remaining, 0))
+            moves.append(ship_delta(first, item.sku, remaining, 0))
             backorder = max(0, backorder - remaining)
         items.append(
             OrderItem(
@@ -130,31 +121,7 @@ def plan_stock_moves(
                 backorder=backorder,
             )
         )
-    return list(moves.values()), items
-
-
-def _add(moves: dict[tuple[str, str], StockMove], move: StockMove) -> None:
-    key = (move.warehouse_id, move.sku)
-    old = moves.get(key)
-    if old is not None:
-        move = StockMove(
-            move.warehouse_id, move.sku, old.quantity + move.quantity, old.allocated + move.allocated
-        )
-    moves[key] = move
-
-
-def ship_deltas(moves: Sequence[StockMove]) -> list[StockDelta]:
-    """The "ship" building block: the units leave on hand, and the allocated part of them leaves allocated."""
-    return [StockDelta(m.warehouse_id, m.sku, on_hand=-m.quantity, allocated=-m.allocated) for m in moves]
-
-
-def _check_free_stock(moves: Sequence[StockMove], levels: dict[tuple[str, str], StockLevel]) -> None:
-    """Units that were not allocated to the order may only come from free stock (available)."""
-    for move in moves:
-        level = levels.get((move.warehouse_id, move.sku)) or StockLevel()
-        unallocated = move.quantity - move.allocated
-        if unallocated > 0 and level.available < unallocated:
-            raise NotEnoughStock(move.warehouse_id, move.sku, move.quantity)
+    return merge_deltas(moves), items
 
 
 def _connection() -> Connection:
@@ -189,24 +156,25 @@ def new_shipment(order: Order, plan: rules.PlannedShipment, now: datetime) -> Sh
 
 def record_shipment(
     order: Order, plan: rules.PlannedShipment, now: datetime
-) -> tuple[Shipment, list[StockMove]]:
-    """Write the shipment, move its stock and update the order's allocations in one transaction
-    (storesync.dal.stock's StockTransaction: optimistic conditions on the stock read, versions on the records).
+) -> tuple[Shipment, list[StockDelta]]:
+    """Write the shipment, move its stock and update the order's allocations in one stock ledger commit
+    (optimistic conditions on the stock read, versions on the records; the shipment names the commit).
+    Units not allocated to the order may only come from free stock. Returns the shipment and its stock deltas.
 
     Raises ShipmentConflict (stock, order or shipment changed meanwhile) or NotEnoughStock.
     """
     moves, items = plan_stock_moves(order, plan.lines)
-    levels = read_stock(order.merchant_id, [(m.warehouse_id, m.sku) for m in moves])
-    _check_free_stock(moves, levels)
     shipment = new_shipment(order, plan, now)
-    transaction = StockTransaction(order.merchant_id, levels)
-    transaction.move(ship_deltas(moves))
-    transaction.save(shipment, condition=Shipment.shipment_id.does_not_exist())
-    transaction.update(order, actions=[Order.items.set(items), Order.updated_at.set(now)])
+    commit = StockCommit(order.merchant_id, f"shipment {shipment.order_key} {shipment.shipment_id}")
+    commit.read_stock(move.key for move in moves)
+    commit.move(moves)
+    commit.save(shipment, condition=Shipment.shipment_id.does_not_exist())
+    commit.update(order, actions=[Order.items.set(items), Order.updated_at.set(now)])
     try:
-        transaction.commit()
+        commit.commit()
     except StockUnavailable as exc:
-        raise NotEnoughStock(moves[0].warehouse_id, moves[0].sku, moves[0].quantity) from exc
+        short = exc.delta or moves[0]
+        raise NotEnoughStock(short.warehouse_id, short.sku, -short.on_hand) from exc
     except StockConflict as exc:
         raise ShipmentConflict(str(exc)) from exc
     return shipment, moves

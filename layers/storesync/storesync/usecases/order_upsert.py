@@ -2,7 +2,7 @@
 
 Read the stored order, decide (storesync.domain.orders), plan the stock effect (storesync.domain.allocation)
 and write the order, its encrypted address and every stock move in ONE DynamoDB transaction with optimistic
-conditions (storesync.dal.stock). A concurrent writer makes the transaction fail; we then read and decide
+conditions (storesync.dal.stock_ledger). A concurrent writer makes the transaction fail; we then read and decide
 again, so a replayed or duplicated order can never allocate or remove stock twice. The buyer's address is
 never logged.
 """
@@ -18,12 +18,13 @@ from storesync.clock import utcnow
 from storesync.crypto import Cipher
 from storesync.dal import order_queries
 from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
-from storesync.dal.stock import StockTransaction, keys_for, read_stock, retry_on_conflict
+from storesync.dal.stock_ledger import StockCommit, keys_for, retry_on_conflict
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
 from storesync.domain.allocation import (
     DemandLine,
     StockDelta,
+    allocation_deltas,
     plan_allocation,
     release_deltas,
     removal_deltas,
@@ -110,7 +111,8 @@ class OrderUpserter:
         now = utcnow()
         order = self._new_order(store, incoming, now) if existing is None else existing
         self._apply(order, incoming, decision, now)
-        tx = StockTransaction(store.merchant_id, {})
+        version = 0 if existing is None else int(existing.version or 0)
+        tx = StockCommit(store.merchant_id, f"order {store.store_id}.{incoming.order_id} v{version}")
         backordered = self._plan_stock(tx, store, order, decision, warehouses)
         address = self._address(store, incoming, order, decision, encrypted, now)
         if address is not None:
@@ -188,14 +190,14 @@ class OrderUpserter:
 
     @staticmethod
     def _plan_stock(
-        tx: StockTransaction, store: Store, order: Order, decision: OrderDecision, warehouses: list[str]
+        tx: StockCommit, store: Store, order: Order, decision: OrderDecision, warehouses: list[str]
     ) -> int:
         """Put the decision's stock effect into the transaction and onto the order; returns units backordered."""
         if order.channel != CHANNEL_FBM:
             return 0
         skus = [item.sku for item in order.items]
         if decision.allocate:
-            tx.read = read_stock(store.merchant_id, keys_for(warehouses, skus))
+            stock = tx.read_stock(keys_for(warehouses, skus))
             unknown = set(decision.unknown_skus)
             lines = [
                 DemandLine(
@@ -203,24 +205,24 @@ class OrderUpserter:
                 )
                 for i in order.items
             ]
-            plans = plan_allocation(lines, tx.read, warehouses)
+            plans = plan_allocation(lines, stock, warehouses)
             for item, plan in zip(order.items, plans, strict=True):
                 item.allocations = [Allocation(warehouse_id=w, quantity=q) for w, q in plan.allocations]
                 item.backorder = plan.backorder
-            tx.move(StockDelta(w, p.sku, allocated=q) for p in plans for w, q in p.allocations)
+            tx.move(allocation_deltas(plans))
             return sum(p.backorder for p in plans)
         held = [(i.sku, a.warehouse_id, int(a.quantity)) for i in order.items for a in (i.allocations or [])]
         if decision.remove_stock:
             allocation_keys = [(w, sku) for sku, w, _ in held]
-            tx.read = read_stock(store.merchant_id, [*keys_for(warehouses, skus), *allocation_keys])
+            stock = tx.read_stock([*keys_for(warehouses, skus), *allocation_keys])
             lines = [
                 (i.sku, int(i.quantity), [(a.warehouse_id, int(a.quantity)) for a in (i.allocations or [])])
                 for i in order.items
             ]
-            tx.move(removal_deltas(lines, tx.read, warehouses))
+            tx.move(removal_deltas(lines, stock, warehouses))
             order.stock_removed_externally = True
         elif decision.release_allocation and held:
-            tx.read = read_stock(store.merchant_id, [(w, sku) for sku, w, _ in held])
+            tx.read_stock([(w, sku) for sku, w, _ in held])
             tx.move(release_deltas(held))
         if decision.remove_stock or decision.release_allocation:
             for item in order.items:

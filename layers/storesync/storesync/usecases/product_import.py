@@ -36,7 +36,7 @@ from typing import Any, Protocol, TextIO
 from storesync.amazon.errors import AmazonError, Throttled, TransientAmazonError
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, utcnow
-from storesync.dal import catalog
+from storesync.dal import catalog, stock_ledger
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import set_warnings
 from storesync.dal.stores import Store
@@ -285,7 +285,7 @@ class ProductImport:
         )
         if self.state.get("starting_inventory"):
             quantities = starting_quantities(rows)
-            catalog.apply_starting_inventory(store.merchant_id, quantities)
+            stock_ledger.apply_starting_inventory(store.merchant_id, quantities)
             self._count("starting_inventory", len(quantities))
         self._observe_warnings(rows)
         self._count("new", len(plan.new_listings))

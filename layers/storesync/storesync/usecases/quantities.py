@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from storesync.dal.stock_levels import available_by_sku, available_in_range
+from storesync.dal.stock_ledger import available_by_sku, available_in_range
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import feeding_warehouses
 from storesync.domain.inventory import quantity_to_show
