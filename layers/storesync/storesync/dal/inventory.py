@@ -24,7 +24,7 @@ def warehouse_key(merchant_id: str, warehouse_id: str) -> str:
 
 
 class InventoryItem(Model):
-    """Stock of one SKU in one warehouse. Changed only through conditional updates and transactions."""
+    """Stock of one SKU in one warehouse. Written only by storesync.dal.stock_ledger (conditional transactions)."""
 
     class Meta(UnboundTableMeta):
         pass
