@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+from pynamodb.exceptions import TransactWriteError
 from storesync.dal import stock_ledger
 from storesync.dal.inventory import InventoryItem, Warehouse, warehouse_key
 from storesync.dal.stock_ledger import (
@@ -80,9 +82,19 @@ def test_the_same_cause_committed_twice_is_applied_once(window: IdempotencyWindo
     commit = StockCommit(MERCHANT, "order st.1 v0")
     commit.read_stock([(P, "A")])
     commit.move([StockDelta(P, "A", allocated=3)])
-    assert commit.commit() == [StockDelta(P, "A", allocated=3)]
-    commit.commit()  # the call retried (say, after a timeout): the same request, the same key
-    assert level("A") == StockLevel(10, 3)
+    events = stock_ledger.connection().client.meta.events
+
+    def answer_lost(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="dynamodb")  # DynamoDB applied it; its answer never arrived
+
+    events.register("after-call.dynamodb.TransactWriteItems", answer_lost)
+    try:
+        with pytest.raises(TransactWriteError):
+            commit.commit()
+    finally:
+        events.unregister("after-call.dynamodb.TransactWriteItems", answer_lost)
+    assert commit.commit() == [StockDelta(P, "A", allocated=3)]  # the call retried: the same request and key
+    assert level("A") == StockLevel(10, 3)  # applied once
     assert len(window.tokens) == 2 and window.tokens[0] and window.tokens[0] == window.tokens[1]
     assert len(window.tokens[0]) <= 36  # DynamoDB's limit
 
