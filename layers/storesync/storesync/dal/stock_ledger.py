@@ -221,7 +221,7 @@ class StockCommit:
         if below_zero(level, delta) or (not counted and lowers_available_below_zero(level, delta)):
             after = level.after(delta)
             raise StockUnavailable(
-                f"stock of {delta.sku} in {delta.warehouse_id} would go below zero "
+                f"stock of {delta.sku} in {delta.warehouse_id} would go below zero or below what is allocated "
                 f"(on hand {after.on_hand}, allocated {after.allocated})",
                 delta,
             )
