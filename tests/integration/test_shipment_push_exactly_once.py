@@ -109,7 +109,8 @@ def test_the_same_package_sent_again_is_not_shipped_twice_by_amazon(shop, spapi_
     ships nothing more, a different package under a used reference is refused."""
     from fixtures_stores import sim_factory
     from storesync.amazon.errors import AmazonRejected
-    from storesync.usecases.shipment_push import SpApiShipmentConfirmer, confirm_request
+    from storesync.amazon.shipments import SpApiShipmentConfirmer
+    from storesync.usecases.shipment_push import confirm_request
 
     _, store, skus = shop
     sim_order = support.amazon_order(spapi_sim, store, [(skus[0], 2)])
@@ -125,7 +126,7 @@ def test_the_same_package_sent_again_is_not_shipped_twice_by_amazon(shop, spapi_
     request["packageDetail"]["trackingNumber"] = "DIFFERENT"
     with pytest.raises(AmazonRejected, match="already confirmed"):
         amazon.confirm(order.amazon_order_id, request)
-    assert [p["packageReferenceId"] for p in amazon.packages(order.amazon_order_id)] == ["1"]
+    assert [p.package_reference_id for p in amazon.packages(order.amazon_order_id)] == ["1"]
 
 
 def _refresh_token(sim):

@@ -22,6 +22,7 @@ from storesync.amazon.orders import AmazonOrders, OrderDataError, parse_orders_p
 from storesync.amazon.products_amazon import SpApiProductsAmazon
 from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate
 from storesync.amazon.seller_account import SellerAccount
+from storesync.amazon.shipments import OrderPackages
 
 US = "ATVPDKIKX0DER"
 
@@ -150,3 +151,12 @@ def test_marketplace_participations_and_subscriptions_are_typed() -> None:
     assert SellerAccount(session_answering({"subscriptionId": "S1"})).order_change_subscription("D1") == "S1"
     with pytest.raises(AmazonAnswerInvalid, match="createDestination: destinationId"):
         SellerAccount(session_answering({"name": "storesync-orders"})).sqs_destination("arn:aws:sqs:x")
+
+
+def test_an_orders_packages_are_typed_and_a_package_without_its_reference_is_an_error() -> None:
+    answer = {"packages": [{"packageReferenceId": "1", "trackingNumber": "1Z1", "carrier": "UPS"}]}
+    (package,) = parse_answer(OrderPackages, "getOrder", answer).packages
+    assert (package.package_reference_id, package.tracking_number) == ("1", "1Z1")
+    assert parse_answer(OrderPackages, "getOrder", {}).packages == []  # none shipped yet
+    with pytest.raises(AmazonAnswerInvalid, match="getOrder: packages.0.packageReferenceId"):
+        parse_answer(OrderPackages, "getOrder", {"packages": [{"trackingNumber": "1Z1"}]})

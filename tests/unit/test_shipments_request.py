@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from storesync.amazon.shipments import AmazonPackage
 from storesync.dal.shipments import Shipment, ShipmentItem
 from storesync.usecases.shipment_push import confirm_request, on_amazon
 
@@ -55,7 +56,7 @@ def test_other_carries_the_carrier_name_and_an_empty_method_is_left_out() -> Non
 
 def test_amazons_package_is_ours_only_with_the_same_reference_and_tracking() -> None:
     mine = shipment()
-    assert on_amazon(mine, [{"packageReferenceId": "2", "trackingNumber": "1Z1"}])
-    assert not on_amazon(mine, [{"packageReferenceId": "2", "trackingNumber": "OTHER"}])
-    assert not on_amazon(mine, [{"packageReferenceId": "1", "trackingNumber": "1Z1"}])
+    assert on_amazon(mine, [AmazonPackage(package_reference_id="2", tracking_number="1Z1")])
+    assert not on_amazon(mine, [AmazonPackage(package_reference_id="2", tracking_number="OTHER")])
+    assert not on_amazon(mine, [AmazonPackage(package_reference_id="1", tracking_number="1Z1")])
     assert not on_amazon(mine, [])

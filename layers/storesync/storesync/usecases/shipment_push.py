@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.shipments import AmazonPackage, SpApiShipmentConfirmer
 from storesync.clock import utcnow
 from storesync.dal import shipment_writes as db
 from storesync.dal.shipments import Shipment
@@ -45,27 +45,7 @@ class ShipmentConfirmer(Protocol):
 
     def confirm(self, amazon_order_id: str, request: dict[str, Any]) -> None: ...
 
-    def packages(self, amazon_order_id: str) -> list[dict[str, Any]]: ...
-
-
-class SpApiShipmentConfirmer:
-    """confirmShipment (v0) and getOrder (v2026-01-01, PACKAGES) through the seller's quota gate."""
-
-    def __init__(self, amazon: SpApi) -> None:
-        self._amazon = amazon
-
-    def confirm(self, amazon_order_id: str, request: dict[str, Any]) -> None:
-        client = self._amazon.orders_v0()
-        self._amazon.gate.call("confirmShipment", lambda: client.confirm_shipment(amazon_order_id, **request))
-
-    def packages(self, amazon_order_id: str) -> list[dict[str, Any]]:
-        client = self._amazon.orders()
-        answer = self._amazon.gate.call(
-            "getOrder", lambda: client.get_order(amazon_order_id, includedData=["PACKAGES"])
-        )
-        payload: Any = answer.payload or {}
-        order = payload.get("order", payload) if isinstance(payload, dict) else {}
-        return list(order.get("packages") or [])
+    def packages(self, amazon_order_id: str) -> list[AmazonPackage]: ...
 
 
 @dataclass(frozen=True)
@@ -94,11 +74,11 @@ def confirm_request(shipment: Shipment, marketplace_id: str) -> dict[str, Any]:
     return {"marketplaceId": marketplace_id, "packageDetail": detail}
 
 
-def on_amazon(shipment: Shipment, packages: list[dict[str, Any]]) -> bool:
+def on_amazon(shipment: Shipment, packages: list[AmazonPackage]) -> bool:
     """Does Amazon already hold this package (same reference id and tracking number)?"""
     return any(
-        str(p.get("packageReferenceId")) == shipment.package_reference_id
-        and str(p.get("trackingNumber", "")) == shipment.tracking_number
+        p.package_reference_id == shipment.package_reference_id
+        and p.tracking_number == shipment.tracking_number
         for p in packages
     )
 
