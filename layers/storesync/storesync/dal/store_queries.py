@@ -143,11 +143,6 @@ def authorize(
     )
 
 
-def replace_warnings(store: Store, warnings: list[Notice]) -> None:
-    """Store the warnings as given, under the store's version check (the connect flow's own write)."""
-    store.update(actions=[Store.warnings.set(warnings)])
-
-
 def set_status_reason(store: Store, reason: str) -> None:
     store.update(actions=[Store.status_reason.set(reason)])
 

@@ -184,7 +184,7 @@ class StoreConnector:
             current, of_kinds(NoticeCode.NOTIFICATIONS_UNSUBSCRIBED), [warning] if warning else []
         )
         if warnings != current:
-            store_queries.replace_warnings(store, warnings)
+            store_queries.set_warnings(store, warnings)
         outcome = "reauthorized" if reauthorizing else "connected"
         mkt = marketplace(store.marketplace_id)
         return CallbackOutcome(
