@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from pynamodb.connection import TableConnection
 from pynamodb.exceptions import DeleteError
 
 from storesync.clock import iso, utcnow
@@ -51,9 +53,19 @@ def set_warnings(store: Store, warnings: list[Notice]) -> None:
 
 
 def _update_unversioned(store: Store, actions: list[Any]) -> None:
-    """Update bookkeeping fields without the version check (last write wins); pynamodb still adds 1 to the
-    version, so a concurrent save of an older copy fails instead of rolling these fields back."""
-    store.update(actions=actions, add_version_condition=False)
+    """Update bookkeeping fields (last runs, warnings) without touching the version: last write wins, and a
+    merchant's settings change read just before a job finishes is not refused as "changed meanwhile".
+    Model.update always adds 1 to the version, so the table's own connection (pynamodb's public
+    TableConnection) writes them."""
+    table = _table_connection(Store.Meta.table_name, Store.Meta.region, Store.Meta.host)
+    table.update_item(store.merchant_id, range_key=store.store_id, actions=actions)
+
+
+@cache
+def _table_connection(table_name: str, region: str | None, host: str | None) -> TableConnection:
+    table = TableConnection(table_name, region=region, host=host)
+    table.describe_table()  # its key schema, once per container (DynamoDBCrudPolicy grants DescribeTable)
+    return table
 
 
 def merchant_stores(merchant_id: str) -> list[Store]:
