@@ -45,13 +45,30 @@ class FakeClient:
         return lambda *args, **kwargs: Answer(self.payload)
 
 
+class FakeTime:
+    """The gate's clock and sleep: sleeping moves the clock, no real time passes."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def session_answering(payload: Any) -> SpApi:
     class Factory(SpApiFactory):
         def client(self, api: type, marketplace_id: str, refresh_token: str, **kwargs: Any) -> Any:
             return FakeClient(payload)
 
     factory = Factory(SpApiConfig(), LwaCredentials("client", "secret"))
-    return SpApi(factory, US, "token", QuotaGate("A1#NA", InMemoryBucketStore()))
+    time = FakeTime()
+    gate = QuotaGate("A1#NA", InMemoryBucketStore(), clock=time.clock, sleep=time.sleep)
+    return SpApi(factory, US, "token", gate)
 
 
 def test_a_search_page_keeps_the_orders_it_read_and_names_the_field_of_the_one_it_could_not() -> None:
