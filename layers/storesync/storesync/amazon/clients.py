@@ -102,10 +102,15 @@ class CheckedAnswers:
         return super()._check_response(res, res_no_data, *args, **kwargs)  # type: ignore[misc]
 
 
-@cache
+_CHECKED: dict[type, type] = {}
+
+
 def checked_client_class[A](api: type[A]) -> type[A]:
-    """`api` (a concrete python-amazon-sp-api client class) with its answers checked (CheckedAnswers)."""
-    return type(api.__name__, (CheckedAnswers, api), {"__module__": __name__})
+    """`api` (a concrete python-amazon-sp-api client class) with its answers checked (CheckedAnswers); one
+    class per API, built at first use."""
+    if api not in _CHECKED:
+        _CHECKED[api] = type(api.__name__, (CheckedAnswers, api), {"__module__": __name__})
+    return _CHECKED[api]
 
 
 def forget_access_token(refresh_token: str) -> None:
