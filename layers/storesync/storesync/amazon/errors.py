@@ -5,8 +5,10 @@ Every error below is an AmazonError; each names the operation and, when Amazon g
 
 - AuthorizationRevoked: Amazon refuses the store's authorization for good: LWA said invalid_grant, or the SP-API
   refused a fresh access token (401/403) after the cached one was dropped. The store needs reauthorization.
-- AccessDenied: one 401/403 from the SP-API (or a 401 from LWA). The quota gate drops the cached access token and
-  retries once; a second refusal becomes AuthorizationRevoked. Callers never see it from the gate.
+- AccessDenied: one 401/403 from the SP-API. The quota gate drops the cached access token and retries once; a
+  second refusal becomes AuthorizationRevoked. Callers never see it from the gate. (LWA's 401 is invalid_client:
+  storesync's own client id/secret, not the store's grant, so it is an AmazonRejected and marks no store; a rotated
+  secret is read again within LWA_SECRET_MAX_AGE_SECONDS, see storesync.wiring.)
 - Throttled: a 429 (with or without rate-limit headers) or the quota gate said wait. Save the cursor and
   re-enqueue after `retry_after` seconds.
 - TransientAmazonError: 5xx (JSON or an HTML page), timeouts, dropped connections. The gate retried it a few
@@ -63,7 +65,7 @@ class AuthorizationRevoked(AmazonError):
 
 
 class AccessDenied(AmazonError):
-    """One refusal of the access token (SP-API 401/403, LWA 401): the gate refreshes the token and retries once."""
+    """One refusal of the access token (SP-API 401/403): the gate refreshes the token and retries once."""
 
     def __init__(self, operation: str, status: int, reason: str) -> None:
         super().__init__(f"Amazon refused the access for {operation} ({status} {reason})".rstrip())
@@ -262,8 +264,6 @@ def map_exception(operation: str, exc: Exception, default_retry_after: float = 6
             return TransientAmazonError(
                 f"Login with Amazon failed ({status}): try again later", status=status
             )
-        if status == 401:
-            return AccessDenied(operation, status, f"Login with Amazon: {code or 'unauthorized'}")
         return AmazonRejected(operation, status, code, str(getattr(exc, "message", "") or exc))
     if isinstance(exc, SellingApiException):
         request_id = request_id_of(getattr(exc, "headers", None))
@@ -288,10 +288,10 @@ def map_exception(operation: str, exc: Exception, default_retry_after: float = 6
         return AnswerLost(
             f"Amazon's answer to {operation} was lost ({type(exc).__name__}): it may have been performed"
         ).tag(operation)
-    if isinstance(exc, json.JSONDecodeError):  # Login with Amazon answered something that is not JSON
-        return AmazonAnswerInvalid(
-            f"{operation}: Login with Amazon answered something that is not JSON", operation=operation
-        )
+    if isinstance(exc, json.JSONDecodeError):  # Login with Amazon answered an error page, not JSON
+        return TransientAmazonError(
+            f"Login with Amazon answered something that is not JSON for {operation}: try again later"
+        ).tag(operation)
     raise exc
 
 
