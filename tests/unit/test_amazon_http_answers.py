@@ -6,14 +6,17 @@ operation and Amazon's request id. No network: the answers are httpx.Response ob
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from sp_api.api import OrdersV0, OrdersV20260101
+from sp_api.auth.exceptions import AuthorizationError
 from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory
 from storesync.amazon.errors import (
+    AccessDenied,
     AmazonAnswerInvalid,
     AmazonError,
     AmazonRejected,
@@ -233,3 +236,31 @@ def test_a_rejection_is_neither_retried_nor_counted_as_a_failure() -> None:
     with pytest.raises(AmazonRejected, match="nextToken: expired") as rejected:
         search(quota, call)
     assert rejected.value.status == 400 and call.count == 1 and quota.failures == {}
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected", "words"),
+    [
+        (AuthorizationError("invalid_grant", "revoked", 400), AuthorizationRevoked, "invalid_grant"),
+        (AuthorizationError("invalid_client", "bad secret", 401), AmazonRejected, "invalid_client"),
+        (
+            AuthorizationError(None, None, 503),
+            TransientAmazonError,
+            r"Login with Amazon failed \(503\) for confirmShipment",
+        ),
+        (json.JSONDecodeError("Expecting value", "<html>", 0), TransientAmazonError, "not JSON"),
+    ],
+    ids=["invalid-grant", "invalid-client", "lwa-5xx", "lwa-html"],
+)
+def test_login_with_amazon_failures(failure: Exception, expected: type[AmazonError], words: str) -> None:
+    """Raised while the library fetches an access token, before the SP-API request leaves."""
+    quota = gate(FakeTime())
+
+    def call() -> None:
+        raise failure
+
+    with pytest.raises(expected, match=words) as failed:
+        quota.call("confirmShipment", call)
+    retried = expected is TransientAmazonError  # never sent: safe to repeat even confirmShipment
+    assert quota.calls == {"confirmShipment": len(RETRY_DELAYS) + 1 if retried else 1}
+    assert not isinstance(failed.value, AccessDenied)

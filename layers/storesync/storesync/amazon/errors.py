@@ -262,7 +262,7 @@ def map_exception(operation: str, exc: Exception, default_retry_after: float = 6
             return AuthorizationRevoked(f"Amazon refused the store's authorization ({code or status})")
         if status >= 500 or status == 0:
             return TransientAmazonError(
-                f"Login with Amazon failed ({status}): try again later", status=status
+                f"Login with Amazon failed ({status}) for {operation}: try again later", status=status
             )
         return AmazonRejected(operation, status, code, str(getattr(exc, "message", "") or exc))
     if isinstance(exc, SellingApiException):
