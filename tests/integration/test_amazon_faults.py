@@ -15,6 +15,7 @@ from spapi_simulator.testing import admin
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import (
     AmazonAnswerInvalid,
+    AmazonRejected,
     AnswerLost,
     AuthorizationRevoked,
     Throttled,
@@ -151,7 +152,8 @@ def test_an_empty_body_is_invalid_read_again_then_raised(spapi_sim: Simulator, s
     mode(spapi_sim, "empty_body", 1.0, "getOrder")
     with pytest.raises(AmazonAnswerInvalid, match="getOrder: Amazon answered an empty body") as invalid:
         AmazonOrders(session).get_order(order_id)
-    assert invalid.value.operation == "getOrder"
+    assert invalid.value.operation == "getOrder" and invalid.value.request_id
+    assert f"x-amzn-RequestId {invalid.value.request_id}" in str(invalid.value)
     assert session.gate.failures == {"getOrder": ATTEMPTS}
     assert sim_stats(spapi_sim)["faults"]["empty_body"] == ATTEMPTS
     mode(spapi_sim, "empty_body", 0.0)
@@ -169,7 +171,7 @@ def test_an_html_server_error_is_transient_and_named(spapi_sim: Simulator, sessi
     mode(spapi_sim, "html_5xx", 1.0, "getInventorySummaries")
     with pytest.raises(TransientAmazonError, match="an HTML page") as failed:
         SpApiProductsAmazon(session, ACME).fba_quantities(["ANY-SKU"])
-    assert failed.value.status in (502, 503, 504)
+    assert failed.value.status in (502, 503, 504) and failed.value.request_id
     assert session.gate.failures == {"getInventorySummaries": ATTEMPTS}
 
 
@@ -202,3 +204,34 @@ def test_a_report_that_ends_cancelled_or_fatal_is_a_failed_report(
             break
         admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
     assert state.status == ending and state.failed
+
+
+def sweep(session: SpApi) -> list[str]:
+    """Every order of a searchOrders sweep, page by page (5 a page)."""
+    orders = AmazonOrders(session)
+    page = orders.search_orders(after=SINCE, page_size=5)
+    found = [o.order_id for o in page.orders]
+    while page.next_token:
+        page = orders.search_orders(after=SINCE, page_size=5, token=page.next_token)
+        found += [o.order_id for o in page.orders]
+    return found
+
+
+def test_page_tokens_with_slashes_pluses_and_equals_signs_go_back_intact(
+    spapi_sim: Simulator, session: SpApi
+) -> None:
+    plain = sweep(session)
+    assert len(plain) > 5
+    mode(spapi_sim, "odd_page_tokens", 1.0)
+    assert sweep(session) == plain and sim_stats(spapi_sim)["faults"]["odd_page_tokens"] >= 1
+
+
+def test_an_expired_page_token_is_a_rejection_naming_the_parameter(
+    spapi_sim: Simulator, session: SpApi
+) -> None:
+    first = AmazonOrders(session).search_orders(after=SINCE, page_size=5)
+    assert first.next_token
+    mode(spapi_sim, "expired_page_tokens", 1.0, "searchOrders")
+    with pytest.raises(AmazonRejected, match="paginationToken") as rejected:
+        AmazonOrders(session).search_orders(after=SINCE, page_size=5, token=first.next_token)
+    assert rejected.value.status == 400 and session.gate.calls["searchOrders"] == 2  # not repeated

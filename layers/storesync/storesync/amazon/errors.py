@@ -228,7 +228,13 @@ def _first_error(exc: SellingApiException) -> tuple[str, str]:
 
 
 # httpx errors raised once the request may have reached Amazon (its answer is lost), vs. before it left.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    ConnectionRefusedError,
+)
 
 
 def _map_bad_answer(operation: str, exc: BadAnswer, default_retry_after: float) -> AmazonError:
