@@ -146,6 +146,34 @@ def skus_waited_for(order: Order) -> list[str]:
     return sorted(set(order.unknown_skus or []) or {item.sku for item in order.items or []})
 
 
+@dataclass(frozen=True)
+class WaitingSku:
+    """One SKU the WMS does not know, the orders on the unknown-SKU hold that wait for it (API ids, oldest
+    purchase first) and the units they ordered of it (not shipped yet)."""
+
+    sku: str
+    orders: tuple[str, ...]
+    units: int
+
+
+def unknown_skus_waiting(store_id: str) -> list[WaitingSku]:
+    """The store's unknown SKUs with the orders waiting for them, by SKU (one query of the sparse index)."""
+    orders: dict[str, list[str]] = {}
+    units: dict[str, int] = {}
+    for order in orders_on_unknown_sku_hold(store_id):
+        waited = set(skus_waited_for(order))
+        order_id = api_order_id(order.store_id, order.amazon_order_id)
+        for item in order.items or []:
+            if item.sku not in waited:
+                continue
+            if order_id not in orders.setdefault(item.sku, []):
+                orders[item.sku].append(order_id)
+            units[item.sku] = units.get(item.sku, 0) + max(
+                0, int(item.quantity) - int(item.quantity_shipped or 0)
+            )
+    return [WaitingSku(sku, tuple(orders[sku]), units[sku]) for sku in sorted(orders)]
+
+
 def open_demand(item: OrderItem) -> int:
     """Units of a line that still need stock: ordered, less shipped, less what is allocated already."""
     held = sum(int(a.quantity) for a in item.allocations or [])
