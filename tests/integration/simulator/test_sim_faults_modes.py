@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 import requests
 from sp_api.api import Orders, Sellers
@@ -450,3 +451,24 @@ def test_revoked_grant_refuses_its_access_tokens_and_a_new_consent_works(spapi_s
     assert again.refresh_token != auth.refresh_token and participations(spapi_sim, again).status_code == 200
     fresh = lwa_token(spapi_sim, grant_type="refresh_token", refresh_token=again.refresh_token).json()
     assert participations(spapi_sim, Authorized(SELLER, again.refresh_token, fresh["access_token"])).ok
+
+
+@pytest.mark.parametrize("mode", ["empty_body", "truncated_body", "html_5xx"])
+def test_python_amazon_sp_api_takes_unreadable_answers_for_empty_payloads(
+    spapi_sim: Simulator, mode: str
+) -> None:
+    """What the connector's adapter must catch: the library raises nothing and answers an empty payload."""
+    auth = authorize(spapi_sim)
+    client = Sellers(**client_kwargs(spapi_sim, auth))
+    assert client.get_marketplace_participation().payload  # a real answer first
+    set_mode(spapi_sim, mode, 1.0, ["getMarketplaceParticipations"])
+    seen = client.get_marketplace_participation()
+    assert (seen.payload, seen.errors, seen.next_token) == ({}, None, None)
+    assert seen.headers["x-amzn-RequestId"].startswith("sim-")
+
+
+def test_python_amazon_sp_api_sees_a_lost_answer_as_a_connection_error(spapi_sim: Simulator) -> None:
+    auth = authorize(spapi_sim)
+    set_mode(spapi_sim, "lost_answer", 1.0, ["getMarketplaceParticipations"])
+    with pytest.raises(httpx.RemoteProtocolError):  # the library speaks httpx, not requests
+        Sellers(**client_kwargs(spapi_sim, auth)).get_marketplace_participation()
