@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 from moto.server import ThreadedMotoServer
 from spapi_simulator import Simulator
 from spapi_simulator.schemas import MODELS_DIR, operation, validate_response
-from spapi_simulator.testing import Authorized, admin, authorize, lwa_token
+from spapi_simulator.testing import Authorized, admin, authorize, fault_mode, lwa_token
 
 MODEL = "notifications.json"
 ORDER_CHANGE_SCHEMA = json.loads((MODELS_DIR / "notifications" / "OrderChangeNotification.json").read_text())
@@ -199,13 +199,9 @@ def test_answers_have_the_shape_of_the_sandbox_examples(
 
 
 # the fault modes (POST /_sim/faults {"modes": {...}}) --------------------------------------------------------
-def set_mode(sim: Simulator, mode: str, share: float) -> None:
-    admin(sim, "POST", "faults", {"modes": {mode: {"share": share, "operations": ["ORDER_CHANGE"]}}})
-
-
 def test_mode_notifications_duplicate(wired: tuple[Simulator, Authorized, Any, str]) -> None:
     sim, _, sqs, queue_url = wired
-    set_mode(sim, "notifications_duplicate", 1.0)
+    fault_mode(sim, "notifications_duplicate", 1.0, ["ORDER_CHANGE"])
     order = new_order(sim)
     messages = drain(sqs, queue_url)
     assert [summary(m) for m in messages] == [(order["order_id"], "Pending")] * 2
@@ -215,7 +211,7 @@ def test_mode_notifications_duplicate(wired: tuple[Simulator, Authorized, Any, s
 
 def test_mode_notifications_out_of_order(wired: tuple[Simulator, Authorized, Any, str]) -> None:
     sim, _, sqs, queue_url = wired
-    set_mode(sim, "notifications_out_of_order", 1.0)
+    fault_mode(sim, "notifications_out_of_order", 1.0, ["ORDER_CHANGE"])
     order = new_order(sim)
     assert admin(sim, "GET", "notifications")["held"] == 1 and drain(sqs, queue_url) == []
     admin(sim, "POST", f"orders/{order['order_id']}/release")
@@ -223,14 +219,14 @@ def test_mode_notifications_out_of_order(wired: tuple[Simulator, Authorized, Any
         (order["order_id"], "Unshipped"), (order["order_id"], "Pending"),
     ]  # fmt: skip
     other = new_order(sim)  # held again
-    set_mode(sim, "notifications_out_of_order", 0.0)  # switching off delivers it
+    fault_mode(sim, "notifications_out_of_order", 0.0)  # switching off delivers it
     assert [summary(m) for m in drain(sqs, queue_url)] == [(other["order_id"], "Pending")]
     assert admin(sim, "GET", "stats")["faults"]["notifications_out_of_order"] == 2
 
 
 def test_mode_notifications_late(wired: tuple[Simulator, Authorized, Any, str]) -> None:
     sim, _, sqs, queue_url = wired
-    set_mode(sim, "notifications_late", 0.5)
+    fault_mode(sim, "notifications_late", 0.5)
     created = [new_order(sim)["order_id"] for _ in range(12)]
     held = admin(sim, "GET", "notifications")["held"]
     assert admin(sim, "POST", "notifications/flush") == {"flushed": held}

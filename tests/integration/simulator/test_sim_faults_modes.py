@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ from sp_api.base.exceptions import SellingApiBadRequestException
 from spapi_simulator import Simulator
 from spapi_simulator.faults import MODES
 from spapi_simulator.schemas import response_errors, validate_response
-from spapi_simulator.testing import Authorized, admin, authorize, lwa_token
+from spapi_simulator.testing import Authorized, admin, authorize, fault_mode, lwa_token
 from test_sim_core_spapi_client import client_kwargs
 
 SELLER, US = "A1NASELLER0001", "ATVPDKIKX0DER"
@@ -33,10 +34,6 @@ LISTINGS_MODEL, FBA_MODEL = "listingsItems_2021-08-01.json", "fbaInventory.json"
 SINCE = "2000-01-01T00:00:00Z"
 QUOTA_BODY = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.",
                           "details": ""}]}  # fmt: skip
-
-
-def set_mode(sim: Simulator, mode: str, share: float = 1.0, operations: list[str] | None = None) -> None:
-    admin(sim, "POST", "faults", {"modes": {mode: {"share": share, "operations": operations}}})
 
 
 def injected(sim: Simulator, mode: str) -> int:
@@ -87,7 +84,7 @@ def test_modes_are_listed_validated_and_kept_when_not_given(spapi_sim: Simulator
         answer = requests.post(f"{spapi_sim.url}/_sim/faults", json={"modes": modes}, timeout=10)
         assert answer.status_code == 400, modes
         assert answer.json()["errors"][0]["message"].startswith(message), answer.text
-    set_mode(spapi_sim, "empty_body", 0.25, ["getOrder"])
+    fault_mode(spapi_sim, "empty_body", 0.25, ["getOrder"])
     kept = admin(spapi_sim, "POST", "faults", {"modes": {"empty_body": {"share": 0.5}}, "latency_ms": 0})
     assert kept["modes"]["empty_body"] == {"share": 0.5, "operations": ["getOrder"]}
     assert kept["modes"]["html_5xx"] == {"share": 0.0, "operations": None}
@@ -98,7 +95,7 @@ def test_modes_are_listed_validated_and_kept_when_not_given(spapi_sim: Simulator
 # answers of any operation ----------------------------------------------------------------------------------
 def test_empty_body(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "empty_body", 1.0, ["getMarketplaceParticipations"])
+    fault_mode(spapi_sim, "empty_body", 1.0, ["getMarketplaceParticipations"])
     empty = participations(spapi_sim, auth)
     assert (empty.status_code, empty.content) == (200, b"")
     assert empty.headers["Content-Type"] == "application/json"
@@ -112,7 +109,7 @@ def test_empty_body(spapi_sim: Simulator) -> None:
 
 def test_empty_body_only_spoils_successful_answers(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "empty_body", 1.0)
+    fault_mode(spapi_sim, "empty_body", 1.0)
     missing = requests.get(f"{spapi_sim.url}{SEARCH}/111-1111111-1111111", headers=auth.headers, timeout=10)
     assert missing.status_code == 404 and response_errors(ORDERS_MODEL, "getOrder", 404, missing.json()) == []
     shipped = confirm(spapi_sim, auth, new_order(spapi_sim))  # 204: nothing to empty
@@ -122,7 +119,7 @@ def test_empty_body_only_spoils_successful_answers(spapi_sim: Simulator) -> None
 def test_truncated_body(spapi_sim_factory: Callable[..., Simulator]) -> None:
     spapi_sim = spapi_sim_factory(quota_scale=1e6)
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "truncated_body", 0.5, ["searchOrders"])
+    fault_mode(spapi_sim, "truncated_body", 0.5, ["searchOrders"])
     answers = [search(spapi_sim, auth, lastUpdatedAfter=SINCE, maxResultsPerPage=5) for _ in range(30)]
     whole = [a for a in answers if a.content.endswith(b"}")]
     cut = [a for a in answers if not a.content.endswith(b"}")]
@@ -143,7 +140,7 @@ def test_truncated_body(spapi_sim_factory: Callable[..., Simulator]) -> None:
 def test_html_5xx_is_a_gateway_page_and_the_call_is_not_performed(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
     order = new_order(spapi_sim)
-    set_mode(spapi_sim, "html_5xx", 1.0, ["confirmShipment", "getMarketplaceParticipations"])
+    fault_mode(spapi_sim, "html_5xx", 1.0, ["confirmShipment", "getMarketplaceParticipations"])
     statuses = set()
     for _ in range(12):
         page = confirm(spapi_sim, auth, order)
@@ -157,13 +154,13 @@ def test_html_5xx_is_a_gateway_page_and_the_call_is_not_performed(spapi_sim: Sim
     assert seen.payload == {}  # the library does not look at the status of a non-JSON answer
     assert injected(spapi_sim, "html_5xx") == 13
     assert admin(spapi_sim, "GET", "stats")["errors"]["confirmShipment"] == 12
-    set_mode(spapi_sim, "html_5xx", 0.0)
+    fault_mode(spapi_sim, "html_5xx", 0.0)
     assert confirm(spapi_sim, auth, order).status_code == 204
 
 
 def test_throttle_without_rate_limit_headers(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "throttle_no_headers", 1.0, ["getMarketplaceParticipations"])
+    fault_mode(spapi_sim, "throttle_no_headers", 1.0, ["getMarketplaceParticipations"])
     throttled = participations(spapi_sim, auth)
     assert throttled.status_code == 429 and throttled.json() == QUOTA_BODY
     assert "x-amzn-RateLimit-Limit" not in throttled.headers and throttled.headers["x-amzn-RequestId"]
@@ -176,7 +173,7 @@ def test_throttle_without_rate_limit_headers(spapi_sim: Simulator) -> None:
         stats["throttled"]["getMarketplaceParticipations"] == 2
         and stats["faults"]["throttle_no_headers"] == 2
     )
-    set_mode(spapi_sim, "throttle_no_headers", 0.0)
+    fault_mode(spapi_sim, "throttle_no_headers", 0.0)
     assert participations(spapi_sim, auth).status_code == 200  # the bucket was never touched
 
 
@@ -190,7 +187,7 @@ def _objects(value: Any) -> list[dict[str, Any]]:
 
 def test_extra_fields_in_every_object_and_still_valid(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "extra_fields", 1.0)
+    fault_mode(spapi_sim, "extra_fields", 1.0)
     answer = search(spapi_sim, auth, lastUpdatedAfter=SINCE, maxResultsPerPage=10,
                     includedData="BUYER,RECIPIENT,FULFILLMENT,PROCEEDS,PACKAGES")  # fmt: skip
     body = answer.json()
@@ -209,7 +206,7 @@ def test_extra_fields_in_every_object_and_still_valid(spapi_sim: Simulator) -> N
 def test_lost_answer_performs_the_call_then_drops_the_connection(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
     order = new_order(spapi_sim)
-    set_mode(spapi_sim, "lost_answer", 1.0, ["confirmShipment", "patchListingsItem"])
+    fault_mode(spapi_sim, "lost_answer", 1.0, ["confirmShipment", "patchListingsItem"])
     with pytest.raises(requests.ConnectionError):
         confirm(spapi_sim, auth, order)
     shipped = admin(spapi_sim, "GET", "shipments", order_id=order["order_id"])
@@ -223,7 +220,7 @@ def test_lost_answer_performs_the_call_then_drops_the_connection(spapi_sim: Simu
                        params={"marketplaceIds": US}, headers=auth.headers, timeout=10)  # fmt: skip
     after = admin(spapi_sim, "GET", "listings", seller_id=SELLER, marketplace_id=US, sku="SKU-00003")
     assert after["listings"][0]["quantity"] == 77
-    set_mode(spapi_sim, "lost_answer", 0.0)
+    fault_mode(spapi_sim, "lost_answer", 0.0)
     again = confirm(spapi_sim, auth, order)  # the retry of the same package ships nothing twice
     assert (
         again.status_code == 204
@@ -241,7 +238,7 @@ def test_lost_answer_of_create_feed_still_creates_the_feed(spapi_sim: Simulator)
     requests.put(
         created["url"], data=json.dumps(document), headers={"Content-Type": "application/json"}, timeout=10
     )
-    set_mode(spapi_sim, "lost_answer", 1.0, ["createFeed"])
+    fault_mode(spapi_sim, "lost_answer", 1.0, ["createFeed"])
     spec = {
         "feedType": "JSON_LISTINGS_FEED",
         "marketplaceIds": [US],
@@ -312,7 +309,7 @@ def test_odd_page_tokens_carry_slash_plus_and_equals_and_work_url_encoded(
 ) -> None:
     sim, auth = paged
     plain_pages, _ = pager.pages(sim, auth)
-    set_mode(sim, "odd_page_tokens", 1.0, [pager.operation_id])
+    fault_mode(sim, "odd_page_tokens", 1.0, [pager.operation_id])
     odd_pages, tokens = pager.pages(sim, auth)  # requests URL-encodes the parameters
     assert odd_pages == plain_pages and len(tokens) >= 1
     assert all("/" in t and "+" in t and t.endswith("=") for t in tokens)
@@ -327,7 +324,7 @@ def test_odd_page_tokens_carry_slash_plus_and_equals_and_work_url_encoded(
 
 def test_odd_page_tokens_through_python_amazon_sp_api(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "odd_page_tokens", 1.0)
+    fault_mode(spapi_sim, "odd_page_tokens", 1.0)
     orders = Orders(version="2026-01-01", **client_kwargs(spapi_sim, auth))
     page = orders.search_orders(lastUpdatedAfter=SINCE, maxResultsPerPage=10)
     seen = [o["orderId"] for o in page.payload["orders"]]
@@ -344,7 +341,7 @@ def test_expired_page_tokens_are_refused_naming_the_parameter(
     paged: tuple[Simulator, Authorized], pager: Pager
 ) -> None:
     sim, auth = paged
-    set_mode(sim, "expired_page_tokens", 1.0, [pager.operation_id])
+    fault_mode(sim, "expired_page_tokens", 1.0, [pager.operation_id])
     first = pager.get(sim, auth)  # no token given: nothing to refuse
     assert first.status_code == 200
     validate_response(pager.model, pager.operation_id, 200, first.json())
@@ -356,14 +353,14 @@ def test_expired_page_tokens_are_refused_naming_the_parameter(
     )
     assert response_errors(pager.model, pager.operation_id, 400, refused.json()) == []
     assert injected(sim, "expired_page_tokens") == 1
-    set_mode(sim, "expired_page_tokens", 0.0)  # starting again works
+    fault_mode(sim, "expired_page_tokens", 0.0)  # starting again works
     pages, _ = pager.pages(sim, auth)
     assert len(pages) > 1
 
 
 def test_expired_page_token_through_python_amazon_sp_api(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "expired_page_tokens", 1.0)
+    fault_mode(spapi_sim, "expired_page_tokens", 1.0)
     orders = Orders(version="2026-01-01", **client_kwargs(spapi_sim, auth))
     page = orders.search_orders(lastUpdatedAfter=SINCE, maxResultsPerPage=5)
     with pytest.raises(SellingApiBadRequestException) as raised:
@@ -375,7 +372,7 @@ def test_expired_page_token_through_python_amazon_sp_api(spapi_sim: Simulator) -
 def test_repeat_across_pages(paged: tuple[Simulator, Authorized], pager: Pager) -> None:
     sim, auth = paged
     plain_pages, _ = pager.pages(sim, auth)
-    set_mode(sim, "repeat_across_pages", 1.0, [pager.operation_id])
+    fault_mode(sim, "repeat_across_pages", 1.0, [pager.operation_id])
     pages, tokens = pager.pages(sim, auth)
     for previous, page in zip(pages, pages[1:], strict=False):
         assert page[:2] == previous[-2:]  # the end of a page comes again
@@ -402,17 +399,17 @@ def _report(sim: Simulator, auth: Authorized) -> dict[str, Any]:
 
 def test_report_cancelled(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "report_cancelled", 1.0, ["getReport"])
+    fault_mode(spapi_sim, "report_cancelled", 1.0, ["getReport"])
     report = _report(spapi_sim, auth)
     assert report["processingStatus"] == "CANCELLED" and "reportDocumentId" not in report
     assert report["processingEndTime"] and injected(spapi_sim, "report_cancelled") == 1
-    set_mode(spapi_sim, "report_cancelled", 0.0)
+    fault_mode(spapi_sim, "report_cancelled", 0.0)
     assert _report(spapi_sim, auth)["processingStatus"] == "DONE"
 
 
 def test_report_fatal_carries_an_error_document(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "report_fatal", 1.0)
+    fault_mode(spapi_sim, "report_fatal", 1.0)
     report = _report(spapi_sim, auth)
     assert report["processingStatus"] == "FATAL" and injected(spapi_sim, "report_fatal") == 1
     meta = requests.get(f"{spapi_sim.url}/reports/2021-06-30/documents/{report['reportDocumentId']}",
@@ -461,7 +458,7 @@ def test_python_amazon_sp_api_takes_unreadable_answers_for_empty_payloads(
     auth = authorize(spapi_sim)
     client = Sellers(**client_kwargs(spapi_sim, auth))
     assert client.get_marketplace_participation().payload  # a real answer first
-    set_mode(spapi_sim, mode, 1.0, ["getMarketplaceParticipations"])
+    fault_mode(spapi_sim, mode, 1.0, ["getMarketplaceParticipations"])
     seen = client.get_marketplace_participation()
     assert (seen.payload, seen.errors, seen.next_token) == ({}, None, None)
     assert seen.headers["x-amzn-RequestId"].startswith("sim-")
@@ -469,6 +466,74 @@ def test_python_amazon_sp_api_takes_unreadable_answers_for_empty_payloads(
 
 def test_python_amazon_sp_api_sees_a_lost_answer_as_a_connection_error(spapi_sim: Simulator) -> None:
     auth = authorize(spapi_sim)
-    set_mode(spapi_sim, "lost_answer", 1.0, ["getMarketplaceParticipations"])
+    fault_mode(spapi_sim, "lost_answer", 1.0, ["getMarketplaceParticipations"])
     with pytest.raises(httpx.RemoteProtocolError):  # the library speaks httpx, not requests
         Sellers(**client_kwargs(spapi_sim, auth)).get_marketplace_participation()
+
+
+# every mode at once ----------------------------------------------------------------------------------------
+def _shape(answer: requests.Response | None, model: str, operation_id: str) -> str:
+    """What an answer is: "valid" (matches the model) or the fault it shows; anything else fails the test."""
+    if answer is None:
+        return "lost"
+    if answer.status_code in (502, 503, 504) and answer.headers["Content-Type"].startswith("text/html"):
+        return "html_5xx"
+    assert answer.headers["x-amzn-RequestId"], operation_id
+    if answer.status_code == 429:
+        assert answer.json() == QUOTA_BODY
+        return "throttled"
+    if answer.status_code < 300 and not answer.content and operation_id != "confirmShipment":
+        return "empty_body"
+    try:
+        body = answer.json() if answer.content else None
+    except ValueError:
+        assert answer.status_code < 300, operation_id
+        return "truncated_body"
+    if answer.status_code == 400 and "expired" in body["errors"][0]["message"]:
+        return "expired_page_tokens"
+    assert answer.status_code < 300, (operation_id, answer.status_code, answer.text)
+    assert response_errors(model, operation_id, answer.status_code, body) == [], operation_id
+    return "valid"
+
+
+def test_every_mode_at_once_gives_only_known_shapes(spapi_sim_factory: Callable[..., Simulator]) -> None:
+    sim = spapi_sim_factory(skus=200, quota_scale=1e6)
+    auth = authorize(sim)
+    admin(sim, "POST", "faults", {"modes": {mode: {"share": 0.15} for mode in MODES}})
+    shapes: dict[str, int] = {}
+
+    def note(
+        request: Callable[[], requests.Response], model: str, operation_id: str
+    ) -> requests.Response | None:
+        try:
+            answer: requests.Response | None = request()
+        except requests.ConnectionError:
+            answer = None
+        shape = _shape(answer, model, operation_id)
+        shapes[shape] = shapes.get(shape, 0) + 1
+        return answer if shape == "valid" else None
+
+    for pager in PAGERS:
+        token: str | None = None
+        for _ in range(12):
+            answer = note(partial(pager.get, sim, auth, token), pager.model, pager.operation_id)
+            token = answer.json().get("pagination", {}).get("nextToken") if answer is not None else None
+    spec = {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]}
+    reports = f"{sim.url}/reports/2021-06-30/reports"
+    for _ in range(8):
+        note(partial(confirm, sim, auth, new_order(sim)), V0_MODEL, "confirmShipment")
+        create = partial(requests.post, reports, json=spec, headers=auth.headers, timeout=10)
+        note(create, REPORTS_MODEL, "createReport")
+    admin(sim, "POST", "clock/advance", {"seconds": 5})
+    for report in admin(sim, "GET", "reports", seller_id=SELLER)["reports"]:
+        get = partial(requests.get, f"{reports}/{report['reportId']}", headers=auth.headers, timeout=10)
+        note(get, REPORTS_MODEL, "getReport")
+    faults = admin(sim, "GET", "stats")["faults"]
+    assert shapes["valid"] > 20
+    for shape in ("html_5xx", "empty_body", "truncated_body", "expired_page_tokens"):
+        assert shapes.get(shape, 0) == faults[shape], shape  # every fault counted was seen, and only those
+    assert shapes.get("lost", 0) == faults["lost_answer"]
+    assert shapes.get("throttled", 0) == faults["throttle_no_headers"]
+    assert sum(shapes.values()) - shapes["valid"] >= 5
+    statuses = {r["processingStatus"] for r in admin(sim, "GET", "reports", seller_id=SELLER)["reports"]}
+    assert statuses <= {"DONE", "CANCELLED", "FATAL"}
