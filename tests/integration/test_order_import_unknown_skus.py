@@ -5,6 +5,7 @@ quantity. The store's unknown SKUs and the orders waiting for them through GET /
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from product_import_support import ProductImportDriver
 from spapi_simulator.sellers import APPLICATION_ID
 from spapi_simulator.simulator import Simulator
 from storesync.dal.order_queries import orders_on_unknown_sku_hold, unknown_skus_waiting
+from storesync.usecases.order_upsert import release_unknown_sku_holds
 
 
 def held_ids(store: Any) -> list[str]:
@@ -150,3 +152,32 @@ def test_unknown_skus_api_lists_the_skus_and_the_waiting_orders(
     assert [w.sku for w in unknown_skus_waiting(store.store_id)] == sorted([fbm[1], fbm[2]])
 
     assert api("GET", "/stores/st_nope/unknown-skus").status == 404
+
+
+def test_releases_racing_allocate_once_and_skus_narrow_what_is_looked_at(
+    h: support.OrderImportHarness,
+) -> None:
+    store, fbm = support.stocked_store(h, 5)
+    waits_b = support.new_order(h.sim, {fbm[1]: 2})
+    waits_c = support.new_order(h.sim, {fbm[2]: 1})
+    h.advance()
+    h.poll(store)
+    assert sorted(held_ids(store)) == sorted([waits_b, waits_c])
+    support.stock(support.MERCHANT, fbm[1], 4)
+    support.stock(support.MERCHANT, fbm[2], 4)
+
+    only_c = release_unknown_sku_holds(store, [fbm[2]])  # a product import that brought fbm[2] only
+    assert (only_c.checked, only_c.released) == (1, [waits_c])
+    assert held_ids(store) == [waits_b]
+
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(release_unknown_sku_holds(store))) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(len(r.released) for r in results) == 1 and not any(r.failed for r in results)
+    assert support.level(support.MERCHANT, fbm[1]) == (4, 2)  # allocated once, however many raced
+    assert_released(store, waits_b, fbm[1], 2)
