@@ -6,6 +6,7 @@ once. The adapters are the ones the Lambdas use (storesync.amazon), over real HT
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,9 +26,11 @@ from storesync.amazon.orders import AmazonOrders
 from storesync.amazon.products_amazon import SpApiProductsAmazon
 from storesync.amazon.quota_gate import RETRY_DELAYS
 from storesync.amazon.shipments import SpApiShipmentConfirmer
+from storesync.domain.orders import AmazonOrder
 
 ATTEMPTS = len(RETRY_DELAYS) + 1
 SINCE = "2020-01-01T00:00:00Z"
+TRACKING = "1Z999AA10123456784"
 
 
 @pytest.fixture
@@ -101,21 +104,25 @@ def test_a_lost_answer_of_a_read_is_read_again(spapi_sim: Simulator, session: Sp
     assert AmazonOrders(session).get_order(order_id).order_id == order_id
 
 
-def test_a_lost_confirmation_is_never_sent_twice(spapi_sim: Simulator, session: SpApi) -> None:
-    faults(spapi_sim, drop_rate=1.0, operations=["confirmShipment"])
-    order = AmazonOrders(session).get_order(an_order_id(spapi_sim))
-    request = {
+def confirmation(order: AmazonOrder) -> dict[str, Any]:
+    """A confirmShipment body for the whole order in one package (reference "1")."""
+    return {
         "marketplaceId": US,
         "packageDetail": {
             "packageReferenceId": "1",
             "carrierCode": "UPS",
-            "trackingNumber": "1Z999AA10123456784",
+            "trackingNumber": TRACKING,
             "shipDate": "2026-07-10T12:00:00Z",
             "orderItems": [{"orderItemId": i.order_item_id, "quantity": i.quantity} for i in order.items],
         },
     }
+
+
+def test_a_dropped_confirmation_is_never_sent_twice(spapi_sim: Simulator, session: SpApi) -> None:
+    order = AmazonOrders(session).get_order(an_order_id(spapi_sim))
+    faults(spapi_sim, drop_rate=1.0, operations=["confirmShipment"])
     with pytest.raises(AnswerLost, match="may have been performed"):
-        SpApiShipmentConfirmer(session).confirm(order.order_id, request)
+        SpApiShipmentConfirmer(session).confirm(order.order_id, confirmation(order))
     assert (
         sim_stats(spapi_sim)["calls"]["confirmShipment"] == 1 and session.gate.calls["confirmShipment"] == 1
     )
@@ -187,7 +194,12 @@ def test_unknown_extra_fields_are_accepted(spapi_sim: Simulator, session: SpApi)
     plain = AmazonOrders(session).search_orders(after=SINCE, page_size=20)
     mode(spapi_sim, "extra_fields", 1.0)
     extra = AmazonOrders(session).search_orders(after=SINCE, page_size=20)
-    assert extra.orders == plain.orders and not extra.unreadable
+    assert not extra.unreadable and len(extra.orders) == len(plain.orders)
+    for with_extra, without in zip(extra.orders, plain.orders, strict=True):
+        assert replace(with_extra, address=None) == replace(without, address=None)
+        # the buyer's address is kept as Amazon gives it (encrypted): every field it had is still there
+        assert (with_extra.address or {}).items() >= (without.address or {}).items()
+    assert any(o.address for o in plain.orders)
     assert sim_stats(spapi_sim)["faults"]["extra_fields"] >= 1
 
 
@@ -235,3 +247,24 @@ def test_an_expired_page_token_is_a_rejection_naming_the_parameter(
     with pytest.raises(AmazonRejected, match="paginationToken") as rejected:
         AmazonOrders(session).search_orders(after=SINCE, page_size=5, token=first.next_token)
     assert rejected.value.status == 400 and session.gate.calls["searchOrders"] == 2  # not repeated
+
+
+def test_a_confirmation_whose_answer_is_lost_was_performed_once_and_shows_in_the_packages(
+    spapi_sim: Simulator, session: SpApi
+) -> None:
+    order = AmazonOrders(session).get_order(an_order_id(spapi_sim))
+    confirmer = SpApiShipmentConfirmer(session)
+    assert confirmer.packages(order.order_id) == []
+    mode(spapi_sim, "lost_answer", 1.0, "confirmShipment")
+    with pytest.raises(AnswerLost):
+        confirmer.confirm(order.order_id, confirmation(order))
+    assert session.gate.calls["confirmShipment"] == 1 and sim_stats(spapi_sim)["faults"]["lost_answer"] == 1
+    (package,) = confirmer.packages(order.order_id)  # what the shipment push reads before confirming again
+    assert (package.package_reference_id, package.tracking_number) == ("1", TRACKING)
+
+
+def test_a_read_whose_answer_is_lost_is_read_again(spapi_sim: Simulator, session: SpApi) -> None:
+    mode(spapi_sim, "lost_answer", 0.5, "searchOrders")
+    plain = [o.order_id for o in AmazonOrders(session).search_orders(after=SINCE, page_size=20).orders]
+    lost = sim_stats(spapi_sim)["faults"].get("lost_answer", 0)
+    assert plain and session.gate.failures.get("searchOrders", 0) == lost
