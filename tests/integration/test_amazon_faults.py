@@ -19,6 +19,7 @@ from storesync.amazon.errors import (
     AmazonRejected,
     AnswerLost,
     AuthorizationRevoked,
+    ReportFailed,
     Throttled,
     TransientAmazonError,
 )
@@ -216,6 +217,8 @@ def test_a_report_that_ends_cancelled_or_fatal_is_a_failed_report(
             break
         admin(spapi_sim, "POST", "clock/advance", {"seconds": 60})
     assert state.status == ending and state.failed
+    with pytest.raises(ReportFailed, match=f"report {report_id} ended {ending}"):
+        state.raise_if_failed(report_id)
 
 
 def sweep(session: SpApi) -> list[str]:
