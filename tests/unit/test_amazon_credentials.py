@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -18,7 +19,8 @@ from sp_api.auth import access_token_client as lwa_token_cache
 from sp_api.auth._core import build_cache_key
 from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory, forget_access_token
 from storesync.amazon.errors import AccessDenied
-from storesync.wiring import SecretLwaCredentials
+from storesync.settings import AmazonSettings
+from storesync.wiring import SecretLwaCredentials, lwa_credentials
 
 US = "ATVPDKIKX0DER"
 SECRET = "storesync/lwa"
@@ -110,3 +112,16 @@ def test_a_session_drops_its_cached_token_when_amazon_refuses_it_then_calls_agai
     assert session.gate.call("getOrder", call) == "answered"
     assert seen == [sorted([build_cache_key("store-1-token"), other]), [other]]
     assert session.gate.access_refreshed == {"getOrder": 1}
+
+
+def test_the_functions_read_the_secret_with_the_max_age_of_their_settings(secrets: Any) -> None:
+    settings: Any = SimpleNamespace(
+        aws_region="us-east-1", aws_endpoint_url=None, lwa_secret_id=SECRET, lwa_secret_max_age_seconds=1
+    )
+    credentials = lwa_credentials(settings)
+    assert repr(credentials) == f"SecretLwaCredentials({SECRET!r}, max_age=1)"
+    assert credentials() == LwaCredentials("app", "v1")
+    rotate(secrets, "v2")
+    time.sleep(1.1)
+    assert credentials().client_secret == "v2"
+    assert AmazonSettings.model_fields["lwa_secret_max_age_seconds"].default == 300
