@@ -271,3 +271,22 @@ def test_a_read_whose_answer_is_lost_is_read_again(spapi_sim: Simulator, session
     plain = [o.order_id for o in AmazonOrders(session).search_orders(after=SINCE, page_size=20).orders]
     lost = sim_stats(spapi_sim)["faults"].get("lost_answer", 0)
     assert plain and session.gate.failures.get("searchOrders", 0) == lost
+
+
+@pytest.mark.parametrize(
+    ("operation", "read"),
+    [
+        ("getInventorySummaries", lambda amazon: amazon.fba_quantities(["SKU-00001"])),
+        ("searchListingsItems", lambda amazon: amazon.product_types(["SKU-00001"])),
+        ("getReport", lambda amazon: amazon.report_state(amazon.request_listings_report())),
+    ],
+)
+def test_an_empty_product_answer_is_never_no_quantities_no_types_or_no_report(
+    spapi_sim: Simulator, session: SpApi, operation: str, read: Any
+) -> None:
+    amazon = SpApiProductsAmazon(session, ACME)
+    assert read(amazon) is not None  # the same read without faults answers
+    mode(spapi_sim, "empty_body", 1.0, operation)
+    with pytest.raises(AmazonAnswerInvalid, match=f"{operation}: Amazon answered an empty body"):
+        read(amazon)
+    assert session.gate.gave_up == {operation: 1}
