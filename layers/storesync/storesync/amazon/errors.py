@@ -21,7 +21,7 @@ Every error below is an AmazonError; each names the operation and, when Amazon g
   body, HTML, JSON cut short, or a missing payload or required field. Never read as "no data": the gate re-reads
   it a few times, then raises it; the message names the operation and the field.
 - ReportFailed: a report Amazon was asked for ended CANCELLED or FATAL: the data it would carry is unknown (never
-  "no products").
+  "no products"). Raised by products_amazon.ReportState.raise_if_failed.
 
 `check_http_answer` is the first look at every SP-API HTTP answer (storesync.amazon.clients runs it before the
 library reads the body): python-amazon-sp-api itself reads an empty, HTML or truncated body as `{}`, a 5xx or
