@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, Conflict, validation_message
+from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.api.views import run_view
 from storesync.dal.job_state import latest_runs
@@ -36,7 +37,7 @@ class SyncQueued(BaseModel):
 
 @router.get("/stores/<store_id>/runs", summary="The sync log of a store, newest first")
 def sync_log(
-    store_id: str,
+    store_id: StoreId,
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 50,
     job: Annotated[JobName | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def sync_log(
     summary="Run a job of a store now (answers the queued job message)",
     status_code=202,
 )
-def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
+def sync_now(store_id: StoreId, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
     store = merchant_store(router, store_id)
     if store.status != STATUS_ACTIVE:
         raise Conflict(f"store_id: the store is {store.status.replace('_', ' ')}, not active", "store_id")
