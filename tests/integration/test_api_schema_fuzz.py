@@ -27,6 +27,8 @@ from schemathesis.core.transport import Response
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
 EXAMPLES = 10  # per operation and generation mode
 BUDGET_SECONDS = 60
 SKIPPED = {("GET", "/docs")}  # Swagger UI's HTML, nothing to fuzz
