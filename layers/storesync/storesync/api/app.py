@@ -88,10 +88,11 @@ def openapi_document() -> Response[dict[str, Any]]:
 
 @cache
 def _declared_queries() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
-    """(method, path pattern, query parameter names) of every documented operation, from the OpenAPI document."""
+    """(method, path pattern, query parameter names) of every documented operation, from the OpenAPI document;
+    paths without parameters first, so a fixed path is never taken for a parameter's value."""
     document = json.loads(app.get_openapi_json_schema())
     found = []
-    for path, operations in document["paths"].items():
+    for path, operations in sorted(document["paths"].items(), key=lambda item: "{" in item[0]):
         pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
         for method, operation in operations.items():
             names = frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
@@ -110,7 +111,7 @@ def declared_query(method: str, path: str) -> frozenset[str] | None:
 
 
 def with_security_headers(answer: dict[str, Any], path: str) -> dict[str, Any]:
-    headers = answer.setdefault("headers", {}) or {}
+    headers = dict(answer.get("headers") or {})
     answer["headers"] = headers
     headers.update(COMMON_HEADERS)
     headers.setdefault("Content-Security-Policy", DOCS_CSP if path == DOCS_PATH else CONSOLE_CSP)
