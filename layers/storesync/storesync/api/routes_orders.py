@@ -15,7 +15,16 @@ from pydantic import BaseModel, Field
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
+from storesync.api.params import (
+    Channel,
+    NextToken,
+    OneOf,
+    OrderId,
+    PageLimit,
+    StoreIdQuery,
+    encode_token,
+    page_start,
+)
 from storesync.api.store_access import merchant_store
 from storesync.api.views import order_view
 from storesync.dal.order_queries import (
@@ -37,7 +46,7 @@ Hold = Annotated[str | None, OneOf(HOLDS), Query()]
 
 @router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
 def orders(
-    store_id: Annotated[str | None, Query()] = None,
+    store_id: StoreIdQuery = None,
     status: Status = None,
     hold: Hold = None,
     channel: Channel = None,
