@@ -21,6 +21,7 @@ from storesync.api.params import (
     OneOf,
     OrderId,
     PageLimit,
+    StoreId,
     StoreIdQuery,
     encode_token,
     page_start,
@@ -101,7 +102,7 @@ class UnknownSkus(BaseModel):
     "/stores/<store_id>/unknown-skus",
     summary="The SKUs a store's orders wait for (unknown-SKU hold) and the orders waiting for each",
 )
-def unknown_skus(store_id: str) -> UnknownSkus:
+def unknown_skus(store_id: StoreId) -> UnknownSkus:
     store = merchant_store(router, store_id)
     bind_store(store.store_id, store.merchant_id)
     waiting = unknown_skus_waiting(store.store_id)
