@@ -11,6 +11,7 @@ import pytest
 from fakes import RecordingJobQueue
 from storesync.amazon.errors import (
     AmazonAnswerInvalid,
+    AmazonError,
     AmazonRejected,
     AuthorizationRevoked,
     Throttled,
@@ -215,6 +216,16 @@ def test_a_use_case_asking_for_a_retry_gets_the_runner_backoff(
     assert (sent.attempt, delay) == (3, 240)
 
 
+def test_a_run_a_use_case_marks_failed_never_continues(
+    runner: StoreJobRunner, queue: RecordingJobQueue
+) -> None:
+    def work(ctx: JobContext) -> JobOutcome:
+        return JobOutcome(result="failed", continue_after=30.0)
+
+    assert runner.run(message(), work).continue_after is None
+    assert not queue.deliveries
+
+
 def test_progress_starts_a_fresh_chain_and_throttling_keeps_the_attempts(
     runner: StoreJobRunner, queue: RecordingJobQueue
 ) -> None:
@@ -234,6 +245,18 @@ def test_amazon_refusing_the_request_fails_the_run_without_retry(
     assert outcome.final_result() == "failed" and codes(outcome) == [NoticeCode.AMAZON_REFUSED]
     assert not queue.deliveries
     assert "Amazon refused searchOrders: bad date" in book.store.last_runs["orders"]["summary"]
+
+
+def test_any_other_amazon_failure_is_a_failed_attempt(
+    runner: StoreJobRunner, queue: RecordingJobQueue
+) -> None:
+    class ReportEnded(AmazonError):
+        pass
+
+    outcome = runner.run(message("products"), failing(ReportEnded("Amazon's report r-1 ended FATAL")))
+    assert outcome.final_result() == "error"
+    assert codes(outcome) == [NoticeCode.AMAZON_UNAVAILABLE, NoticeCode.RUN_RETRYING]
+    assert [(m.attempt, d) for m, d in queue.deliveries] == [(1, 60)]
 
 
 def test_a_bug_records_the_run_releases_the_lease_and_propagates(

@@ -14,7 +14,8 @@ through `ctx.save_cursor`, and sets `continue_after` when work remains (or Amazo
   a notice saying why, and retried after 60 s, 120 s, 240 s, ... up to MAX_ATTEMPTS attempts per run chain
   (the count travels in JobMessage.attempt). After the last one the run is recorded "failed", no continuation
   is sent, and the next scheduled run starts from the saved cursor;
-- records AmazonRejected (Amazon refused the request: retrying gets the same answer) as "failed";
+- records AmazonRejected (Amazon refused the request: retrying gets the same answer) as "failed"; any other
+  AmazonError counts as a failed attempt;
 - records every run in the sync log and on the store (last run per job, with the last success and the failed
   runs in a row: domain/health.py), and publishes the job's sync lag (observability.publish_sync_lag).
 Bugs propagate, so SQS redelivers the message and, after maxReceiveCount, parks it in the DLQ; the run is
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 from storesync.amazon.errors import (
     AmazonAnswerInvalid,
+    AmazonError,
     AmazonRejected,
     AuthorizationRevoked,
     Throttled,
@@ -258,13 +260,20 @@ class StoreJobRunner:
             )
         except AmazonRejected as exc:
             return JobOutcome(result="failed", errors=[notice(NoticeCode.AMAZON_REFUSED, reason=str(exc))])
+        except AmazonError as exc:  # any other Amazon failure (e.g. a report that failed): a failed attempt
+            logger.warning("Amazon failed", extra={"job": ctx.message.job, "error": str(exc)[:300]})
+            return JobOutcome(
+                result="error",
+                errors=[notice(NoticeCode.AMAZON_UNAVAILABLE, reason=str(exc))],
+                continue_after=FIRST_RETRY_SECONDS,
+            )
 
     def _next_message(self, message: JobMessage, outcome: JobOutcome) -> JobMessage | None:
         """The continuation to send (setting its delay on `outcome`), with the bound on failed attempts."""
-        if outcome.paused or outcome.continue_after is None:
-            outcome.continue_after = None
-            return None
         result = outcome.final_result()
+        if outcome.paused or outcome.continue_after is None or result == "failed":
+            outcome.continue_after = None  # a failed chain or a paused store never continues
+            return None
         if result == "error":  # a failed attempt asking to be retried
             failed = message.attempt + 1
             if failed >= self._max_attempts:
