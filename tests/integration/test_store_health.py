@@ -55,6 +55,10 @@ def test_revoked_grant_pauses_the_store_and_reauthorizing_catches_up(api: Api, h
     missed = new_order(api.sim, {fbm[0]: 2})
     h.advance()
     h.poll(get_store("merchant-1", store_id))
+    # its ORDER_CHANGE arrives while the store is paused: taken off the queue, the order comes with the catch-up
+    bodies, answer = h.deliver_notifications()
+    assert missed in " ".join(bodies) and answer["batchItemFailures"] == []
+    assert [o.amazon_order_id for o in orders_of(get_store("merchant-1", store_id))] == [first]
 
     shown = api("GET", f"/stores/{store_id}").json()
     assert shown["status"] == "needs_reauthorization"
