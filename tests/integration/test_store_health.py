@@ -10,7 +10,7 @@ import pytest
 import requests
 from fixtures_stores import ACME, US, Api, connect_api, consent
 from order_import_support import OrderImportHarness, _record, new_order, orders_of, sim_skus, stock
-from spapi_simulator.testing import clear_sp_api_caches
+from spapi_simulator.testing import clear_sp_api_caches, fault_mode
 from storesync.dal.store_queries import get_store
 from storesync.jobs import JobMessage
 
@@ -126,3 +126,60 @@ def test_amazon_failing_the_order_run_is_retried_then_shown_failed(api: Api, h: 
     runs = api("GET", f"/stores/{store_id}/runs", query={"job": "orders"}).json()["runs"]
     assert [r["result"] for r in runs] == ["failed", "error", "error", "error", "error"]
     assert all(r["errors"] for r in runs)
+
+
+def test_access_tokens_issued_before_a_revoke_pause_the_store_at_the_next_run(
+    api: Api, h: OrderImportHarness
+):
+    """As at Amazon: the cached access token answers 403 after the revoke; the adapter refreshes it once, LWA
+    refuses the grant, and the run pauses the store (no retry loop, no cache clearing here)."""
+    store_id = _connected(api)
+    h.poll(get_store("merchant-1", store_id))
+    assert get_store("merchant-1", store_id).last_runs["orders"]["result"] == "ok"
+    requests.post(f"{api.sim.url}/_sim/grants/{ACME}/revoke", timeout=5).raise_for_status()
+
+    h.poll(get_store("merchant-1", store_id))
+    shown = api("GET", f"/stores/{store_id}").json()
+    assert shown["status"] == "needs_reauthorization"
+    assert "Syncing is paused" in shown["status_reason"]
+    assert h.drain("OrderImportQueue") == [] and _delayed(h) == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"),
+    [
+        ("empty_body", "amazon_answer_invalid"),
+        ("truncated_body", "amazon_answer_invalid"),
+        ("html_5xx", "amazon_unavailable"),
+    ],
+)
+def test_an_answer_that_cannot_be_read_fails_the_attempt_then_the_retry_imports(
+    api: Api, h: OrderImportHarness, mode: str, code: str
+):
+    store_id = _connected(api)
+    fbm, _ = sim_skus(api.sim)
+    stock("merchant-1", fbm[0], 10)
+    order = new_order(api.sim, {fbm[0]: 1})
+    h.advance()
+    fault_mode(api.sim, mode, 1.0, ["searchOrders"])
+    (answer,) = h.poll(get_store("merchant-1", store_id), follow=False)
+    assert answer["batchItemFailures"] == []  # no bug path: a failed attempt, retried by the runner
+    assert _delayed(h) == 1
+    run = api("GET", f"/stores/{store_id}/runs", query={"job": "orders"}).json()["runs"][0]
+    assert run["result"] == "error"
+    codes = [e["code"] for e in run["errors"]]
+    assert codes == [code, "run_retrying"]
+    assert "searchOrders" in run["errors"][0]["message"]
+    last = api("GET", f"/stores/{store_id}").json()["last_runs"]["orders"]
+    assert "searchOrders" in last["summary"] and "nothing to do" not in last["summary"]
+    assert orders_of(get_store("merchant-1", store_id)) == []  # never read as "no orders"
+
+    fault_mode(api.sim, mode, 0.0)
+    retry = JobMessage(
+        job="orders", merchant_id="merchant-1", store_id=store_id, trigger="continuation", attempt=1
+    )
+    arn = h.stack.arns["OrderImportQueue"]
+    h.handler({"Records": [_record("sqs_order_import.json", retry.model_dump_json(), arn)]}, h.context)
+    assert [o.amazon_order_id for o in orders_of(get_store("merchant-1", store_id))] == [order]
+    last = api("GET", f"/stores/{store_id}").json()["last_runs"]["orders"]
+    assert last["result"] == "ok" and last["failed_runs"] == 0
