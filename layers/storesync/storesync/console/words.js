@@ -92,10 +92,11 @@ export function amazonOrderId(orderId) {
   return orderId.slice(orderId.lastIndexOf(".") + 1);
 }
 
-/** "imported: 3, updated: 1" from {imported: 3, updated: 1}. */
-export function countsText(counts) {
+/** "imported: 3, updated: 1" from {imported: 3, updated: 1}; a failed run with no counts did nothing (its
+ * errors say why), it never reads "nothing to do". */
+export function countsText(counts, result) {
   const entries = Object.entries(counts || {});
-  if (!entries.length) return "nothing to do";
+  if (!entries.length) return result === "error" || result === "failed" ? "nothing done" : "nothing to do";
   return entries.map(([name, value]) => `${name.replace(/_/g, " ")}: ${value}`).join(", ");
 }
 
