@@ -73,6 +73,14 @@ def test_after_run_moves_the_success_and_counts_failures_in_a_row() -> None:
     assert after_run(done, "error", "x", NOW + timedelta(hours=1))["succeeded_at"] == "2026-07-10T12:03:00Z"
 
 
+def test_an_entry_written_before_health_counts_its_own_success() -> None:
+    old = {"at": "2026-07-10T11:40:00Z", "result": "ok", "summary": "imported: 1"}
+    assert job_health("orders", old, 1800, NOW, since=NOW - timedelta(days=90)).lag_seconds == 20 * 60
+    assert after_run(old, "error", "x", NOW)["succeeded_at"] == "2026-07-10T11:40:00Z"
+    failed = {"at": "2026-07-10T11:40:00Z", "result": "error", "summary": "x"}
+    assert job_health("orders", failed, 1800, NOW, since=NOW - timedelta(hours=2)).lag_seconds == 7200
+
+
 def test_a_job_is_late_past_twice_its_cadence() -> None:
     entry = {"succeeded_at": "2026-07-10T11:00:00Z", "failed_runs": 0}
     on_time = job_health("orders", entry, 1800, NOW - timedelta(minutes=1), since=None)

@@ -35,12 +35,21 @@ def job_label(job: str) -> str:
     return JOB_LABELS.get(job, job)
 
 
+def last_success(entry: Mapping[str, Any] | None) -> str | None:
+    """When the job last succeeded; an entry written before entries carried it counts its own run if that
+    one succeeded."""
+    entry = entry or {}
+    if "succeeded_at" in entry:
+        return entry["succeeded_at"] or None
+    return entry.get("at") if entry.get("result") in SUCCEEDED else None
+
+
 def after_run(previous: Mapping[str, Any] | None, result: str, summary: str, at: datetime) -> dict[str, Any]:
     """A job's last-run entry after a run that ended with `result` at `at`: the success time moves on a
     success, the failures in a row count up on a failure and restart at 0 on a success; a throttled or
     skipped run changes neither."""
     previous = previous or {}
-    succeeded_at = previous.get("succeeded_at")
+    succeeded_at = last_success(previous)
     failed_runs = int(previous.get("failed_runs") or 0)
     if result in SUCCEEDED:
         succeeded_at, failed_runs = iso(at), 0
@@ -129,7 +138,7 @@ def job_health(
     """The health of one job of a store. `since`: when the store started syncing (its authorization): the lag
     of a job that never succeeded counts from there."""
     last_run = last_run or {}
-    succeeded_at = last_run.get("succeeded_at")
+    succeeded_at = last_success(last_run)
     start = parse_iso(succeeded_at) if succeeded_at else since
     lag = max(0.0, (now - start).total_seconds()) if start else None
     return JobHealth(
