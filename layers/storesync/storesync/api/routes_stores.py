@@ -17,10 +17,17 @@ from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_path, callback_url, served_over_https
 from storesync.api.views import store_view as _store_view
-from storesync.dal.store_queries import STATUS_DISCONNECTED, change_settings, get_store, merchant_stores
+from storesync.clock import utcnow
+from storesync.dal.store_queries import (
+    STATUS_DISCONNECTED,
+    change_settings,
+    client_secret_expiry,
+    get_store,
+    merchant_stores,
+)
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import warehouse_exists
-from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehouses
+from storesync.domain.stores import SettingsPatch, StoreCreate, client_secret_notice, unknown_warehouses
 from storesync.usecases.connect import Consent, TooManyPendingStores
 
 router = Router()
@@ -72,9 +79,17 @@ def create_store(data: Annotated[StoreCreate, Body()]) -> Response[dict[str, Any
     return with_consent_cookie(body, consent, HTTPStatus.CREATED)
 
 
-@router.get("/stores", summary="The merchant's stores (never a token)")
+@router.get(
+    "/stores",
+    summary="The merchant's stores (never a token; stores that waited for consent over 24 hours are gone), and "
+    "warnings about storesync itself (its Amazon app credential expiring)",
+)
 def list_stores() -> dict[str, Any]:
-    return {"stores": [store_view(s) for s in merchant_stores(merchant_id(router))]}
+    secret = client_secret_notice(client_secret_expiry(), utcnow())
+    return {
+        "stores": [store_view(s) for s in merchant_stores(merchant_id(router))],
+        "warnings": [secret.to_dict()] if secret else [],
+    }
 
 
 @router.get("/stores/<store_id>", summary="One store")

@@ -299,3 +299,21 @@ def save_subscription(
             SellerAuthorization.subscribed_at.set(subscribed_at),
         ]
     )
+
+
+# storesync's own Amazon app credential ------------------------------------------------------------------------
+APPLICATION_KEY = "application"
+
+
+def record_client_secret_expiry(expires_at: datetime) -> None:
+    """When storesync's LWA client secret expires (Amazon's APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY)."""
+    SellerAuthorization(APPLICATION_KEY).update(
+        actions=[SellerAuthorization.client_secret_expires_at.set(expires_at)]
+    )
+
+
+def client_secret_expiry() -> datetime | None:
+    try:
+        return SellerAuthorization.get(APPLICATION_KEY).client_secret_expires_at
+    except SellerAuthorization.DoesNotExist:
+        return None

@@ -77,7 +77,9 @@ class SellerAuthorization(TableModel):
     """Two kinds of rows, by key:
     - "<selling_partner_id>#<region>": the ORDER_CHANGE subscription made once for all the seller's stores;
     - "<selling_partner_id>#<region>#<marketplace_id>": the claim, the one store that the seller (proven by
-      Amazon) is connected to in that marketplace (store_queries.authorize writes it with a condition)."""
+      Amazon) is connected to in that marketplace (store_queries.authorize writes it with a condition);
+    - "application": storesync's own LWA client secret expiry, from Amazon's APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY
+      notification."""
 
     seller_key = UnicodeAttribute(hash_key=True)
     destination_id = UnicodeAttribute(null=True)
@@ -86,3 +88,4 @@ class SellerAuthorization(TableModel):
     claimed_by_merchant = UnicodeAttribute(null=True)
     claimed_by_store = UnicodeAttribute(null=True)
     claimed_at = UTCDateTimeAttribute(null=True)
+    client_secret_expires_at = UTCDateTimeAttribute(null=True)
