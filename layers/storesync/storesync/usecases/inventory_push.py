@@ -18,6 +18,16 @@ One invocation:
    `patch_slice_seconds` from the invocation's start and the next starts after the last SKU sent); many ->
    one JSON_LISTINGS_FEED of the slice's changes (at most 25,000 messages); the pass goes on after its report.
 Rejected SKUs go into the sync log and onto the store's warnings.
+
+Time: besides those budgets, every step that starts new work (a page of the plan, a patch, a chunk of a feed
+report's verdicts) first checks the invocation's remaining time (Lambda's, passed in as `InvocationTime`): below
+its margin the slice saves its place (the cursor) and continues through the queue. The first patch of a slice
+always goes, so every slice makes progress.
+
+Lost answers: quantities are absolute, so a patch or a feed whose answer was lost (and that the quota gate sent
+again) sets the same quantity twice, never more; the push moves no stock. A listing is marked accepted only on
+Amazon's answer; a patch or feed that ends without one leaves the listing as it was (its last accepted quantity),
+so the next run plans it again.
 """
 
 from __future__ import annotations
@@ -54,6 +64,7 @@ from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_war
 from storesync.observability import logger
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.time_left import InvocationTime
 from storesync.usecases.unified_accounts import SiblingListings, disagreement_warning, sibling_listings
 
 MAX_LISTED_ERRORS = 20
@@ -76,12 +87,13 @@ class PushSettings:
 
 class _Run:
     def __init__(self, ctx: JobContext, transport: ListingsTransport, settings: PushSettings,
-                 clock: Callable[[], float]) -> None:  # fmt: skip
+                 clock: Callable[[], float], invocation: InvocationTime = InvocationTime()) -> None:  # fmt: skip
         self.ctx = ctx
         self.store: Store = ctx.store
         self.transport = transport
         self.settings = settings
         self.clock = clock
+        self.invocation = invocation
         self.started = clock()
         self.outcome = JobOutcome()
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
@@ -118,9 +130,7 @@ class _Run:
             report = None
         chunk = self.settings.feed_outcome_chunk
         for start in range(0, len(pending), chunk):
-            if (
-                start and self._elapsed() > self.settings.plan_slice_seconds
-            ):  # the rest in the next invocation
+            if start and self._past(self.settings.plan_slice_seconds):  # the rest in the next invocation
                 self.ctx.save_cursor({**self.ctx.cursor, "feed": {**feed, "done": done + start}})
                 self.outcome.continue_after = 1.0
                 self.outcome.add("feed_report_sliced")
@@ -184,7 +194,7 @@ class _Run:
             if position is None:
                 break
             if (
-                self._elapsed() > self.settings.plan_slice_seconds
+                self._past(self.settings.plan_slice_seconds)
                 or len(changes) >= self.settings.max_feed_messages
             ):
                 self.outcome.add("plan_sliced")
@@ -221,11 +231,15 @@ class _Run:
     def _elapsed(self) -> float:
         return self.clock() - self.started
 
+    def _past(self, budget_seconds: float) -> bool:
+        """The slice has used `budget_seconds`, or the invocation is about to time out: start nothing new."""
+        return self._elapsed() > budget_seconds or self.invocation.running_out()
+
     # -- sending ---------------------------------------------------------------------------------------
     def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> list[QuantityChange]:
         """The changes not sent (the slice ended or Amazon throttled); empty when every one went out."""
         for done, change in enumerate(changes):
-            if done and self._elapsed() > self.settings.patch_slice_seconds:
+            if done and self._past(self.settings.patch_slice_seconds):
                 self.outcome.continue_after = 1.0  # the rest in the next slice
                 return changes[done:]
             listing = by_sku[change.sku]
@@ -329,9 +343,10 @@ def inventory_push_work(
     transport_for: Callable[[Store], ListingsTransport],
     settings: PushSettings = PushSettings(),
     clock: Callable[[], float] = time.monotonic,
+    invocation: InvocationTime = InvocationTime(),
 ) -> JobWork:
     def work(ctx: JobContext) -> JobOutcome:
-        run = _Run(ctx, transport_for(ctx.store), settings, clock)
+        run = _Run(ctx, transport_for(ctx.store), settings, clock, invocation)
         stockout = ctx.message.mode == "stockout"
         feed_done = run.follow_feed()
         if not feed_done and not stockout:

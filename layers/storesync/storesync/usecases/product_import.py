@@ -2,7 +2,9 @@
 
 An import runs in phases, each invocation doing a bounded slice and saving its place in the job cursor:
 
-    report      createReport, then getReport on continuations (SQS delay) until DONE: no Lambda waits
+    report      createReport, then getReport on continuations (SQS delay) until DONE: no Lambda waits. A
+                report that ends CANCELLED or FATAL (or whose document cannot be read) is asked for again,
+                with backoff, up to `report_attempts` times; then the import fails (see "Failures" below)
     rows        getReportDocument, stream + gunzip the document, skip the rows done already, and write
                 products (the merchant's, by SKU) and listings (the store's) in batches of `chunk_rows`;
                 each listing is written once, with its product type (searchListingsItems, 20 SKUs a call,
@@ -11,11 +13,28 @@ An import runs in phases, each invocation doing a bounded slice and saving its p
                 the starting inventory
     types       only when a throttle made a chunk go without: searchListingsItems for the store's
                 listings that still lack a product type
-    fba         only when a throttle made a chunk go without: getInventorySummaries for the store's FBA
-                listings
+    fba         only when a throttle or a failed/empty FBA answer made a chunk go without:
+                getInventorySummaries for the store's FBA listings
     deactivate  full mode: listings no longer in the report become inactive (products are never deleted);
                 one paginated read of the store's listings
     finish      warnings on the store, the starting-inventory flag, the totals in the sync log
+
+Amazon's quantities are only ever taken from an answer that has them: an FBA listing missing from
+getInventorySummaries' answer keeps the quantity it had (never 0), and an answer listing none of the SKUs asked
+for is a failed call. An FBA read that fails during the rows leaves the chunk's quantities untouched and
+defers them to the fba phase.
+
+Time: a slice stops starting new chunks (rows, pages, deactivation steps) after `slice_seconds`, or as soon as
+the invocation's remaining time (Lambda's, passed in as `InvocationTime`) falls below its margin; it saves
+its place and continues through the queue.
+
+Failures: a transient Amazon failure or an answer that cannot be read saves the import's place and continues
+after a backoff (60 s, doubling); after `max_failures` in a row, or a listings report that still ends
+CANCELLED/FATAL after `report_attempts`, the import ends failed: result "error" with the reason in the sync
+log, no listing deactivated, no starting inventory marked done unless all its rows were applied; the next
+scheduled run starts a new import. Amazon also answers CANCELLED when a store has no listings at all: that is
+reported in the same plain words ("Amazon cancelled the listings report ...: it does so when the store has no
+listings"), never read as "no products".
 
 Cursor: {"starting_inventory_done": bool, "starting_inventory": "match_amazon"|"keep", "import": {...}}.
 The import state holds the report id, the document id, the row offset, the per-phase SKU positions and the
@@ -33,14 +52,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from storesync.amazon.errors import AmazonError, Throttled, TransientAmazonError
+from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, Throttled, TransientAmazonError
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, utcnow
 from storesync.dal import catalog, stock_ledger
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import set_warnings
 from storesync.dal.stores import Store
-from storesync.domain.notices import NoticeCode, notice, of_kinds, replace_notices
+from storesync.domain.notices import Notice, NoticeCode, notice, of_kinds, replace_notices
 from storesync.domain.products import (
     FBA,
     WARNING_CODES,
@@ -55,9 +74,11 @@ from storesync.domain.products import (
 )
 from storesync.observability import logger
 from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobContext, JobOutcome, JobWork
+from storesync.usecases.time_left import InvocationTime
 
 MATCH_AMAZON = "match_amazon"
 ROW_MESSAGES_PER_RUN = 20  # skipped-row explanations written to one sync-log entry
+LONGEST_BACKOFF_SECONDS = 900.0  # SQS's longest delay
 
 
 class ProductsAmazon(Protocol):
@@ -84,28 +105,37 @@ class ImportLimits:
     types_page: int = 100  # listings per product-type page (5 searchListingsItems calls)
     fba_page: int = 100  # listings per FBA page (2 getInventorySummaries calls)
     deactivate_page: int = 1_000  # listings per DynamoDB page of the deactivation read
+    report_attempts: int = 3  # listings reports asked for when one ends CANCELLED/FATAL or cannot be read
+    max_failures: int = 5  # transient failures / unreadable answers in a row before the import fails
 
 
 def product_import_work(
     amazon_for: Callable[[Store], ProductsAmazon],
     limits: ImportLimits = ImportLimits(),
     clock: Callable[[], float] = time.monotonic,
+    invocation: InvocationTime = InvocationTime(),
 ) -> JobWork:
     def work(ctx: JobContext) -> JobOutcome:
-        return ProductImport(ctx, amazon_for(ctx.store), limits, clock).run()
+        return ProductImport(ctx, amazon_for(ctx.store), limits, clock, invocation).run()
 
     return work
 
 
 class ProductImport:
     def __init__(
-        self, ctx: JobContext, amazon: ProductsAmazon, limits: ImportLimits, clock: Callable[[], float]
+        self,
+        ctx: JobContext,
+        amazon: ProductsAmazon,
+        limits: ImportLimits,
+        clock: Callable[[], float],
+        invocation: InvocationTime = InvocationTime(),
     ) -> None:
         self.ctx = ctx
         self.store = ctx.store
         self.amazon = amazon
         self.limits = limits
         self.clock = clock
+        self.invocation = invocation
         self.deadline = clock() + limits.slice_seconds
         self.cursor: dict[str, Any] = dict(ctx.cursor)
         self.state: dict[str, Any] = dict(self.cursor.get("import") or {})
@@ -133,14 +163,30 @@ class ProductImport:
             self._save()
             self.outcome.result, self.outcome.summary = "throttled", str(exc)
             self.outcome.continue_after = exc.retry_after
-        except TransientAmazonError as exc:
-            self._save()
-            self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=str(exc)))
-            self.outcome.result, self.outcome.continue_after = "error", TRANSIENT_RETRY_SECONDS
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:
+            self._failed_attempt(str(exc))
         except AmazonError:
             self._save()  # keep what this slice did; the runner decides (e.g. a revoked grant)
             raise
         return self.outcome
+
+    def _failed_attempt(self, reason: str) -> None:
+        """A transient failure or an unreadable answer: continue after a backoff, or, after `max_failures` in
+        a row, end the import failed (visible; the next scheduled run starts anew)."""
+        failures = int(self.state.get("failures", 0)) + 1
+        self.state["failures"] = failures
+        self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=reason))
+        self.outcome.result = "error"
+        if failures >= self.limits.max_failures:
+            self.outcome.errors.append(notice(NoticeCode.PRODUCT_IMPORT_GAVE_UP, attempts=failures))
+            self.state["failed"] = True
+            self._finish()
+            self.outcome.result, self.outcome.continue_after = "error", None
+            return
+        self._save()
+        self.outcome.continue_after = min(
+            TRANSIENT_RETRY_SECONDS * 2 ** (failures - 1), LONGEST_BACKOFF_SECONDS
+        )
 
     def _start(self, mode: str) -> None:
         first = not self.cursor.get("starting_inventory_done")
@@ -158,6 +204,7 @@ class ProductImport:
             "started_at": iso(utcnow()),
             "totals": {},
             "warnings": {},
+            "report_attempts": 1,
         }
         self._save()
         self.outcome.summary = f"{self.state['mode']} product import started: listings report requested"
@@ -177,14 +224,20 @@ class ProductImport:
                 self._finish()
                 return
             if not phases[phase]():  # the phase has more to do (or waits on Amazon)
+                self._progressed()
                 self._save()
                 if self.outcome.continue_after is None:
                     self.outcome.continue_after = 0
                 return
+            self._progressed()
             if self._out_of_time():
                 self._save()
                 self.outcome.continue_after = 0
                 return
+
+    def _progressed(self) -> None:
+        """A phase step went through: the failures in a row start counting anew."""
+        self.state.pop("failures", None)
 
     def _next_phase(self, phase: str) -> bool:
         self.state["phase"] = phase
@@ -192,7 +245,8 @@ class ProductImport:
         return True
 
     def _out_of_time(self) -> bool:
-        return self.clock() >= self.deadline
+        """The slice's budget is spent or the invocation is about to time out: start nothing new."""
+        return self.clock() >= self.deadline or self.invocation.running_out()
 
     def _count(self, key: str, n: int = 1) -> None:
         if n:
@@ -215,12 +269,35 @@ class ProductImport:
             self.outcome.summary = f"waiting for Amazon's listings report ({report.status.lower()})"
             self.outcome.continue_after = self.limits.report_poll_seconds
             return False
-        if report.status == "CANCELLED":  # Amazon cancels a listings report that has no data
-            self.state["empty_report"] = True
+        if report.status == "CANCELLED":  # no data, or cancelled: either way no answer about the listings
+            return self._report_again(
+                notice(NoticeCode.LISTINGS_REPORT_CANCELLED, attempts=int(self.state["report_attempts"]))
+            )
+        return self._report_again(notice(NoticeCode.LISTINGS_REPORT_FAILED))
+
+    def _report_again(self, why: Notice) -> bool:
+        """The report gave no listings to read (CANCELLED, FATAL, unreadable): a failed step, never "no
+        products". Ask for a new report after a backoff, or after `report_attempts` end the import failed."""
+        self.outcome.errors.append(why)
+        self.outcome.result = "error"
+        attempts = int(self.state.get("report_attempts", 1))
+        if attempts >= self.limits.report_attempts:
+            self.state["failed"] = True
             return self._next_phase("finish")
-        self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_FAILED))
-        self.state["failed"] = True
-        return self._next_phase("finish")
+        self.state.update(
+            phase="report",
+            report_id=self.amazon.request_listings_report(),
+            document_id=None,
+            report_attempts=attempts + 1,
+        )
+        self._save()
+        self.outcome.summary = (
+            f"Amazon's listings report ended without listings (attempt {attempts}); asked for a new one"
+        )
+        self.outcome.continue_after = min(
+            self.limits.report_poll_seconds * 2**attempts, LONGEST_BACKOFF_SECONDS
+        )
+        return False
 
     def _rows(self) -> bool:
         written = 0
@@ -240,9 +317,12 @@ class ProductImport:
                         return False
                 self._apply_rows(chunk, reader.record)
             except ReportFormatError as exc:
-                self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_UNREADABLE, reason=str(exc)))
-                self.state["failed"] = True
-                return self._next_phase("finish")
+                if int(self.state.get("row_offset", 0)):  # read before: this download broke, not the report
+                    raise TransientAmazonError(
+                        f"Amazon's listings report could not be read again: {exc}"
+                    ) from exc
+                return self._report_again(notice(NoticeCode.LISTINGS_REPORT_UNREADABLE, reason=str(exc)))
+        self.state["rows_done"] = True
         return self._next_phase(self._after_rows())
 
     def _after_rows(self) -> str:
@@ -327,23 +407,49 @@ class ProductImport:
             throttled = exc
         try:
             if fba and throttled is None:
-                quantities = self.amazon.fba_quantities(fba)
-                changed = 0
-                for sku in fba:
-                    item, quantity = active[sku], quantities.get(sku, 0)  # absent: Amazon holds none
-                    if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
-                        item.amazon_quantity = quantity
-                        item.updated_at = utcnow()
-                        touched[sku] = item
-                        changed += 1
-                self._count("fba_quantities", changed)
+                changed = self._take_fba_quantities([active[sku] for sku in fba], self._fba_answer(fba))
+                touched.update((item.sku, item) for item in changed)
             elif fba:
                 self.state["fba_deferred"] = True
         except Throttled as exc:
             self.state["fba_deferred"] = True
             throttled = exc
+        except (
+            TransientAmazonError,
+            AmazonAnswerInvalid,
+        ) as exc:  # quantities untouched; the fba phase retries
+            self.state["fba_deferred"] = True
+            self.outcome.errors.append(notice(NoticeCode.FBA_QUANTITIES_NOT_READ, reason=str(exc)))
+            logger.warning("FBA quantities not read: deferred", extra={"reason": str(exc)})
         to_write += [item for sku, item in touched.items() if sku not in writing]
         return throttled
+
+    def _fba_answer(self, skus: list[str]) -> dict[str, int]:
+        """Amazon's fulfillable quantities of `skus`. An answer that lists none of them is no answer (a failed
+        call), never "Amazon holds 0"."""
+        found = self.amazon.fba_quantities(skus)
+        if skus and not any(sku in found for sku in skus):
+            raise TransientAmazonError(
+                f"Amazon's FBA inventory answer (getInventorySummaries) listed none of the {len(skus)} SKUs "
+                "asked for"
+            )
+        return found
+
+    def _take_fba_quantities(self, listings: list[Listing], found: dict[str, int]) -> list[Listing]:
+        """Put Amazon's quantity on each listing it answered for; a listing missing from the answer keeps
+        the quantity it had (it is counted, never set to 0). Answers the listings changed."""
+        changed: list[Listing] = []
+        for item in listings:
+            quantity = found.get(item.sku)
+            if quantity is None:
+                self._count("fba_quantity_unanswered")
+                continue
+            if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
+                item.amazon_quantity = quantity
+                item.updated_at = utcnow()
+                changed.append(item)
+        self._count("fba_quantities", len(changed))
+        return changed
 
     def _skip(self, skipped: list[SkippedRow]) -> None:
         self._count("skipped", len(skipped))
@@ -381,19 +487,11 @@ class ProductImport:
 
     def _fba(self) -> bool:
         def with_quantities(chunk: list[Listing]) -> list[Listing]:
-            found = self.amazon.fba_quantities([item.sku for item in chunk])
-            changed: list[Listing] = []
-            for item in chunk:
-                quantity = found.get(item.sku, 0)  # Amazon holds no stock of it
-                if item.amazon_quantity is None or int(item.amazon_quantity) != quantity:
-                    item.amazon_quantity = quantity
-                    item.updated_at = utcnow()
-                    changed.append(item)
-            return changed
+            return self._take_fba_quantities(chunk, self._fba_answer([item.sku for item in chunk]))
 
         return self._listings_pass(
             "fba_after", catalog.fba_listings(), with_quantities,
-            page_size=self.limits.fba_page, chunk_size=50, counted_as="fba_quantities", then=self._after_fba,
+            page_size=self.limits.fba_page, chunk_size=50, counted_as=None, then=self._after_fba,
         )  # fmt: skip
 
     def _listings_pass(
@@ -404,13 +502,13 @@ class ProductImport:
         *,
         page_size: int,
         chunk_size: int,
-        counted_as: str,
+        counted_as: str | None,
         then: Callable[[], str],
     ) -> bool:
         """The store's listings matching `condition`, in SKU order from `state[cursor]` on, `chunk_size` at a
         time through `update` (which answers the listings it changed, saved here); resumable between slices.
         True once every listing was seen and the phase `then()` is next."""
-        while not self._out_of_time():
+        while True:  # at least one page a slice: every slice makes progress
             page = catalog.listings_after(self.store.store_id, self.state.get(cursor), page_size, condition)
             if not page:
                 return self._next_phase(then())
@@ -418,10 +516,12 @@ class ProductImport:
                 chunk = page[start : start + chunk_size]
                 changed = update(chunk)
                 catalog.save_all(changed)
-                self._count(counted_as, len(changed))
+                if counted_as:
+                    self._count(counted_as, len(changed))
                 self.state[cursor] = chunk[-1].sku
             self._save()
-        return False
+            if self._out_of_time():
+                return False
 
     def _deactivate(self) -> bool:
         if not self.state.get("rows_seen"):
@@ -462,7 +562,9 @@ class ProductImport:
     def _finish(self) -> None:
         state = self.state
         failed = bool(state.get("failed"))
-        if state.get("first_import") and not failed:
+        if failed:
+            self.outcome.result = "error"  # a failed import is never "ok" nor "nothing to do"
+        if state.get("first_import") and (not failed or state.get("rows_done")):  # every row was applied
             self.cursor["starting_inventory_done"] = True
             self.cursor["starting_inventory"] = MATCH_AMAZON if state.get("starting_inventory") else "keep"
             self.cursor["starting_inventory_at"] = iso(utcnow())
@@ -473,7 +575,7 @@ class ProductImport:
             if wanted != current:
                 set_warnings(self.store, wanted)
         self.outcome.summary = self._summary()
-        then_full = bool(state.get("then_full"))
+        then_full = bool(state.get("then_full")) and not failed  # after a failure: the next schedule
         self.cursor.pop("import", None)
         self.state = {}
         self.ctx.save_cursor(self.cursor)
@@ -487,9 +589,7 @@ class ProductImport:
         state = self.state
         totals = state.get("totals", {})
         if state.get("failed"):
-            return f"{state['mode']} product import failed"
-        if state.get("empty_report"):
-            return f"{state['mode']} product import finished: Amazon has no listings for this store"
+            return f"{state['mode']} product import failed; no listing was deactivated"
         parts = [f"{totals.get('new', 0)} new", f"{totals.get('updated', 0)} updated"]
         if state["mode"] == "full":
             parts.append(f"{totals.get('deactivated', 0)} deactivated")
