@@ -37,7 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from storesync.amazon.errors import Throttled
+from storesync.amazon.answers import FeedProcessingReport
+from storesync.amazon.errors import AmazonAnswerInvalid, AmazonRejected, Throttled, TransientAmazonError
 from storesync.amazon.listings_feed import (
     FeedReport,
     QuantityLine,
@@ -72,6 +73,8 @@ SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (abse
 FEED_OUTCOME_CHUNK = 1000  # listings written per step when a feed's report is read (time checked between)
 PLAN_SLICE_SECONDS = 20.0  # an invocation reads no new page of listings after this (then sends what it found)
 PATCH_FEED_CROSSOVER = patch_feed_crossover(USAGE_PLANS["patchListingsItem"])  # with Amazon's real quotas
+FEED_REPORT_ATTEMPTS = 3  # reads of an unreadable processing report before its feed counts as not processed
+_READ_LATER = object()  # the processing report is read again in a later invocation
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,16 @@ class _Run:
             QuantityLine(x.sku, x.product_type or "", int(x.last_push_sent_quantity or 0)) for x in pending
         ]
         done = int(feed.get("done", 0))  # messages whose outcome an earlier invocation already wrote
+        status = found.status
+        report: FeedReport | None = None
         if found.status == "DONE" and found.result_document_id:
-            report = read_processing_report(
-                self.transport.feed_report(found.result_document_id), lines, first_message=done + 1
-            )
-        else:
-            report = None
+            document = self._processing_report(feed, found.result_document_id)
+            if document is _READ_LATER:
+                return False
+            if isinstance(document, FeedProcessingReport):
+                report = read_processing_report(document, lines, first_message=done + 1)
+            else:
+                status = "DONE, but its processing report could not be read"
         chunk = self.settings.feed_outcome_chunk
         for start in range(0, len(pending), chunk):
             if start and self._past(self.settings.plan_slice_seconds):  # the rest in the next invocation
@@ -135,12 +142,44 @@ class _Run:
                 self.outcome.continue_after = 1.0
                 self.outcome.add("feed_report_sliced")
                 return False
-            self._record_feed_outcomes(pending[start : start + chunk], report, found.status)
+            self._record_feed_outcomes(pending[start : start + chunk], report, status)
         if report is None or report.fatal_message is not None:
-            self.outcome.errors.append(feed_not_processed(str(feed["feed_id"]), found.status, report))
+            self.outcome.errors.append(feed_not_processed(str(feed["feed_id"]), status, report))
         self.outcome.add("feeds_completed")
         self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
         return True
+
+    def _processing_report(self, feed: dict[str, Any], document_id: str) -> FeedProcessingReport | object:
+        """The feed's processing report, if Amazon's answer has one: a report without its summary
+        (messagesProcessed), or one that says nothing was processed while naming no error, is no answer (every
+        listing would otherwise read "accepted"). An unreadable report is read again after `feed_poll_seconds`
+        (_READ_LATER); after FEED_REPORT_ATTEMPTS, None: the feed's listings count as not processed and are
+        planned again (quantities are absolute: sending them again is harmless)."""
+        reason = ""
+        try:
+            document = self.transport.feed_report(document_id)
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:
+            reason = str(exc)
+        else:
+            processed = document.summary.messages_processed
+            if processed is None:
+                reason = "Amazon's processing report has no summary.messagesProcessed"
+            elif processed == 0 and not document.issues:
+                reason = "Amazon's processing report says no message was processed and names no error"
+            else:
+                return document
+        failures = int(feed.get("report_failures", 0)) + 1
+        logger.warning(
+            "inventory feed report unreadable",
+            extra={"feed_id": feed["feed_id"], "reason": reason, "attempt": failures},
+        )
+        if failures >= FEED_REPORT_ATTEMPTS:
+            return None
+        self.ctx.save_cursor({**self.ctx.cursor, "feed": {**feed, "report_failures": failures}})
+        self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=reason))
+        self.outcome.result = "error"
+        self.outcome.continue_after = self.settings.feed_poll_seconds
+        return _READ_LATER
 
     def _record_feed_outcomes(self, pending: list[Listing], report: FeedReport | None, status: str) -> None:
         """Each listing's verdict from the report (and the unified-account siblings), batch-written."""
@@ -251,11 +290,7 @@ class _Run:
                 self.outcome.continue_after = exc.retry_after
                 self.outcome.add("throttled")
                 return changes[done:]
-            except Exception as exc:  # one refused SKU never blocks the rest; transient errors propagate
-                from storesync.amazon.errors import AmazonRejected
-
-                if not isinstance(exc, AmazonRejected):
-                    raise
+            except AmazonRejected as exc:  # one refused SKU never blocks the rest; transient errors propagate
                 answer_message = exc.amazon_message or str(exc)
                 state.record_attempt(listing, change.quantity, state.REJECTED, answer_message, utcnow())
                 self._reject(change.sku, change.quantity, answer_message)
