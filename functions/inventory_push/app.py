@@ -1,5 +1,6 @@
 """Inventory push handler: SQS job messages (schedule, "sync now", stock-outs, continuations) -> one store's
-changed quantities to Amazon (storesync.usecases.inventory_push)."""
+changed quantities to Amazon (storesync.usecases.inventory_push). The slice is bounded by the invocation's
+remaining time too (Lambda's context, REMAINING_TIME_MARGIN_SECONDS)."""
 
 from __future__ import annotations
 

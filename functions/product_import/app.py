@@ -1,4 +1,5 @@
-"""Product import handler: SQS job messages -> one store's slice of the listings import (partial failures)."""
+"""Product import handler: SQS job messages -> one store's slice of the listings import (partial failures).
+The slice is bounded by the invocation's remaining time too (Lambda's context, REMAINING_TIME_MARGIN_SECONDS)."""
 
 from __future__ import annotations
 

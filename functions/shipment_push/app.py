@@ -1,4 +1,5 @@
-"""Shipment push handler: SQS job messages (one store each) -> confirm its WMS shipments on Amazon."""
+"""Shipment push handler: SQS job messages (one store each) -> confirm its WMS shipments on Amazon. The slice is
+bounded by the invocation's remaining time too (Lambda's context, REMAINING_TIME_MARGIN_SECONDS)."""
 
 from __future__ import annotations
 
