@@ -207,3 +207,40 @@ def test_a_failed_fba_call_leaves_quantities_and_the_fba_phase_takes_them_later(
     outcome = runner.run(message, job)
     assert {x.sku: x.amazon_quantity for x in Listing.query("s1")} == {"FBA-1": 4, "FBA-2": None}
     assert outcome.counts["fba_quantity_unanswered"] == 1 and outcome.final_result() == "ok"
+
+
+def test_a_failed_create_report_is_retried_by_the_import_itself(stack: Any) -> None:
+    a_store()
+    amazon = FakeAmazon(HEADER + fbm_rows(3))
+    request = amazon.request_listings_report
+    failures = iter([TransientAmazonError("Amazon failed on createReport (503): retrying later")])
+
+    def flaky() -> str:
+        for failure in failures:
+            raise failure
+        return request()
+
+    amazon.request_listings_report = flaky  # type: ignore[method-assign]
+    outcomes = run_all(amazon, mode="incremental")
+
+    assert (outcomes[0][0].result, outcomes[0][1]) == ("error", 60)  # a continuation that carries on
+    assert outcomes[-1][0].final_result() == "ok" and len(list(Listing.query("s1"))) == 3
+
+
+def test_unreadable_product_types_are_deferred_and_the_rows_still_written(stack: Any) -> None:
+    a_store()
+    amazon = FakeAmazon(HEADER + fbm_rows(3))
+    types = amazon.product_types
+    failures = iter([TransientAmazonError("searchListingsItems: (answer): the answer is empty")])
+
+    def flaky(skus: Sequence[str]) -> dict[str, str]:
+        for failure in failures:
+            raise failure
+        return types(skus)
+
+    amazon.product_types = flaky  # type: ignore[method-assign]
+    outcomes = run_all(amazon, mode="incremental")
+
+    assert outcomes[1][0].counts.get("new") == 3  # written without their type
+    assert {x.product_type for x in Listing.query("s1")} == {"HOME"}  # the types phase caught up
+    assert outcomes[-1][0].final_result() == "ok"

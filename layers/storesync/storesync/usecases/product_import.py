@@ -149,8 +149,7 @@ class ProductImport:
             if message.trigger == "continuation":
                 return JobOutcome(result="skipped", summary="no product import in progress")
             self._start(message.mode)
-            return self.outcome
-        if message.trigger != "continuation" and time.time() - self.state.get("touched_at", 0) < (
+        elif message.trigger != "continuation" and time.time() - self.state.get("touched_at", 0) < (
             self.limits.stale_after_seconds
         ):
             if message.mode == "full" and self.state["mode"] != "full":
@@ -189,13 +188,13 @@ class ProductImport:
         )
 
     def _start(self, mode: str) -> None:
+        """A new import (saved before Amazon is asked, so a failed createReport is retried like any step)."""
         first = not self.cursor.get("starting_inventory_done")
-        report_id = self.amazon.request_listings_report()
         self.state = {
             "id": uuid.uuid4().hex[:12],
             "mode": "full" if mode == "full" else "incremental",
             "phase": "report",
-            "report_id": report_id,
+            "report_id": None,  # the report phase asks for it
             "document_id": None,
             "row_offset": 0,
             "rows_seen": 0,
@@ -207,8 +206,6 @@ class ProductImport:
             "report_attempts": 1,
         }
         self._save()
-        self.outcome.summary = f"{self.state['mode']} product import started: listings report requested"
-        self.outcome.continue_after = self.limits.report_poll_seconds
 
     def _advance(self) -> None:
         phases: dict[str, Callable[[], bool]] = {
@@ -261,6 +258,14 @@ class ProductImport:
 
     # phases ---------------------------------------------------------------------------------------------
     def _report(self) -> bool:
+        if not self.state.get("report_id"):
+            self.state["report_id"] = self.amazon.request_listings_report()
+            attempts = int(self.state.get("report_attempts", 1))
+            self.outcome.summary = f"{self.state['mode']} product import started: listings report requested"
+            if attempts > 1:
+                self.outcome.summary = f"listings report requested again (attempt {attempts})"
+            self.outcome.continue_after = self.limits.report_poll_seconds
+            return False
         report = self.amazon.report_state(self.state["report_id"])
         if report.status == "DONE" and report.document_id:
             self.state["document_id"] = report.document_id
@@ -277,23 +282,17 @@ class ProductImport:
 
     def _report_again(self, why: Notice) -> bool:
         """The report gave no listings to read (CANCELLED, FATAL, unreadable): a failed step, never "no
-        products". Ask for a new report after a backoff, or after `report_attempts` end the import failed."""
+        products". Ask for a new report after a backoff (the next invocation asks), or after `report_attempts`
+        end the import failed."""
         self.outcome.errors.append(why)
         self.outcome.result = "error"
         attempts = int(self.state.get("report_attempts", 1))
         if attempts >= self.limits.report_attempts:
             self.state["failed"] = True
             return self._next_phase("finish")
-        self.state.update(
-            phase="report",
-            report_id=self.amazon.request_listings_report(),
-            document_id=None,
-            report_attempts=attempts + 1,
-        )
+        self.state.update(phase="report", report_id=None, document_id=None, report_attempts=attempts + 1)
         self._save()
-        self.outcome.summary = (
-            f"Amazon's listings report ended without listings (attempt {attempts}); asked for a new one"
-        )
+        self.outcome.summary = f"Amazon's listings report ended without listings (attempt {attempts}); a new one will be asked for"
         self.outcome.continue_after = min(
             self.limits.report_poll_seconds * 2**attempts, LONGEST_BACKOFF_SECONDS
         )
@@ -383,7 +382,9 @@ class ProductImport:
     ) -> Throttled | None:
         """Put the product type and (FBA) Amazon's stock on the listings before they are written, so each
         listing is written once. Known listings that only gain these details are appended to `to_write`.
-        A throttle leaves the rest for the catch-up phases (flagged in the state) and is returned."""
+        A throttle leaves the rest for the catch-up phases (flagged in the state) and is returned; a failed or
+        unreadable answer leaves them for the catch-up phases too (the rows are written all the same; a
+        listing's quantity is never set without Amazon's answer)."""
         writing = {item.sku: item for item in to_write}
         active = {
             r.sku: writing.get(r.sku) or stored[r.sku]
@@ -405,6 +406,9 @@ class ProductImport:
         except Throttled as exc:
             self.state["types_deferred"] = True
             throttled = exc
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:  # the types phase asks again
+            self.state["types_deferred"] = True
+            logger.warning("product types not read: deferred", extra={"reason": str(exc)})
         try:
             if fba and throttled is None:
                 changed = self._take_fba_quantities([active[sku] for sku in fba], self._fba_answer(fba))
@@ -414,10 +418,7 @@ class ProductImport:
         except Throttled as exc:
             self.state["fba_deferred"] = True
             throttled = exc
-        except (
-            TransientAmazonError,
-            AmazonAnswerInvalid,
-        ) as exc:  # quantities untouched; the fba phase retries
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:  # untouched; the fba phase asks again
             self.state["fba_deferred"] = True
             self.outcome.errors.append(notice(NoticeCode.FBA_QUANTITIES_NOT_READ, reason=str(exc)))
             logger.warning("FBA quantities not read: deferred", extra={"reason": str(exc)})
@@ -584,6 +585,7 @@ class ProductImport:
         )
         if then_full:
             self._start("full")  # a full import was asked for while an incremental one ran
+            self.outcome.continue_after = 0
 
     def _summary(self) -> str:
         state = self.state
