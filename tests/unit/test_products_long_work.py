@@ -244,3 +244,24 @@ def test_unreadable_product_types_are_deferred_and_the_rows_still_written(stack:
     assert outcomes[1][0].counts.get("new") == 3  # written without their type
     assert {x.product_type for x in Listing.query("s1")} == {"HOME"}  # the types phase caught up
     assert outcomes[-1][0].final_result() == "ok"
+
+
+def test_a_short_download_in_the_deactivation_deactivates_nothing_and_is_read_again(stack: Any) -> None:
+    a_store()
+    full = HEADER + fbm_rows(3)
+    amazon = FakeAmazon(full)
+    opened: list[str] = []
+    real_open = amazon.open_report
+
+    @contextmanager
+    def short_second(document_id: str) -> Iterator[TextIO]:
+        opened.append(document_id)
+        amazon.text = HEADER + fbm_rows(1) if len(opened) == 2 else full  # the 2nd download breaks off
+        with real_open(document_id) as stream:
+            yield stream
+
+    amazon.open_report = short_second  # type: ignore[method-assign]
+    run_all(amazon, mode="full")  # a first full import
+    assert len(opened) == 3  # rows, the short read (nothing deactivated), the read again
+    assert {x.sku: x.status for x in Listing.query("s1")} == {f"SKU-{i:03d}": "active" for i in range(3)}
+    assert any("gave 1 records where it had 3" in e.message for run in runs() for e in run.errors)

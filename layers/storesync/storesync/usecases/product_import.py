@@ -529,7 +529,18 @@ class ProductImport:
             self.outcome.errors.append(notice(NoticeCode.LISTINGS_REPORT_EMPTY))
             return self._next_phase("finish")
         with self.amazon.open_report(self.state["document_id"]) as stream:
-            present = {r.sku for r in ListingsReportReader(stream).records() if r.sku}
+            reader = ListingsReportReader(stream)
+            try:
+                present = {r.sku for r in reader.records() if r.sku}
+            except ReportFormatError as exc:
+                raise TransientAmazonError(
+                    f"Amazon's listings report could not be read again: {exc}"
+                ) from exc
+        if reader.record < int(self.state.get("row_offset", 0)):  # this download is short: deactivate nothing
+            raise TransientAmazonError(
+                f"Amazon's listings report gave {reader.record} records where it had "
+                f"{self.state['row_offset']}: it is read again"
+            )
         gone: list[str] = []
 
         def flush() -> None:
