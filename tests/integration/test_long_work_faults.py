@@ -21,17 +21,13 @@ import pytest
 import shipment_push_support as shipments
 from fixtures_stores import connected_store, sim_stack
 from spapi_simulator.simulator import Simulator
-from spapi_simulator.testing import admin
+from spapi_simulator.testing import admin, fault_mode
 from storesync.clock import utcnow
 from storesync.dal import job_state
 from storesync.dal.store_queries import get_store
 from storesync_local.functions import FakeLambdaContext
 
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
-
-
-def faults(sim: Simulator, mode: str, share: float, operations: list[str] | None = None) -> None:
-    admin(sim, "POST", "faults", json={"modes": {mode: {"share": share, "operations": operations}}})
 
 
 def injected(sim: Simulator, mode: str) -> int:
@@ -51,7 +47,7 @@ def test_a_report_ending_cancelled_or_fatal_fails_the_import_and_changes_no_prod
 ) -> None:
     stack, store = shop
     driver = products.ProductImportDriver(spapi_sim, stack, load_function, lambda_context)
-    faults(spapi_sim, mode, 1.0)
+    fault_mode(spapi_sim, mode, 1.0)
 
     driver.deliver(store, "full")  # the store's first import: every report ends without listings
 
@@ -63,14 +59,14 @@ def test_a_report_ending_cancelled_or_fatal_fails_the_import_and_changes_no_prod
     assert fresh is not None and fresh.last_runs["products"]["result"] == "error"
     assert "failed" in fresh.last_runs["products"]["summary"]
 
-    faults(spapi_sim, mode, 0.0)
+    fault_mode(spapi_sim, mode, 0.0)
     driver.deliver(store, "full")  # Amazon answers again: the first import, with its starting inventory
     amazon = products.amazon_listings(spapi_sim, store)
     assert set(products.listings(store)) == set(amazon)
     assert job_state.load_cursor(store.store_id, "products")["starting_inventory_done"] is True
     stock = products.on_hand(store.merchant_id)
 
-    faults(spapi_sim, mode, 1.0)
+    fault_mode(spapi_sim, mode, 1.0)
     driver.deliver(store, "full")  # a later full import that gets no report deactivates nothing
     after = products.listings(store)
     assert set(after) == set(amazon) and all(x.status == "active" for x in after.values())
@@ -94,7 +90,7 @@ def test_an_unreadable_fba_answer_never_sets_a_quantity(
     moved = fba[0]
     admin(spapi_sim, "POST", "listings", json={"seller_id": SELLER, "marketplace_id": US, "sku": moved,
                                                 "quantity": int(before[moved] or 0) + 5})  # fmt: skip
-    faults(spapi_sim, mode, 1.0, ["getInventorySummaries"])
+    fault_mode(spapi_sim, mode, 1.0, ["getInventorySummaries"])
 
     driver.deliver(store, "full")  # the rows are written, the FBA phase fails and waits for a retry
 
@@ -105,7 +101,7 @@ def test_an_unreadable_fba_answer_never_sets_a_quantity(
     assert last.result == "error"
     assert any("getInventorySummaries" in e.message or "FBA" in e.message for e in last.errors)
 
-    faults(spapi_sim, mode, 0.0)
+    fault_mode(spapi_sim, mode, 0.0)
     driver.invoke(products.sqs_event(driver.message(store, "full", trigger="continuation")))  # the retry
     driver.drain()
     stored = products.listings(store)
@@ -139,7 +135,7 @@ def test_a_confirmation_whose_answer_is_lost_is_confirmed_once(
     sim_order = shipments.amazon_order(spapi_sim, store, [(sku, 1)])
     order = shipments.import_order(store, sim_order)
     shipments.ship(store, sim_order["order_id"], [{"sku": sku, "quantity": 1}], tracking="LOST-1")
-    faults(spapi_sim, "lost_answer", 1.0, ["confirmShipment"])
+    fault_mode(spapi_sim, "lost_answer", 1.0, ["confirmShipment"])
     handler = load_function("ShipmentPushFunction")
 
     assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}
@@ -150,7 +146,7 @@ def test_a_confirmation_whose_answer_is_lost_is_confirmed_once(
     [shipment] = shipments.shipments_of(order)
     assert shipment.push_state == "sending"  # storesync does not know yet: it will check before resending
 
-    faults(spapi_sim, "lost_answer", 0.0)
+    fault_mode(spapi_sim, "lost_answer", 0.0)
     shipment.update(actions=[type(shipment).next_attempt_at.set(utcnow() - timedelta(seconds=1))])
     calls = shipments.confirm_calls(spapi_sim)
     assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}
@@ -193,7 +189,7 @@ def test_lost_patch_or_feed_answers_converge_without_moving_stock(
     for n, sku in enumerate(skus):
         inventory.set_stock(store.merchant_id, sku, on_hand=30 + n)
     stock = {sku: inventory.listing(store, sku).last_pushed_quantity for sku in skus}
-    faults(spapi_sim, "lost_answer", 1.0, [operation])
+    fault_mode(spapi_sim, "lost_answer", 1.0, [operation])
 
     inventory.deliver(handler, lambda_context, inventory.push_message(store))  # performed, answers lost
 
@@ -202,7 +198,7 @@ def test_lost_patch_or_feed_answers_converge_without_moving_stock(
         assert inventory.listing(store, sku).last_pushed_quantity == stock[sku]
         assert inventory.listing(store, sku).last_push_status != "accepted"
 
-    faults(spapi_sim, "lost_answer", 0.0)
+    fault_mode(spapi_sim, "lost_answer", 0.0)
     for _ in range(3):  # the next runs (and, for a feed, the run that reads its report)
         inventory.deliver(handler, lambda_context, inventory.push_message(store))
         inventory.advance(spapi_sim, 120)
