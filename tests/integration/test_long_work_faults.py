@@ -208,3 +208,56 @@ def test_lost_patch_or_feed_answers_converge_without_moving_stock(
         assert (row.last_pushed_quantity, row.last_push_status) == (30 + n, "accepted")
     on_hand = products.on_hand(store.merchant_id)
     assert {sku: on_hand[sku] for sku in skus} == {sku: 30 + n for n, sku in enumerate(skus)}  # unmoved
+
+
+# a Lambda short of time, through the real handlers -------------------------------------------------------------
+def short_context(name: str) -> FakeLambdaContext:
+    return FakeLambdaContext(name, 60, started=time.monotonic() - 50)  # 10 s left: below the 15 s margin
+
+
+def queued(stack: Any, queue: str, wait: float = 3.0) -> list[dict[str, Any]]:
+    """The messages on the queue (continuations are delayed by a second: waited for up to `wait` s)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = shipments.drain(stack.queue_url(queue))
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_the_pushes_short_of_time_do_one_unit_a_slice_and_continue_through_their_queue(
+    make_stack: Callable[..., Any], spapi_sim: Simulator, load_function: Any
+) -> None:
+    stack = sim_stack(make_stack, spapi_sim)
+    store = connected_store(spapi_sim, stack, inventory.SELLER, inventory.US)
+    for listing in inventory.mirror_listings(spapi_sim, store):  # in stock as Amazon shows: nothing to send
+        inventory.set_stock(store.merchant_id, listing.sku, on_hand=int(listing.amazon_quantity or 0))
+    skus = inventory.fbm_skus(spapi_sim, inventory.SELLER, inventory.US)[:3]
+    for n, sku in enumerate(skus):
+        inventory.set_stock(store.merchant_id, sku, on_hand=40 + n)
+    inventory_push = load_function("InventoryPushFunction")
+    context = short_context("InventoryPushFunction")
+
+    inventory.deliver(inventory_push, context, inventory.push_message(store))
+    assert inventory.amazon_quantity(spapi_sim, store, skus[0]) == 40  # one patch went out
+    assert inventory.amazon_quantity(spapi_sim, store, skus[1]) != 41
+    for _ in range(len(skus) - 1):  # each continuation sends one more
+        [body] = queued(stack, "InventoryPushQueue")
+        assert body["trigger"] == "continuation"
+        inventory_push(inventory.sqs_event(inventory.JobMessage.model_validate(body)), context)
+    assert [inventory.amazon_quantity(spapi_sim, store, sku) for sku in skus] == [40, 41, 42]
+    assert queued(stack, "InventoryPushQueue") == []  # the pass reached the store's end
+
+    sim_order = shipments.amazon_order(spapi_sim, store, [(skus[0], 2)])
+    shipments.import_order(store, sim_order)
+    for n in range(2):
+        shipments.ship(store, sim_order["order_id"], [{"sku": skus[0], "quantity": 1}], tracking=f"T-{n}")
+    shipment_push = load_function("ShipmentPushFunction")
+    context = short_context("ShipmentPushFunction")
+
+    shipment_push(shipments.push_event(store), context)
+    assert len(shipments.amazon_packages(spapi_sim, sim_order["order_id"])) == 1
+    [body] = queued(stack, "ShipmentPushQueue")
+    shipment_push(shipments.push_event(store, trigger="continuation"), context)
+    assert len(shipments.amazon_packages(spapi_sim, sim_order["order_id"])) == 2
+    assert body["trigger"] == "continuation"
