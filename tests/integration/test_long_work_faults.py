@@ -56,7 +56,7 @@ def test_a_report_ending_cancelled_or_fatal_fails_the_import_and_changes_no_prod
     cursor = job_state.load_cursor(store.store_id, "products")
     assert not cursor.get("starting_inventory_done") and "import" not in cursor  # nothing left in progress
     fresh = get_store(store.merchant_id, store.store_id)
-    assert fresh is not None and fresh.last_runs["products"]["result"] == "error"
+    assert fresh is not None and fresh.last_runs["products"]["result"] == "failed"
     assert "failed" in fresh.last_runs["products"]["summary"]
 
     fault_mode(spapi_sim, mode, 0.0)
@@ -72,7 +72,7 @@ def test_a_report_ending_cancelled_or_fatal_fails_the_import_and_changes_no_prod
     assert set(after) == set(amazon) and all(x.status == "active" for x in after.values())
     assert products.on_hand(store.merchant_id) == stock
     fresh = get_store(store.merchant_id, store.store_id)
-    assert fresh is not None and fresh.last_runs["products"]["result"] == "error"
+    assert fresh is not None and fresh.last_runs["products"]["result"] == "failed"
     assert "no listing was deactivated" in fresh.last_runs["products"]["summary"]
 
 

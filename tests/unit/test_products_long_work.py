@@ -140,7 +140,7 @@ def test_a_report_ending_cancelled_or_fatal_is_retried_then_fails_and_changes_no
     delays = [d for o, d in outcomes if o.result == "error" and d]
     assert delays == [20, 40]
     last, _ = outcomes[-1]
-    assert last.result == "error" and last.continue_after is None
+    assert last.result == "failed" and last.continue_after is None
     assert "failed" in last.summary and "no products" not in last.summary
     assert all(x.status == "active" for x in Listing.query("s1"))  # nothing deactivated
     assert {x.sku for x in Listing.query("s1")} == {"OLD-1", "OLD-2"}
@@ -148,7 +148,7 @@ def test_a_report_ending_cancelled_or_fatal_is_retried_then_fails_and_changes_no
     cursor = load_cursor(store.store_id, "products")
     assert not cursor.get("starting_inventory_done") and "import" not in cursor
     final = runs()[-1]
-    assert final.result == "error"
+    assert final.result == "failed"
     words = " ".join(e.message for e in final.errors)
     assert ("cancelled the listings report" if ending == "CANCELLED" else "could not produce") in words
 
@@ -181,10 +181,16 @@ def test_an_empty_fba_answer_never_sets_a_quantity_and_fails_visibly(stack: Any)
     assert Listing.get("s1", "FBA-2").amazon_quantity is None  # unknown, never 0
     assert len(amazon.fba_asked) == 1 + 3  # during the rows, then the fba phase's attempts
     last, _ = outcomes[-1]
-    assert last.result == "error" and last.continue_after is None
+    assert last.result == "failed" and last.continue_after is None  # stopped: no continuation
     words = " ".join(e.message for run in runs() for e in run.errors)
     assert "FBA quantities could not be read" in words and "listed none of the 2 SKUs" in words
     assert "stopped after 3 failed attempts" in words
+    assert load_cursor("s1", "products")["import"]["phase"] == "fba"  # kept: the next run continues there
+
+    amazon.fba = {"FBA-1": 3, "FBA-2": 0}  # Amazon answers again; the next scheduled run (not stale yet)
+    outcomes = run_all(amazon, mode="incremental")
+    assert [x.amazon_quantity for x in Listing.query("s1")] == [3, 0]  # Amazon's answer, 0 included
+    assert outcomes[-1][0].final_result() == "ok" and "import" not in load_cursor("s1", "products")
 
 
 def test_a_failed_fba_call_leaves_quantities_and_the_fba_phase_takes_them_later(stack: Any) -> None:

@@ -100,7 +100,7 @@ TEMPLATES: dict[NoticeCode, str] = {
     ),
     C.PRODUCT_IMPORT_GAVE_UP: (
         "The product import stopped after {attempts} failed attempts in a row; no listing was marked inactive. "
-        "The next scheduled import starts again."
+        "The next scheduled import continues from where it stopped."
     ),
     C.FBA_QUANTITIES_NOT_READ: (
         "Amazon's FBA quantities could not be read ({reason}); the quantities shown stay as they were and are "

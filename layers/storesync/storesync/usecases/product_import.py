@@ -29,17 +29,21 @@ the invocation's remaining time (Lambda's, passed in as `InvocationTime`) falls 
 its place and continues through the queue.
 
 Failures: a transient Amazon failure or an answer that cannot be read saves the import's place and continues
-after a backoff (60 s, doubling); after `max_failures` in a row, or a listings report that still ends
-CANCELLED/FATAL after `report_attempts`, the import ends failed: result "error" with the reason in the sync
-log, no listing deactivated, no starting inventory marked done unless all its rows were applied; the next
-scheduled run starts a new import. Amazon also answers CANCELLED when a store has no listings at all: that is
-reported in the same plain words ("Amazon cancelled the listings report ...: it does so when the store has no
-listings"), never read as "no products".
+after a backoff (result "error": the runner's retry); after `max_failures` in a row the run is "failed" (no
+continuation) and the import keeps its place: the next scheduled or manual run continues from there. A
+listings report that ends CANCELLED or FATAL (or cannot be read) is asked for again up to `report_attempts`
+times; then the import ends "failed": the reason in the sync log, no listing deactivated, no starting inventory
+marked done unless all its rows were applied, and the next scheduled run starts a new import. Amazon also
+answers CANCELLED when a store has no listings at all; that cannot be told from a cancelled report, so it is
+reported in the same plain words ("Amazon cancelled the listings report ...; Amazon does so when the store has
+no listings ..."), never read as "no products". (The simulator answers a store without listings with a DONE
+report that has only its header row: an import of nothing, which deactivates nothing.)
 
 Cursor: {"starting_inventory_done": bool, "starting_inventory": "match_amazon"|"keep", "import": {...}}.
 The import state holds the report id, the document id, the row offset, the per-phase SKU positions and the
-running totals. A scheduled/manual message that finds an import in progress (touched recently) is dropped:
-the import's own continuation carries it on, so duplicate deliveries never double-count. A continuation that
+running totals. A scheduled/manual message that finds an import in progress (touched recently, and not
+stopped after failures) is dropped: the import's own continuation carries it on, so duplicate deliveries never
+double-count. A continuation that
 finds no import in progress (a stale duplicate) does nothing.
 """
 
@@ -149,13 +153,14 @@ class ProductImport:
             if message.trigger == "continuation":
                 return JobOutcome(result="skipped", summary="no product import in progress")
             self._start(message.mode)
-        elif message.trigger != "continuation" and time.time() - self.state.get("touched_at", 0) < (
-            self.limits.stale_after_seconds
-        ):
-            if message.mode == "full" and self.state["mode"] != "full":
+        elif message.trigger != "continuation":
+            if message.mode == "full" and self.state["mode"] != "full" and not self.state.get("then_full"):
                 self.state["then_full"] = True
                 self._save()
-            return JobOutcome(result="skipped", summary="a product import is already in progress")
+            recent = time.time() - self.state.get("touched_at", 0) < self.limits.stale_after_seconds
+            if recent and not self.state.get("gave_up"):  # a stopped import continues with the next run
+                return JobOutcome(result="skipped", summary="a product import is already in progress")
+        self.state.pop("gave_up", None)
         try:
             self._advance()
         except Throttled as exc:  # keep this slice's counts in the sync log; continue when the quota allows
@@ -171,16 +176,21 @@ class ProductImport:
 
     def _failed_attempt(self, reason: str) -> None:
         """A transient failure or an unreadable answer: continue after a backoff, or, after `max_failures` in
-        a row, end the import failed (visible; the next scheduled run starts anew)."""
+        a row, stop: the run is "failed" (visible), no continuation, and the import keeps its place for the
+        next scheduled (or manual) run, which continues from there."""
         failures = int(self.state.get("failures", 0)) + 1
         self.state["failures"] = failures
         self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=reason))
         self.outcome.result = "error"
         if failures >= self.limits.max_failures:
             self.outcome.errors.append(notice(NoticeCode.PRODUCT_IMPORT_GAVE_UP, attempts=failures))
-            self.state["failed"] = True
-            self._finish()
-            self.outcome.result, self.outcome.continue_after = "error", None
+            self.state["failures"] = 0  # the next run has its full number of attempts
+            self.state["gave_up"] = True
+            self._save()
+            self.outcome.result, self.outcome.continue_after = "failed", None
+            self.outcome.summary = (
+                f"{self.state['mode']} product import stopped after {failures} failed attempts"
+            )
             return
         self._save()
         self.outcome.continue_after = min(
@@ -575,7 +585,7 @@ class ProductImport:
         state = self.state
         failed = bool(state.get("failed"))
         if failed:
-            self.outcome.result = "error"  # a failed import is never "ok" nor "nothing to do"
+            self.outcome.result = "failed"  # never "ok" nor "nothing to do"; no continuation
         if state.get("first_import") and (not failed or state.get("rows_done")):  # every row was applied
             self.cursor["starting_inventory_done"] = True
             self.cursor["starting_inventory"] = MATCH_AMAZON if state.get("starting_inventory") else "keep"
