@@ -76,7 +76,7 @@ def test_a_report_ending_cancelled_or_fatal_fails_the_import_and_changes_no_prod
     assert "no listing was deactivated" in fresh.last_runs["products"]["summary"]
 
 
-@pytest.mark.parametrize("mode", ["empty_body", "truncated_body"])
+@pytest.mark.parametrize("mode", ["empty_body", "truncated_body", "html_5xx"])
 def test_an_unreadable_fba_answer_never_sets_a_quantity(
     shop: Any, spapi_sim: Simulator, load_function: Any, lambda_context: Any, mode: str
 ) -> None:
@@ -106,6 +106,24 @@ def test_an_unreadable_fba_answer_never_sets_a_quantity(
     driver.drain()
     stored = products.listings(store)
     assert stored[moved].amazon_quantity == int(before[moved] or 0) + 5
+    assert products.product_runs(store)[0].result == "ok"
+
+
+def test_unknown_extra_fields_in_the_fba_answer_are_read_as_usual(
+    shop: Any, spapi_sim: Simulator, load_function: Any, lambda_context: Any
+) -> None:
+    stack, store = shop
+    fault_mode(spapi_sim, "extra_fields", 1.0, ["getInventorySummaries", "getReport", "searchListingsItems"])
+    products.ProductImportDriver(spapi_sim, stack, load_function, lambda_context).deliver(
+        store, "incremental"
+    )
+
+    assert injected(spapi_sim, "extra_fields") >= 3
+    amazon = products.amazon_listings(spapi_sim, store)
+    stored = products.listings(store)
+    assert {sku: stored[sku].amazon_quantity for sku in amazon} == {
+        sku: item["quantity"] for sku, item in amazon.items()
+    }
     assert products.product_runs(store)[0].result == "ok"
 
 
