@@ -24,8 +24,8 @@ report's verdicts) first checks the invocation's remaining time (Lambda's, passe
 its margin the slice saves its place (the cursor) and continues through the queue. The first patch of a slice
 always goes, so every slice makes progress.
 
-Lost answers: quantities are absolute, so a patch or a feed whose answer was lost (and that the quota gate sent
-again) sets the same quantity twice, never more; the push moves no stock. A listing is marked accepted only on
+Lost answers: quantities are absolute, so a patch or a feed whose answer was lost (whether or not it is sent
+again) sets at most the same quantity twice; the push moves no stock. A listing is marked accepted only on
 Amazon's answer; a patch or feed that ends without one leaves the listing as it was (its last accepted quantity),
 so the next run plans it again.
 """

@@ -11,10 +11,11 @@ Exactly once:
   this package reference id and tracking number, it is marked confirmed without sending it again. Otherwise it
   is sent again with the same package reference id, which Amazon answers with success for the same package
   and never ships twice.
-- A lost answer (Amazon performed the confirmation, the connection dropped): the quota gate sends the same
-  request again, which Amazon (and the simulator) answers with success for the same package; should Amazon
-  refuse the repeat instead ("already confirmed"), or refuse anything, Amazon's packages are read before the
-  refusal is believed: a package with this reference id and tracking number means it is confirmed.
+- A lost answer (Amazon performed the confirmation, the connection dropped) is a transient failure: the
+  shipment stays "sending", so its next attempt reads Amazon's packages first (above) and never sends it
+  twice. Should a repeat reach Amazon and be refused ("already confirmed"), or should Amazon refuse anything,
+  Amazon's packages are read before the refusal is believed: a package with this reference id and tracking
+  number means it is confirmed.
 - Amazon's refusal (e.g. the order was cancelled meanwhile) is stored on the shipment with Amazon's message,
   leaves the pending index and goes into the sync log: never retried. Transient failures (5xx, timeouts,
   dropped connections, answers that cannot be read) are retried with backoff (attempts, next_attempt_at) and
