@@ -143,7 +143,8 @@ def test_a_feed_report_without_its_summary_never_marks_a_listing_accepted(stack:
     assert {x.last_push_status for x in Listing.query(STORE)} == {"pending"}
     for _ in range(2):  # read again later
         outcome, queue = run(transport, settings, "continuation")
-        assert outcome.result == "error" and [d for _, d in queue.deliveries] == [5]
+        [(message, delay)] = queue.deliveries
+        assert outcome.result == "error" and message.trigger == "continuation" and delay > 0
         assert {x.last_push_status for x in Listing.query(STORE)} == {"pending"}
     outcome, _ = run(transport, settings, "continuation")  # given up on: not processed, planned again
     assert all(x.last_pushed_quantity == 1 for x in Listing.query(STORE))
