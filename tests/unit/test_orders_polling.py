@@ -52,8 +52,8 @@ class FakeAmazon:
         self.broken_in_get: set[str] = set()  # getOrder answers these orders without their items
 
     # the quota gate
-    def call(self, operation: str, fn: Any) -> Any:
-        return fn()
+    def call(self, operation: str, fn: Any, parse: Any = None) -> Any:
+        return fn() if parse is None else parse(fn())
 
     def wait_time(self, operation: str) -> float:
         return 7.0
