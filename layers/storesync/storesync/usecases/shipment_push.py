@@ -128,11 +128,13 @@ class ShipmentPush:
         after: str | None = self.ctx.cursor.get("after") if resuming else None
         deadline = self.monotonic() + self.limits.time_budget
         handled = 0
+        started_after = after
         while True:
             page = db.pending_shipments(store.store_id, after, self.limits.page_size)
             for shipment in page:
                 out_of_time = self.monotonic() > deadline or self.invocation.running_out()
-                if handled >= self.limits.max_shipments or (handled and out_of_time):
+                moved = after != started_after  # every slice gets past at least one shipment
+                if handled >= self.limits.max_shipments or (moved and out_of_time):
                     self.ctx.save_cursor({"after": after} if after else {})
                     self.outcome.continue_after = 1.0
                     return self.outcome
