@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 import pytest
 from fakes import RecordingJobQueue
-from storesync.amazon.errors import TransientAmazonError
+from storesync.amazon.errors import AmazonRejected, TransientAmazonError
 from storesync.amazon.products_amazon import ReportState
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.job_state import load_cursor
@@ -271,3 +272,20 @@ def test_a_short_download_in_the_deactivation_deactivates_nothing_and_is_read_ag
     assert len(opened) == 3  # rows, the short read (nothing deactivated), the read again
     assert {x.sku: x.status for x in Listing.query("s1")} == {f"SKU-{i:03d}": "active" for i in range(3)}
     assert any("gave 1 records where it had 3" in e.message for run in runs() for e in run.errors)
+
+
+def test_a_refused_fba_call_during_the_rows_still_writes_them_without_quantities(stack: Any) -> None:
+    a_store()
+    amazon = FakeAmazon(fba_text("FBA-1"))
+    amazon.fba = AmazonRejected("getInventorySummaries", 400, "InvalidInput", "sellerSkus: refused")
+    queue = RecordingJobQueue()
+    job = product_import_work(lambda store: amazon, ImportLimits(report_poll_seconds=10))
+    runner = StoreJobRunner(queue)
+    runner.run(JobMessage(job="products", mode="incremental", merchant_id="m1", store_id="s1"), job)
+    [(message, _)] = queue.deliveries
+
+    # the fba phase then meets the refusal too: the runner records it (its policy, not this test's)
+    with contextlib.suppress(AmazonRejected):
+        runner.run(message, job)
+    assert {x.sku: x.amazon_quantity for x in Listing.query("s1")} == {"FBA-1": None}  # written, untouched
+    assert load_cursor("s1", "products")["import"]["phase"] == "fba"  # kept: the next run asks again

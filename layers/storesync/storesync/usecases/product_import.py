@@ -56,7 +56,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, Throttled, TransientAmazonError
+from storesync.amazon.errors import (
+    AmazonAnswerInvalid,
+    AmazonError,
+    AmazonRejected,
+    Throttled,
+    TransientAmazonError,
+)
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, utcnow
 from storesync.dal import catalog, stock_ledger
@@ -397,9 +403,9 @@ class ProductImport:
     ) -> Throttled | None:
         """Put the product type and (FBA) Amazon's stock on the listings before they are written, so each
         listing is written once. Known listings that only gain these details are appended to `to_write`.
-        A throttle leaves the rest for the catch-up phases (flagged in the state) and is returned; a failed or
-        unreadable answer leaves them for the catch-up phases too (the rows are written all the same; a
-        listing's quantity is never set without Amazon's answer)."""
+        A throttle leaves the rest for the catch-up phases (flagged in the state) and is returned; a failed,
+        refused (FBA) or unreadable answer leaves them for the catch-up phases too (the rows are written all
+        the same; a listing's quantity is never set without Amazon's answer)."""
         writing = {item.sku: item for item in to_write}
         active = {
             r.sku: writing.get(r.sku) or stored[r.sku]
@@ -433,7 +439,7 @@ class ProductImport:
         except Throttled as exc:
             self.state["fba_deferred"] = True
             throttled = exc
-        except (TransientAmazonError, AmazonAnswerInvalid) as exc:  # untouched; the fba phase asks again
+        except (TransientAmazonError, AmazonAnswerInvalid, AmazonRejected) as exc:  # the fba phase asks again
             self.state["fba_deferred"] = True
             self.outcome.errors.append(notice(NoticeCode.FBA_QUANTITIES_NOT_READ, reason=str(exc)))
             logger.warning("FBA quantities not read: deferred", extra={"reason": str(exc)})
