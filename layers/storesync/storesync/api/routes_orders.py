@@ -15,7 +15,17 @@ from pydantic import BaseModel, Field
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
+from storesync.api.params import (
+    Channel,
+    NextToken,
+    OneOf,
+    OrderId,
+    PageLimit,
+    StoreId,
+    StoreIdQuery,
+    encode_token,
+    page_start,
+)
 from storesync.api.store_access import merchant_store
 from storesync.api.views import order_view
 from storesync.dal.order_queries import (
@@ -37,7 +47,7 @@ Hold = Annotated[str | None, OneOf(HOLDS), Query()]
 
 @router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
 def orders(
-    store_id: Annotated[str | None, Query()] = None,
+    store_id: StoreIdQuery = None,
     status: Status = None,
     hold: Hold = None,
     channel: Channel = None,
@@ -92,7 +102,7 @@ class UnknownSkus(BaseModel):
     "/stores/<store_id>/unknown-skus",
     summary="The SKUs a store's orders wait for (unknown-SKU hold) and the orders waiting for each",
 )
-def unknown_skus(store_id: str) -> UnknownSkus:
+def unknown_skus(store_id: StoreId) -> UnknownSkus:
     store = merchant_store(router, store_id)
     bind_store(store.store_id, store.merchant_id)
     waiting = unknown_skus_waiting(store.store_id)
