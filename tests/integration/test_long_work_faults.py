@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import inventory_push_support as inventory
 import product_import_support as products
 import pytest
 import shipment_push_support as shipments
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from fixtures_stores import connected_store, sim_stack
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import admin, fault_mode
@@ -206,12 +208,21 @@ def pushing(make_stack: Callable[..., Any], spapi_sim: Simulator) -> Iterator[Ca
     os.environ.pop("INVENTORY_FEED_CROSSOVER", None)
 
 
-@pytest.mark.parametrize(("operation", "crossover"), [("patchListingsItem", "100"), ("createFeed", "0")])
-def test_lost_patch_or_feed_answers_converge_without_moving_stock(
+@pytest.mark.parametrize(
+    ("mode", "operation", "crossover"),
+    [
+        ("lost_answer", "patchListingsItem", "100"),
+        ("lost_answer", "createFeed", "0"),
+        ("empty_body", "patchListingsItem", "100"),
+        ("truncated_body", "createFeed", "0"),
+    ],
+)
+def test_lost_or_unreadable_patch_and_feed_answers_converge_without_moving_stock(
     pushing: Any,
     spapi_sim: Simulator,
     load_function: Any,
     lambda_context: Any,
+    mode: str,
     operation: str,
     crossover: str,
 ) -> None:
@@ -221,16 +232,18 @@ def test_lost_patch_or_feed_answers_converge_without_moving_stock(
     for n, sku in enumerate(skus):
         inventory.set_stock(store.merchant_id, sku, on_hand=30 + n)
     stock = {sku: inventory.listing(store, sku).last_pushed_quantity for sku in skus}
-    fault_mode(spapi_sim, "lost_answer", 1.0, [operation])
+    fault_mode(spapi_sim, mode, 1.0, [operation])
 
-    inventory.deliver(handler, lambda_context, inventory.push_message(store))  # performed, answers lost
+    # performed, answers unusable: the run fails (the runner's retry, or SQS's redelivery: either way)
+    with contextlib.suppress(BatchProcessingError):
+        inventory.deliver(handler, lambda_context, inventory.push_message(store))
 
-    assert injected(spapi_sim, "lost_answer") >= 1
+    assert injected(spapi_sim, mode) >= 1
     for sku in skus:  # nothing marked accepted without Amazon's answer
         assert inventory.listing(store, sku).last_pushed_quantity == stock[sku]
         assert inventory.listing(store, sku).last_push_status != "accepted"
 
-    fault_mode(spapi_sim, "lost_answer", 0.0)
+    fault_mode(spapi_sim, mode, 0.0)
     for _ in range(3):  # the next runs (and, for a feed, the run that reads its report)
         inventory.deliver(handler, lambda_context, inventory.push_message(store))
         inventory.advance(spapi_sim, 120)
