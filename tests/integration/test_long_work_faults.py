@@ -1,10 +1,12 @@
 """Long work under Amazon's failures, end to end: the real handlers, moto, the simulator's fault modes.
 
 - A listings report ending CANCELLED or FATAL fails the import visibly; no product is changed or deactivated.
-- An empty or truncated FBA inventory answer never sets a quantity (never 0); once Amazon answers, it is read.
+- An empty, truncated or HTML-5xx FBA inventory answer never sets a quantity (never 0); once Amazon answers,
+  it is read; unknown extra fields are read as usual.
 - confirmShipment performed but its answer lost: confirmed once on Amazon, marked confirmed in storesync.
-- patchListingsItem / createFeed performed but their answers lost: Amazon and storesync converge, no stock moves.
-- A Lambda with little time left imports in more, smaller slices and never overruns.
+- patchListingsItem / createFeed performed but their answers lost, empty or cut short: Amazon and storesync
+  converge, nothing is marked accepted without Amazon's answer, no stock moves.
+- A Lambda with little time left imports, pushes and confirms in more, smaller slices and never overruns.
 """
 
 from __future__ import annotations
