@@ -9,17 +9,22 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from storesync.api.auth import merchant_id
-from storesync.api.deps import connector
+from storesync.api.deps import api_settings, connector
 from storesync.api.errors import BadRequest, Conflict
 from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_url
-from storesync.api.views import store_view
+from storesync.api.views import store_view as _store_view
 from storesync.dal.store_queries import STATUS_DISCONNECTED, change_settings, get_store, merchant_stores
+from storesync.dal.stores import Store
 from storesync.dal.warehouses import warehouse_exists
 from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehouses
 
 router = Router()
+
+
+def store_view(store: Store) -> dict[str, Any]:
+    return _store_view(store, api_settings().cadences())
 
 
 @router.post(

@@ -27,10 +27,17 @@ class NoticeCode(StrEnum):
     UNIFIED_QUANTITY_DISAGREEMENT = "unified_quantity_disagreement"
     FBA_AND_FBM_SKU = "fba_and_fbm_sku"
     SKU_IN_SEVERAL_MARKETPLACES = "sku_in_several_marketplaces"
+    SYNC_LATE = "sync_late"  # computed from the last runs (domain/health.py), shown with the store
+    SYNC_FAILING = "sync_failing"
     # the sync log
     UNEXPECTED_FAILURE = "unexpected_failure"
     AUTHORIZATION_REVOKED = "authorization_revoked"
     AMAZON_UNAVAILABLE = "amazon_unavailable"
+    AUTHORIZATION_REFUSED = "authorization_refused"  # also the store's status reason
+    AMAZON_ANSWER_INVALID = "amazon_answer_invalid"
+    AMAZON_REFUSED = "amazon_refused"
+    RUN_RETRYING = "run_retrying"
+    RUN_GAVE_UP = "run_gave_up"
     ORDER_UNREADABLE = "order_unreadable"
     ORDER_NOT_STORED = "order_not_stored"
     ORDER_GIVEN_UP = "order_given_up"
@@ -72,9 +79,25 @@ TEMPLATES: dict[NoticeCode, str] = {
         "Products: {count} SKU(s) are listed in several marketplaces of the same Amazon seller account "
         "(e.g. {skus}); those marketplaces share one quantity."
     ),
+    C.SYNC_LATE: (
+        "{job} has not succeeded for {lag} (it runs every {cadence}): products, orders or quantities may be "
+        "out of date. See the store's sync log."
+    ),
+    C.SYNC_FAILING: "{job} failed {runs} runs in a row. Last failure: {reason}",
     C.UNEXPECTED_FAILURE: "Unexpected failure: {error_type}",
     C.AUTHORIZATION_REVOKED: "Amazon no longer accepts this store's authorization: reauthorize the store.",
     C.AMAZON_UNAVAILABLE: "{reason}",
+    C.AUTHORIZATION_REFUSED: (
+        "{detail}. Syncing is paused: reauthorize the store to resume it; storesync then catches up what "
+        "was missed."
+    ),
+    C.AMAZON_ANSWER_INVALID: "Amazon's answer could not be read: {reason}",
+    C.AMAZON_REFUSED: "{reason}",
+    C.RUN_RETRYING: "Attempt {attempt} of {attempts} failed; storesync tries again in {wait}.",
+    C.RUN_GAVE_UP: (
+        "Failed {attempts} attempts in a row: storesync stopped retrying. The next scheduled run starts where "
+        "this one stopped."
+    ),
     C.ORDER_UNREADABLE: "Order {order_id} could not be read: {reason}",
     C.ORDER_NOT_STORED: "Order {order_id} could not be stored ({error_type}); it will be retried",
     C.ORDER_GIVEN_UP: (
