@@ -89,7 +89,6 @@ from storesync.usecases.time_left import InvocationTime
 
 MATCH_AMAZON = "match_amazon"
 ROW_MESSAGES_PER_RUN = 20  # skipped-row explanations written to one sync-log entry
-LONGEST_BACKOFF_SECONDS = 900.0  # SQS's longest delay
 
 
 class ProductsAmazon(Protocol):
@@ -200,9 +199,7 @@ class ProductImport:
             )
             return
         self._save()
-        self.outcome.continue_after = min(
-            TRANSIENT_RETRY_SECONDS * 2 ** (failures - 1), LONGEST_BACKOFF_SECONDS
-        )
+        self.outcome.continue_after = TRANSIENT_RETRY_SECONDS  # a failed attempt: the runner sets the backoff
 
     def _start(self, mode: str) -> None:
         """A new import (saved before Amazon is asked, so a failed createReport is retried like any step)."""
@@ -310,9 +307,7 @@ class ProductImport:
         self.state.update(phase="report", report_id=None, document_id=None, report_attempts=attempts + 1)
         self._save()
         self.outcome.summary = f"Amazon's listings report ended without listings (attempt {attempts}); a new one will be asked for"
-        self.outcome.continue_after = min(
-            self.limits.report_poll_seconds * 2**attempts, LONGEST_BACKOFF_SECONDS
-        )
+        self.outcome.continue_after = TRANSIENT_RETRY_SECONDS  # a failed attempt: the runner sets the backoff
         return False
 
     def _rows(self) -> bool:
