@@ -118,3 +118,11 @@ def test_text_stream_gunzips_chunks_declared_or_detected():
         assert isinstance(row, ReportRow) and row.title == "Café"
     (plain,) = list(ListingsReportReader(text_stream(iter([text.encode()]), gzip=False)).records())
     assert isinstance(plain, ReportRow) and plain.sku == "SKU-1"
+
+
+def test_a_row_cut_short_before_its_quantity_leaves_the_quantity_unknown_never_0():
+    records = read(HEADER + "Mug\tSKU-1\t9.99\t4\tB01\tDEFAULT\tActive\nCup\tSKU-2\t1.5")  # the document ends
+    assert [(r.sku, r.channel, r.quantity) for r in records if isinstance(r, ReportRow)] == [
+        ("SKU-1", FBM, 4),
+        ("SKU-2", FBM, None),
+    ]
