@@ -16,7 +16,16 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.stock_ledger import StockCommit
 from storesync.dal.stores import Store
 from storesync.domain.allocation import LinePlan
-from storesync.domain.orders import AmazonOrder, Hold, OrderDecision, OrderLine, OrderSnapshot, OrderStatus
+from storesync.domain.orders import (
+    AmazonOrder,
+    Hold,
+    OrderDecision,
+    OrderLine,
+    OrderSnapshot,
+    OrderStatus,
+    amazon_close_time,
+    buyer_data_expiry,
+)
 
 ADDRESS_PURPOSE = "buyer_address"
 API_ID_SEPARATOR = "."
@@ -260,7 +269,8 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
 
 
 def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
-    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop)."""
+    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop);
+    when it closes, Amazon's close time (`closed_at`, from which its buyer data expires)."""
     apply_holds(order, decision, now)
     order.amazon_status = incoming.status
     order.amazon_last_updated = incoming.last_updated
@@ -271,6 +281,18 @@ def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision,
         item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
     if decision.ships:
         order.shipped_at = now
+    if decision.closes:
+        order.closed_at = amazon_close_time(incoming)
+
+
+def buyer_data_expires_at(order: Order, incoming: AmazonOrder, decision: OrderDecision) -> datetime | None:
+    """When the order's buyer address expires, for a decision that expires it (None: it does not): 30 days after
+    Amazon's close time recorded on the order (`apply_decision`); a closed order stored before that time was
+    recorded counts from the earliest it knows (storesync's shipped_at, or Amazon's time in this answer)."""
+    if not decision.expire_buyer_data:
+        return None
+    known = [t for t in (order.closed_at, order.shipped_at) if t is not None]
+    return buyer_data_expiry(min([*known, amazon_close_time(incoming)]))
 
 
 def allocate(order: Order, plans: Sequence[LinePlan]) -> None:
