@@ -288,11 +288,10 @@ def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision,
 def buyer_data_expires_at(order: Order, incoming: AmazonOrder, decision: OrderDecision) -> datetime | None:
     """When the order's buyer address expires, for a decision that expires it (None: it does not): 30 days after
     Amazon's close time recorded on the order (`apply_decision`); a closed order stored before that time was
-    recorded counts from the earliest it knows (storesync's shipped_at, or Amazon's time in this answer)."""
+    recorded counts from storesync's shipped_at, else from Amazon's time in this answer."""
     if not decision.expire_buyer_data:
         return None
-    known = [t for t in (order.closed_at, order.shipped_at) if t is not None]
-    return buyer_data_expiry(min([*known, amazon_close_time(incoming)]))
+    return buyer_data_expiry(order.closed_at or order.shipped_at or amazon_close_time(incoming))
 
 
 def allocate(order: Order, plans: Sequence[LinePlan]) -> None:
