@@ -33,8 +33,9 @@ from shipment_push_support import push_event
 from spapi_simulator.sellers import APPLICATION_ID
 from storesync.clock import utcnow
 from storesync.dal.order_queries import get_address, get_order
-from storesync.dal.orders import OrderAddress
+from storesync.dal.orders import Order, OrderAddress
 from storesync.dal.stores import Store
+from storesync.usecases.buyer_data_backfill import BackfillResult, backfill_address_expiry
 from storesync.usecases.shipment_create import create_shipment
 
 RETENTION = timedelta(days=30)
@@ -256,3 +257,35 @@ def test_the_api_never_shows_an_address_past_its_expiry(
     address.update(actions=[OrderAddress.expires_at.set(utcnow() - timedelta(seconds=1))])
     answer = api("GET", path)
     assert answer.status == 200 and answer.json()["address"] is None
+
+
+def test_the_backfill_gives_legacy_addresses_their_expiry_once(
+    make_stack: Any, spapi_sim_factory: Any, load_function: Any
+) -> None:
+    h, store = harness(make_stack, spapi_sim_factory, load_function)
+    open_id = imported(h, store)
+    shipped_id = imported(h, store)
+    _, fba = sim_skus(h.sim)
+    fba_id = sim_order(h, fba[0], fulfilled_by="AMAZON")
+    admin(h.sim, "POST", f"orders/{shipped_id}/ship")
+    h.advance()
+    h.poll(store)
+    # as stored before every path set an expiry: the shipped order's address has none and no close time is
+    # recorded; an FBA order's address was stored; a row outlived its order
+    legacy = get_address(store.store_id, shipped_id)
+    assert legacy is not None
+    legacy.update(actions=[OrderAddress.expires_at.remove()])
+    shipped = stored(store, shipped_id)
+    shipped.update(actions=[Order.closed_at.remove()])
+    for order_id in (fba_id, "111-9999999-9999999"):
+        OrderAddress(store.store_id, order_id, merchant_id=MERCHANT, address_encrypted=b"x").save()
+
+    before = utcnow()
+    assert backfill_address_expiry() == BackfillResult(expired=3, kept_open=1)
+    assert expiry_of(store.store_id, open_id) is None  # open: expires when it closes
+    assert shipped.shipped_at is not None
+    assert expiry_of(store.store_id, shipped_id) == shipped.shipped_at.replace(microsecond=0) + RETENTION
+    for order_id in (fba_id, "111-9999999-9999999"):  # keep none: gone with DynamoDB's next sweep
+        expires_at = expiry_of(store.store_id, order_id)
+        assert expires_at is not None and before - timedelta(seconds=1) <= expires_at <= utcnow()
+    assert backfill_address_expiry() == BackfillResult(expired=0, kept_open=1)  # once

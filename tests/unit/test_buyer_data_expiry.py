@@ -22,6 +22,7 @@ from storesync.domain.orders import (
     buyer_data_visible,
     follow_amazon,
     import_new,
+    legacy_address_expiry,
     wms_close_time,
 )
 
@@ -143,3 +144,15 @@ def test_the_parse_reads_the_latest_package_ship_time_and_the_import_asks_for_pa
     assert parse_amazon_order(amazon_json(packages=packages)).shipped_time == "2026-07-08T15:30:00+00:00"
     assert parse_amazon_order(amazon_json()).shipped_time is None
     assert parse_amazon_order(amazon_json(packages="garbled")).shipped_time is None
+
+
+def test_a_legacy_address_expires_from_its_orders_close_at_once_for_fba_and_never_while_open() -> None:
+    now = at("2026-09-01T00:00:00Z")
+    shipped_at = at("2026-07-09T00:00:00Z")
+    closed = stored(status=OrderStatus.SHIPPED_EXTERNALLY, has_address=True)
+    assert legacy_address_expiry(closed, shipped_at, now) == shipped_at + timedelta(days=30)
+    cancelled = stored(status=OrderStatus.CANCELLED, has_address=True)  # no close time recorded
+    assert legacy_address_expiry(cancelled, None, now) == at("2026-07-31T10:00:00Z")  # lastUpdatedTime + 30
+    assert legacy_address_expiry(stored(channel="FBA", has_address=True), None, now) == now
+    assert legacy_address_expiry(None, None, now) == now  # the order is gone
+    assert legacy_address_expiry(stored(has_address=True), None, now) is None  # open: expires when it closes

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from pynamodb.exceptions import UpdateError
+
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
 from storesync.dal.products import Listing, Product
@@ -318,6 +320,24 @@ def release_allocations(order: Order, *, removed_externally: bool = False) -> No
     for item in order.items:
         item.allocations = []
         item.backorder = 0
+
+
+def addresses_without_expiry() -> Iterator[OrderAddress]:
+    """Every address row with no expiry: a scan of the whole table, for the one-off backfill only
+    (storesync.usecases.buyer_data_backfill), never on a request path."""
+    return iter(OrderAddress.scan(OrderAddress.expires_at.does_not_exist()))
+
+
+def set_address_expiry(address: OrderAddress, expires_at: datetime) -> bool:
+    """Give a stored address its expiry unless it has one by now (False: it had, or it is gone)."""
+    try:
+        address.update(
+            actions=[OrderAddress.expires_at.set(expires_at)],
+            condition=OrderAddress.store_id.exists() & OrderAddress.expires_at.does_not_exist(),
+        )
+    except UpdateError:
+        return False
+    return True
 
 
 def save_address(commit: StockCommit, order: Order, encrypted: bytes, expires_at: datetime | None) -> None:

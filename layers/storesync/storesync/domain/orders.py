@@ -238,6 +238,20 @@ def wms_close_time(ship_dates: Sequence[str], confirmed_at: datetime) -> datetim
     return min(max(dates), confirmed_at) if dates else confirmed_at
 
 
+def legacy_address_expiry(
+    order: OrderSnapshot | None, closed_at: datetime | None, now: datetime
+) -> datetime | None:
+    """The expiry of an address stored without one (before every path set it): 30 days after a closed order's
+    close (`closed_at`, Amazon's close time or storesync's shipped_at; else Amazon's lastUpdatedTime as stored,
+    which is at or after the close), `now` for an FBA order's address or one whose order is gone (they keep
+    none), None for an open merchant order (it expires when the order closes)."""
+    if order is None or order.channel == CHANNEL_FBA:
+        return now
+    if order.status not in CLOSED_STATUSES:
+        return None
+    return buyer_data_expiry(closed_at or parse_iso(order.amazon_last_updated))
+
+
 def buyer_data_visible(expires_at: datetime | None, closed_at: datetime | None, now: datetime) -> bool:
     """Whether the buyer's data may still be shown: not past its expiry (DynamoDB's TTL sweep may lag by days),
     and not more than the retention after its order closed (an address stored before its expiry was set)."""
