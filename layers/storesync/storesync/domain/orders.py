@@ -129,9 +129,8 @@ class AmazonOrder:
     address: Mapping[str, Any] | None = None
     ship_by: str | None = None
     deliver_by: str | None = None
-    shipped_time: str | None = (
-        None  # the latest package's shipTime (Amazon gives packages for FBM orders only)
-    )
+    # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
+    shipped_time: str | None = None
 
     @property
     def released(self) -> bool:
