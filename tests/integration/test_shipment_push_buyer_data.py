@@ -258,6 +258,14 @@ def test_the_api_never_shows_an_address_past_its_expiry(
     answer = api("GET", path)
     assert answer.status == 200 and answer.json()["address"] is None
 
+    # closed more than 30 days ago: the order (and the order list) no longer says it has an address
+    order = get_order(store.store_id, order_id)
+    assert order is not None and answer.json()["has_address"] is True
+    order.update(actions=[Order.closed_at.set(utcnow() - timedelta(days=31))])
+    assert api("GET", path).json()["has_address"] is False
+    listed = api("GET", "/orders", query={"store_id": store.store_id}).json()["orders"]
+    assert [o["has_address"] for o in listed if o["amazon_order_id"] == order_id] == [False]
+
 
 def test_the_backfill_gives_legacy_addresses_their_expiry_once(
     make_stack: Any, spapi_sim_factory: Any, load_function: Any
