@@ -114,6 +114,18 @@ class AmazonSettings(FunctionSettings):
     )
 
 
+class LongWorkSettings(AmazonSettings):
+    """A job whose slices may run long (products, inventory, shipments): the margin it keeps before Lambda's
+    timeout. A slice starts no new unit of work once the invocation has less than this left (Lambda's
+    context.get_remaining_time_in_millis); it saves its cursor and continues through its queue."""
+
+    remaining_time_margin_seconds: float = Field(
+        default=15.0,
+        ge=1.0,
+        description="seconds before the Lambda timeout at which a slice stops starting new work",
+    )
+
+
 class DispatchSettings(FunctionSettings):
     """Dispatch sends every job: it reads every job queue, and nothing of Amazon."""
 
@@ -123,7 +135,7 @@ class DispatchSettings(FunctionSettings):
     shipment_push_queue_url: str = Field(min_length=1)
 
 
-class ProductImportSettings(AmazonSettings):
+class ProductImportSettings(LongWorkSettings):
     product_import_queue_url: str = Field(min_length=1, description="its continuations")
     product_slice_rows: int = Field(default=5000, ge=100, description="report rows one invocation writes")
     product_slice_seconds: float = Field(default=30.0, gt=0, description="time budget of one invocation")
@@ -140,7 +152,7 @@ class OrderImportSettings(AmazonSettings):
     orders_catchup_days: int = Field(default=3, ge=1)
 
 
-class InventoryPushSettings(AmazonSettings):
+class InventoryPushSettings(LongWorkSettings):
     inventory_push_queue_url: str = Field(min_length=1, description="its continuations")
     inventory_feed_crossover: int | None = Field(
         default=None,
@@ -152,7 +164,7 @@ class InventoryPushSettings(AmazonSettings):
     )
 
 
-class ShipmentPushSettings(AmazonSettings):
+class ShipmentPushSettings(LongWorkSettings):
     shipment_push_queue_url: str = Field(min_length=1, description="its continuations")
     shipment_push_max_per_run: int = Field(
         default=150, ge=1, description="shipments one shipment push invocation confirms before continuing"

@@ -1,6 +1,7 @@
 """Orders for the WMS: GET /orders (newest first; filters store_id, status, hold, channel; paginated with
 `limit` 1-200 and an opaque `next_token`), GET /orders/{id} (id "<store_id>.<amazon order id>", with the
-buyer's address decrypted for the merchant who owns the order; another merchant's order is a 404) and
+buyer's address decrypted for the merchant who owns the order, until it expires 30 days after the order closed,
+even before DynamoDB's TTL sweeps it; another merchant's order is a 404) and
 GET /stores/{store_id}/unknown-skus (the SKUs a store's orders wait for: the unknown-SKU hold)."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from storesync.api.params import (
 )
 from storesync.api.store_access import merchant_store
 from storesync.api.views import order_view
+from storesync.clock import utcnow
 from storesync.dal.order_queries import (
     OrderFilters,
     address_context,
@@ -36,7 +38,7 @@ from storesync.dal.order_queries import (
     list_orders,
     unknown_skus_waiting,
 )
-from storesync.domain.orders import HOLDS, WMS_STATUSES
+from storesync.domain.orders import CLOSED_STATUSES, HOLDS, WMS_STATUSES, buyer_data_visible
 from storesync.observability import bind_store
 
 router = Router()
@@ -74,6 +76,9 @@ def order(order_id: OrderId) -> dict[str, Any]:
     view = order_view(found)
     view["address"] = None
     address = get_address(store_id, amazon_order_id) if found.has_address else None
+    closed_at = found.closed_at or (found.shipped_at if found.status in CLOSED_STATUSES else None)
+    if address is not None and not buyer_data_visible(address.expires_at, closed_at, utcnow()):
+        address = None  # expired: DynamoDB's TTL has not swept it yet, but it is gone for everyone
     if address is not None and address.merchant_id == merchant:
         text = api_services().cipher.decrypt(
             address.address_encrypted, address_context(store_id, amazon_order_id)

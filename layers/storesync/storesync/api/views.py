@@ -16,6 +16,7 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
 from storesync.domain.health import health_warnings, job_health
+from storesync.domain.orders import buyer_data_visible
 from storesync.domain.stores import reauthorization_notice
 from storesync.jobs import JobName
 from storesync.marketplaces import marketplace
@@ -158,7 +159,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "ship_by": order.ship_by,
         "deliver_by": order.deliver_by,
         "amazon_last_updated": order.amazon_last_updated,
-        "has_address": bool(order.has_address),
+        # an address past its retention is gone for the API even before DynamoDB's TTL sweep deletes it
+        "has_address": bool(order.has_address) and buyer_data_visible(None, order.closed_at, utcnow()),
         "stock_removed_externally": bool(order.stock_removed_externally),
         "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
         "items": [

@@ -54,6 +54,9 @@ class NoticeCode(StrEnum):
     LISTINGS_REPORT_FAILED = "listings_report_failed"
     LISTINGS_REPORT_UNREADABLE = "listings_report_unreadable"
     LISTINGS_REPORT_EMPTY = "listings_report_empty"
+    LISTINGS_REPORT_CANCELLED = "listings_report_cancelled"
+    PRODUCT_IMPORT_GAVE_UP = "product_import_gave_up"
+    FBA_QUANTITIES_NOT_READ = "fba_quantities_not_read"
     REPORT_ROW_SKIPPED = "report_row_skipped"
     REPORT_SKU_SKIPPED = "report_sku_skipped"
     # either, written before notices had codes
@@ -126,6 +129,18 @@ TEMPLATES: dict[NoticeCode, str] = {
     C.LISTINGS_REPORT_FAILED: "Amazon could not produce the listings report; the next import will retry.",
     C.LISTINGS_REPORT_UNREADABLE: "Amazon's listings report could not be read: {reason}.",
     C.LISTINGS_REPORT_EMPTY: "Amazon's report listed no products: no listing was marked inactive.",
+    C.LISTINGS_REPORT_CANCELLED: (
+        "Amazon cancelled the listings report (attempt {attempts}); Amazon does so when the store has no "
+        "listings or when it could not make the report. No product was changed; the report will be asked for again."
+    ),
+    C.PRODUCT_IMPORT_GAVE_UP: (
+        "The product import stopped after {attempts} failed attempts in a row; no listing was marked inactive. "
+        "The next scheduled import continues from where it stopped."
+    ),
+    C.FBA_QUANTITIES_NOT_READ: (
+        "Amazon's FBA quantities could not be read ({reason}); the quantities shown stay as they were and are "
+        "read again."
+    ),
     C.REPORT_ROW_SKIPPED: "Report row {record} skipped: {reason}",
     C.REPORT_SKU_SKIPPED: "Report row {record} (SKU {sku}) skipped: {reason}",
     C.LEGACY: "{text}",
