@@ -21,7 +21,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -141,10 +141,12 @@ def api_event(
     body: Any = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    cookies: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An HTTP API v2 event like API Gateway sends (events/api_create_store.json reshaped).
 
-    `merchant=None` drops the JWT claims (public routes); `body` is JSON-encoded unless it is a str already.
+    `merchant=None` drops the JWT claims (public routes); `body` is JSON-encoded unless it is a str already;
+    `cookies` go into the event's `cookies` list as a browser's Cookie header does.
     """
     event: dict[str, Any] = json.loads((EVENTS_DIR / "api_create_store.json").read_text())
     http = event["requestContext"]["http"]
@@ -159,6 +161,8 @@ def api_event(
         event.pop("body", None)
     else:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if cookies:
+        event["cookies"] = [f"{name}={value}" for name, value in cookies.items()]
     if merchant is None:
         event["requestContext"].pop("authorizer", None)
         event["headers"].pop("authorization", None)
@@ -172,6 +176,7 @@ class ApiAnswer:
     status: int
     headers: dict[str, str]
     text: str
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values (HTTP API v2 `cookies`)
 
     def json(self) -> Any:
         return json.loads(self.text)
@@ -183,7 +188,7 @@ def call_api(handler: Callable[..., Any], context: Any, method: str, path: str, 
     if answer.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", "replace")
     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
-    return ApiAnswer(int(answer["statusCode"]), headers, body)
+    return ApiAnswer(int(answer["statusCode"]), headers, body, list(answer.get("cookies") or []))
 
 
 # The connect flow as a browser does it: POST /stores, the simulator's consent page, the callback ---------------
@@ -206,13 +211,26 @@ def consent(consent_url: str, seller: str, decision: str = "approve") -> str:
 
 
 class Api:
-    """The ApiFunction handler called with HTTP API v2 events; `.sim` and `.stack` are what it runs against."""
+    """The ApiFunction handler called with HTTP API v2 events; `.sim` and `.stack` are what it runs against.
+
+    It is one browser: cookies the API sets go into `.jar` (name -> value; Max-Age=0 removes) and every request
+    sends them (pass `cookies=` to send others, e.g. {} for another browser)."""
 
     def __init__(self, handler: Callable[..., Any], context: Any, sim: Simulator, stack: Provisioned) -> None:
         self.handler, self.context, self.sim, self.stack = handler, context, sim, stack
+        self.jar: dict[str, str] = {}
 
     def __call__(self, method: str, path: str, **kwargs: Any) -> ApiAnswer:
-        return call_api(self.handler, self.context, method, path, **kwargs)
+        kwargs.setdefault("cookies", dict(self.jar))
+        answer = call_api(self.handler, self.context, method, path, **kwargs)
+        for cookie in answer.cookies:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";")[0]
+            if "Max-Age=0" in cookie:
+                self.jar.pop(name, None)
+            else:
+                self.jar[name] = value
+        return answer
 
     def create(
         self, marketplace_id: str, merchant: str = DEFAULT_MERCHANT, name: str = "My store", **extra: Any
@@ -223,9 +241,12 @@ class Api:
             raise AssertionError(f"POST /stores answered {answer.status}: {answer.text}")
         return dict(answer.json())
 
-    def callback(self, location: str) -> ApiAnswer:
+    def callback(self, location: str, cookies: dict[str, str] | None = None) -> ApiAnswer:
+        """The browser follows Amazon's redirect back (with its cookies, or `cookies` when given)."""
         query = dict(parse_qsl(urlsplit(location).query))
-        return self("GET", "/amazon/callback", merchant=None, query=query)
+        if cookies is None:
+            return self("GET", "/amazon/callback", merchant=None, query=query)
+        return self("GET", "/amazon/callback", merchant=None, query=query, cookies=cookies)
 
     def connect(
         self, seller: str, marketplace_id: str, merchant: str = DEFAULT_MERCHANT, **extra: Any

@@ -1,7 +1,9 @@
 """Order import handler: two SQS sources, one function.
 
 - OrderImportQueue: JobMessages (schedules, "sync now", continuations) -> the polling job of one store.
-- OrderNotificationsQueue: Amazon's ORDER_CHANGE notifications -> getOrder -> the same upsert.
+- OrderNotificationsQueue: Amazon's ORDER_CHANGE notifications -> getOrder -> the same upsert; and the
+  application's APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY (the operator registers this queue for it in the
+  Developer Console) -> usecases/app_notifications.py (expiry recorded, metric for the alarm).
 Records are told apart by their eventSourceARN (and, failing that, by the body's NotificationType).
 """
 
@@ -17,6 +19,7 @@ from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
 from storesync.settings import OrderImportSettings
 from storesync.sqs_jobs import handle_job_batch
+from storesync.usecases.app_notifications import handle_app_notification, is_app_notification
 from storesync.usecases.order_import import OrderImportDeps, order_import_work
 from storesync.usecases.order_notifications import (
     IdempotentOrderChanges,
@@ -70,9 +73,16 @@ def _is_notification(record: dict[str, Any]) -> bool:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     svc = invocation_services(SETTINGS)
     records = event.get("Records") or []
-    notifications = [r for r in records if _is_notification(r)]
-    jobs = [r for r in records if not _is_notification(r)]
+    app_notices = [r for r in records if is_app_notification(str(r.get("body") or ""))]
+    notifications = [r for r in records if _is_notification(r) and r not in app_notices]
+    jobs = [r for r in records if not _is_notification(r) and r not in app_notices]
     failures: list[dict[str, str]] = []
+    for record in app_notices:
+        try:
+            handle_app_notification(str(record.get("body") or ""))
+        except Exception:  # noqa: BLE001 - back to SQS alone (then its dead-letter queue), logged
+            logger.exception("application notification not handled")
+            failures.append({"itemIdentifier": str(record.get("messageId") or "")})
     if jobs:
         failures += handle_job_batch({"Records": jobs}, context, svc, _work_for)["batchItemFailures"]
         metrics.add_metric(name="order_import_jobs", unit="Count", value=len(jobs))

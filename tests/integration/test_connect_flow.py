@@ -72,7 +72,7 @@ def test_other_merchants_store_is_404_everywhere(api):
         other = api(method, path, merchant="merchant-2", body=body)
         assert other.status == 404, (method, path, other.text)
         assert other.json()["error"]["field"] == "store_id"
-    assert api("GET", "/stores", merchant="merchant-2").json() == {"stores": []}
+    assert api("GET", "/stores", merchant="merchant-2").json() == {"stores": [], "warnings": []}
     assert get_store("merchant-1", store_id).status == "active"
     assert api("GET", "/stores/st_doesnotexist").status == 404
 

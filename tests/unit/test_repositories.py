@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from storesync.dal import order_queries, store_queries
 from storesync.dal.stores import OAuthState, Store
 from storesync.domain.allocation import LinePlan
@@ -140,7 +141,10 @@ def test_the_address_is_written_in_the_orders_commit() -> None:
 
 
 def new_store(
-    store_id: str, download_products_and_orders: bool = True, starting_inventory: str = "keep"
+    store_id: str,
+    download_products_and_orders: bool = True,
+    starting_inventory: str = "keep",
+    created_at: datetime | None = None,
 ) -> Store:
     return store_queries.create_store(
         "m_1",
@@ -150,8 +154,18 @@ def new_store(
         region="NA",
         download_products_and_orders=download_products_and_orders,
         starting_inventory=starting_inventory,
-        created_at=NOW,
+        created_at=created_at or datetime.now(UTC),
     )
+
+
+def test_a_store_waiting_for_consent_expires_after_24_hours(stack) -> None:
+    old = new_store("st_old", created_at=datetime.now(UTC) - timedelta(hours=24, seconds=1))
+    young = new_store("st_young", created_at=datetime.now(UTC) - timedelta(hours=23, minutes=59))
+    assert old.expires_at == (old.created_at + timedelta(hours=24)).replace(microsecond=0)  # TTL: seconds
+    assert store_queries.get_store("m_1", "st_old") is None
+    assert store_queries.get_store("m_1", "st_young") is not None
+    assert [s.store_id for s in store_queries.merchant_stores("m_1")] == [young.store_id]
+    assert store_queries.pending_stores("m_1") == 1
 
 
 def test_a_consent_state_is_used_once(stack) -> None:
@@ -164,11 +178,17 @@ def test_a_consent_state_is_used_once(stack) -> None:
     )
     expires = datetime.now(UTC) + timedelta(minutes=10)
     store_queries.save_consent_state(
-        "nonce-1", merchant_id="m_1", store_id="st_new", redirect_uri="https://x/cb", expires_at=expires
+        "nonce-1",
+        merchant_id="m_1",
+        store_id="st_new",
+        redirect_uri="https://x/cb",
+        browser_digest="d" * 64,
+        expires_at=expires,
     )
     state = store_queries.consume_consent_state("nonce-1")
     assert isinstance(state, OAuthState)
     assert (state.merchant_id, state.store_id, state.redirect_uri) == ("m_1", "st_new", "https://x/cb")
+    assert state.browser_digest == "d" * 64
     assert store_queries.consume_consent_state("nonce-1") is None
     assert store_queries.consume_consent_state("never-issued") is None
 
@@ -183,6 +203,18 @@ def test_authorize_subscribe_and_disconnect(stack) -> None:
     assert stored is not None
     assert (stored.status, stored.status_reason, stored.seller_key) == ("active", None, "A1#NA")
     assert [s.store_id for s in store_queries.stores_of_seller("A1", "NA")] == ["st_auth"]
+    assert stored.expires_at is None  # authorized: never expires
+    assert store_queries.seller_authorization("A1#NA#ATVPDKIKX0DER").claimed_by_store == "st_auth"
+    other = new_store("st_other")
+    with pytest.raises(store_queries.SellerTaken) as taken:
+        store_queries.authorize(
+            other, selling_partner_id="A1", seller_key="A1#NA", refresh_token_encrypted=b"t"
+        )
+    assert (taken.value.merchant_id, taken.value.store_id) == ("m_1", "st_auth")
+    unchanged = store_queries.get_store("m_1", "st_other")
+    assert (
+        unchanged is not None and unchanged.status == "pending_authorization" and unchanged.seller_key is None
+    )
 
     fresh = store_queries.seller_authorization("A1#NA")
     assert fresh.subscription_id is None
@@ -190,6 +222,8 @@ def test_authorize_subscribe_and_disconnect(stack) -> None:
     assert store_queries.seller_authorization("A1#NA").subscription_id == "s-1"
 
     store_queries.disconnect(stored, "Disconnected by the merchant")
+    assert store_queries.seller_authorization("A1#NA#ATVPDKIKX0DER").claimed_by_store is None  # released
+    assert store_queries.seller_authorization("A1#NA").subscription_id == "s-1"  # the subscription stays
     gone = store_queries.get_store("m_1", "st_auth")
     assert gone is not None
     assert (gone.status, gone.refresh_token_encrypted, gone.seller_key) == ("disconnected", None, None)

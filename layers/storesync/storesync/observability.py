@@ -24,6 +24,9 @@ SYNC_LAG_CADENCES = (
     "sync_lag_cadences"  # the same in cadences of the job: > 2 is late (the alarms' threshold)
 )
 
+CLIENT_SECRET_EXPIRY_NOTICES = "client_secret_expiry_notices"  # Amazon said storesync's LWA secret expires
+CLIENT_SECRET_EXPIRY_DAYS = "client_secret_expiry_days"  # days left until it expires
+
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -46,3 +49,11 @@ def publish_sync_lag(job: str, lag_seconds: float, cadence_seconds: float) -> No
         name=SYNC_LAG_CADENCES, unit=MetricUnit.NoUnit, value=round(lag_seconds / cadence_seconds, 3)
     )
     lag.flush_metrics()
+
+
+def publish_client_secret_expiry(days_left: float) -> None:
+    """One APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY notification received (dimension: service only)."""
+    expiry = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    expiry.add_metric(name=CLIENT_SECRET_EXPIRY_NOTICES, unit=MetricUnit.Count, value=1)
+    expiry.add_metric(name=CLIENT_SECRET_EXPIRY_DAYS, unit=MetricUnit.NoUnit, value=round(days_left, 2))
+    expiry.flush_metrics()

@@ -1,5 +1,6 @@
-"""What connecting a store asks of the seller's Amazon: the marketplaces it sells in (Sellers API) and the
-ORDER_CHANGE subscription to storesync's SQS queue (Notifications API), through the session's quota gate."""
+"""What connecting a store asks of the seller's Amazon: the marketplaces it sells in (Sellers API), whether
+the token belongs to a seller id (Listings Items API), and the ORDER_CHANGE subscription to storesync's SQS
+queue (Notifications API), through the session's quota gate."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 
 from storesync.amazon.answers import (
     Destination,
+    ListingsSearch,
     MarketplaceParticipation,
     Subscription,
     parse_answer,
     parse_answer_list,
 )
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import AmazonRejected
+from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 
 ORDER_CHANGE = "ORDER_CHANGE"
 DESTINATION_NAME = "storesync-orders"
@@ -40,6 +42,28 @@ class SellerAccount:
             if entry.participation.is_participating and entry.marketplace.id not in ids:
                 ids.append(entry.marketplace.id)
         return ids
+
+    def owns_seller_id(self, seller_id: str, marketplace_id: str) -> bool:
+        """True when the session's token belongs to `seller_id`: Amazon answers searchListingsItems
+        (/listings/2021-08-01/items/{sellerId}, one item) only for the token's own seller and refuses any other
+        id (403 Unauthorized, which the gate turns into AuthorizationRevoked after one retry; 400/404 for an id
+        that is not a seller's). Other failures (throttling, 5xx, unreadable answers) raise."""
+        listings = self._session.listings()
+        try:
+            self._session.gate.call(
+                "searchListingsItems",
+                lambda: listings.search_listings_items(
+                    seller_id, marketplaceIds=[marketplace_id], pageSize=1
+                ),
+                parse=lambda answer: parse_answer(ListingsSearch, "searchListingsItems", answer.payload),
+            )
+        except AuthorizationRevoked:
+            return False
+        except AmazonRejected as exc:
+            if exc.status in (400, 401, 403, 404):
+                return False
+            raise
+        return True
 
     def sqs_destination(self, arn: str) -> str:
         """The id of the destination for the SQS queue `arn`: created, or found when it already exists (409)."""

@@ -5,20 +5,30 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_settings, connector
 from storesync.api.errors import BadRequest, Conflict
 from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
-from storesync.api.urls import callback_url
+from storesync.api.urls import callback_path, callback_url, served_over_https
 from storesync.api.views import store_view as _store_view
-from storesync.dal.store_queries import STATUS_DISCONNECTED, change_settings, get_store, merchant_stores
+from storesync.clock import utcnow
+from storesync.dal.store_queries import (
+    STATUS_DISCONNECTED,
+    change_settings,
+    client_secret_expiry,
+    get_store,
+    merchant_stores,
+)
 from storesync.dal.stores import Store
 from storesync.dal.warehouses import warehouse_exists
-from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehouses
+from storesync.domain.stores import SettingsPatch, StoreCreate, client_secret_notice, unknown_warehouses
+from storesync.usecases.connect import Consent, TooManyPendingStores
 
 router = Router()
 
@@ -27,24 +37,59 @@ def store_view(store: Store) -> dict[str, Any]:
     return _store_view(store, api_settings().cadences())
 
 
+def with_consent_cookie(body: dict[str, Any], consent: Consent, status: int) -> Response[dict[str, Any]]:
+    """The JSON answer plus the cookie binding the consent to this browser: HttpOnly (no script reads it),
+    SameSite=Lax (sent on Amazon's top-level redirect back), Secure over HTTPS, sent only to the callback,
+    living as long as the consent state."""
+    cookie = Cookie(
+        consent.cookie.name,
+        consent.cookie.value,
+        path=callback_path(router),
+        secure=served_over_https(router),
+        http_only=True,
+        max_age=consent.cookie.max_age,
+        same_site=SameSite.LAX_MODE,
+    )
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=body,
+        headers={"Cache-Control": "no-store"},
+        cookies=[cookie],
+    )
+
+
 @router.post(
     "/stores",
-    summary="Connect a store: answers the Amazon consent URL to send the merchant to",
+    summary="Connect a store: answers the Amazon consent URL to send the merchant to (and the cookie that "
+    "binds the consent to this browser); at most 20 stores wait for consent, each for 24 hours",
     status_code=201,
+    responses={
+        201: {"description": "The store, waiting for consent, and the consent URL"},
+        409: {"description": "Too many stores wait for consent"},
+    },
 )
-def create_store(data: Annotated[StoreCreate, Body()]) -> tuple[dict[str, Any], int]:
+def create_store(data: Annotated[StoreCreate, Body()]) -> Response[dict[str, Any]]:
     merchant = merchant_id(router)
-    store, consent_url = connector().create_store(merchant, data, callback_url(router))
-    return {
-        "store_id": store.store_id,
-        "consent_url": consent_url,
-        "store": store_view(store),
-    }, HTTPStatus.CREATED
+    try:
+        store, consent = connector().create_store(merchant, data, callback_url(router))
+    except TooManyPendingStores as exc:
+        raise Conflict(str(exc), code="too_many_pending_stores") from None
+    body = {"store_id": store.store_id, "consent_url": consent.url, "store": store_view(store)}
+    return with_consent_cookie(body, consent, HTTPStatus.CREATED)
 
 
-@router.get("/stores", summary="The merchant's stores (never a token)")
+@router.get(
+    "/stores",
+    summary="The merchant's stores (never a token; stores that waited for consent over 24 hours are gone), and "
+    "warnings about storesync itself (its Amazon app credential expiring)",
+)
 def list_stores() -> dict[str, Any]:
-    return {"stores": [store_view(s) for s in merchant_stores(merchant_id(router))]}
+    secret = client_secret_notice(client_secret_expiry(), utcnow())
+    return {
+        "stores": [store_view(s) for s in merchant_stores(merchant_id(router))],
+        "warnings": [secret.to_dict()] if secret else [],
+    }
 
 
 @router.get("/stores/<store_id>", summary="One store")
@@ -69,13 +114,17 @@ def patch_settings(store_id: StoreId, patch: Annotated[SettingsPatch, Body()]) -
     return store_view(fresh or store)
 
 
-@router.post("/stores/<store_id>/reauthorize", summary="A new consent URL for a store")
-def reauthorize(store_id: StoreId) -> dict[str, Any]:
+@router.post(
+    "/stores/<store_id>/reauthorize",
+    summary="A new consent URL for a store (and the cookie that binds it to this browser)",
+)
+def reauthorize(store_id: StoreId) -> Response[dict[str, Any]]:
     store = merchant_store(router, store_id)
     if store.status == STATUS_DISCONNECTED:
         raise Conflict("store_id: the store is disconnected; connect a new store instead", "store_id")
-    consent_url = connector().consent_url(store, callback_url(router))
-    return {"store_id": store.store_id, "consent_url": consent_url}
+    consent = connector().consent_url(store, callback_url(router))
+    body = {"store_id": store.store_id, "consent_url": consent.url}
+    return with_consent_cookie(body, consent, HTTPStatus.OK)
 
 
 @router.delete("/stores/<store_id>", summary="Disconnect a store (its history is kept)")

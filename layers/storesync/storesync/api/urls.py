@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
@@ -34,6 +34,15 @@ def public_base_url(router: BaseRouter) -> str:
 
 def callback_url(router: BaseRouter) -> str:
     return public_base_url(router) + CALLBACK_PATH
+
+
+def callback_path(router: BaseRouter) -> str:
+    """The callback's path as the browser sees it (the consent cookie is limited to it)."""
+    return urlsplit(callback_url(router)).path or CALLBACK_PATH
+
+
+def served_over_https(router: BaseRouter) -> bool:
+    return public_base_url(router).startswith("https://")
 
 
 def console_url(router: BaseRouter, **outcome: str) -> str:

@@ -17,6 +17,7 @@ from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
 from storesync.domain.health import health_warnings, job_health
 from storesync.domain.orders import buyer_data_visible
+from storesync.domain.stores import reauthorization_notice
 from storesync.jobs import JobName
 from storesync.marketplaces import marketplace
 
@@ -66,8 +67,13 @@ def store_view(
     store: Store, cadences: Mapping[JobName, float], now: datetime | None = None
 ) -> dict[str, Any]:
     """A store as the API shows it; `cadences` (seconds between two runs of each job, from the settings)
-    make its sync health."""
+    make its sync health. Its warnings include the yearly reauthorization warning (30 days ahead)."""
     mkt = marketplace(store.marketplace_id)
+    now = now or utcnow()
+    warnings = list(store.warnings or [])
+    if store.status == STATUS_ACTIVE:
+        yearly = reauthorization_notice(store.authorized_at, now)
+        warnings += [yearly] if yearly else []
     last_runs = (
         store.last_runs.as_dict() if hasattr(store.last_runs, "as_dict") else dict(store.last_runs or {})
     )
@@ -82,8 +88,8 @@ def store_view(
         "selling_partner_id": store.selling_partner_id,
         "settings": settings_view(store),
         "last_runs": last_runs,
-        "warnings": [w.to_dict() for w in store.warnings or []],
-        "health": health_view(store, last_runs, cadences, now or utcnow()),
+        "warnings": [w.to_dict() for w in warnings],
+        "health": health_view(store, last_runs, cadences, now),
         "created_at": _when(store.created_at),
         "authorized_at": _when(store.authorized_at),
         "disconnected_at": _when(store.disconnected_at),

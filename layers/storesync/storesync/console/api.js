@@ -45,6 +45,7 @@ export async function api(method, path, body) {
     response = await fetch(url(path), {
       method,
       headers,
+      credentials: "same-origin", // the consent cookie of POST /stores and /reauthorize (set for the callback)
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

@@ -95,6 +95,7 @@ export async function renderStores(main, _params, ctx) {
   const [answer, regions] = await Promise.all([api("GET", "stores"), marketplaceRegions()]);
   if (!ctx.current()) return;
   const stores = answer.stores;
+  const notices = answer.warnings || []; // about storesync itself (its Amazon app credential expiring)
   main.replaceChildren(
     h(
       "div",
@@ -102,6 +103,15 @@ export async function renderStores(main, _params, ctx) {
       h("h1", {}, "Stores"),
       h("a", { class: "button primary", href: "#/stores/new", id: "add-store" }, "+ Add a New Store"),
     ),
+    ...(notices.length
+      ? [
+          h(
+            "div",
+            { class: "warnings", role: "alert", id: "app-warnings" },
+            h("ul", {}, notices.map((w) => h("li", { "data-code": w.code }, w.message))),
+          ),
+        ]
+      : []),
     stores.length
       ? h("ul", { class: "store-list", "aria-label": "Your Amazon stores" }, stores.map((s) => storeCard(s, regions)))
       : h(

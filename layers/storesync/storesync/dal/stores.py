@@ -54,6 +54,8 @@ class Store(MerchantKeyed):
     created_at = UTCDateTimeAttribute()
     authorized_at = UTCDateTimeAttribute(null=True)
     disconnected_at = UTCDateTimeAttribute(null=True)
+    # a store waiting for consent expires (24 hours after it was created); removed when it is authorized
+    expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
 
     by_seller = BySellerIndex()
@@ -66,13 +68,24 @@ class OAuthState(TableModel):
     merchant_id = UnicodeAttribute()
     store_id = UnicodeAttribute()
     redirect_uri = UnicodeAttribute()
+    # SHA-256 of the secret in the cookie of the browser that asked for the state (domain/consent_state.py)
+    browser_digest = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 
 class SellerAuthorization(TableModel):
-    """One per seller and region: the ORDER_CHANGE subscription made once for all its stores."""
+    """Two kinds of rows, by key:
+    - "<selling_partner_id>#<region>": the ORDER_CHANGE subscription made once for all the seller's stores;
+    - "<selling_partner_id>#<region>#<marketplace_id>": the claim, the one store that the seller (proven by
+      Amazon) is connected to in that marketplace (store_queries.authorize writes it with a condition);
+    - "application": storesync's own LWA client secret expiry, from Amazon's APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY
+      notification."""
 
-    seller_key = UnicodeAttribute(hash_key=True)  # "<selling_partner_id>#<region>"
+    seller_key = UnicodeAttribute(hash_key=True)
     destination_id = UnicodeAttribute(null=True)
     subscription_id = UnicodeAttribute(null=True)
     subscribed_at = UTCDateTimeAttribute(null=True)
+    claimed_by_merchant = UnicodeAttribute(null=True)
+    claimed_by_store = UnicodeAttribute(null=True)
+    claimed_at = UTCDateTimeAttribute(null=True)
+    client_secret_expires_at = UTCDateTimeAttribute(null=True)

@@ -2,6 +2,11 @@
 
 The signature proves storesync issued the state and fixes its expiry; single use is the data layer's job (the
 OAuthState row, deleted on use with a condition).
+
+A state is also bound to the browser that asked for it: `browser_binding()` makes a random secret that goes to
+that browser only (an HttpOnly cookie named after the state's nonce, `binding_cookie_name`) and whose SHA-256
+goes into the OAuthState row; the callback accepts the state only with that cookie (`binding_matches`). A
+consent link sent to someone else's browser (the OAuth account-linking attack) arrives without it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,36 @@ class IssuedState:
     expires_at: int
 
 
+BINDING_COOKIE_PREFIX = "storesync_consent_"
+
+
+@dataclass(frozen=True)
+class BrowserBinding:
+    secret: str  # the cookie's value (only the browser has it)
+    digest: str  # what the OAuthState row keeps
+
+
+def browser_binding() -> BrowserBinding:
+    secret = secrets.token_urlsafe(32)
+    return BrowserBinding(secret, binding_digest(secret))
+
+
+def binding_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def binding_cookie_name(nonce: str) -> str:
+    """One cookie per state, so two connects started in two tabs of the same browser both work."""
+    return BINDING_COOKIE_PREFIX + hashlib.sha256(nonce.encode()).hexdigest()[:16]
+
+
+def binding_matches(expected_digest: str | None, secret: str | None) -> bool:
+    """True only when the browser sent the secret whose digest the state keeps (constant-time compare)."""
+    if not expected_digest or not secret:
+        return False
+    return hmac.compare_digest(binding_digest(secret), expected_digest)
+
+
 def current_time() -> float:
     return time.time()
 
@@ -49,6 +84,10 @@ class StateSigner:
         self._key = key
         self._ttl = ttl_seconds
         self._clock = clock  # None: current_time(), looked up at each call
+
+    @property
+    def ttl_seconds(self) -> int:
+        return self._ttl
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else current_time()

@@ -29,6 +29,10 @@ class NoticeCode(StrEnum):
     SKU_IN_SEVERAL_MARKETPLACES = "sku_in_several_marketplaces"
     SYNC_LATE = "sync_late"  # computed from the last runs (domain/health.py), shown with the store
     SYNC_FAILING = "sync_failing"
+    AUTHORIZATION_EXPIRES_SOON = (
+        "authorization_expires_soon"  # computed from authorized_at (domain/stores.py)
+    )
+    CLIENT_SECRET_EXPIRES = "client_secret_expires"  # storesync's own LWA credential (GET /stores' warnings)
     # the sync log
     UNEXPECTED_FAILURE = "unexpected_failure"
     AUTHORIZATION_REVOKED = "authorization_revoked"
@@ -84,6 +88,14 @@ TEMPLATES: dict[NoticeCode, str] = {
         "out of date. See the store's sync log."
     ),
     C.SYNC_FAILING: "{job} failed {runs} runs in a row. Last failure: {reason}",
+    C.AUTHORIZATION_EXPIRES_SOON: (
+        "Amazon's authorization of this store ends on {date} (it lasts one year from the day you authorized "
+        "it). Reauthorize the store before then, or syncing stops."
+    ),
+    C.CLIENT_SECRET_EXPIRES: (
+        "storesync's Amazon app credential (LWA client secret) expires on {date}. Your storesync operator must "
+        "rotate it before then (new secret in Secrets Manager, no deploy), or every store stops syncing."
+    ),
     C.UNEXPECTED_FAILURE: "Unexpected failure: {error_type}",
     C.AUTHORIZATION_REVOKED: "Amazon no longer accepts this store's authorization: reauthorize the store.",
     C.AMAZON_UNAVAILABLE: "{reason}",

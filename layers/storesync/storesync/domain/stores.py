@@ -7,6 +7,7 @@ field, never coerced. Warehouse existence is checked by `unknown_warehouses` wit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.marketplaces import is_marketplace
 
 NAME_MAX = 100
@@ -101,3 +103,30 @@ class WarehouseCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: StoreName
+
+
+# Amazon's authorization lifecycle ----------------------------------------------------------------------------
+AUTHORIZATION_LIFETIME = timedelta(days=365)  # a seller's refresh token (self-authorized or public app)
+AUTHORIZATION_WARNING = timedelta(days=30)  # warned this long before it ends
+
+
+def authorization_ends(authorized_at: datetime) -> datetime:
+    return authorized_at + AUTHORIZATION_LIFETIME
+
+
+def reauthorization_notice(authorized_at: datetime | None, now: datetime) -> Notice | None:
+    """The warning that Amazon's yearly authorization ends within 30 days (or ended), else None."""
+    if authorized_at is None:
+        return None
+    ends = authorization_ends(authorized_at)
+    if now < ends - AUTHORIZATION_WARNING:
+        return None
+    return notice(NoticeCode.AUTHORIZATION_EXPIRES_SOON, date=f"{ends:%d %b %Y}")
+
+
+def client_secret_notice(expires_at: datetime | None, now: datetime) -> Notice | None:
+    """The warning that storesync's LWA client secret expires (Amazon's APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY
+    notification said when), until that date has passed (the next notification replaces the date)."""
+    if expires_at is None or now > expires_at:
+        return None
+    return notice(NoticeCode.CLIENT_SECRET_EXPIRES, date=f"{expires_at:%d %b %Y %H:%M} UTC")

@@ -1,9 +1,20 @@
 """Connecting a store: create it, send the merchant to Amazon's consent page, and complete the callback.
 
-The callback (GET /amazon/callback, no JWT) trusts only the signed, single-use state: it names the merchant and
-the store. Then: exchange the code for a refresh token, check the seller sells in the store's marketplace (B4),
-refuse a seller + marketplace already connected, store the token encrypted, activate, and subscribe the seller
-to ORDER_CHANGE once per seller and region (a failure there only adds a warning).
+Creating a store is bounded: at most MAX_PENDING_STORES stores of a merchant wait for consent at a time, and
+each expires 24 hours after it was created unless authorized (store_queries.create_store).
+
+The consent URL's state is bound to the browser that asked for it (`Consent.cookie`: an HttpOnly cookie whose
+secret's digest the state row keeps, domain/consent_state.py).
+
+The callback (GET /amazon/callback, no JWT) trusts only the signed, single-use state (it names the merchant and
+the store) arriving with its browser's cookie; a state without it is refused and consumed all the same (a
+consent link that went to someone else is dead, the merchant starts again from storesync). Then: exchange the
+code for a refresh token, check the seller sells in the store's marketplace (B4), prove the seller id with the
+new token (the query's `selling_partner_id` is only a hint: Amazon answers the Listings Items API's
+searchListingsItems for `/items/{sellerId}` only to that seller's token), claim the seller in the marketplace
+and activate in one conditional write (a seller connected to another store is refused; a claim is only ever
+written for a proven seller), store the token encrypted, and subscribe the seller to ORDER_CHANGE once per
+seller and region (a failure there only adds a warning).
 
 Reauthorizing a store (a new grant after Amazon refused the old one, or a renewal) resumes its jobs (status
 active) and catches up what was missed while it was paused: an order catch-up sweep, a product import (when
@@ -17,21 +28,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from storesync.amazon.clients import SpApiFactory, seller_key
-from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, AuthorizationRevoked, Throttled
+from storesync.amazon.errors import (
+    AmazonAnswerInvalid,
+    AmazonError,
+    AuthorizationRevoked,
+    Throttled,
+)
 from storesync.amazon.seller_account import SellerAccount
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
 from storesync.dal import store_queries
 from storesync.dal.store_queries import (
-    STATUS_ACTIVE,
+    MAX_PENDING_STORES,
+    PENDING_LIFETIME,
     STATUS_DISCONNECTED,
-    STATUS_NEEDS_REAUTHORIZATION,
+    SellerTaken,
     get_store,
-    stores_of_seller,
 )
 from storesync.dal.stores import OAuthState, Store
 from storesync.dal.warehouses import ensure_primary_warehouse
-from storesync.domain.consent_state import StateRejected, StateSigner
+from storesync.domain.consent_state import (
+    StateRejected,
+    StateSigner,
+    binding_cookie_name,
+    binding_matches,
+    browser_binding,
+)
 from storesync.domain.notices import Notice, NoticeCode, notice, of_kinds, replace_notices
 from storesync.domain.stores import StoreCreate
 from storesync.jobs import JobMessage, JobMode, JobName
@@ -51,10 +73,42 @@ class ConnectConfig:
 @dataclass(frozen=True)
 class CallbackQuery:
     state: str = ""
-    selling_partner_id: str = ""
+    selling_partner_id: str = ""  # a hint only: the seller is proven with the new token
     spapi_oauth_code: str = ""
     error: str = ""
     error_description: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)  # the browser's cookies (name -> value)
+
+
+@dataclass(frozen=True)
+class BindingCookie:
+    """The cookie that binds a consent to the browser that asked for it (the route sets it)."""
+
+    name: str
+    value: str
+    max_age: int  # seconds: the consent state's lifetime
+
+
+@dataclass(frozen=True)
+class Consent:
+    url: str
+    cookie: BindingCookie
+
+
+class TooManyPendingStores(Exception):
+    def __init__(self) -> None:
+        hours = int(PENDING_LIFETIME.total_seconds() // 3600)
+        super().__init__(
+            f"You have {MAX_PENDING_STORES} stores waiting for Amazon's authorization, the most allowed. Finish "
+            f"or disconnect one of them first (stores not authorized expire after {hours} hours)."
+        )
+
+
+NOT_BOUND = (
+    "This sign-in link was opened in a different browser from the one that started the connection in "
+    "storesync (or its cookie was blocked or expired), so it was not used and no store was connected. "
+    "Start the connection again from storesync's Stores page, in the browser you are signed in with."
+)
 
 
 @dataclass
@@ -67,6 +121,7 @@ class CallbackOutcome:
     status: int = 200
     store_id: str | None = None
     warnings: list[Notice] = field(default_factory=list)
+    consumed_cookie: str | None = None  # the consent cookie of the state used up (the route clears it)
 
     @property
     def redirects(self) -> bool:
@@ -101,7 +156,10 @@ class StoreConnector:
         self._queue = queue
 
     # Consent ------------------------------------------------------------------------------------------------
-    def create_store(self, merchant_id: str, data: StoreCreate, redirect_uri: str) -> tuple[Store, str]:
+    def create_store(self, merchant_id: str, data: StoreCreate, redirect_uri: str) -> tuple[Store, Consent]:
+        """A new store waiting for consent and its consent; TooManyPendingStores past the limit."""
+        if store_queries.pending_stores(merchant_id) >= MAX_PENDING_STORES:
+            raise TooManyPendingStores()
         ensure_primary_warehouse(merchant_id)
         mkt = marketplace(data.marketplace_id)
         store = store_queries.create_store(
@@ -118,24 +176,34 @@ class StoreConnector:
         logger.info("store created", extra={"marketplace_id": store.marketplace_id})
         return store, self.consent_url(store, redirect_uri)
 
-    def consent_url(self, store: Store, redirect_uri: str) -> str:
-        """A fresh consent URL for `store` (connect or re-authorize) with a new signed single-use state."""
+    def consent_url(self, store: Store, redirect_uri: str) -> Consent:
+        """A fresh consent URL for `store` (connect or re-authorize) with a new signed single-use state, and the
+        cookie that binds it to the browser asking."""
         issued = self._signer.issue()
+        binding = browser_binding()
         store_queries.save_consent_state(
             issued.nonce,
             merchant_id=store.merchant_id,
             store_id=store.store_id,
             redirect_uri=redirect_uri,
+            browser_digest=binding.digest,
             expires_at=datetime.fromtimestamp(issued.expires_at, UTC),
         )
-        return self._spapi.consent_url(
+        url = self._spapi.consent_url(
             store.marketplace_id, self._config.application_id, issued.value, redirect_uri, self._config.draft
         )
+        cookie = BindingCookie(binding_cookie_name(issued.nonce), binding.secret, self._signer.ttl_seconds)
+        return Consent(url, cookie)
 
-    def _consume_state(self, value: str) -> OAuthState:
-        row = store_queries.consume_consent_state(self._signer.verify(value))
+    def _consume_state(self, value: str, cookies: dict[str, str]) -> OAuthState:
+        """The state's row, consumed (single use), if it came with its browser's cookie; StateRejected otherwise
+        (a state without its cookie is consumed too: the link cannot be tried again from another browser)."""
+        nonce = self._signer.verify(value)
+        row = store_queries.consume_consent_state(nonce)
         if row is None:
             raise StateRejected("This sign-in link was already used. Start the connection again.")
+        if not binding_matches(row.browser_digest, cookies.get(binding_cookie_name(nonce))):
+            raise StateRejected(NOT_BOUND)
         return row
 
     # Callback -----------------------------------------------------------------------------------------------
@@ -145,10 +213,16 @@ class StoreConnector:
                 "invalid_state", "The sign-in answer carries no state: nothing was changed.", 400
             )
         try:
-            state = self._consume_state(query.state)
+            state = self._consume_state(query.state, query.cookies)
         except StateRejected as exc:
             logger.warning("consent state rejected", extra={"reason": exc.reason})
-            return CallbackOutcome("invalid_state", exc.reason + " Nothing was changed.", 400)
+            outcome = "not_bound" if exc.reason == NOT_BOUND else "invalid_state"
+            return CallbackOutcome(outcome, exc.reason + " Nothing was changed.", 400)
+        result = self._complete(state, query)
+        result.consumed_cookie = binding_cookie_name(state.state_id)
+        return result
+
+    def _complete(self, state: OAuthState, query: CallbackQuery) -> CallbackOutcome:
         bind_store(state.store_id, state.merchant_id)
         store = get_store(state.merchant_id, state.store_id)
         if store is None or store.status == STATUS_DISCONNECTED:
@@ -168,11 +242,14 @@ class StoreConnector:
             return CallbackOutcome(
                 "denied", f"Amazon authorization was not granted: {reason}", 200, store.store_id
             )
-        if not query.spapi_oauth_code or not query.selling_partner_id:
-            raise CallbackFailed(
-                "invalid_answer", "Amazon's answer lacks the authorization code or seller id."
-            )
-        seller = query.selling_partner_id
+        if not query.spapi_oauth_code:
+            raise CallbackFailed("invalid_answer", "Amazon's answer lacks the authorization code.")
+        refresh_token = self._exchange(query.spapi_oauth_code, state.redirect_uri)
+        # The seller id from the query is only a hint; nothing is believed until the new token proves it.
+        hint = query.selling_partner_id or store.selling_partner_id or ""
+        amazon = SellerAccount(self._spapi.for_store(store.marketplace_id, hint, refresh_token))
+        self._check_marketplace(store, amazon, hint or "unknown")
+        seller = self._prove_seller(store, amazon, hint)
         if reauthorizing and store.selling_partner_id != seller:
             raise CallbackFailed(
                 "wrong_seller",
@@ -180,15 +257,14 @@ class StoreConnector:
                 f"as {seller}. Sign in with the account the store belongs to.",
                 409,
             )
-        refresh_token = self._exchange(query.spapi_oauth_code, state.redirect_uri)
-        amazon = SellerAccount(self._spapi.for_store(store.marketplace_id, seller, refresh_token))
-        self._check_marketplace(store, amazon, seller)
-        self._refuse_duplicate(store, seller)
         encrypted = self._cipher.encrypt(refresh_token, refresh_token_context(store.store_id))
         key = seller_key(seller, store.region)
-        store_queries.authorize(
-            store, selling_partner_id=seller, seller_key=key, refresh_token_encrypted=encrypted
-        )
+        try:
+            store_queries.authorize(
+                store, selling_partner_id=seller, seller_key=key, refresh_token_encrypted=encrypted
+            )
+        except SellerTaken as taken:
+            raise self._already_connected(store, seller, taken) from None
         logger.info("store authorized", extra={"reauthorized": reauthorizing, "seller_key": key})
         if reauthorizing:
             self._catch_up(store)
@@ -241,23 +317,47 @@ class StoreConnector:
         store_queries.set_status_reason(store, message)
         raise CallbackFailed("marketplace_mismatch", message, 409)
 
-    def _refuse_duplicate(self, store: Store, seller: str) -> None:
-        for other in stores_of_seller(seller, store.region):
-            if other.store_id == store.store_id or other.marketplace_id != store.marketplace_id:
-                continue
-            if other.status not in (STATUS_ACTIVE, STATUS_NEEDS_REAUTHORIZATION):
-                continue
-            where = marketplace(store.marketplace_id).country
-            if other.merchant_id == store.merchant_id:
-                detail = f"as your store {other.name!r}"
-            else:
-                detail = "by another storesync account"
+    def _prove_seller(self, store: Store, amazon: SellerAccount, hint: str) -> str:
+        """`hint`, once Amazon proved the new token belongs to that seller; CallbackFailed otherwise."""
+        if not hint:
             raise CallbackFailed(
-                "already_connected",
-                f"The Amazon seller account {seller} in {where} is already connected {detail}. "
-                "A seller account can be connected once per marketplace.",
-                409,
+                "seller_unproven",
+                "Amazon's answer does not say which seller account signed in, so storesync cannot check it and "
+                "did not connect the store. Start the connection again.",
+                403,
             )
+        try:
+            proven = amazon.owns_seller_id(hint, store.marketplace_id)
+        except Throttled:
+            raise CallbackFailed(
+                "amazon_busy", "Amazon is busy right now; try again in a minute.", 503
+            ) from None
+        except (AmazonError, AmazonAnswerInvalid) as exc:
+            raise CallbackFailed(
+                "amazon_error", f"Amazon could not confirm your seller account: {exc}", 502
+            ) from None
+        if not proven:
+            logger.warning("seller id not proven by Amazon", extra={"claimed": hint})
+            raise CallbackFailed(
+                "seller_unproven",
+                f"Amazon did not confirm that the account you signed in with is the seller account {hint} "
+                "(the sign-in answer was changed on its way back, or signed in with another account). No store "
+                "was connected. Start the connection again and approve with the seller account itself.",
+                403,
+            )
+        return hint
+
+    def _already_connected(self, store: Store, seller: str, taken: SellerTaken) -> CallbackFailed:
+        where = marketplace(store.marketplace_id).country
+        mine = taken.merchant_id == store.merchant_id
+        other = get_store(taken.merchant_id, taken.store_id) if mine else None
+        detail = f"as your store {other.name!r}" if other is not None else "by another storesync account"
+        return CallbackFailed(
+            "already_connected",
+            f"The Amazon seller account {seller} in {where} is already connected {detail}. "
+            "A seller account can be connected once per marketplace.",
+            409,
+        )
 
     def _catch_up(self, store: Store) -> None:
         """Queue what a paused store missed (its jobs resume with the status; these run them now)."""
