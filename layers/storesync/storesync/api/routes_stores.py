@@ -85,9 +85,10 @@ def create_store(data: Annotated[StoreCreate, Body()]) -> Response[dict[str, Any
     "warnings about storesync itself (its Amazon app credential expiring)",
 )
 def list_stores() -> dict[str, Any]:
+    merchant = merchant_id(router)  # first: an unauthenticated request reads nothing
     secret = client_secret_notice(client_secret_expiry(), utcnow())
     return {
-        "stores": [store_view(s) for s in merchant_stores(merchant_id(router))],
+        "stores": [store_view(s) for s in merchant_stores(merchant)],
         "warnings": [secret.to_dict()] if secret else [],
     }
 
