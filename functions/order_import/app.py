@@ -24,7 +24,7 @@ from storesync.usecases.order_notifications import (
     handle_order_change_batch,
     is_order_change,
 )
-from storesync.usecases.order_upsert import OrderUpserter
+from storesync.usecases.order_upsert import OrderUpserter, release_unknown_sku_holds
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services
 
@@ -39,6 +39,7 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
             amazon_for=svc.store_orders,
             overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
             catchup=timedelta(days=SETTINGS.orders_catchup_days),
+            release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue),
         )
     )
 

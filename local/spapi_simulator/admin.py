@@ -12,7 +12,7 @@ from .errors import sp_error
 from .faults import parse_faults
 from .generator import delivery_address, find_sku, order_id_for
 from .sellers import MARKETPLACES
-from .server import json_response, sim_route
+from .server import SP_API_ROUTES, json_response, sim_route
 from .world import CANCELLED, PENDING, SHIPPED, UNSHIPPED, Order, OrderItem
 
 if TYPE_CHECKING:
@@ -100,15 +100,22 @@ def sellers(sim: SimulatorState) -> Response:
 
 @sim_route("GET", "/_sim/stats")
 def stats(sim: SimulatorState) -> Response:
+    return json_response(200, _stats_json(sim))
+
+
+def _stats_json(sim: SimulatorState) -> dict[str, Any]:
     with sim.stats_lock:
-        return json_response(200, sim.stats.to_json())
+        counted: dict[str, Any] = sim.stats.to_json()
+    counted["faults"] = sim.faults.counts()
+    return counted
 
 
 @sim_route("POST", "/_sim/stats/reset")
 def reset_stats(sim: SimulatorState) -> Response:
     with sim.stats_lock:
         sim.stats.reset()
-    return json_response(200, sim.stats.to_json())
+    sim.faults.reset_counts()
+    return json_response(200, _stats_json(sim))
 
 
 @sim_route("POST", "/_sim/quotas/reset")
@@ -140,11 +147,16 @@ def get_faults(sim: SimulatorState) -> Response:
 @sim_route("POST", "/_sim/faults")
 def set_faults(sim: SimulatorState) -> Response:
     try:
-        faults = parse_faults(_json_body(), sim.faults.faults)
+        faults = parse_faults(
+            _json_body(), sim.faults.faults, known_operations=[r.operation_id for r in SP_API_ROUTES]
+        )
     except ValueError as exc:
         raise bad(str(exc)) from None
     sim.faults.faults = faults
-    if not faults.shuffle_notifications:
+    holding = faults.shuffle_notifications or any(
+        faults.mode(m).share > 0 for m in ("notifications_late", "notifications_out_of_order")
+    )
+    if not holding:  # switching off delivers what is held
         _flush_notifications(sim)
     return json_response(200, faults.to_json())
 
@@ -159,7 +171,7 @@ def notifications(sim: SimulatorState) -> Response:
     delivery = sim.extensions.get("notifications")
     sent = list(delivery.sent) if delivery is not None else []
     failures = list(delivery.failures) if delivery is not None else []
-    held = 1 if delivery is not None and delivery.held is not None else 0
+    held = delivery.held_count() if delivery is not None else 0
     return json_response(200, {"sent": sent, "failures": failures, "held": held})
 
 

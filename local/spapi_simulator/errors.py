@@ -6,6 +6,7 @@ from typing import Any
 
 UNAUTHORIZED = "Access to requested resource is denied."
 EXPIRED = "The access token you provided has expired."
+REVOKED = "The access token you provided is revoked, malformed or invalid."
 QUOTA_EXCEEDED = "You exceeded your quota for the requested resource."
 
 

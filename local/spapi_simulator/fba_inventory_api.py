@@ -11,11 +11,11 @@ fulfillable quantity of each item's FBA listing drops by the units shipped (an o
 
 from __future__ import annotations
 
-import base64
 import bisect
 import json
 from typing import TYPE_CHECKING, Any
 
+from . import page_tokens
 from .catalog import Catalog, Listing
 from .clock import iso, parse_iso
 from .documents import catalog_of
@@ -78,14 +78,14 @@ def summary_json(listing: Listing, details: bool) -> dict[str, Any]:
     return summary
 
 
-def _read_token(token: str, now: float) -> str:
+def _read_token(call: Call, token: str, now: float) -> str:
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data = json.loads(page_tokens.read(call, token, "nextToken"))
         after, expires = str(data["after"]), float(data["exp"])
     except (ValueError, KeyError, TypeError):
         raise sp_error(400, "InvalidInput", "nextToken: the token is not valid") from None
     if now > expires:
-        raise sp_error(400, "InvalidInput", "nextToken: the token has expired (it is valid for 30 seconds)")
+        raise page_tokens.expired("nextToken", "it is valid for 30 seconds")
     return after
 
 
@@ -111,7 +111,7 @@ def get_inventory_summaries(call: Call) -> tuple[int, dict[str, Any]]:
     if start is None:
         wanted = set(query.get("sellerSkus", [])) or ({query["sellerSku"]} if "sellerSku" in query else set())
     now = call.clock.time()
-    after = _read_token(query["nextToken"], now) if "nextToken" in query else None
+    after = _read_token(call, query["nextToken"], now) if "nextToken" in query else None
     catalog = catalog_of(call.sim)
     page: list[Listing] = []
     more = False
@@ -137,8 +137,9 @@ def get_inventory_summaries(call: Call) -> tuple[int, dict[str, Any]]:
         }
     }
     if more:
-        raw = json.dumps({"after": page[-1].sku, "exp": now + TOKEN_SECONDS}).encode()
-        body["pagination"] = {"nextToken": base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+        resume = page[page_tokens.resume_index(call, len(page))]
+        raw = json.dumps({"after": resume.sku, "exp": now + TOKEN_SECONDS}).encode()
+        body["pagination"] = {"nextToken": page_tokens.make(call, raw, padded=False)}
     return 200, body
 
 

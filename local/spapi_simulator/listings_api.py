@@ -13,7 +13,6 @@ POST /_sim/listings {"seller_id","marketplace_id","sku", "asin"?, "title"?, "pri
 
 from __future__ import annotations
 
-import base64
 import bisect
 import hashlib
 import json
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
-from . import listing_patches
+from . import listing_patches, page_tokens
 from .catalog import ACTIVE, INACTIVE, INCOMPLETE, Catalog, Listing, ListingTable, currency
 from .clock import iso, parse_iso
 from .documents import catalog_of
@@ -198,14 +197,14 @@ class _Search:
         return sum(1 for _ in self.walk(None))
 
 
-def _token(search: _Search, key: Any, served: int) -> str:
+def _token(call: Call, search: _Search, key: Any, served: int) -> str:
     raw = json.dumps({"k": key, "n": served, "q": search.fingerprint}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return page_tokens.make(call, raw, padded=False)
 
 
-def _read_token(search: _Search, token: str) -> tuple[Any, int]:
+def _read_token(call: Call, search: _Search, token: str) -> tuple[Any, int]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data = json.loads(page_tokens.read(call, token, "pageToken"))
         key, served, fingerprint = data["k"], int(data["n"]), data["q"]
     except (ValueError, KeyError, TypeError):
         raise sp_error(400, "InvalidInput", "pageToken: the token is not valid") from None
@@ -243,7 +242,7 @@ def search_listings_items(call: Call, sellerId: str) -> tuple[int, dict[str, Any
             return 200, {"numberOfResults": len(items), "items": items}
         after_key, served = None, 0
         if call.query.get("pageToken"):
-            after_key, served = _read_token(search, call.query["pageToken"])
+            after_key, served = _read_token(call, search, call.query["pageToken"])
         page: list[Listing] = []
         more = False
         limit = min(page_size, max(0, SEARCH_CAP - served))
@@ -257,7 +256,9 @@ def search_listings_items(call: Call, sellerId: str) -> tuple[int, dict[str, Any
             "items": [item_json(item, marketplace_id, included) for item in page],
         }
         if more and page and served + len(page) < SEARCH_CAP:
-            body["pagination"] = {"nextToken": _token(search, search.key(page[-1]), served + len(page))}
+            resume = page_tokens.resume_index(call, len(page))
+            token = _token(call, search, search.key(page[resume]), served + resume + 1)
+            body["pagination"] = {"nextToken": token}
     return 200, body
 
 

@@ -63,7 +63,7 @@ def token(sim: SimulatorState) -> Response:
                 return lwa_error(400, "invalid_grant", "redirect_uri: does not match the consent request")
             code.used = True
         grant = world.issue_grant(code.seller_id)
-        access = world.issue_access_token(code.seller_id)
+        access = world.issue_access_token(code.seller_id, grant=grant.refresh_token)
         return _token_answer(access.token, access.ttl, grant.refresh_token)
     if grant_type == "refresh_token":
         refresh_token = form.get("refresh_token", "")
@@ -74,7 +74,7 @@ def token(sim: SimulatorState) -> Response:
             return lwa_error(
                 400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
             )
-        access = world.issue_access_token(found.seller_id)
+        access = world.issue_access_token(found.seller_id, grant=found.refresh_token)
         return _token_answer(access.token, access.ttl, found.refresh_token)
     if grant_type == "client_credentials":
         scope = form.get("scope", "")

@@ -3,7 +3,12 @@
 Delivery is synchronous: the request that creates or changes an order sends the message before answering.
 The SQS endpoint is the Simulator's `sqs_endpoint_url`, else boto3's own configuration (AWS_ENDPOINT_URL).
 Faults: `duplicate_notifications` (share of messages sent twice, same NotificationId) and
-`shuffle_notifications` (messages are swapped in pairs: one is held back and sent after the next).
+`shuffle_notifications` (messages are swapped in pairs: one is held back and sent after the next); the modes
+`notifications_duplicate` (like duplicate_notifications), `notifications_out_of_order` (a share of
+messages is held back and sent right after the next one) and `notifications_late` (a share of messages is
+held back until LATE_AFTER later order changes happened, then sent after the last one's message). Held
+messages go out on POST /_sim/notifications/flush, when these faults are all switched off, and when the
+simulator stops.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 
 MODEL = "notifications.json"
 SUPPORTED_TYPES = ("ORDER_CHANGE",)
+LATE_AFTER = 3  # a late message goes out after this many later order changes (fault notifications_late)
 log = logging.getLogger(__name__)
 
 _STATUS_NAMES = {
@@ -96,6 +102,7 @@ class Delivery:
     sent: list[dict[str, Any]] = field(default_factory=list)  # {"queue_arn", "notification_id", "order_id"}
     failures: list[str] = field(default_factory=list)
     held: tuple[str, dict[str, Any]] | None = None
+    late: list[list[Any]] = field(default_factory=list)  # [later messages still to wait for, arn, message]
     lock: threading.Lock = field(default_factory=threading.Lock)
     _queue_urls: dict[str, str] = field(default_factory=dict)
 
@@ -116,24 +123,55 @@ class Delivery:
             return
         message = order_change_message(order, previous, subscription.subscription_id, self.sim.clock.time())
         faults = self.sim.faults
-        copies = 2 if faults.roll(faults.faults.duplicate_notifications) else 1
+        kind = subscription.notification_type
+        duplicate = faults.roll(faults.faults.duplicate_notifications)
+        if duplicate:
+            faults.count("notifications_duplicate")
+        copies = 2 if duplicate or faults.pick("notifications_duplicate", kind) else 1
         with self.lock:
             outgoing = [(destination.arn, message)] * copies
-            if faults.faults.shuffle_notifications:  # swap pairs: hold one, send it after the next
-                if self.held is None:
-                    self.held = outgoing.pop()
-                else:
-                    outgoing.append(self.held)
-                    self.held = None
+            if self.held is not None:  # swapped pair: the held one goes out after this one
+                outgoing.append(self.held)
+                self.held = None
+            elif faults.faults.shuffle_notifications or faults.pick("notifications_out_of_order", kind):
+                if faults.faults.shuffle_notifications:
+                    faults.count("notifications_out_of_order")
+                self.held = outgoing.pop()
+            if outgoing and faults.pick("notifications_late", kind):
+                arn, body = outgoing.pop(0)
+                new_late: list[Any] | None = [LATE_AFTER, arn, body]
+            else:
+                new_late = None
             for arn, body in outgoing:
                 self._send(arn, body)
+            self._send_due_late()
+            if new_late is not None:
+                self.late.append(new_late)
+
+    def _send_due_late(self) -> None:
+        """One more change happened: late messages whose wait is over go out after its message."""
+        waiting = []
+        for entry in self.late:
+            entry[0] -= 1
+            if entry[0] <= 0:
+                self._send(entry[1], entry[2])
+            else:
+                waiting.append(entry)
+        self.late = waiting
+
+    def held_count(self) -> int:
+        with self.lock:
+            return (self.held is not None) + len(self.late)
 
     def flush(self) -> int:
+        """Send every held message now (the swapped one, then the late ones); answer how many."""
         with self.lock:
             held, self.held = self.held, None
-            if held is not None:
-                self._send(*held)
-            return 0 if held is None else 1
+            late, self.late = self.late, []
+            outgoing = ([held] if held is not None else []) + [(entry[1], entry[2]) for entry in late]
+            for arn, body in outgoing:
+                self._send(arn, body)
+            return len(outgoing)
 
     def _send(self, arn: str, message: dict[str, Any]) -> None:
         try:

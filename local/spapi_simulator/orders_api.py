@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
 from typing import Any
 
+from . import page_tokens
 from .clock import iso, parse_iso
 from .errors import sp_error
 from .generator import buyer_name, delivery_address
@@ -122,19 +122,19 @@ def render_order(order: Order, included: set[str]) -> dict[str, Any]:
     return body
 
 
-def _encode_token(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+def _encode_token(call: Call, state: dict[str, Any]) -> str:
+    return page_tokens.make(call, json.dumps(state, separators=(",", ":")).encode())
 
 
 def _decode_token(token: str, call: Call) -> dict[str, Any]:
     try:
-        state = json.loads(base64.urlsafe_b64decode(token.encode()))
+        state = json.loads(page_tokens.read(call, token, "paginationToken"))
         if not isinstance(state, dict) or state.get("seller") != call.seller_id:
             raise ValueError
     except (ValueError, binascii.Error):
         raise invalid("paginationToken: not a token this API returned") from None
     if call.clock.time() - float(state["issued"]) > TOKEN_TTL:
-        raise invalid("paginationToken: expired (tokens are valid 24 hours)")
+        raise page_tokens.expired("paginationToken", "tokens are valid 24 hours")
     return state
 
 
@@ -209,13 +209,13 @@ def search_orders(call: Call) -> tuple[int, dict[str, Any]]:
         page.append(order)
     body: dict[str, Any] = {"orders": [render_order(o, included) for o in page]}
     if more:
-        last = page[-1]
+        last = page[page_tokens.resume_index(call, len(page))]
         resume = {
             **state,
             "start": last.updated if state["by"] == "updated" else last.created,
             "after_id": last.order_id,
         }
-        body["pagination"] = {"nextToken": _encode_token(resume)}
+        body["pagination"] = {"nextToken": _encode_token(call, resume)}
     body["createdBefore" if state["by"] == "created" else "lastUpdatedBefore"] = iso(state["before"])
     return 200, body
 

@@ -1,8 +1,10 @@
 """Reports API 2021-06-30 for GET_MERCHANT_LISTINGS_ALL_DATA: createReport, getReport, getReportDocument.
 
 A report is IN_QUEUE for the first half of `report_seconds` (simulator clock), IN_PROGRESS for the second
-half, then DONE with a reportDocumentId. The document is Amazon's tab-separated flat file with a header
-row; fields holding a tab, a quote or a line break are quoted the csv way (read it back with
+half, then DONE with a reportDocumentId (or, under the faults `report_cancelled` / `report_fatal`,
+decided when the report is created: CANCELLED without a document, FATAL with an error document
+`{"errorDetails": "..."}` of content type application/json). The document is Amazon's tab-separated flat
+file with a header row; fields holding a tab, a quote or a line break are quoted the csv way (read it back with
 `csv.reader(f, delimiter="\\t")`). It is written while it is downloaded, from the listings as they are at
 that moment, in chunks (gzip-compressed on the fly when the report is compressed): 100,000 rows never sit
 in memory as one text. FBA rows leave quantity blank (Amazon's stock for them comes from FBA Inventory).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from flask import Response, request
 from .catalog import Listing
 from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
 from .errors import sp_error
+from .faults import REPORT_OPERATIONS
 from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
@@ -60,9 +64,11 @@ class Report(Processing):
     data_end: str | None = None
     document_id: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    outcome: str = "DONE"  # CANCELLED or FATAL under the faults report_cancelled / report_fatal
 
     def status(self, now: float) -> str:
-        return self.processing_stage(now)
+        stage = self.processing_stage(now)
+        return self.outcome if stage == "DONE" else stage
 
     def to_json(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -76,8 +82,8 @@ class Report(Processing):
             body["dataStartTime"] = self.data_start
         if self.data_end:
             body["dataEndTime"] = self.data_end
-        if status == "DONE":
-            body["reportDocumentId"] = self.document_id
+        if status in ("DONE", "FATAL") and self.document_id:
+            body["reportDocumentId"] = self.document_id  # FATAL: the error document, as Amazon gives
         return body
 
 
@@ -118,8 +124,16 @@ def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
 
 
 def _finish(sim: SimulatorState, report: Report, now: float) -> None:
-    """Give a DONE report its document (once)."""
-    if report.document_id is not None or report.status(now) != "DONE":
+    """Give a DONE report its document, a FATAL one its error document (once)."""
+    if report.document_id is not None or report.status(now) not in ("DONE", "FATAL"):
+        return
+    if report.outcome == "FATAL":
+        error = {"errorDetails": f"Report {report.report_id} of {report.report_type} ended with a fatal error "
+                 "while it was processed. Request a new report."}  # fmt: skip
+        document = documents_of(sim).new(
+            report.seller_id, "report", "application/json", content=json.dumps(error).encode("utf-8")
+        )
+        report.document_id = document.document_id
         return
     catalog = catalog_of(sim)
     marketplace_id = report.marketplace_ids[0]
@@ -171,6 +185,11 @@ def create_report(call: Call) -> tuple[int, dict[str, Any]]:
         data_end=body.get("dataEndTime"),
         options=dict(body.get("reportOptions") or {}),
     )
+    faults = call.sim.faults
+    if faults.pick("report_cancelled", *REPORT_OPERATIONS):
+        report.outcome = "CANCELLED"
+    elif faults.pick("report_fatal", *REPORT_OPERATIONS):
+        report.outcome = "FATAL"
     with reports.lock:
         reports.by_id[report.report_id] = report
     return 202, {"reportId": report.report_id}

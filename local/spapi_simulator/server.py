@@ -15,14 +15,18 @@ Adding an SP-API operation (what reports_api.py, listings_api.py, ... do)::
         return 200, {"numberOfResults": 0, "items": []}
 
 Path rules use Flask's `<name>` syntax with the model's parameter names. Before the handler runs, the wrapper:
-1. applies the faults (latency, dropped connection, 500/503 share) when they cover this operationId;
+1. applies the faults (latency, dropped connection, 500/503 share) when they cover this operationId, and the
+   modes `html_5xx` (a 502/503/504 HTML page) and `throttle_no_headers` (a 429 the bucket did not cause);
 2. resolves `x-amz-access-token` to a seller (403 Unauthorized, Amazon's messages, when missing/wrong/expired;
    `grantless=True` routes take client_credentials tokens, then `call.seller_id` is None);
 3. takes a token from the bucket (seller, operationId) with the model's usage plan times quota_scale (429
    QuotaExceeded when empty; x-amzn-RateLimit-Limit on successful answers);
 4. validates path, query and JSON body against the model (400 InvalidInput naming the field); unknown query
    parameters are tolerated (python-amazon-sp-api adds marketplace parameters);
-5. counts calls, throttles and errors per operationId (GET /_sim/stats).
+5. after the handler: `lost_answer` (the call is done, the connection is dropped), then on a successful
+   JSON answer at most one of `empty_body`, `truncated_body` (cut at half), `extra_fields` (faults.py);
+6. counts calls, throttles and errors per operationId (GET /_sim/stats); every answer sent carries
+   x-amzn-RequestId, faulty ones too.
 
 A handler returns `(status, body)` or `(status, body, headers)` (body: JSON-able, or None for no content) or
 a flask Response, and raises `sp_error(status, code, message)` for Amazon's `{"errors": [...]}` answers.
@@ -191,6 +195,8 @@ def _bind_sp_api_route(app: Flask, sim: SimulatorState, route: SpApiRoute) -> No
             with sim.stats_lock:
                 stats.bump(stats.errors, route.operation_id)
             return Response(b"", status=500)  # never reaches the client: the socket is shut
+        if "x-amzn-RequestId" not in response.headers:  # errors too: Amazon names every answer
+            response.headers["x-amzn-RequestId"] = sim.world.new_request_id()
         if response.status_code == 429:
             with sim.stats_lock:
                 stats.bump(stats.throttled, route.operation_id)
@@ -207,31 +213,41 @@ def _serve(
     sim: SimulatorState, route: SpApiRoute, plan: tuple[float, int], path_params: dict[str, str]
 ) -> Response:
     faults = sim.faults.faults
-    if faults.applies_to(route.operation_id):
+    operation_id = route.operation_id
+    if faults.applies_to(operation_id):
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000.0)
         if sim.faults.roll(faults.drop_rate):
+            sim.faults.count("drop_rate")
             _drop_connection()
         if sim.faults.roll(faults.error_rate_500):
+            sim.faults.count("error_rate_500")
             raise sp_error(500, "InternalFailure", "We encountered an internal error. Please try again.")
         if sim.faults.roll(faults.error_rate_503):
+            sim.faults.count("error_rate_503")
             raise sp_error(503, "ServiceUnavailable", "Service temporarily unavailable. Please try again.")
+    if sim.faults.pick("html_5xx", operation_id):
+        return html_error_page(sim.faults.choice(HTML_STATUSES))
+    if sim.faults.pick("throttle_no_headers", operation_id):
+        raise sp_error(429, "QuotaExceeded", QUOTA_EXCEEDED)  # a 429 never carries x-amzn-RateLimit-Limit
     token = request.headers.get("x-amz-access-token", "")
     seller_id = sim.world.resolve_access_token(
         token, grantless=route.grantless, ttl_override=faults.token_ttl_seconds
     )
-    if not sim.quotas.take(seller_id or "_application", route.operation_id, plan):
+    if not sim.quotas.take(seller_id or "_application", operation_id, plan):
         raise sp_error(429, "QuotaExceeded", QUOTA_EXCEEDED)
     body = _parse_json_body() if route.method in ("POST", "PUT", "PATCH") else None
     try:
         query = schemas.validate_request(
-            route.model, route.operation_id, path_params, request.args.to_dict(flat=False), body
+            route.model, operation_id, path_params, request.args.to_dict(flat=False), body
         )
     except schemas.RequestInvalid as exc:
         raise sp_error(400, "InvalidInput", str(exc)) from None
-    call = Call(sim, route.operation_id, seller_id, query, body, path_params)
+    call = Call(sim, operation_id, seller_id, query, body, path_params)
     sim.world.tick()
     result = route.handler(call, **path_params)
+    if sim.faults.pick("lost_answer", operation_id):
+        _drop_connection()  # Amazon did it; its answer never arrives
     if isinstance(result, Response):
         response = result
     else:
@@ -239,8 +255,54 @@ def _serve(
         response = json_response(status, payload, rest[0] if rest else None)
     if response.status_code < 400:
         response.headers["x-amzn-RateLimit-Limit"] = sim.quotas.limit_header(plan)
+        _spoil_success(sim, operation_id, response)
     response.headers["x-amzn-RequestId"] = sim.world.new_request_id()
     return response
+
+
+HTML_STATUSES = (502, 503, 504)
+_HTML_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+EXTRA_FIELD = "simulatorExtraField"
+
+
+def html_error_page(status: int) -> Response:
+    """What a gateway in front of the SP-API answers when it fails: an HTML page, not Amazon's JSON."""
+    reason = _HTML_REASONS[status]
+    page = (
+        f'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\n<html><head>'
+        f"<title>{status} {reason}</title></head><body><h1>{status} {reason}</h1>"
+        "<p>The server encountered a temporary error and could not complete your request.</p>"
+        "</body></html>\n"
+    )
+    return Response(page, status=status, mimetype="text/html")
+
+
+def with_extra_fields(value: Any) -> Any:
+    """`value` with an unknown field added to every object in it (recursively): what Amazon does when it
+    extends an answer. In maps whose values are all lists (listings attributes), the extra value is a list."""
+    if isinstance(value, list):
+        return [with_extra_fields(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    extended = {k: with_extra_fields(v) for k, v in value.items()}
+    lists = bool(value) and all(isinstance(v, list) for v in value.values())
+    extended[EXTRA_FIELD] = [] if lists else "added by the extra_fields fault"
+    return extended
+
+
+def _spoil_success(sim: SimulatorState, operation_id: str, response: Response) -> None:
+    """The faults of successful answers with a JSON body: empty, truncated, extra fields (at most one)."""
+    if response.status_code >= 300 or response.mimetype != "application/json" or response.is_streamed:
+        return
+    data = response.get_data()
+    if not data:
+        return
+    if sim.faults.pick("empty_body", operation_id):
+        response.set_data(b"")
+    elif sim.faults.pick("truncated_body", operation_id):
+        response.set_data(data[: max(1, len(data) // 2)])
+    elif sim.faults.pick("extra_fields", operation_id):
+        response.set_data(json.dumps(with_extra_fields(json.loads(data))).encode())
 
 
 def _bind_sim_route(app: Flask, sim: SimulatorState, route: SimRoute) -> None:

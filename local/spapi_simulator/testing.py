@@ -63,6 +63,12 @@ def admin(sim: Simulator, method: str, path: str, json: Any = None, **params: An
     return answer.json()
 
 
+def fault_mode(sim: Simulator, mode: str, share: float = 1.0, operations: list[str] | None = None) -> Any:
+    """Switch one fault mode (README "Fault modes"): `share` of the calls of `operations` (None: every
+    operation the mode applies to); share 0 switches it off. Returns the faults now in force."""
+    return admin(sim, "POST", "faults", {"modes": {mode: {"share": share, "operations": operations}}})
+
+
 def clear_sp_api_caches() -> None:
     """python-amazon-sp-api caches access tokens per refresh token at module level."""
     try:

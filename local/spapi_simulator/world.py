@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
-from .errors import EXPIRED, UNAUTHORIZED, sp_error
+from .errors import EXPIRED, REVOKED, UNAUTHORIZED, sp_error
 from .sellers import DEMO_SELLERS, DemoSeller
 
 CODE_TTL_SECONDS = 300.0
@@ -53,6 +53,7 @@ class AccessToken:
     issued_at: float
     ttl: float
     scope: str = ""
+    grant: str | None = None  # the refresh token it was issued for (None: grantless)
 
 
 @dataclass(slots=True)
@@ -210,20 +211,24 @@ class World:
         return grant
 
     def issue_access_token(
-        self, seller_id: str | None, ttl: float | None = None, scope: str = ""
+        self, seller_id: str | None, ttl: float | None = None, scope: str = "", grant: str | None = None
     ) -> AccessToken:
+        """A new access token; `grant` (the refresh token it comes from) makes it die with the grant."""
         token = AccessToken(
             "Atza|sim-" + secrets.token_urlsafe(32),
             seller_id,
             self.clock.time(),
             self.token_ttl if ttl is None else ttl,
             scope,
+            grant,
         )
         with self.lock:
             self.tokens[token.token] = token
         return token
 
     def revoke_grants(self, seller_id: str) -> int:
+        """The seller revoked the application: its refresh tokens get invalid_grant, and the access tokens
+        issued for them 403 Unauthorized (as on Amazon). A new consent issues a new grant that works."""
         with self.lock:
             revoked = [g for g in self.grants.values() if g.seller_id == seller_id and not g.revoked]
             for grant in revoked:
@@ -240,6 +245,9 @@ class World:
             raise sp_error(403, "Unauthorized", UNAUTHORIZED, EXPIRED)
         if (found.seller_id is None) != grantless:
             raise sp_error(403, "Unauthorized", UNAUTHORIZED)
+        grant = self.grants.get(found.grant) if found.grant else None
+        if grant is not None and grant.revoked:
+            raise sp_error(403, "Unauthorized", UNAUTHORIZED, REVOKED)
         return found.seller_id
 
     # orders ------------------------------------------------------------------------------------------------

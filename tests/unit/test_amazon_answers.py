@@ -16,13 +16,13 @@ from storesync.amazon.answers import (
     parse_answer_list,
 )
 from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory
-from storesync.amazon.errors import AmazonAnswerInvalid
+from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, ReportFailed
 from storesync.amazon.listings_transport import SpApiListingsTransport
 from storesync.amazon.orders import AmazonOrders, OrderDataError, parse_orders_page
-from storesync.amazon.products_amazon import SpApiProductsAmazon
+from storesync.amazon.products_amazon import ReportState, SpApiProductsAmazon
 from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate
 from storesync.amazon.seller_account import SellerAccount
-from storesync.amazon.shipments import OrderPackages
+from storesync.amazon.shipments import OrderPackages, SpApiShipmentConfirmer
 
 US = "ATVPDKIKX0DER"
 
@@ -45,13 +45,30 @@ class FakeClient:
         return lambda *args, **kwargs: Answer(self.payload)
 
 
+class FakeTime:
+    """The gate's clock and sleep: sleeping moves the clock, no real time passes."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def session_answering(payload: Any) -> SpApi:
     class Factory(SpApiFactory):
         def client(self, api: type, marketplace_id: str, refresh_token: str, **kwargs: Any) -> Any:
             return FakeClient(payload)
 
     factory = Factory(SpApiConfig(), LwaCredentials("client", "secret"))
-    return SpApi(factory, US, "token", QuotaGate("A1#NA", InMemoryBucketStore()))
+    time = FakeTime()
+    gate = QuotaGate("A1#NA", InMemoryBucketStore(), clock=time.clock, sleep=time.sleep)
+    return SpApi(factory, US, "token", gate)
 
 
 def test_a_search_page_keeps_the_orders_it_read_and_names_the_field_of_the_one_it_could_not() -> None:
@@ -160,3 +177,66 @@ def test_an_orders_packages_are_typed_and_a_package_without_its_reference_is_an_
     assert parse_answer(OrderPackages, "getOrder", {}).packages == []  # none shipped yet
     with pytest.raises(AmazonAnswerInvalid, match="getOrder: packages.0.packageReferenceId"):
         parse_answer(OrderPackages, "getOrder", {"packages": [{"trackingNumber": "1Z1"}]})
+
+
+def test_a_report_that_ended_cancelled_or_fatal_is_a_typed_failure_never_no_products() -> None:
+    for status in ("CANCELLED", "FATAL"):
+        state = SpApiProductsAmazon(
+            session_answering({"processingStatus": status, "reportDocumentId": "ERR"}), "A1"
+        ).report_state("R9")
+        assert state.failed
+        with pytest.raises(ReportFailed, match=f"report R9 ended {status}") as failed:
+            state.raise_if_failed("R9")
+        assert isinstance(failed.value, AmazonError) and failed.value.status == status
+        assert failed.value.document_id == ("ERR" if status == "FATAL" else None)
+    ReportState("IN_PROGRESS").raise_if_failed("R9")
+    assert not ReportState("DONE", "D").failed
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({"processingStatus": "DONE"}, "getReport: reportDocumentId: missing on a DONE report"),
+        ({"processingStatus": "WEIRD"}, "getReport: processingStatus: unknown status 'WEIRD'"),
+        ({}, "getReport: processingStatus: Field required"),
+    ],
+)
+def test_a_report_answer_that_cannot_be_read_is_invalid(payload: dict[str, Any], words: str) -> None:
+    with pytest.raises(AmazonAnswerInvalid, match=words):
+        SpApiProductsAmazon(session_answering(payload), "A1").report_state("R")
+
+
+def test_a_listings_page_without_items_is_invalid_not_a_page_without_product_types() -> None:
+    with pytest.raises(AmazonAnswerInvalid, match="searchListingsItems: items: Field required"):
+        SpApiProductsAmazon(session_answering({"numberOfResults": 0}), "A1").product_types(["A"])
+    assert SpApiProductsAmazon(session_answering({"items": []}), "A1").product_types(["A"]) == {}
+
+
+def test_a_feed_processing_report_cut_short_is_invalid_not_a_report_without_issues() -> None:
+    transport = SpApiListingsTransport(session_answering({}), "A1")
+    session: Any = transport._spapi  # noqa: SLF001 - the fake's client answers the downloaded text
+    session.client = lambda *args, **kwargs: FakeText('{"issues": [{"messageId": 1, "sev')
+    with pytest.raises(AmazonAnswerInvalid, match="getFeedDocument: the processing report is not a JSON"):
+        transport.feed_report("D")
+    session.client = lambda *args, **kwargs: FakeText('{"issues": [], "summary": {"messagesProcessed": 2}}')
+    assert transport.feed_report("D").summary.messages_processed == 2
+
+
+class FakeText:
+    """Feeds' get_feed_result_document: the downloaded document's text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def get_feed_result_document(self, document_id: str) -> str:
+        return self.text
+
+
+def test_an_order_answer_without_its_order_is_invalid_not_an_order_without_packages() -> None:
+    confirmer = SpApiShipmentConfirmer(session_answering({"errors": None}))
+    with pytest.raises(AmazonAnswerInvalid, match="getOrder"):
+        confirmer.packages("111-1")
+    shipped = {"order": {"packages": [{"packageReferenceId": "1", "trackingNumber": "1Z"}]}}
+    assert [
+        p.tracking_number for p in SpApiShipmentConfirmer(session_answering(shipped)).packages("111-1")
+    ] == ["1Z"]

@@ -104,7 +104,7 @@ def test_notifications_of_one_store_decrypt_the_token_once_and_build_the_orders_
         handler.handle(OrderChangeBody.model_validate(order_change(f"n{n}", f"111-{n}")).change())
     assert [o.order_id for o in stored.orders] == [f"111-{n}" for n in range(5)]
     assert cipher.decrypted == [b"enc-1"]
-    assert factory.built == [("Orders", US, "token-enc-1", {"version": "2026-01-01"})]
+    assert factory.built == [("OrdersV20260101", US, "token-enc-1", {"version": "2026-01-01"})]
 
 
 def test_a_session_keeps_one_client_per_api_and_version() -> None:
@@ -114,9 +114,9 @@ def test_a_session_keeps_one_client_per_api_and_version() -> None:
     assert session.orders_v0() is session.orders_v0() and session.orders_v0() is not session.orders()
     assert session.listings() is session.listings()
     assert [(api, options) for api, _, _, options in factory.built] == [
-        ("Orders", {"version": "2026-01-01"}),
-        ("Orders", {}),
-        ("ListingsItems", {"version": "2021-08-01"}),
+        ("OrdersV20260101", {"version": "2026-01-01"}),
+        ("OrdersV0", {"version": "v0"}),
+        ("ListingsItemsV20210801", {"version": "2021-08-01"}),
     ]
 
 

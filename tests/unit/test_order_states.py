@@ -35,6 +35,7 @@ from storesync.domain.orders import (
     ship_in_wms,
     ship_outside,
     shipping_refusal,
+    skus_known,
 )
 
 ORDER_ID = "111-0000001-0000001"
@@ -234,6 +235,44 @@ def test_closing_on_amazon_starts_the_buyer_datas_expiry_once() -> None:
 def test_an_older_amazon_update_is_ignored() -> None:
     newer = stored(amazon_last_updated="2026-07-05T00:00:00Z")
     assert follow_amazon(newer, incoming("CANCELLED"), ImportRules()).action == IGNORE
+
+
+# --- the SKUs an order waited for became known ---
+
+
+def test_skus_known_lifts_the_hold_and_allocates_the_lines_that_waited() -> None:
+    held = stored(holds=(Hold.UNKNOWN_SKU,))
+    d = skus_known(held, ["SKU-2"], [])
+    assert (d.action, d.status, d.holds, d.allocate, d.allocate_skus) == (
+        UPDATE, "open", (), True, ("SKU-2",),
+    )  # fmt: skip
+    assert not (d.closes or d.ships or d.release_allocation or d.remove_stock or d.store_address)
+    pending = stored(OrderStatus.PENDING, amazon_status="PENDING", holds=(Hold.PAYMENT, Hold.UNKNOWN_SKU))
+    d = skus_known(pending, ["SKU-2"], [])
+    assert (d.status, d.holds, d.automation_blocked, d.allocate) == ("pending", (Hold.PAYMENT,), True, True)
+
+
+def test_skus_known_keeps_the_hold_while_one_is_unknown_and_narrows_the_list() -> None:
+    held = stored(holds=(Hold.UNKNOWN_SKU,))
+    same = skus_known(held, ["SKU-1", "SKU-2"], ["SKU-2", "SKU-1"])
+    assert (same.action, same.holds, same.allocate) == (IGNORE, (Hold.UNKNOWN_SKU,), False)
+    narrowed = skus_known(held, ["SKU-1", "SKU-2"], ["SKU-2"])
+    assert (narrowed.action, narrowed.holds, narrowed.unknown_skus, narrowed.allocate) == (
+        UPDATE, (Hold.UNKNOWN_SKU,), ("SKU-2",), False,
+    )  # fmt: skip
+
+
+def test_skus_known_on_a_closed_fba_or_unheld_order_allocates_nothing() -> None:
+    cancelled = stored(OrderStatus.CANCELLED, amazon_status="CANCELLED", holds=(Hold.UNKNOWN_SKU,))
+    d = skus_known(cancelled, ["SKU-2"], ["SKU-2"])  # even still unknown: nothing waits for it any more
+    assert (d.action, d.status, d.holds, d.allocate, d.closes) == (UPDATE, "cancelled", (), False, False)
+    fba = skus_known(stored(channel="FBA", holds=(Hold.UNKNOWN_SKU,)), ["SKU-2"], [])
+    assert (fba.action, fba.holds, fba.allocate) == (UPDATE, (), False)
+    assert skus_known(stored(), ["SKU-2"], []).action == IGNORE
+    # an order stored before the SKUs it waited for were recorded: every line is planned (the writer
+    # allocates only what a line does not hold yet)
+    legacy = skus_known(stored(holds=(Hold.UNKNOWN_SKU,)), [], [])
+    assert legacy.allocate_skus == ("SKU-1", "SKU-2")
 
 
 # --- shipment in the WMS ---

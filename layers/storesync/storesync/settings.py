@@ -66,6 +66,9 @@ class AmazonSettings(FunctionSettings):
     lwa_secret_id: str = Field(
         min_length=1, description="Secrets Manager secret with the LWA client id/secret"
     )
+    lwa_secret_max_age_seconds: int = Field(
+        default=300, ge=0, description="age after which the LWA secret is read again (rotation)"
+    )
     spapi_endpoint: str | None = Field(
         default=None, description="override of the SP-API base URL (simulator)"
     )

@@ -1,8 +1,10 @@
 """The composition root: builds the adapters a handler passes into its use case, from validated settings.
 
 Handlers call `invocation_services(settings)` at the start of each invocation: the services are built once per
-container (cached) and the SP-API sessions of the previous invocation are forgotten. Unit tests build use cases
-with fakes instead and never come here.
+container (cached) and the SP-API sessions of the previous invocation are forgotten. The LWA credentials are not
+part of that cache: the factory reads them (SecretLwaCredentials, Powertools parameters with a maximum age of
+LWA_SECRET_MAX_AGE_SECONDS) each time it builds a session's client, so a rotated client secret is used from the
+next invocation after that age, without a deploy. Unit tests build use cases with fakes instead and never come here.
 """
 
 from __future__ import annotations
@@ -67,15 +69,37 @@ def _client(settings: FunctionSettings, service: str) -> Any:
     return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]
 
 
-def lwa_credentials(settings: AmazonSettings) -> LwaCredentials:
+class SecretLwaCredentials:
+    """The LWA client id and secret from a Secrets Manager secret (JSON with client_id and client_secret), read
+    through a Powertools parameters provider that keeps them at most `max_age` seconds; `fresh=True` reads the
+    secret at once. A CredentialsSource for SpApiFactory."""
+
+    def __init__(self, provider: parameters.BaseProvider, secret_id: str, max_age: int) -> None:
+        self._provider = provider
+        self._secret_id = secret_id
+        self._max_age = max_age
+
+    def __repr__(self) -> str:
+        return f"SecretLwaCredentials({self._secret_id!r}, max_age={self._max_age})"
+
+    def __call__(self, fresh: bool = False) -> LwaCredentials:
+        secret: Any = self._provider.get(
+            self._secret_id, transform="json", max_age=self._max_age, force_fetch=fresh
+        )
+        try:
+            return LwaCredentials(
+                client_id=str(secret["client_id"]), client_secret=str(secret["client_secret"])
+            )
+        except (KeyError, TypeError):
+            raise RuntimeError(
+                f"secret {self._secret_id} must be JSON with client_id and client_secret"
+            ) from None  # no chained traceback: it could show the secret
+
+
+def lwa_credentials(settings: AmazonSettings) -> SecretLwaCredentials:
+    """The function's LWA credentials source (one provider, so its cache lives as long as the container)."""
     provider = parameters.SecretsProvider(boto3_client=_client(settings, "secretsmanager"))
-    secret: Any = provider.get(settings.lwa_secret_id, transform="json", max_age=300)
-    try:
-        return LwaCredentials(client_id=str(secret["client_id"]), client_secret=str(secret["client_secret"]))
-    except (KeyError, TypeError) as exc:
-        raise RuntimeError(
-            f"secret {settings.lwa_secret_id} must be JSON with client_id and client_secret"
-        ) from exc
+    return SecretLwaCredentials(provider, settings.lwa_secret_id, settings.lwa_secret_max_age_seconds)
 
 
 @cache
@@ -94,12 +118,14 @@ def build_services(settings: AmazonSettings) -> Services:
         consent_url=settings.spapi_consent_url or None if isinstance(settings, ApiSettings) else None,
         quota_scale=settings.spapi_quota_scale,
     )
+    credentials = lwa_credentials(settings)
+    credentials()  # a missing or malformed secret fails the cold start, naming the secret
     return Services(
         settings=settings,
         kms=kms,
         cipher=KmsCipher(kms, settings.kms_key_id),
         queue=queue,
-        spapi=SpApiFactory(config, lwa_credentials(settings), DynamoBucketStore()),
+        spapi=SpApiFactory(config, credentials, DynamoBucketStore()),
     )
 
 

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 from moto.server import ThreadedMotoServer
 from spapi_simulator import Simulator
 from spapi_simulator.schemas import MODELS_DIR, operation, validate_response
-from spapi_simulator.testing import Authorized, admin, authorize, lwa_token
+from spapi_simulator.testing import Authorized, admin, authorize, fault_mode, lwa_token
 
 MODEL = "notifications.json"
 ORDER_CHANGE_SCHEMA = json.loads((MODELS_DIR / "notifications" / "OrderChangeNotification.json").read_text())
@@ -196,3 +196,45 @@ def test_answers_have_the_shape_of_the_sandbox_examples(
         if isinstance(expected, list):
             expected, got = expected[0], got[0]
         assert set(got) == set(expected), operation_id
+
+
+# the fault modes (POST /_sim/faults {"modes": {...}}) --------------------------------------------------------
+def test_mode_notifications_duplicate(wired: tuple[Simulator, Authorized, Any, str]) -> None:
+    sim, _, sqs, queue_url = wired
+    fault_mode(sim, "notifications_duplicate", 1.0, ["ORDER_CHANGE"])
+    order = new_order(sim)
+    messages = drain(sqs, queue_url)
+    assert [summary(m) for m in messages] == [(order["order_id"], "Pending")] * 2
+    assert len({m["NotificationMetadata"]["NotificationId"] for m in messages}) == 1
+    assert admin(sim, "GET", "stats")["faults"]["notifications_duplicate"] == 1
+
+
+def test_mode_notifications_out_of_order(wired: tuple[Simulator, Authorized, Any, str]) -> None:
+    sim, _, sqs, queue_url = wired
+    fault_mode(sim, "notifications_out_of_order", 1.0, ["ORDER_CHANGE"])
+    order = new_order(sim)
+    assert admin(sim, "GET", "notifications")["held"] == 1 and drain(sqs, queue_url) == []
+    admin(sim, "POST", f"orders/{order['order_id']}/release")
+    assert [summary(m) for m in drain(sqs, queue_url)] == [
+        (order["order_id"], "Unshipped"), (order["order_id"], "Pending"),
+    ]  # fmt: skip
+    other = new_order(sim)  # held again
+    fault_mode(sim, "notifications_out_of_order", 0.0)  # switching off delivers it
+    assert [summary(m) for m in drain(sqs, queue_url)] == [(other["order_id"], "Pending")]
+    assert admin(sim, "GET", "stats")["faults"]["notifications_out_of_order"] == 2
+
+
+def test_mode_notifications_late(wired: tuple[Simulator, Authorized, Any, str]) -> None:
+    sim, _, sqs, queue_url = wired
+    fault_mode(sim, "notifications_late", 0.5)
+    created = [new_order(sim)["order_id"] for _ in range(12)]
+    held = admin(sim, "GET", "notifications")["held"]
+    assert admin(sim, "POST", "notifications/flush") == {"flushed": held}
+    arrived = [summary(m)[0] for m in drain(sqs, queue_url)]
+    assert sorted(arrived) == sorted(created)  # nothing lost, nothing twice
+    late = admin(sim, "GET", "stats")["faults"]["notifications_late"]
+    assert late >= 2 and arrived != created
+    overtaken = [
+        o for o in created if any(created.index(p) > created.index(o) for p in arrived[: arrived.index(o)])
+    ]
+    assert 1 <= len(overtaken) <= late  # late messages arrive after those of later changes

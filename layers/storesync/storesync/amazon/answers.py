@@ -2,7 +2,9 @@
 
 Each model keeps the fields storesync reads, under Amazon's own (camelCase) names, and ignores the rest. A
 malformed answer raises AmazonAnswerInvalid naming the operation and the field (`getReport: processingStatus:
-Field required`), never an empty result. Orders have their own parser (storesync.amazon.orders): one bad order
+Field required`), never an empty result: the lists a page is made of (searchListingsItems `items`,
+getInventorySummaries `inventorySummaries`) are required, an empty list is the only "nothing". The adapters parse
+inside the quota gate's call (`gate.call(op, fn, parse=...)`), so an answer that fails here is read again. Orders have their own parser (storesync.amazon.orders): one bad order
 must not hide the other 99 of its page.
 """
 
@@ -23,7 +25,7 @@ class Answer(BaseModel):
 def _invalid(operation: str, exc: ValidationError) -> AmazonAnswerInvalid:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"]) or "(answer)"
-    return AmazonAnswerInvalid(f"{operation}: {where}: {error['msg']}")
+    return AmazonAnswerInvalid(f"{operation}: {where}: {error['msg']}", operation=operation, field=where)
 
 
 def parse_answer[M: BaseModel](model: type[M], operation: str, payload: Any) -> M:

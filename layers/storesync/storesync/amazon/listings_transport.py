@@ -1,5 +1,7 @@
 """The Amazon side of the inventory push: one patchListingsItem, or a JSON_LISTINGS_FEED (document, upload,
-createFeed; then getFeed and the processing report). Every SP-API call goes through the seller's quota gate."""
+createFeed; then getFeed and the processing report). Every SP-API call goes through the seller's quota gate,
+which parses the answer too (an unreadable one is read again, then raised). createFeed is never repeated by the
+gate once it may have reached Amazon (quota_gate.UNREPEATABLE): a lost answer raises AnswerLost."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from storesync.amazon.answers import (
     parse_answer,
 )
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import TransientAmazonError, call_amazon
+from storesync.amazon.errors import AmazonAnswerInvalid, TransientAmazonError, call_amazon
 from storesync.amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, SkuVerdict, quantity_patch
 
 
@@ -58,32 +60,33 @@ class SpApiListingsTransport:
     def patch_quantity(self, sku: str, product_type: str, quantity: int) -> SkuVerdict:
         client = self._spapi.listings()
         body = {"productType": product_type, "patches": [quantity_patch(quantity)]}
-        answer = self._spapi.gate.call(
+        submission = self._spapi.gate.call(
             "patchListingsItem",
             lambda: client.patch_listings_item(
                 self._seller, sku, marketplaceIds=self._spapi.marketplace_id, body=body
             ),
+            parse=lambda answer: parse_answer(ListingsSubmission, "patchListingsItem", answer.payload),
         )
-        submission = parse_answer(ListingsSubmission, "patchListingsItem", answer.payload)
         if submission.accepted:
             return SkuVerdict(True)
         return SkuVerdict(False, issues_message(submission.issues) or f"status {submission.status}")
 
     def submit_feed(self, document: dict[str, Any]) -> str:
         feeds = self._spapi.feeds()
-        answer = self._spapi.gate.call(
-            "createFeedDocument", lambda: feeds.create_feed_document(None, CONTENT_TYPE)
+        created = self._spapi.gate.call(
+            "createFeedDocument",
+            lambda: feeds.create_feed_document(None, CONTENT_TYPE),
+            parse=lambda answer: parse_answer(CreatedFeedDocument, "createFeedDocument", answer.payload),
         )
-        created = parse_answer(CreatedFeedDocument, "createFeedDocument", answer.payload)
         body = json.dumps(document, separators=(",", ":")).encode("utf-8")
         self._upload(created.url, body)
-        answer = self._spapi.gate.call(
+        return self._spapi.gate.call(
             "createFeed",
             lambda: feeds.create_feed(
                 FEED_TYPE, created.feed_document_id, marketplaceIds=[self._spapi.marketplace_id]
             ),
+            parse=lambda answer: parse_answer(CreatedFeed, "createFeed", answer.payload).feed_id,
         )
-        return parse_answer(CreatedFeed, "createFeed", answer.payload).feed_id
 
     def _upload(self, url: str, body: bytes) -> None:
         def put() -> httpx.Response:
@@ -95,19 +98,34 @@ class SpApiListingsTransport:
 
     def feed_state(self, feed_id: str) -> FeedState:
         feeds = self._spapi.feeds()
-        answer = self._spapi.gate.call("getFeed", lambda: feeds.get_feed(feed_id))
-        feed = parse_answer(FeedAnswer, "getFeed", answer.payload)
+        feed = self._spapi.gate.call(
+            "getFeed",
+            lambda: feeds.get_feed(feed_id),
+            parse=lambda answer: parse_answer(FeedAnswer, "getFeed", answer.payload),
+        )
         return FeedState(feed.processing_status, feed.result_feed_document_id)
 
     def feed_report(self, document_id: str) -> FeedProcessingReport:
         """getFeedDocument and the download of the processing report (the library's public
         get_feed_result_document does both, and gunzips)."""
         feeds = self._spapi.feeds()
-        text = self._spapi.gate.call("getFeedDocument", lambda: feeds.get_feed_result_document(document_id))
-        try:
-            report = json.loads(text)
-        except ValueError:
-            raise TransientAmazonError(
-                "the feed processing report could not be downloaded: retrying"
-            ) from None
-        return parse_answer(FeedProcessingReport, "getFeedDocument", report)
+        return self._spapi.gate.call(
+            "getFeedDocument",
+            lambda: feeds.get_feed_result_document(document_id),
+            parse=_processing_report,
+        )
+
+
+def _processing_report(text: object) -> FeedProcessingReport:
+    """The downloaded processing report: JSON in the shape of FeedProcessingReport, else AmazonAnswerInvalid (the
+    gate reads it again: a download cut short is not a report without issues)."""
+    try:
+        report = json.loads(text) if isinstance(text, str | bytes) else None
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        raise AmazonAnswerInvalid(
+            "getFeedDocument: the processing report is not a JSON object (cut short or not JSON)",
+            operation="getFeedDocument",
+        )
+    return parse_answer(FeedProcessingReport, "getFeedDocument", report)

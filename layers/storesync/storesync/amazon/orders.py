@@ -1,9 +1,10 @@
 """The Orders API (v2026-01-01) of a store's session, answers parsed into the domain's AmazonOrder.
 
 `AmazonOrders(session).search_orders(...)` reads one searchOrders page (orders with their items, fulfilment and
-recipient) and `get_order(id)` one order, both through the seller's quota gate. `parse_amazon_order` reads one
-Amazon order: a bad order raises OrderDataError naming the field, and a page keeps the orders it could not read
-apart (UnreadableOrder) so one bad order never hides the rest of its page.
+recipient) and `get_order(id)` one order, both through the seller's quota gate, which also runs the parsing:
+a page without its `orders` list (or an unreadable body) is read again, then raised, never taken for an empty
+page. `parse_amazon_order` reads one Amazon order: a bad order raises OrderDataError naming the field, and a page
+keeps the orders it could not read apart (UnreadableOrder) so one bad order never hides the rest of its page.
 """
 
 from __future__ import annotations
@@ -72,8 +73,11 @@ class AmazonOrders:
             params["lastUpdatedBefore"] = before
         if token:
             params["paginationToken"] = token
-        answer = session.gate.call("searchOrders", lambda: session.orders().search_orders(**params))
-        return parse_orders_page(_body(answer), _next_token(answer))
+        return session.gate.call(
+            "searchOrders",
+            lambda: session.orders().search_orders(**params),
+            parse=lambda answer: parse_orders_page(_body(answer, "searchOrders"), _next_token(answer)),
+        )
 
     def search_wait_time(self) -> float:
         """Seconds until the seller's searchOrders quota has a token again."""
@@ -81,20 +85,29 @@ class AmazonOrders:
 
     def get_order(self, amazon_order_id: str) -> AmazonOrder:
         session = self._session
-        answer = session.gate.call(
-            "getOrder", lambda: session.orders().get_order(amazon_order_id, includedData=INCLUDED_DATA)
+
+        def read(answer: Any) -> AmazonOrder:
+            order = _body(answer, "getOrder").get("order")
+            if not isinstance(order, Mapping):
+                raise OrderDataError(
+                    f"order {amazon_order_id}: getOrder answered without an order",
+                    operation="getOrder",
+                    field="order",
+                )
+            return parse_amazon_order(order)
+
+        return session.gate.call(
+            "getOrder",
+            lambda: session.orders().get_order(amazon_order_id, includedData=INCLUDED_DATA),
+            parse=read,
         )
-        order = _body(answer).get("order")
-        if not isinstance(order, Mapping):
-            raise OrderDataError(f"order {amazon_order_id}: getOrder answered without an order")
-        return parse_amazon_order(order)
 
 
-def _body(answer: Any) -> Mapping[str, Any]:
+def _body(answer: Any, operation: str) -> Mapping[str, Any]:
     """python-amazon-sp-api's ApiResponse -> the JSON body (v2026-01-01 has no "payload" wrapper)."""
     body = getattr(answer, "payload", answer)
     if not isinstance(body, Mapping):
-        raise OrderDataError("Amazon's answer is not a JSON object")
+        raise OrderDataError(f"{operation}: Amazon's answer is not a JSON object", operation=operation)
     return body
 
 
@@ -108,7 +121,9 @@ def parse_orders_page(body: Mapping[str, Any], next_token: str | None = None) ->
     """A searchOrders body -> OrdersPage; `orders` must be a list, each order is read on its own."""
     raw_orders = body.get("orders")
     if not isinstance(raw_orders, list):
-        raise OrderDataError("searchOrders: orders: missing or not a list")
+        raise OrderDataError(
+            "searchOrders: orders: missing or not a list", operation="searchOrders", field="orders"
+        )
     orders: list[AmazonOrder] = []
     unreadable: list[UnreadableOrder] = []
     for raw in raw_orders:

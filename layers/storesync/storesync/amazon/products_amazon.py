@@ -1,6 +1,8 @@
 """The product import's Amazon: the listings report, product types and FBA quantities over SP-API.
 
-Every SP-API call goes through the store's quota gate. The report document itself is fetched from the URL
+Every SP-API call goes through the store's quota gate, which parses its answer too (an answer without its
+`items`, `inventorySummaries` or `processingStatus` is read again, then raised: never "no products", never a
+quantity). The report document itself is fetched from the URL
 getReportDocument gives (a presigned S3 URL on Amazon, no SP-API quota) with httpx streaming, gunzipped on
 the fly, and handed over as a text stream: a 100,000-row report never sits in memory as one text.
 """
@@ -25,7 +27,7 @@ from storesync.amazon.answers import (
     parse_answer,
 )
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import TransientAmazonError
+from storesync.amazon.errors import AmazonAnswerInvalid, ReportFailed, TransientAmazonError
 
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 TYPES_PER_SEARCH = 20  # searchListingsItems: at most 20 identifiers (and pageSize 20)
@@ -34,10 +36,41 @@ DOWNLOAD_CHUNK = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+REPORT_STATUSES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
+
+
 @dataclass(frozen=True)
 class ReportState:
     status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL
-    document_id: str | None = None
+    document_id: str | None = None  # DONE: the report; FATAL: the error document, when Amazon gives one
+
+    @property
+    def failed(self) -> bool:
+        """CANCELLED or FATAL: the report carries no listings (never read that as "no products")."""
+        return self.status in ("CANCELLED", "FATAL")
+
+    def raise_if_failed(self, report_id: str) -> None:
+        """ReportFailed when the report ended CANCELLED or FATAL."""
+        if self.failed:
+            raise ReportFailed(report_id, self.status, self.document_id if self.status == "FATAL" else None)
+
+
+def read_report_state(operation: str, payload: object) -> ReportState:
+    """A getReport answer -> ReportState: an unknown status, or DONE without its document, is an invalid answer."""
+    report = parse_answer(ReportAnswer, operation, payload)
+    if report.processing_status not in REPORT_STATUSES:
+        raise AmazonAnswerInvalid(
+            f"{operation}: processingStatus: unknown status {report.processing_status!r}",
+            operation=operation,
+            field="processingStatus",
+        )
+    if report.processing_status == "DONE" and not report.report_document_id:
+        raise AmazonAnswerInvalid(
+            f"{operation}: reportDocumentId: missing on a DONE report",
+            operation=operation,
+            field="reportDocumentId",
+        )
+    return ReportState(report.processing_status, report.report_document_id)
 
 
 class _DecodedBytes(io.RawIOBase):
@@ -119,25 +152,31 @@ class SpApiProductsAmazon:
 
     def request_listings_report(self) -> str:
         client = self._spapi.reports()
-        answer = self._spapi.gate.call(
+        return self._spapi.gate.call(
             "createReport",
             lambda: client.create_report(
                 reportType=LISTINGS_REPORT, marketplaceIds=[self._spapi.marketplace_id]
             ),
+            parse=lambda answer: parse_answer(CreatedReport, "createReport", answer.payload).report_id,
         )
-        return parse_answer(CreatedReport, "createReport", answer.payload).report_id
 
     def report_state(self, report_id: str) -> ReportState:
+        """The report's status (CANCELLED and FATAL included: `ReportState.failed`, `raise_if_failed`)."""
         client = self._spapi.reports()
-        answer = self._spapi.gate.call("getReport", lambda: client.get_report(report_id))
-        report = parse_answer(ReportAnswer, "getReport", answer.payload)
-        return ReportState(report.processing_status, report.report_document_id)
+        return self._spapi.gate.call(
+            "getReport",
+            lambda: client.get_report(report_id),
+            parse=lambda answer: read_report_state("getReport", answer.payload),
+        )
 
     @contextmanager
     def open_report(self, document_id: str) -> Iterator[TextIO]:
         client = self._spapi.reports()
-        answer = self._spapi.gate.call("getReportDocument", lambda: client.get_report_document(document_id))
-        document = parse_answer(DocumentLocation, "getReportDocument", answer.payload)
+        document = self._spapi.gate.call(
+            "getReportDocument",
+            lambda: client.get_report_document(document_id),
+            parse=lambda answer: parse_answer(DocumentLocation, "getReportDocument", answer.payload),
+        )
         gzip = (document.compression_algorithm or "").upper() == "GZIP"
         http = self._http or httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
         try:
@@ -164,7 +203,7 @@ class SpApiProductsAmazon:
         marketplace_id = self._spapi.marketplace_id
         for start in range(0, len(skus), TYPES_PER_SEARCH):
             chunk = list(skus[start : start + TYPES_PER_SEARCH])
-            answer = self._spapi.gate.call(
+            page = self._spapi.gate.call(
                 "searchListingsItems",
                 lambda chunk=chunk: client.search_listings_items(  # type: ignore[misc]
                     self._seller,
@@ -174,8 +213,9 @@ class SpApiProductsAmazon:
                     includedData="summaries",
                     pageSize=TYPES_PER_SEARCH,
                 ),
+                parse=lambda answer: parse_answer(ListingsSearch, "searchListingsItems", answer.payload),
             )
-            for item in parse_answer(ListingsSearch, "searchListingsItems", answer.payload).items:
+            for item in page.items:
                 for summary in item.summaries:
                     if summary.product_type and (summary.marketplace_id or marketplace_id) == marketplace_id:
                         found[item.sku] = summary.product_type
@@ -192,14 +232,21 @@ class SpApiProductsAmazon:
                 params: dict[str, Any] = {"details": "true", "sellerSkus": ",".join(chunk)}
                 if token:
                     params["nextToken"] = token
-                answer = self._spapi.gate.call(
+                page, token = self._spapi.gate.call(
                     "getInventorySummaries",
                     lambda params=params: client.get_inventory_summary_marketplace(**params),  # type: ignore[misc]
+                    parse=_inventory_page,
                 )
-                page = parse_answer(InventorySummaries, "getInventorySummaries", answer.payload)
                 for summary in page.inventory_summaries:
                     found[summary.seller_sku] = summary.fulfillable
-                token = answer.next_token
                 if not token:
                     break
         return found
+
+
+def _inventory_page(answer: Any) -> tuple[InventorySummaries, str | None]:
+    """One getInventorySummaries answer: its summaries (required: an empty list is the only "none") and the
+    next page's token."""
+    page = parse_answer(InventorySummaries, "getInventorySummaries", answer.payload)
+    token = getattr(answer, "next_token", None)
+    return page, str(token) if token else None

@@ -1,23 +1,52 @@
 """The quota gate: a token bucket per seller + region + operation, stored in DynamoDB and shared by every
 Lambda and every store of that seller (Amazon counts quotas per selling partner and application).
 
-`gate.call("getOrder", lambda: client.get_order(...))` takes a token first. When the bucket is empty, short
-waits (up to `max_inline_wait` seconds) are slept; longer ones raise Throttled(retry_after) so the job saves its
-cursor and re-enqueues itself with an SQS delay: no Lambda sleeps for minutes. A 429 from Amazon empties the
-bucket and blocks it for the time one token takes to come back. The buckets' storage is passed in (a BucketStore:
-storesync.dal.quota.DynamoBucketStore in the Lambdas, InMemoryBucketStore in tests and tools).
+`gate.call("getOrder", lambda: client.get_order(...), parse=read)` takes a token first. When the bucket is empty,
+short waits (up to `max_inline_wait` seconds) are slept; longer ones raise Throttled(retry_after) so the job saves
+its cursor and re-enqueues itself with an SQS delay: no Lambda sleeps for minutes. A 429 from Amazon (with or
+without rate-limit headers) empties the bucket and blocks it for the time one token takes to come back.
+
+An answer that cannot be read (AmazonAnswerInvalid: empty, HTML, cut short, a required field missing, also when
+`parse` finds it) or a transient failure (5xx, a dropped connection) is tried again inside the call, after short
+sleeps (RETRY_DELAYS, under 3 s in all; each attempt takes a token), then raised: counted per operation in
+`failures` (every failed attempt) and `gave_up` (calls that raised after their attempts), and logged with the
+operation and Amazon's request id. Operations that must not run twice (UNREPEATABLE) are only tried again when
+the request never left. A 401/403 (AccessDenied) drops the session's cached access token (`on_access_denied`)
+and is tried once more; a second refusal raises AuthorizationRevoked.
+
+The buckets' storage is passed in (a BucketStore: storesync.dal.quota.DynamoBucketStore in the Lambdas,
+InMemoryBucketStore in tests and tools).
 """
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar, overload
 
-from storesync.amazon.errors import Throttled, call_amazon
+from storesync.amazon.errors import (
+    AccessDenied,
+    AmazonAnswerInvalid,
+    AmazonError,
+    AuthorizationRevoked,
+    Throttled,
+    TransientAmazonError,
+    call_amazon,
+    request_id_of,
+)
 from storesync.amazon.quotas import BucketState, UsagePlan, usage_plan
+from storesync.observability import logger
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+# Sleeps between the attempts of one call (each stretched by up to RETRY_JITTER): 4 attempts, < 3 s of sleep.
+RETRY_DELAYS: tuple[float, ...] = (0.25, 0.75, 1.5)
+RETRY_JITTER = 0.2
+# Operations Amazon must not perform twice: when their answer is lost or unreadable, the call may have been
+# performed, so the gate does not repeat them (the use case decides, e.g. by reading the order's packages).
+UNREPEATABLE = frozenset({"confirmShipment", "createFeed"})
 
 
 class BucketStore(Protocol):
@@ -67,6 +96,8 @@ class QuotaGate:
         max_inline_wait: float = 2.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        on_access_denied: Callable[[], None] | None = None,
     ) -> None:
         self.seller_key = seller_key
         self._store = store
@@ -74,8 +105,13 @@ class QuotaGate:
         self._max_inline_wait = max_inline_wait
         self._clock = clock
         self._sleep = sleep
-        self.calls: dict[str, int] = {}
+        self._retry_delays = tuple(retry_delays)
+        self.on_access_denied = on_access_denied  # drops the cached access token (set by the SP-API session)
+        self.calls: dict[str, int] = {}  # attempts that left for Amazon
         self.throttles: dict[str, int] = {}
+        self.failures: dict[str, int] = {}  # attempts whose answer was unreadable or failed (5xx, dropped)
+        self.gave_up: dict[str, int] = {}  # calls that raised after all their attempts failed
+        self.access_refreshed: dict[str, int] = {}  # 401/403 answers that dropped the cached access token
 
     def _key(self, operation: str) -> str:
         return f"{self.seller_key}#{operation}"
@@ -132,12 +168,69 @@ class QuotaGate:
                 break
         return wait
 
-    def call(self, operation: str, fn: Callable[[], T]) -> T:
-        self.acquire(operation)
-        self.calls[operation] = self.calls.get(operation, 0) + 1
-        try:
-            return call_amazon(operation, fn)
-        except Throttled as exc:
-            self.throttles[operation] = self.throttles.get(operation, 0) + 1
-            exc.retry_after = self.penalize(operation)
-            raise
+    @overload
+    def call(self, operation: str, fn: Callable[[], T]) -> T: ...
+
+    @overload
+    def call(self, operation: str, fn: Callable[[], T], parse: Callable[[T], R]) -> R: ...
+
+    def call(self, operation: str, fn: Callable[[], Any], parse: Callable[[Any], Any] | None = None) -> Any:
+        """One Amazon call: a token, `fn()`, then `parse(answer)` when given (its AmazonAnswerInvalid is a failed
+        attempt like an unreadable body, so a page cut short is read again, never taken for an empty one).
+        Raises Throttled, AuthorizationRevoked, AmazonRejected, AmazonAnswerInvalid or TransientAmazonError."""
+        attempt = 0
+        refreshed = False
+        while True:
+            self.acquire(operation)
+            self.calls[operation] = self.calls.get(operation, 0) + 1
+            answer: Any = None
+            try:
+                answer = call_amazon(operation, fn)
+                return answer if parse is None else parse(answer)
+            except Throttled as exc:
+                self.throttles[operation] = self.throttles.get(operation, 0) + 1
+                exc.retry_after = self.penalize(operation)
+                raise
+            except AccessDenied as exc:
+                if refreshed:
+                    raise AuthorizationRevoked(
+                        f"Amazon refused the store's authorization for {operation} ({exc.status} {exc.reason})"
+                        " with a fresh access token"
+                    ).tag(operation, exc.request_id) from exc
+                refreshed = True
+                self.access_refreshed[operation] = self.access_refreshed.get(operation, 0) + 1
+                logger.info(
+                    "Amazon refused the access token: refreshing it once",
+                    extra={"operation": operation, "status": exc.status, "request_id": exc.request_id},
+                )
+                if self.on_access_denied is not None:
+                    self.on_access_denied()
+            except (AmazonAnswerInvalid, TransientAmazonError) as exc:
+                if isinstance(exc, AmazonAnswerInvalid):
+                    exc.tag(operation, request_id_of(getattr(answer, "headers", None)))
+                self.failures[operation] = self.failures.get(operation, 0) + 1
+                again = attempt < len(self._retry_delays) and self._repeatable(operation, exc)
+                logger.warning(
+                    "Amazon call failed: trying again" if again else "Amazon call failed: giving up",
+                    extra={
+                        "operation": operation,
+                        "request_id": exc.request_id,
+                        "attempt": attempt + 1,
+                        "error": type(exc).__name__,
+                        "status": getattr(exc, "status", None),
+                    },
+                )
+                if not again:
+                    self.gave_up[operation] = self.gave_up.get(operation, 0) + 1
+                    raise
+                delay = self._retry_delays[attempt] * (1.0 + RETRY_JITTER * random.random())
+                attempt += 1
+                self._sleep(delay)
+
+    @staticmethod
+    def _repeatable(operation: str, exc: AmazonError) -> bool:
+        """May this failed attempt be repeated? Always, except for an UNREPEATABLE operation whose request may
+        have reached Amazon (an answer lost, unreadable or a server error)."""
+        if operation not in UNREPEATABLE:
+            return True
+        return isinstance(exc, TransientAmazonError) and not exc.may_be_performed

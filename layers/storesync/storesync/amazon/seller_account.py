@@ -3,6 +3,8 @@ ORDER_CHANGE subscription to storesync's SQS queue (Notifications API), through 
 
 from __future__ import annotations
 
+from typing import Any
+
 from storesync.amazon.answers import (
     Destination,
     MarketplaceParticipation,
@@ -23,10 +25,13 @@ class SellerAccount:
 
     def participations(self) -> list[MarketplaceParticipation]:
         sellers = self._session.sellers()
-        answer = self._session.gate.call(
-            "getMarketplaceParticipations", lambda: sellers.get_marketplace_participation()
+        return self._session.gate.call(
+            "getMarketplaceParticipations",
+            lambda: sellers.get_marketplace_participation(),
+            parse=lambda answer: parse_answer_list(
+                MarketplaceParticipation, "getMarketplaceParticipations", answer.payload
+            ),
         )
-        return parse_answer_list(MarketplaceParticipation, "getMarketplaceParticipations", answer.payload)
 
     def participating_marketplaces(self) -> list[str]:
         """The ids of the marketplaces the seller participates in, in Amazon's order, once each."""
@@ -41,15 +46,22 @@ class SellerAccount:
         notifications = self._session.notifications()
         gate = self._session.gate
         try:
-            answer = gate.call(
-                "createDestination", lambda: notifications.create_destination(name=DESTINATION_NAME, arn=arn)
+            return gate.call(
+                "createDestination",
+                lambda: notifications.create_destination(name=DESTINATION_NAME, arn=arn),
+                parse=lambda answer: (
+                    parse_answer(Destination, "createDestination", answer.payload).destination_id
+                ),
             )
-            return parse_answer(Destination, "createDestination", answer.payload).destination_id
         except AmazonRejected as exc:
             if exc.status != 409:
                 raise
-        listed = gate.call("getDestinations", lambda: notifications.get_destinations())
-        for destination in parse_answer_list(Destination, "getDestinations", listed.payload or []):
+        listed = gate.call(
+            "getDestinations",
+            lambda: notifications.get_destinations(),
+            parse=lambda answer: parse_answer_list(Destination, "getDestinations", _payload_list(answer)),
+        )
+        for destination in listed:
             if destination.sqs_arn == arn:
                 return destination.destination_id
         raise AmazonRejected("getDestinations", 404, "NotFound", f"no destination for {arn}")
@@ -59,14 +71,26 @@ class SellerAccount:
         notifications = self._session.notifications()
         gate = self._session.gate
         try:
-            answer = gate.call(
+            return gate.call(
                 "createSubscription",
                 lambda: notifications.create_subscription(ORDER_CHANGE, destination_id=destination_id),
+                parse=lambda answer: (
+                    parse_answer(Subscription, "createSubscription", answer.payload).subscription_id
+                ),
             )
-            operation = "createSubscription"
         except AmazonRejected as exc:
             if exc.status != 409:
                 raise
-            answer = gate.call("getSubscription", lambda: notifications.get_subscription(ORDER_CHANGE))
-            operation = "getSubscription"
-        return parse_answer(Subscription, operation, answer.payload).subscription_id
+        return gate.call(
+            "getSubscription",
+            lambda: notifications.get_subscription(ORDER_CHANGE),
+            parse=lambda answer: (
+                parse_answer(Subscription, "getSubscription", answer.payload).subscription_id
+            ),
+        )
+
+
+def _payload_list(answer: Any) -> Any:
+    """getDestinations' payload list. python-amazon-sp-api turns `"payload": []` into `{}`, the same as a body
+    without a payload: both read as no destination, and sqs_destination then refuses (404), never passes."""
+    return answer.payload or []

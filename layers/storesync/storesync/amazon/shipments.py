@@ -29,14 +29,23 @@ class SpApiShipmentConfirmer:
         self._amazon = amazon
 
     def confirm(self, amazon_order_id: str, request: dict[str, Any]) -> None:
+        """confirmShipment: any 2xx answer is success (Amazon answers 204, no body). Never repeated by the gate
+        once it may have reached Amazon: a lost answer raises AnswerLost (check `packages` before confirming
+        again)."""
         client = self._amazon.orders_v0()
         self._amazon.gate.call("confirmShipment", lambda: client.confirm_shipment(amazon_order_id, **request))
 
     def packages(self, amazon_order_id: str) -> list[AmazonPackage]:
         client = self._amazon.orders()
-        answer = self._amazon.gate.call(
-            "getOrder", lambda: client.get_order(amazon_order_id, includedData=["PACKAGES"])
+        return self._amazon.gate.call(
+            "getOrder",
+            lambda: client.get_order(amazon_order_id, includedData=["PACKAGES"]),
+            parse=_packages,
         )
-        payload: Any = answer.payload
-        order = payload.get("order", payload) if isinstance(payload, dict) else payload
-        return parse_answer(OrderPackages, "getOrder", order).packages
+
+
+def _packages(answer: Any) -> list[AmazonPackage]:
+    """getOrder (PACKAGES): the order's packages; an answer without its `order` is invalid, not "no packages"."""
+    payload: Any = answer.payload
+    order = payload.get("order") if isinstance(payload, dict) else None
+    return parse_answer(OrderPackages, "getOrder", order).packages

@@ -1,6 +1,7 @@
 """Orders for the WMS: GET /orders (newest first; filters store_id, status, hold, channel; paginated with
-`limit` 1-200 and an opaque `next_token`) and GET /orders/{id} (id "<store_id>.<amazon order id>", with the
-buyer's address decrypted for the merchant who owns the order; another merchant's order is a 404)."""
+`limit` 1-200 and an opaque `next_token`), GET /orders/{id} (id "<store_id>.<amazon order id>", with the
+buyer's address decrypted for the merchant who owns the order; another merchant's order is a 404) and
+GET /stores/{store_id}/unknown-skus (the SKUs a store's orders wait for: the unknown-SKU hold)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
@@ -22,6 +24,7 @@ from storesync.dal.order_queries import (
     get_address,
     get_order,
     list_orders,
+    unknown_skus_waiting,
 )
 from storesync.domain.orders import HOLDS, WMS_STATUSES
 from storesync.observability import bind_store
@@ -67,3 +70,33 @@ def order(order_id: OrderId) -> dict[str, Any]:
         )
         view["address"] = json.loads(text)
     return view
+
+
+class UnknownSku(BaseModel):
+    """A SKU the WMS does not know (no listing, product or stock) and the orders on hold waiting for it."""
+
+    sku: str
+    orders: list[str] = Field(description='the waiting orders\' ids ("<store_id>.<amazon order id>")')
+    units: int = Field(description="units of the SKU those orders wait for (ordered, not shipped)")
+
+
+class UnknownSkus(BaseModel):
+    """A store's unknown SKUs, by SKU. An import that brings a SKU lifts the hold of the orders waiting for it
+    (the next order run at the latest)."""
+
+    store_id: str
+    skus: list[UnknownSku]
+
+
+@router.get(
+    "/stores/<store_id>/unknown-skus",
+    summary="The SKUs a store's orders wait for (unknown-SKU hold) and the orders waiting for each",
+)
+def unknown_skus(store_id: str) -> UnknownSkus:
+    store = merchant_store(router, store_id)
+    bind_store(store.store_id, store.merchant_id)
+    waiting = unknown_skus_waiting(store.store_id)
+    return UnknownSkus(
+        store_id=store.store_id,
+        skus=[UnknownSku(sku=w.sku, orders=list(w.orders), units=w.units) for w in waiting],
+    )

@@ -1,22 +1,24 @@
-// One store: status and what to do, sync now, settings, reauthorize, disconnect, sync log, orders per day.
+// One store: status and what to do, sync now, settings, reauthorize, disconnect, sync log, orders per day,
+// orders waiting for unknown SKUs.
 
 import { api, marketplaceRegions } from "./api.js";
 import { ordersChart } from "./chart.js";
 import { announce, clearErrors, field, h, showError } from "./dom.js";
 import { lastRunsList, marketplaceText, statusBadge, warningsList } from "./stores.js";
-import { JOBS, MODES, TRIGGERS, countsText, duration, jobLabel, resultOf, statusOf, when } from "./words.js";
+import { JOBS, MODES, TRIGGERS, UNKNOWN_SKUS, amazonOrderId, countsText, duration, jobLabel, resultOf, statusOf, when } from "./words.js";
 
 const LOG_POLL_MS = 1500;
 const LOG_POLL_TRIES = 20;
 
 export async function renderStore(main, [storeId], ctx) {
   const path = `stores/${encodeURIComponent(storeId)}`;
-  const [store, regions, warehouses, runs, daily] = await Promise.all([
+  const [store, regions, warehouses, runs, daily, unknown] = await Promise.all([
     api("GET", path),
     marketplaceRegions(),
     api("GET", "warehouses"),
     api("GET", `${path}/runs?limit=20`),
     api("GET", `${path}/orders/daily?days=14`),
+    api("GET", `${path}/unknown-skus`),
   ]);
   if (!ctx.current()) return;
   const status = statusOf(store.status);
@@ -36,6 +38,7 @@ export async function renderStore(main, [storeId], ctx) {
       authorizationActions(view),
     ),
     syncSection(view),
+    unknownSkusSection(unknown.skus),
     settingsSection(view, warehouses.warehouses),
     h("section", { "aria-labelledby": "chart-title" },
       h("h2", { id: "chart-title" }, "Orders imported per day"),
@@ -193,6 +196,40 @@ function fillLog(container, runs) {
         ),
       ),
     ),
+  );
+}
+
+function unknownSkusSection(skus) {
+  const words = UNKNOWN_SKUS;
+  return h(
+    "section",
+    { class: "card", id: "unknown-skus", "aria-labelledby": "unknown-skus-title" },
+    h("h2", { id: "unknown-skus-title" }, words.title),
+    h("p", { class: "note" }, words.note),
+    !skus.length
+      ? h("p", {}, words.none)
+      : h(
+        "div",
+        { class: "table-wrap", role: "region", "aria-label": words.title, tabindex: "0" },
+        h(
+          "table",
+          {},
+          h("thead", {}, h("tr", {}, words.columns.map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            {},
+            skus.map((item) =>
+              h(
+                "tr",
+                { dataset: { sku: item.sku } },
+                h("td", {}, item.sku),
+                h("td", {}, String(item.units)),
+                h("td", {}, h("ul", {}, item.orders.map((id) => h("li", {}, amazonOrderId(id))))),
+              ),
+            ),
+          ),
+        ),
+      ),
   );
 }
 

@@ -65,6 +65,19 @@ export const MODES = {
   stockout: "stock-out",
 };
 
+// The store page's section on orders that wait for SKUs the WMS does not know (the unknown-SKU hold).
+export const UNKNOWN_SKUS = {
+  title: "Orders waiting for unknown SKUs",
+  note: "These orders contain SKUs that storesync does not know yet (no product, listing or stock). They are on hold and take no stock. As soon as a product import or a stock update brings the SKU, the next sync allocates the orders and lifts the hold.",
+  none: "No order is waiting for an unknown SKU.",
+  columns: ["SKU", "Units ordered", "Orders waiting"],
+};
+
+/** "111-2223334-5556667" from the API's order id "<store id>.<amazon order id>". */
+export function amazonOrderId(orderId) {
+  return orderId.slice(orderId.lastIndexOf(".") + 1);
+}
+
 /** "imported: 3, updated: 1" from {imported: 3, updated: 1}. */
 export function countsText(counts) {
   const entries = Object.entries(counts || {});

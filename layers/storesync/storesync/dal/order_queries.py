@@ -134,6 +134,52 @@ def list_orders(
     return OrderPage(orders, next_key)
 
 
+def orders_on_unknown_sku_hold(store_id: str) -> Iterator[Order]:
+    """The store's orders on the unknown-SKU hold, oldest purchase first: one query of a sparse index (only
+    those orders are in it). Eventually consistent: a writer reads the order again (`get_order`)."""
+    return iter(Order.by_unknown_sku.query(store_id))
+
+
+def skus_waited_for(order: Order) -> list[str]:
+    """The SKUs an order on the unknown-SKU hold waits for (an order stored before they were recorded: all
+    of its SKUs)."""
+    return sorted(set(order.unknown_skus or []) or {item.sku for item in order.items or []})
+
+
+@dataclass(frozen=True)
+class WaitingSku:
+    """One SKU the WMS does not know, the orders on the unknown-SKU hold that wait for it (API ids, oldest
+    purchase first) and the units they ordered of it (not shipped yet)."""
+
+    sku: str
+    orders: tuple[str, ...]
+    units: int
+
+
+def unknown_skus_waiting(store_id: str) -> list[WaitingSku]:
+    """The store's unknown SKUs with the orders waiting for them, by SKU (one query of the sparse index)."""
+    orders: dict[str, list[str]] = {}
+    units: dict[str, int] = {}
+    for order in orders_on_unknown_sku_hold(store_id):
+        waited = set(skus_waited_for(order))
+        order_id = api_order_id(order.store_id, order.amazon_order_id)
+        for item in order.items or []:
+            if item.sku not in waited:
+                continue
+            if order_id not in orders.setdefault(item.sku, []):
+                orders[item.sku].append(order_id)
+            units[item.sku] = units.get(item.sku, 0) + max(
+                0, int(item.quantity) - int(item.quantity_shipped or 0)
+            )
+    return [WaitingSku(sku, tuple(orders[sku]), units[sku]) for sku in sorted(orders)]
+
+
+def open_demand(item: OrderItem) -> int:
+    """Units of a line that still need stock: ordered, less shipped, less what is allocated already."""
+    held = sum(int(a.quantity) for a in item.allocations or [])
+    return max(0, int(item.quantity) - int(item.quantity_shipped or 0) - held)
+
+
 def order_import_times(store_id: str) -> Iterator[datetime]:
     """When each order of the store was imported (created_at), in no particular order."""
     return (order.created_at for order in Order.query(store_id, attributes_to_get=["created_at"]))
@@ -197,16 +243,29 @@ def new_order(store: Store, incoming: AmazonOrder, now: datetime) -> Order:
     )
 
 
-def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
-    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop)."""
+def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
+    """The order takes the decision's status and holds; on the unknown-SKU hold it records the SKUs it waits
+    for (when the decision names them) and joins the sparse index, off it it leaves both."""
     order.status = decision.status
-    order.amazon_status = incoming.status
     order.holds = list(decision.holds)
     order.automation_blocked = decision.automation_blocked
+    if Hold.UNKNOWN_SKU in decision.holds:
+        if decision.unknown_skus:
+            order.unknown_skus = list(decision.unknown_skus)
+        order.unknown_sku_store = order.store_id
+    else:
+        order.unknown_skus = None
+        order.unknown_sku_store = None
+    order.updated_at = now
+
+
+def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
+    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop)."""
+    apply_holds(order, decision, now)
+    order.amazon_status = incoming.status
     order.amazon_last_updated = incoming.last_updated
     order.ship_by = incoming.ship_by or order.ship_by
     order.deliver_by = incoming.deliver_by or order.deliver_by
-    order.updated_at = now
     shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
     for item in order.items:
         item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
@@ -219,6 +278,16 @@ def allocate(order: Order, plans: Sequence[LinePlan]) -> None:
     for item, plan in zip(order.items, plans, strict=True):
         item.allocations = allocation_records(plan.allocations)
         item.backorder = plan.backorder
+
+
+def allocate_more(order: Order, plans: Sequence[LinePlan], skus: Iterable[str]) -> None:
+    """The items of those SKUs add their plan's allocations and take its backorder (one plan per item, in the
+    items' order, planned for `open_demand`); the other items keep theirs."""
+    wanted = set(skus)
+    for item, plan in zip(order.items, plans, strict=True):
+        if item.sku in wanted:
+            item.allocations = [*(item.allocations or []), *allocation_records(plan.allocations)]
+            item.backorder = plan.backorder
 
 
 def release_allocations(order: Order, *, removed_externally: bool = False) -> None:

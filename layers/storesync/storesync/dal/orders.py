@@ -46,6 +46,17 @@ class ByMerchantIndex(GlobalSecondaryIndex["Order"]):
     purchase_key = UnicodeAttribute(range_key=True)  # "<purchase date iso>#<amazon order id>"
 
 
+class UnknownSkuHoldIndex(GlobalSecondaryIndex["Order"]):
+    """Sparse: only an order on the unknown-SKU hold carries `unknown_sku_store` (its store id), so a store's
+    waiting orders are one small query, however many orders the store holds."""
+
+    class Meta:
+        projection = AllProjection()
+
+    unknown_sku_store = UnicodeAttribute(hash_key=True)
+    purchase_key = UnicodeAttribute(range_key=True)
+
+
 class Order(OrderKeyed):
     marketplace_id = UnicodeAttribute()
     purchase_key = UnicodeAttribute()
@@ -56,6 +67,9 @@ class Order(OrderKeyed):
     # as UnicodeAttribute, not str (pynamodb issue 1246), hence the ignore
     holds = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     automation_blocked = BooleanAttribute(default=False)
+    # on the unknown-SKU hold only (absent otherwise): the SKUs it waits for, and its store id (the sparse index)
+    unknown_skus = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    unknown_sku_store = UnicodeAttribute(null=True)
     items = ListAttribute(of=OrderItem, default=list)
     purchase_date = UnicodeAttribute(null=True)
     ship_by = UnicodeAttribute(null=True)
@@ -69,6 +83,7 @@ class Order(OrderKeyed):
     version = VersionAttribute()
 
     by_merchant = ByMerchantIndex()
+    by_unknown_sku = UnknownSkuHoldIndex()
 
 
 class OrderAddress(OrderKeyed):

@@ -10,6 +10,9 @@ Transitions (each a function below; `decide` picks the import's):
   no stock; FBM orders are created once released (open, partially shipped, allocated); first seen SHIPPED they are
   created as shipped externally; PENDING ones only with "import pending orders", with a payment hold, automation
   blocked and a blank address (Amazon gives none before release). An unknown SKU adds its hold.
+- the SKUs an order waits for became known (`skus_known`, on every order run and after a product import): once
+  none is unknown the unknown-SKU hold lifts and an open merchant order allocates the lines that waited; a
+  closed order only loses the hold (nothing waits any more).
 - Amazon's changes of a stored order (`follow_amazon`, applied even with downloads off; an older
   lastUpdatedTime never overwrites a newer one), made of:
   `release` (the payment hold lifts, the address fills), `cancel` (the allocation goes back),
@@ -26,7 +29,7 @@ data its expiry (`buyer_data_expiry`, 30 days after the close) in the same trans
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -192,6 +195,12 @@ class OrderDecision:
     ships: bool = False
     expire_buyer_data: bool = False  # the buyer's address expires 30 days from now (closes, or came late)
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
+    # allocate only these SKUs' lines (`skus_known`: those that waited); empty with `allocate`: every line
+    allocate_skus: tuple[str, ...] = field(default_factory=tuple)
+
+
+# statuses in which a merchant order holds stock (allocated at import, or once its SKUs are known)
+ALLOCATING_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED})
 
 
 def buyer_data_expiry(closed_at: datetime) -> datetime:
@@ -290,7 +299,7 @@ def import_new(incoming: AmazonOrder, rules: ImportRules, unknown_skus: Sequence
         "new order",
         move,
         tuple(holds),
-        allocate=fbm and status in (OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED),
+        allocate=fbm and status in ALLOCATING_STATUSES,
         store_address=incoming.released and incoming.address is not None,
         unknown_skus=unknown,
     )
@@ -378,6 +387,43 @@ def decide(
     if existing is None:
         return import_new(incoming, rules, unknown_skus)
     return follow_amazon(existing, incoming, rules)
+
+
+def skus_known(
+    order: OrderSnapshot, waited_for: Sequence[str], still_unknown: Sequence[str]
+) -> OrderDecision:
+    """Re-evaluation of an order on the unknown-SKU hold: `waited_for` are the SKUs it was held for,
+    `still_unknown` those of them the WMS still does not know. While one is unknown nothing changes (the list
+    may narrow: `unknown_skus`). Once none is, the hold lifts; a merchant order that still holds stock
+    (pending, open, partially shipped) allocates the lines of the SKUs it waited for. A closed order only
+    loses the hold: nothing waits for its SKUs any more."""
+    if Hold.UNKNOWN_SKU not in order.holds:
+        return OrderDecision(IGNORE, "not on the unknown-SKU hold", order.status, order.holds)
+    unknown = tuple(sorted(set(still_unknown)))
+    closed = order.status in CLOSED_STATUSES
+    stay = Move(order.status)
+    if unknown and not closed:
+        changed = set(unknown) != set(waited_for)
+        return _decision(
+            UPDATE if changed else IGNORE,
+            "some SKUs became known" if changed else "SKUs still unknown",
+            stay,
+            order.holds,
+            unknown_skus=unknown,
+        )
+    holds = tuple(hold for hold in order.holds if hold != Hold.UNKNOWN_SKU)
+    allocate = order.channel == CHANNEL_FBM and order.status in ALLOCATING_STATUSES
+    decision = _decision(
+        UPDATE,
+        "closed order: nothing waits for its SKUs" if closed else "every SKU is known: hold lifted",
+        stay,
+        holds,
+        allocate=allocate,
+    )
+    if not allocate:
+        return decision
+    waited = tuple(sorted(set(waited_for))) or tuple(sorted({line.sku for line in order.lines}))
+    return replace(decision, allocate_skus=waited)
 
 
 def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:

@@ -12,9 +12,20 @@ The cursor (JobState, per store):
    "last_complete": iso,                                 # end of the last completed sweep
    "retry": {amazon order id: attempts}}                 # orders that failed to store, re-read with getOrder
 It moves only after a page's orders are stored; a crash between the two re-reads the page, and the upsert is
-idempotent. The next incremental sweep starts `overlap` before the last completed one ended. Catch-up
-re-reads the last `catchup` days. A slice stops after a bounded time and enqueues its continuation (the
-runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with the gate's wait.
+idempotent (a page repeating orders of the previous one changes nothing). A page Amazon's answer does not let
+us read (AmazonAnswerInvalid, after the quota gate's retries) or a failed call raises with the cursor where it
+was: the runner's continuation reads that page again. An order of a page that cannot be read on its own (its
+JSON lacks a field) is a failed step in the sync log and joins the retry list: getOrder re-reads it until it
+is readable (or, after MAX_RETRY_ATTEMPTS, "given up" in the sync log; catch-up reads it again). A page token
+that Amazon refuses (400 naming the token parameter: expired, or not one it knows) restarts its window from
+the window's own `after` with the same upper bound, never skipping the rest of it; after
+MAX_WINDOW_RESTARTS restarts in a row without the window completing, the run fails visibly and the next one
+starts the window again. The next incremental sweep starts `overlap` before the last completed one ended.
+Catch-up re-reads the last `catchup` days. A slice stops after a bounded time and enqueues its continuation
+(the runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with the gate's wait.
+
+Every run first re-evaluates the store's orders on the unknown-SKU hold (`release_holds`,
+order_upsert.release_unknown_sku_holds): an order whose SKUs are known now is allocated and its hold lifted.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from storesync.domain.orders import (
     AmazonOrder,
 )
 from storesync.observability import logger
-from storesync.usecases.order_upsert import Upserter, UpsertResult
+from storesync.usecases.order_upsert import HoldRelease, Upserter, UpsertResult
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 
 PAGE_SIZE = 100
@@ -47,6 +58,8 @@ SLICE_SECONDS = 30.0  # a slice hands over to its continuation after this long
 MAX_PAGES_PER_SLICE = 20
 MAX_RETRY_ATTEMPTS = 5
 MAX_RETRIES_PER_RUN = 25
+UNKNOWN_ORDER_ID = "?"  # storesync.amazon.orders.UnreadableOrder: even the order id could not be read
+MAX_WINDOW_RESTARTS = 5  # refused page tokens in a row before the run fails (the next run starts again)
 AMAZON_MIN_LAG = timedelta(minutes=2)
 
 
@@ -84,6 +97,17 @@ class OrderImportDeps:
     catchup: timedelta = timedelta(days=3)
     clock: Callable[[], datetime] = utcnow
     slice_seconds: float = SLICE_SECONDS
+    # re-evaluates the store's unknown-SKU holds (order_upsert.release_unknown_sku_holds); None: not here
+    release_holds: Callable[[Store], HoldRelease] | None = None
+
+
+def refused_page_token(exc: AmazonRejected) -> bool:
+    """Amazon refused the page token we sent back (expired, or not one it knows): a 400 whose message names
+    the token parameter (paginationToken, nextToken, NextToken...), whatever the wording around it."""
+    if exc.status != 400:
+        return False
+    text = f"{exc.amazon_message} {exc}".lower().replace("_", "")
+    return "token" in text and ("pagination" in text or "nexttoken" in text or "page" in text)
 
 
 def order_import_work(deps: OrderImportDeps) -> JobWork:
@@ -105,6 +129,7 @@ class OrderImport:
         return self.ctx.store
 
     def run(self) -> JobOutcome:
+        self._release_holds()
         amazon = self.deps.amazon_for(self.store)
         cursor = dict(self.ctx.cursor)
         sweep_key = "catchup" if self.ctx.message.mode == "catchup" else "incremental"
@@ -132,14 +157,10 @@ class OrderImport:
                 self.outcome.continue_after = exc.retry_after
                 break
             except AmazonRejected as exc:
-                if sweep.get("token") and "paginationToken" in str(exc):
-                    sweep = {
-                        "after": sweep["after"],
-                        "before": None,
-                        "token": None,
-                    }  # expired: redo the sweep
-                    continue
-                raise
+                if not (sweep.get("token") and refused_page_token(exc)):
+                    raise
+                sweep = self._restart_window(cursor, sweep_key, sweep, exc)
+                continue
             pages += 1
             self.outcome.add("pages")
             self._store_page(page, cursor)
@@ -149,6 +170,8 @@ class OrderImport:
             )
             if token:
                 sweep = {"after": sweep["after"], "before": before, "token": token}
+                if sweep_restarts := self._restarts(cursor, sweep_key):
+                    sweep["restarts"] = sweep_restarts
                 self._save(cursor, sweep_key, sweep)
                 continue
             self._finish_sweep(cursor, sweep_key, before)
@@ -165,6 +188,57 @@ class OrderImport:
         else:
             after = parse_iso(last) - self.deps.overlap
         return {"after": iso(after), "before": None, "token": None}
+
+    def _restarts(self, cursor: dict[str, Any], sweep_key: str) -> int:
+        return int((cursor.get(sweep_key) or {}).get("restarts") or 0)
+
+    def _restart_window(
+        self, cursor: dict[str, Any], sweep_key: str, sweep: dict[str, Any], exc: AmazonRejected
+    ) -> dict[str, Any]:
+        """Amazon refused the page token: the window starts again from its own `after`, same upper bound (the
+        pages read are read again; the upsert is idempotent). Too many restarts in a row fail the run."""
+        restarts = int(sweep.get("restarts") or 0) + 1
+        logger.warning(
+            "page token refused: the window starts again",
+            extra={"after": sweep["after"], "before": sweep.get("before"), "restarts": restarts},
+        )
+        self.outcome.add("windows_restarted")
+        if restarts > MAX_WINDOW_RESTARTS:
+            # visible failure; the saved window starts again (counter reset) at the next run
+            self._save(
+                cursor, sweep_key, {"after": sweep["after"], "before": sweep.get("before"), "token": None}
+            )
+            raise exc
+        restarted = {
+            "after": sweep["after"],
+            "before": sweep.get("before"),
+            "token": None,
+            "restarts": restarts,
+        }
+        self._save(cursor, sweep_key, restarted)
+        return restarted
+
+    def _release_holds(self) -> None:
+        """Orders on the unknown-SKU hold whose SKUs are known now: allocated, hold lifted (never blocks the
+        sweep: an order that fails stays held and is tried again next run)."""
+        if self.deps.release_holds is None:
+            return
+        try:
+            released = self.deps.release_holds(self.store)
+        except Exception as exc:
+            logger.exception("unknown-SKU holds not re-evaluated")
+            self.outcome.errors.append(
+                notice(NoticeCode.ORDER_NOT_STORED, order_id="(orders on the unknown-SKU hold)",
+                       error_type=type(exc).__name__)
+            )  # fmt: skip
+            return
+        if released.released:
+            self.outcome.add("holds_released", len(released.released))
+        for order_id, error_type in released.failed.items():
+            self.outcome.add("orders_failed")
+            self.outcome.errors.append(
+                notice(NoticeCode.ORDER_NOT_STORED, order_id=order_id, error_type=error_type)
+            )
 
     def _save(self, cursor: dict[str, Any], sweep_key: str, sweep: dict[str, Any] | None) -> None:
         cursor[sweep_key] = sweep
@@ -183,6 +257,9 @@ class OrderImport:
             self.outcome.errors.append(
                 notice(NoticeCode.ORDER_UNREADABLE, order_id=bad.order_id, reason=str(bad.error))
             )
+            if bad.order_id != UNKNOWN_ORDER_ID:  # never forgotten: getOrder re-reads it (_retry_failed)
+                retry = cursor.setdefault("retry", {})
+                retry[bad.order_id] = int(retry.get(bad.order_id, 0))
         unexpected = 0
         for order in page.orders:
             self.outcome.add("orders_read")

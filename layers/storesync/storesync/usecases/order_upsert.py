@@ -5,12 +5,19 @@ and write the order, its encrypted address and every stock move in ONE DynamoDB 
 conditions (storesync.dal.stock_ledger). A concurrent writer makes the transaction fail; we then read and decide
 again, so a replayed or duplicated order can never allocate or remove stock twice. The buyer's address is
 never logged.
+
+`release_unknown_sku_holds` re-evaluates the store's orders on the unknown-SKU hold (every order run, and a
+product import with the SKUs it stored): once the SKUs an order waits for are known, the hold lifts and the
+order allocates those lines through the same kind of transaction, so the reserved units count in the next
+stock push (available = on hand - allocated).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from storesync.clock import utcnow
@@ -32,11 +39,13 @@ from storesync.domain.orders import (
     CHANNEL_FBM,
     IGNORE,
     AmazonOrder,
+    Hold,
     ImportRules,
     OrderDecision,
     OrderStatus,
     buyer_data_expiry,
     decide,
+    skus_known,
 )
 from storesync.observability import logger
 from storesync.queues import JobQueue
@@ -147,6 +156,16 @@ class OrderUpserter:
         if order.channel != CHANNEL_FBM:
             return 0
         skus = [item.sku for item in order.items]
+        if decision.allocate and decision.allocate_skus:  # the SKUs it waited for are known
+            wanted = set(decision.allocate_skus)
+            stock = tx.read_stock(keys_for(warehouses, wanted))
+            lines = [
+                DemandLine(i.sku, order_queries.open_demand(i) if i.sku in wanted else 0) for i in order.items
+            ]
+            plans = plan_allocation(lines, stock, warehouses)
+            order_queries.allocate_more(order, plans, wanted)
+            tx.move(allocation_deltas(plans))
+            return sum(p.backorder for p, i in zip(plans, order.items, strict=True) if i.sku in wanted)
         if decision.allocate:
             stock = tx.read_stock(keys_for(warehouses, skus))
             unknown = set(decision.unknown_skus)
@@ -189,3 +208,106 @@ class OrderUpserter:
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
             )
         return encrypted[0]
+
+
+@dataclass
+class HoldRelease:
+    """What one re-evaluation of the unknown-SKU holds did."""
+
+    checked: int = 0  # orders on the hold looked at
+    released: list[str] = field(default_factory=list)  # Amazon order ids whose hold lifted
+    narrowed: int = 0  # orders still waiting, for fewer SKUs
+    units_allocated: int = 0
+    units_backordered: int = 0
+    failed: dict[str, str] = field(
+        default_factory=dict
+    )  # Amazon order id -> error type (tried again next run)
+
+
+def release_unknown_sku_holds(
+    store: Store, skus: Iterable[str] | None = None, queue: JobQueue | None = None
+) -> HoldRelease:
+    """Re-evaluate the store's orders on the unknown-SKU hold (`skus`: only those waiting for one of them, e.g.
+    the SKUs a product import just stored; None: all of them, as every order run does). An order whose SKUs
+    are all known now loses the hold and allocates the lines that waited (storesync.domain.orders.skus_known),
+    in one stock-ledger transaction with the order (a conflict reads and decides again, so it never allocates
+    twice). With a `queue`, stock-outs it causes go to the stock-out watch; without one (the product import
+    cannot send to the inventory queue) the next scheduled push sends them. One order failing never blocks the
+    others: it stays on the hold and is tried again next time."""
+    outcome = HoldRelease()
+    waiting = list(order_queries.orders_on_unknown_sku_hold(store.store_id))
+    if skus is not None:
+        wanted = set(skus)
+        waiting = [o for o in waiting if wanted & set(order_queries.skus_waited_for(o))]
+    if not waiting:
+        return outcome
+    warehouses = feeding_warehouses(store)
+    every_sku = {sku for order in waiting for sku in order_queries.skus_waited_for(order)}
+    known = order_queries.known_skus(store.merchant_id, store.store_id, every_sku, warehouses)
+    moved: set[str] = set()
+    for listed in waiting:
+        outcome.checked += 1
+        order_id = listed.amazon_order_id
+        try:
+            result = retry_on_conflict(partial(_reevaluate, store, order_id, known, warehouses))
+        except Exception as exc:  # one order never blocks the others: it stays held, tried again next time
+            logger.exception("unknown-SKU hold not re-evaluated", extra={"amazon_order_id": order_id})
+            outcome.failed[order_id] = type(exc).__name__
+            continue
+        if result is None:
+            continue
+        if Hold.UNKNOWN_SKU in result.holds:
+            outcome.narrowed += 1
+            continue
+        outcome.released.append(order_id)
+        outcome.units_allocated += sum(d.allocated for d in result.stock_moves)
+        outcome.units_backordered += result.backordered
+        moved.update(d.sku for d in result.stock_moves)
+    if moved and queue is not None:
+        after_stock_change(store.merchant_id, sorted(moved), queue)
+    if outcome.released or outcome.failed:
+        logger.info(
+            "unknown-SKU holds re-evaluated",
+            extra={
+                "checked": outcome.checked,
+                "released": len(outcome.released),
+                "failed": len(outcome.failed),
+            },
+        )
+    return outcome
+
+
+@dataclass
+class _Reevaluated:
+    holds: tuple[Hold, ...]
+    backordered: int
+    stock_moves: list[StockDelta]
+
+
+def _reevaluate(
+    store: Store, amazon_order_id: str, known: set[str], warehouses: list[str]
+) -> _Reevaluated | None:
+    """One order on the hold, read again and decided (None: nothing to write)."""
+    order = order_queries.get_order(store.store_id, amazon_order_id)
+    if order is None:
+        return None
+    waited = order_queries.skus_waited_for(order)
+    decision = skus_known(
+        order_queries.snapshot(order, has_wms_shipment=False),  # the transition does not look at it
+        list(order.unknown_skus or []),
+        [sku for sku in waited if sku not in known],
+    )
+    if decision.action == IGNORE:
+        return None
+    order_queries.apply_holds(order, decision, utcnow())
+    tx = StockCommit(
+        store.merchant_id, f"order {store.store_id}.{amazon_order_id} v{int(order.version or 0)} skus known"
+    )
+    backordered = OrderUpserter._plan_stock(tx, store, order, decision, warehouses)
+    tx.save(order)
+    moves = tx.commit()
+    logger.info(
+        "unknown-SKU hold re-evaluated",
+        extra={"amazon_order_id": amazon_order_id, "reason": decision.reason, "stock_moves": len(moves)},
+    )
+    return _Reevaluated(decision.holds, backordered, moves)

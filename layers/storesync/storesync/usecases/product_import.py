@@ -54,6 +54,7 @@ from storesync.domain.products import (
     starting_quantities,
 )
 from storesync.observability import logger
+from storesync.usecases.order_upsert import release_unknown_sku_holds
 from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobContext, JobOutcome, JobWork
 
 MATCH_AMAZON = "match_amazon"
@@ -286,6 +287,10 @@ class ProductImport:
             quantities = starting_quantities(rows)
             stock_ledger.apply_starting_inventory(store.merchant_id, quantities)
             self._count("starting_inventory", len(quantities))
+        # orders that waited for these SKUs (unknown-SKU hold): allocated now, the hold lifted
+        release_unknown_sku_holds(
+            store, [f.sku for f in plan.new_listings] + [f.sku for f in plan.new_products]
+        )
         self._observe_warnings(rows)
         self._count("new", len(plan.new_listings))
         self._count("updated", len(plan.changed_listings))
