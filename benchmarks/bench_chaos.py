@@ -47,6 +47,10 @@ from typing import Any, TextIO
 import harness  # noqa: F401  (the benchmarks' environment, before storesync)
 import requests
 
+# the functions log at the template's level (INFO): storesync's logger is made when storesync is first
+# imported, which happens here before the runtime sets the functions' environment
+os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
+
 SELLER, US = "A2NASELLER0002", "ATVPDKIKX0DER"
 ADDRESS = {"name": "Chaos Buyer", "addressLine1": "1 Fault Street", "city": "Seattle",
            "stateOrRegion": "WA", "postalCode": "98101", "countryCode": "US"}  # fmt: skip
@@ -78,6 +82,7 @@ MODES = (
 CALL_FAILING = ("empty_body", "truncated_body", "html_5xx", "throttle_no_headers", "lost_answer")
 REPORT_MODES = ("report_cancelled", "report_fatal")
 REAUTHORIZE_TRIES = 3
+AMAZON_MIN_LAG_SECONDS = 150  # two minutes and a margin
 SHIPMENTS_CYCLE_SECONDS = 30 * 60  # template.yaml ShipmentsSchedule: rate(30 minutes)
 ORDER_QUEUES = ("OrderNotificationsQueue", "OrderImportQueue")  # a batch waits for these only
 NOTIFICATION_MODES = ("notifications_duplicate", "notifications_late", "notifications_out_of_order")
@@ -88,6 +93,7 @@ class Truth:
     """What the mission did on Amazon's side, by order id."""
 
     kind: dict[str, str] = field(default_factory=dict)  # order id -> scenario
+    batch: dict[str, int] = field(default_factory=dict)  # order id -> batch it was created in (1-based)
     wms_shipped: dict[str, str] = field(default_factory=dict)  # order id -> tracking number
     unknown_sku_orders: set[str] = field(default_factory=set)
 
@@ -111,6 +117,9 @@ class Chaos:
         self.fault_plan: dict[str, float] = {}
         self.revoke_note = "not tried"
         self.missing_before_run = 0
+        self.batch_number = 0
+        self.revoke_batch = 0
+        self.last_change = time.monotonic()
         self.dead: dict[str, int] = {}
         self.warehouse_id = ""
 
@@ -281,6 +290,8 @@ class Chaos:
                 "status": "PENDING" if kind == "pending" else "UNSHIPPED", "address": ADDRESS}  # fmt: skip
         order_id = str(self.sim("POST", "/_sim/orders", body)["order_id"])
         self.truth.kind[order_id] = kind
+        self.truth.batch[order_id] = self.batch_number
+        self.last_change = time.monotonic()
         return order_id
 
     def batch_kinds(self, size: int) -> list[str]:
@@ -299,6 +310,7 @@ class Chaos:
                       "fba_shipped": "ship"}.get(kind)  # fmt: skip
             if action:
                 self.sim("POST", f"/_sim/orders/{order_id}/{action}")
+                self.last_change = time.monotonic()
 
     def ship_from_wms(self, order_ids: list[str]) -> int:
         """The WMS ships some open FBM orders storesync holds (one package, every line, a tracking number)."""
@@ -388,6 +400,7 @@ class Chaos:
         made = 0
         for number in range(batches):
             began = time.monotonic()
+            self.batch_number = number + 1
             kinds = self.batch_kinds(min(size, total - made))
             current = [self.new_order(kind) for kind in kinds]
             made += len(current)
@@ -402,6 +415,7 @@ class Chaos:
                 self.fire(schedule)
             self.settle(self.args.batch_settle, only=ORDER_QUEUES)
             if self.args.revoke and number == revoke_at:
+                self.revoke_batch = number + 1
                 self.revoke_episode()
             self.say(f"   batch {number + 1}/{batches}: {len(current)} orders, {shipped} shipped by the WMS, "
                      f"{time.monotonic() - began:.0f} s")  # fmt: skip
@@ -422,6 +436,11 @@ class Chaos:
         self.say(
             f"   before the order run storesync misses {self.missing_before_run} of {len(self.truth.kind)} orders"
         )
+        # Amazon's searchOrders shows an order two minutes after its last change (lastUpdatedBefore = now - 2
+        # min): the regular run, 30 minutes later in real life, comes once that has passed for the last one
+        wait = max(0.0, AMAZON_MIN_LAG_SECONDS - (time.monotonic() - self.last_change))
+        self.say(f"   waiting {wait:.0f} s for Amazon's two-minute rule to pass for the last order change")
+        time.sleep(wait)
         self.fire("Orders")
         self.settle(self.args.step_timeout)
         self.fire("NewProducts")

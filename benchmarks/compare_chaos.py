@@ -72,7 +72,9 @@ def compare(chaos: Any) -> tuple[dict[str, int], dict[str, list[str]]]:
         kind = chaos.truth.kind.get(order_id, "?")
         s = stored.get(order_id)
         if s is None:
-            bad("missing", f"{order_id} ({kind}, Amazon {t['status']})")
+            batch = chaos.truth.batch.get(order_id, 0)
+            revoke = " (the revoke's batch)" if batch and batch == chaos.revoke_batch else ""
+            bad("missing", f"{order_id} ({kind}, Amazon {t['status']}, batch {batch}{revoke})")
             continue
         amazon_lines = {i["order_item_id"]: i["quantity"] for i in t["items"]}
         ours = [(i.order_item_id, int(i.quantity)) for i in s.items]
