@@ -117,6 +117,7 @@ class Chaos:
         self.fault_plan: dict[str, float] = {}
         self.revoke_note = "not tried"
         self.missing_before_run = 0
+        self.cancelled_unseen = 0
         self.batch_number = 0
         self.revoke_batch = 0
         self.last_change = time.monotonic()
@@ -432,7 +433,7 @@ class Chaos:
         from storesync.dal.orders import Order
 
         stored = {o.amazon_order_id for o in Order.query(self.store_id)}
-        self.missing_before_run = len(set(self.truth.kind) - stored)
+        self.missing_before_run = len(set(self.truth.kind) - stored)  # cancelled ones included
         self.say(
             f"   before the order run storesync misses {self.missing_before_run} of {len(self.truth.kind)} orders"
         )
