@@ -181,7 +181,7 @@ def print_report(
     say(f"{'throttled (429) answers'.ljust(width)}  {sum(stats.get('throttled', {}).values())}")
     say(f"\nrevoke + reauthorize: {chaos.revoke_note}")
     say(
-        f"orders missing before the recovery's order run (after notifications and the runs under faults): "
+        f"orders not in storesync before the recovery's order run (cancelled ones included): "
         f"{chaos.missing_before_run}"
     )
     say(f"messages in dead-letter queues: {chaos.dead or 'none'}")
