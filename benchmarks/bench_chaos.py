@@ -6,17 +6,19 @@ unchanged in this process). The schedules do not tick on their own: the run fire
 fixed points of the mission, so two runs with the same seed do the same things in the same order.
 
 The mission, with the faults on from the first product import to the end of the orders:
-1. a merchant connects the store through Amazon's consent page (faults off: storesync refuses to connect a
-   store whose first calls fail, and the consent flow is LWA, not SP-API), "match what is in Amazon";
+1. a merchant connects the store through Amazon's consent page (faults still off: a fault on the callback's
+   own SP-API call fails the connect, which the revoke episode's reauthorization retries instead), "match
+   what is in Amazon";
 2. full product import (Sync now), then "import pending orders" and "remove stock for external fulfilments";
 3. `--orders` orders in batches, a mix of pending-then-released, FBA (some shipped by Amazon), cancelled,
    shipped outside the WMS and regular FBM orders; after each batch the WMS ships some open FBM orders through
    storesync's API (carrier + tracking), counts stock of a few SKUs, and the Orders, Inventory and Shipments
-   schedules fire; mid-way the seller lists new SKUs and orders them before storesync knows them (the
+   schedules fire; each batch waits up to `--batch-settle` s for the order queues only; mid-way the seller lists new SKUs and orders them before storesync knows them (the
    NewProducts schedule fires a batch later), and one revoke + reauthorize episode (grant revoked on Amazon,
    wait for storesync to notice, reauthorize through the consent page);
-4. faults off; queues drained; one regular order run (the Orders schedule), the NewProducts schedule, then two
-   push cycles (Inventory + Shipments schedules, each waited for);
+4. faults off; queues drained; one regular order run (the Orders schedule, once Amazon's two-minute rule has
+   passed for the last order change), the NewProducts schedule, then two push cycles (Inventory + Shipments
+   schedules, each waited for);
 5. the comparison table, wall time and calls per operation. Exit code 1 when a figure other than the fault
    counts is not 0.
 
@@ -25,7 +27,8 @@ poll); the run divides those delays by `--delay-divisor` (default 10), as the ru
 timeouts by its speed, except the shipment push's (it waits for retries due at a real-time instant). Before
 each final push cycle, the shipment retries storesync planned within the next 30 minutes (the Shipments
 schedule's period) are made due now (their next_attempt_at, written through storesync.dal), as they would be
-when that cycle comes. Amazon's quotas are multiplied by `--quota-scale`.
+when that cycle comes. Amazon's quotas are multiplied by `--quota-scale`. moto (in this process) gets the order
+import benchmark's item-level transaction rollback.
 
     .venv/bin/python benchmarks/bench_chaos.py [--orders 5000] [--fault-share 0.2] [--seed 1]
     make chaos   (the same with the defaults; CHAOS_ARGS="--orders 300" for a quick one)
