@@ -1,7 +1,9 @@
-"""Product import handler: SQS job messages -> one store's slice of the listings import (partial failures)."""
+"""Product import handler: SQS job messages -> one store's slice of the listings import (partial failures).
+The slice is bounded by the invocation's remaining time too (Lambda's context, REMAINING_TIME_MARGIN_SECONDS)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,6 +15,7 @@ from storesync.settings import ProductImportSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.product_import import ImportLimits, product_import_work
 from storesync.usecases.runner import JobWork
+from storesync.usecases.time_left import InvocationTime, from_context
 from storesync.wiring import Services, invocation_services
 
 SETTINGS = ProductImportSettings.load()
@@ -23,15 +26,18 @@ LIMITS = ImportLimits(
 )
 
 
-def work_for(message: JobMessage, wired: Services) -> JobWork:
+def work_for(message: JobMessage, wired: Services, invocation: InvocationTime = InvocationTime()) -> JobWork:
     def amazon_for(store: Store) -> SpApiProductsAmazon:
         return SpApiProductsAmazon(wired.store_amazon(store), store.selling_partner_id or "")
 
-    return product_import_work(amazon_for, LIMITS)
+    return product_import_work(amazon_for, LIMITS, invocation=invocation)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_job_batch(event, context, invocation_services(SETTINGS), work_for)
+    invocation = InvocationTime(from_context(context), SETTINGS.remaining_time_margin_seconds)
+    return handle_job_batch(
+        event, context, invocation_services(SETTINGS), partial(work_for, invocation=invocation)
+    )

@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,11 @@ def load_handler(code_uri: Path, handler: str, env: dict[str, str] | None = None
 
 
 class FakeLambdaContext:
-    """The attributes Powertools reads from a Lambda context."""
+    """The attributes Powertools reads from a Lambda context. Given `started` (time.monotonic() at the start
+    of the invocation, as the runtime gives it), the remaining time counts down from the function's timeout
+    like Lambda's; without it (a context a test reuses across invocations) it stays at the full timeout."""
 
-    def __init__(self, function_name: str, timeout_seconds: int = 60) -> None:
+    def __init__(self, function_name: str, timeout_seconds: int = 60, started: float | None = None) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
@@ -45,6 +48,9 @@ class FakeLambdaContext:
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
         self._timeout_ms = timeout_seconds * 1000
+        self._started = started
 
     def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        if self._started is None:
+            return self._timeout_ms
+        return max(0, self._timeout_ms - int((time.monotonic() - self._started) * 1000))

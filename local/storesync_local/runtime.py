@@ -158,7 +158,8 @@ class FunctionHost:
         assert self.handler is not None
         with self._lock:
             self.invocations += 1
-            context = FakeLambdaContext(self.logical_id, int(self.spec.get("timeout", 60)))
+            timeout = int(self.spec.get("timeout", 60))
+            context = FakeLambdaContext(self.logical_id, timeout, started=time.monotonic())
             return self.handler(event, context)
 
 

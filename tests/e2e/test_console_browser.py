@@ -72,6 +72,11 @@ def page_factory(browser: Browser) -> Iterator[Callable[..., Page]]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+        # the console's Content-Security-Policy blocks nothing the console needs (a refusal is logged so)
+        page.on(
+            "console",
+            lambda msg: page_errors.extend([msg.text] if "Content Security Policy" in msg.text else []),
+        )
         return page
 
     page_errors: list[str] = []

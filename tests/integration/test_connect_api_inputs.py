@@ -129,6 +129,7 @@ def test_sync_now_enqueues_a_manual_job(api):
             "store_id": store.store_id,
             "trigger": "manual",
             "skus": [],
+            "attempt": 0,
         }
     ]
     default = api("POST", f"/stores/{store.store_id}/sync", body={"job": "inventory"}).json()

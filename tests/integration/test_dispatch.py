@@ -33,6 +33,7 @@ def test_schedule_dispatches_one_message_per_active_store(stack, load_function, 
     _store("m2", "s3")
     _store("m2", "s4", status="pending_authorization")
     _store("m2", "s5", status="disconnected")
+    _store("m2", "s6", status="needs_reauthorization")  # paused until reauthorized: no job, no retry loop
     handler = load_function("DispatchFunction")
 
     event = json.loads((EVENTS / "schedule_orders.json").read_text())

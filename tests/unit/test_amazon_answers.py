@@ -119,9 +119,12 @@ def test_typed_answers_of_the_product_import() -> None:
         {"inventorySummaries": [
             {"sellerSku": "A", "totalQuantity": 9, "inventoryDetails": {"fulfillableQuantity": 4}},
             {"sellerSku": "B", "totalQuantity": 2},
+            {"sellerSku": "C", "inventoryDetails": {}},
         ]},
     )  # fmt: skip
-    assert [(s.seller_sku, s.fulfillable) for s in summaries.inventory_summaries] == [("A", 4), ("B", 2)]
+    assert [(s.seller_sku, s.fulfillable) for s in summaries.inventory_summaries] == [
+        ("A", 4), ("B", 2), ("C", None)  # no quantity in the answer is no quantity, never 0
+    ]  # fmt: skip
     search = parse_answer(
         ListingsSearch,
         "searchListingsItems",

@@ -6,6 +6,7 @@ import gzip
 import io
 
 import pytest
+from storesync.amazon.errors import TransientAmazonError
 from storesync.amazon.products_amazon import text_stream
 from storesync.domain.products import (
     FBA,
@@ -118,3 +119,19 @@ def test_text_stream_gunzips_chunks_declared_or_detected():
         assert isinstance(row, ReportRow) and row.title == "Café"
     (plain,) = list(ListingsReportReader(text_stream(iter([text.encode()]), gzip=False)).records())
     assert isinstance(plain, ReportRow) and plain.sku == "SKU-1"
+
+
+def test_a_gzip_report_that_ends_before_its_trailer_is_a_broken_download_not_a_shorter_report():
+    text = HEADER + "".join(f"Title {n}\tSKU-{n}\t1\t2\tB{n}\tDEFAULT\tActive\n" for n in range(2000))
+    packed = gzip.compress(text.encode("utf-8"))
+    cut = packed[: len(packed) // 2]
+    with pytest.raises(TransientAmazonError, match="broke off"):
+        list(ListingsReportReader(text_stream(iter([cut]), gzip=True)).records())
+
+
+def test_a_row_cut_short_before_its_quantity_leaves_the_quantity_unknown_never_0():
+    records = read(HEADER + "Mug\tSKU-1\t9.99\t4\tB01\tDEFAULT\tActive\nCup\tSKU-2\t1.5")  # the document ends
+    assert [(r.sku, r.channel, r.quantity) for r in records if isinstance(r, ReportRow)] == [
+        ("SKU-1", FBM, 4),
+        ("SKU-2", FBM, None),
+    ]

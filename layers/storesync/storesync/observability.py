@@ -2,15 +2,31 @@
 
 `bind_store(store_id, merchant_id)` puts the correlation ids on every following log line. Buyer data and
 tokens are never logged: log ids and counts only.
+
+Metrics go to the namespace in POWERTOOLS_METRICS_NAMESPACE (template.yaml's Globals; "storesync" when unset).
+`publish_sync_lag` writes the sync-lag metrics at the end of every job run (CloudWatch EMF, flushed at once),
+with the dimensions service and job only: one series per job, whose Maximum is the worst store's lag. A store
+dimension would make one custom metric per store and job (cost and alarm count grow with the merchants); which
+store lags is in the API's store health and in the run's log line (store_id is a log key).
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import os
 
-logger = Logger(service="storesync")
-tracer = Tracer(service="storesync")
-metrics = Metrics(namespace="storesync", service="storesync")
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+SERVICE = "storesync"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or SERVICE
+SYNC_LAG_SECONDS = "sync_lag_seconds"  # now - the job's last success for that store
+SYNC_LAG_CADENCES = (
+    "sync_lag_cadences"  # the same in cadences of the job: > 2 is late (the alarms' threshold)
+)
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 def bind_store(store_id: str | None, merchant_id: str | None) -> None:
@@ -19,3 +35,14 @@ def bind_store(store_id: str | None, merchant_id: str | None) -> None:
 
 def unbind_store() -> None:
     logger.remove_keys(["store_id", "merchant_id"])
+
+
+def publish_sync_lag(job: str, lag_seconds: float, cadence_seconds: float) -> None:
+    """The job's sync lag for one store, as EMF on stdout (dimensions: service, job)."""
+    lag = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    lag.add_dimension(name="job", value=job)
+    lag.add_metric(name=SYNC_LAG_SECONDS, unit=MetricUnit.Seconds, value=round(lag_seconds, 1))
+    lag.add_metric(
+        name=SYNC_LAG_CADENCES, unit=MetricUnit.NoUnit, value=round(lag_seconds / cadence_seconds, 3)
+    )
+    lag.flush_metrics()

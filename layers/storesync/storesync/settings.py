@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storesync.jobs import JobName
+from storesync.jobs import JobName, schedule_seconds
 
 
 class SettingsError(RuntimeError):
@@ -29,8 +29,18 @@ QUEUE_URL_FIELDS: dict[JobName, str] = {
 }
 
 
+# The schedules of each job (template parameters, given to every function through Globals): its cadence is
+# the shortest of their intervals (sync health: a job is late past twice its cadence).
+JOB_SCHEDULE_FIELDS: dict[JobName, tuple[str, ...]] = {
+    JobName.PRODUCTS: ("new_products_schedule", "full_products_schedule"),
+    JobName.ORDERS: ("orders_schedule", "orders_catchup_schedule"),
+    JobName.INVENTORY: ("inventory_schedule",),
+    JobName.SHIPMENTS: ("shipments_schedule",),
+}
+
+
 class FunctionSettings(BaseSettings):
-    """What every storesync function needs: where its tables are."""
+    """What every storesync function needs: where its tables are, and how often each job runs."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -39,6 +49,25 @@ class FunctionSettings(BaseSettings):
     )
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    new_products_schedule: str = "rate(30 minutes)"
+    full_products_schedule: str = "cron(0 0 * * ? *)"
+    orders_schedule: str = "rate(30 minutes)"
+    orders_catchup_schedule: str = "cron(0 0,6,12,18 * * ? *)"
+    inventory_schedule: str = "rate(20 minutes)"
+    shipments_schedule: str = "rate(30 minutes)"
+
+    @field_validator(
+        "new_products_schedule",
+        "full_products_schedule",
+        "orders_schedule",
+        "orders_catchup_schedule",
+        "inventory_schedule",
+        "shipments_schedule",
+    )
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        schedule_seconds(value)  # raises naming the expression
+        return value
 
     @classmethod
     def load(cls) -> Self:
@@ -49,6 +78,13 @@ class FunctionSettings(BaseSettings):
                 f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
             )
             raise SettingsError(f"invalid environment for {cls.__name__}: {problems}") from exc
+
+    def cadences(self) -> dict[JobName, float]:
+        """Seconds between two runs of each job on schedule (the shortest of its schedules)."""
+        return {
+            job: min(schedule_seconds(getattr(self, name)) for name in names)
+            for job, names in JOB_SCHEDULE_FIELDS.items()
+        }
 
     def queue_urls(self) -> dict[JobName, str]:
         """The queues of the jobs this function sends to (its settings name them)."""
@@ -78,6 +114,18 @@ class AmazonSettings(FunctionSettings):
     )
 
 
+class LongWorkSettings(AmazonSettings):
+    """A job whose slices may run long (products, inventory, shipments): the margin it keeps before Lambda's
+    timeout. A slice starts no new unit of work once the invocation has less than this left (Lambda's
+    context.get_remaining_time_in_millis); it saves its cursor and continues through its queue."""
+
+    remaining_time_margin_seconds: float = Field(
+        default=15.0,
+        ge=1.0,
+        description="seconds before the Lambda timeout at which a slice stops starting new work",
+    )
+
+
 class DispatchSettings(FunctionSettings):
     """Dispatch sends every job: it reads every job queue, and nothing of Amazon."""
 
@@ -87,7 +135,7 @@ class DispatchSettings(FunctionSettings):
     shipment_push_queue_url: str = Field(min_length=1)
 
 
-class ProductImportSettings(AmazonSettings):
+class ProductImportSettings(LongWorkSettings):
     product_import_queue_url: str = Field(min_length=1, description="its continuations")
     product_slice_rows: int = Field(default=5000, ge=100, description="report rows one invocation writes")
     product_slice_seconds: float = Field(default=30.0, gt=0, description="time budget of one invocation")
@@ -104,7 +152,7 @@ class OrderImportSettings(AmazonSettings):
     orders_catchup_days: int = Field(default=3, ge=1)
 
 
-class InventoryPushSettings(AmazonSettings):
+class InventoryPushSettings(LongWorkSettings):
     inventory_push_queue_url: str = Field(min_length=1, description="its continuations")
     inventory_feed_crossover: int | None = Field(
         default=None,
@@ -116,7 +164,7 @@ class InventoryPushSettings(AmazonSettings):
     )
 
 
-class ShipmentPushSettings(AmazonSettings):
+class ShipmentPushSettings(LongWorkSettings):
     shipment_push_queue_url: str = Field(min_length=1, description="its continuations")
     shipment_push_max_per_run: int = Field(
         default=150, ge=1, description="shipments one shipment push invocation confirms before continuing"

@@ -149,10 +149,11 @@ class InventorySummary(Answer):
     inventory_details: InventoryDetails | None = None
 
     @property
-    def fulfillable(self) -> int:
-        """Fulfillable units (the total when Amazon gives no details)."""
+    def fulfillable(self) -> int | None:
+        """Fulfillable units (the total when Amazon gives no details); None when the summary carries neither, so
+        a summary without a quantity never reads as 0."""
         details = self.inventory_details.fulfillable_quantity if self.inventory_details else None
-        return int(details if details is not None else self.total_quantity or 0)
+        return details if details is not None else self.total_quantity
 
 
 class InventorySummaries(Answer):

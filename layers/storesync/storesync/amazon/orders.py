@@ -18,7 +18,8 @@ from storesync.amazon.errors import AmazonAnswerInvalid
 from storesync.clock import parse_iso
 from storesync.domain.orders import AMAZON_STATUSES, CHANNEL_FBA, CHANNEL_FBM, AmazonItem, AmazonOrder
 
-INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT"]
+# PACKAGES: Amazon's ship time, from which the buyer's data expires (storesync.domain.orders.amazon_close_time)
+INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT", "PACKAGES"]
 
 
 class OrderDataError(AmazonAnswerInvalid):
@@ -166,6 +167,20 @@ def _latest(window: Any) -> str | None:
     return None
 
 
+def _latest_ship_time(packages: Any) -> str | None:
+    """The latest `shipTime` of the order's packages (None: no package says when it shipped). A package
+    without a readable shipTime is skipped: it only tells when the buyer's data expires, never a status."""
+    times: list[tuple[Any, str]] = []
+    for package in packages if isinstance(packages, list) else []:
+        value = package.get("shipTime") if isinstance(package, Mapping) else None
+        if isinstance(value, str) and value:
+            try:
+                times.append((parse_iso(value), value))
+            except ValueError:
+                continue
+    return max(times)[1] if times else None
+
+
 def parse_amazon_order(data: Mapping[str, Any]) -> AmazonOrder:
     """An Amazon v2026-01-01 Order (with FULFILLMENT, optionally RECIPIENT) -> AmazonOrder."""
     if not isinstance(data, Mapping):
@@ -202,6 +217,7 @@ def parse_amazon_order(data: Mapping[str, Any]) -> AmazonOrder:
         address=dict(address) if isinstance(address, Mapping) and address else None,
         ship_by=_latest(fulfillment.get("shipByWindow")),
         deliver_by=_latest(fulfillment.get("deliverByWindow")),
+        shipped_time=_latest_ship_time(data.get("packages")),
     )
 
 

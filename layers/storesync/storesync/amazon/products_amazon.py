@@ -105,6 +105,8 @@ class _DecodedBytes(io.RawIOBase):
                 self._done = True
                 if self._inflater is not None:
                     self._pending = self._inflater.flush()
+                    if not self._inflater.eof:  # the stream ended before the gzip trailer: cut short
+                        raise self._on_error(EOFError("the compressed document ends before its end"))
                 return
             if not self._started:
                 self._started = True
@@ -238,7 +240,9 @@ class SpApiProductsAmazon:
                     parse=_inventory_page,
                 )
                 for summary in page.inventory_summaries:
-                    found[summary.seller_sku] = summary.fulfillable
+                    quantity = summary.fulfillable
+                    if quantity is not None:  # a summary without a quantity leaves the SKU unanswered
+                        found[summary.seller_sku] = quantity
                 if not token:
                     break
         return found

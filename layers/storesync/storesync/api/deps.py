@@ -58,4 +58,4 @@ def connector() -> StoreConnector:
         draft=settings.spapi_app_draft,
         notifications_queue_arn=settings.order_notifications_queue_arn,
     )
-    return StoreConnector(svc.spapi, svc.cipher, state_signer(), config)
+    return StoreConnector(svc.spapi, svc.cipher, state_signer(), config, svc.queue)

@@ -16,7 +16,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from storesync.dal.errors import lost_a_race
@@ -137,23 +136,6 @@ def from_request_errors(errors: Sequence[Any]) -> BadRequest:
 def from_validation_error(exc: ValidationError) -> BadRequest:
     first = exc.errors()[0]
     return BadRequest(validation_message(first), field_of(first), code="invalid_field")
-
-
-def refuse_array_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 400 for a JSON array body (every body of this API is an object), else None.
-
-    Powertools validates only the first element of a list against a route's (non-list) body model, so
-    `[{...}]` would pass as `{...}`: refused here, before the resolver, in the answer every refusal has."""
-    raw = APIGatewayProxyEventV2(event).decoded_body
-    if not raw or not raw.lstrip().startswith("["):
-        return None
-    body = {"error": {"code": "invalid_json", "message": "body: must be a JSON object", "field": "body"}}
-    return {
-        "statusCode": int(HTTPStatus.BAD_REQUEST),
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:

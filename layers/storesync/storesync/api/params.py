@@ -2,9 +2,13 @@
 order id.
 
 A list answers a page of at most `limit` items (`PageLimit`, 1-200). A paging token is DynamoDB's
-LastEvaluatedKey, base64url-encoded. `NextToken` decodes it (anything else is a 400 naming `next_token`);
-`page_start` then checks that it has exactly the list's key names and belongs to the partition being listed
-(another merchant's or store's token is a 400 naming `next_token`, never a peek into their data).
+LastEvaluatedKey, base64url-encoded, at most `MAX_TOKEN_LENGTH` characters. `NextToken` decodes it (anything else
+is a 400 naming `next_token`); `page_start` then checks that it has exactly the list's key names, each a string
+key value, and belongs to the partition being listed (another merchant's or store's token is a 400 naming
+`next_token`, never a peek into their data).
+
+Path and query ids have stated maximum lengths (`StoreId`, `WarehouseIdPath`, `SkuPath`, `StoreIdQuery`,
+`SkuQuery`), so an over-long id is a 400 naming it and never reaches DynamoDB's key size limits.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ from storesync.dal.order_queries import api_order_id, split_api_order_id
 from storesync.domain.orders import CHANNELS
 
 MAX_ORDER_ID_LENGTH = 200
+MAX_ID_LENGTH = 64  # store and warehouse ids (ours are far shorter)
+MAX_SKU_LENGTH = 100  # Amazon's seller SKUs are at most 40 characters
+MAX_TOKEN_LENGTH = 2048
+MAX_KEY_VALUE_LENGTH = 1024
+
+StoreId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, description="the store's id")]
+WarehouseIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, description="a warehouse id")]
+SkuPath = Annotated[str, Path(min_length=1, max_length=MAX_SKU_LENGTH, description="a seller SKU")]
+StoreIdQuery = Annotated[str | None, Query(max_length=MAX_ID_LENGTH, description="only this store")]
+SkuQuery = Annotated[str | None, Query(max_length=MAX_SKU_LENGTH, description="only this SKU")]
 
 
 def encode_token(key: dict[str, Any] | None) -> str | None:
@@ -36,6 +50,8 @@ def encode_token(key: dict[str, Any] | None) -> str | None:
 def _decode_token(token: Any) -> dict[str, Any] | None:
     if token is None or token == "":
         return None
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise ValueError(f"not a token this API gave (at most {MAX_TOKEN_LENGTH} characters)")
     try:
         key = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -48,7 +64,13 @@ def _decode_token(token: Any) -> dict[str, Any] | None:
 NextToken = Annotated[
     dict[str, Any] | None,
     BeforeValidator(_decode_token),
-    WithJsonSchema({"type": "string", "description": "opaque: the next_token of the previous page"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_TOKEN_LENGTH,
+            "description": "opaque: the next_token of the previous page",
+        }
+    ),
     Query(description="the next_token of the previous page"),
 ]
 
@@ -64,9 +86,21 @@ def page_start(
     if token is None:
         return None
     hash_name, hash_value = partition
-    if set(token) != key_names or token.get(hash_name) != {"S": hash_value}:
+    if (
+        set(token) != key_names
+        or token.get(hash_name) != {"S": hash_value}
+        or not all(_string_key_value(value) for value in token.values())
+    ):
         raise BadRequest(f"next_token: not a token of this {what}", "next_token")
     return token
+
+
+def _string_key_value(value: Any) -> bool:
+    """A DynamoDB string key value as LastEvaluatedKey holds it: {"S": "..."} (every list key is a string)."""
+    if not isinstance(value, dict) or set(value) != {"S"}:
+        return False
+    text = value["S"]
+    return isinstance(text, str) and 0 < len(text) <= MAX_KEY_VALUE_LENGTH
 
 
 class OneOf:

@@ -15,10 +15,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import PUBLIC
 from storesync.api.deps import connector
+from storesync.api.params import MAX_ID_LENGTH
 from storesync.api.urls import console_url
 from storesync.usecases.connect import CallbackOutcome, CallbackQuery
 
 router = Router()
+MAX_STATE_LENGTH = 2048  # our signed state is a few hundred characters
+MAX_CODE_LENGTH = 512
 
 
 @router.get(
@@ -27,11 +30,11 @@ router = Router()
     security=PUBLIC,
 )
 def amazon_callback(
-    state: Annotated[str, Query()] = "",
-    selling_partner_id: Annotated[str, Query()] = "",
-    spapi_oauth_code: Annotated[str, Query()] = "",
-    error: Annotated[str, Query()] = "",
-    error_description: Annotated[str, Query()] = "",
+    state: Annotated[str, Query(max_length=MAX_STATE_LENGTH)] = "",
+    selling_partner_id: Annotated[str, Query(max_length=MAX_ID_LENGTH)] = "",
+    spapi_oauth_code: Annotated[str, Query(max_length=MAX_CODE_LENGTH)] = "",
+    error: Annotated[str, Query(max_length=MAX_CODE_LENGTH)] = "",
+    error_description: Annotated[str, Query(max_length=MAX_STATE_LENGTH)] = "",
 ) -> Response[str]:
     query = CallbackQuery(state, selling_partner_id, spapi_oauth_code, error, error_description)
     outcome = connector().complete(query)

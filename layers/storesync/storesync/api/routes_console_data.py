@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
+from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.clock import utcnow
 from storesync.dal.order_queries import order_import_times
@@ -66,7 +67,7 @@ def list_marketplaces() -> dict[str, Any]:
 
 @router.get("/stores/<store_id>/orders/daily", summary="Orders of a store imported on each of the last days")
 def orders_per_day(
-    store_id: str, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS
+    store_id: StoreId, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS
 ) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     today = utcnow().date()

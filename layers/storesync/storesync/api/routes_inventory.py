@@ -1,7 +1,7 @@
 """WMS stock API: set on hand (a stock count), relative adjustments with a reason (atomic), and the stock view
 (per SKU and warehouse: on hand, allocated, available; per store: what was last pushed, what Amazon shows).
 
-Quantities are whole numbers of 0 or more (deltas: any whole number); anything else, unknown warehouses and
+Quantities are whole numbers from 0 to 1,000,000 (deltas: -1,000,000 to 1,000,000); anything else, unknown warehouses and
 SKUs that are not the merchant's products are a 4xx naming the field. Every committed change goes through
 stock_watch.after_stock_change, so a stock-out reaches Amazon within a minute.
 """
@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, NotFound
+from storesync.api.params import MAX_SKU_LENGTH, SkuPath, SkuQuery, WarehouseIdPath
 from storesync.clock import iso
 from storesync.dal.product_queries import store_listings, unknown_skus
 from storesync.dal.stock_ledger import apply_adjustments, set_on_hand, stock_levels
 from storesync.dal.store_queries import merchant_stores
 from storesync.dal.warehouses import list_warehouses, warehouse_exists
 from storesync.domain.allocation import Adjustment, AdjustmentRefused
+from storesync.domain.stores import MAX_QUANTITY_LIMIT, WAREHOUSE_ID_MAX
 from storesync.usecases.stock_watch import after_stock_change
 
 router = Router()
@@ -31,14 +33,14 @@ MAX_ADJUSTMENTS = 100
 
 class OnHandBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on_hand: StrictInt = Field(ge=0)
+    on_hand: StrictInt = Field(ge=0, le=MAX_QUANTITY_LIMIT)
 
 
 class AdjustmentLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    warehouse_id: str = Field(min_length=1)
-    sku: str = Field(min_length=1)
-    delta: StrictInt
+    warehouse_id: str = Field(min_length=1, max_length=WAREHOUSE_ID_MAX)
+    sku: str = Field(min_length=1, max_length=MAX_SKU_LENGTH)
+    delta: StrictInt = Field(ge=-MAX_QUANTITY_LIMIT, le=MAX_QUANTITY_LIMIT)
     reason: str = Field(min_length=1, max_length=200)
 
 
@@ -50,7 +52,9 @@ class AdjustmentsBody(BaseModel):
 @router.put(
     "/inventory/<warehouse_id>/<sku>", summary="Set the stock on hand of a SKU in a warehouse (a count)"
 )
-def put_on_hand(warehouse_id: str, sku: str, body: Annotated[OnHandBody, Body()]) -> dict[str, Any]:
+def put_on_hand(
+    warehouse_id: WarehouseIdPath, sku: SkuPath, body: Annotated[OnHandBody, Body()]
+) -> dict[str, Any]:
     merchant = merchant_id(router)
     if not warehouse_exists(merchant, warehouse_id):
         raise NotFound(f"warehouse_id: no warehouse {warehouse_id!r}", "warehouse_id")
@@ -102,7 +106,7 @@ def post_adjustments(body: Annotated[AdjustmentsBody, Body()]) -> dict[str, Any]
 
 
 @router.get("/inventory", summary="Stock per SKU and warehouse, and what each store was last sent")
-def get_inventory(sku: Annotated[str | None, Query(description="only this SKU")] = None) -> dict[str, Any]:
+def get_inventory(sku: SkuQuery = None) -> dict[str, Any]:
     merchant = merchant_id(router)
     only = sku or None
     warehouses = [w.warehouse_id for w in list_warehouses(merchant)]

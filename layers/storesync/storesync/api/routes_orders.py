@@ -1,6 +1,7 @@
 """Orders for the WMS: GET /orders (newest first; filters store_id, status, hold, channel; paginated with
 `limit` 1-200 and an opaque `next_token`), GET /orders/{id} (id "<store_id>.<amazon order id>", with the
-buyer's address decrypted for the merchant who owns the order; another merchant's order is a 404) and
+buyer's address decrypted for the merchant who owns the order, until it expires 30 days after the order closed,
+even before DynamoDB's TTL sweeps it; another merchant's order is a 404) and
 GET /stores/{store_id}/unknown-skus (the SKUs a store's orders wait for: the unknown-SKU hold)."""
 
 from __future__ import annotations
@@ -15,9 +16,20 @@ from pydantic import BaseModel, Field
 from storesync.api.auth import merchant_id
 from storesync.api.deps import api_services
 from storesync.api.errors import NotFound
-from storesync.api.params import Channel, NextToken, OneOf, OrderId, PageLimit, encode_token, page_start
+from storesync.api.params import (
+    Channel,
+    NextToken,
+    OneOf,
+    OrderId,
+    PageLimit,
+    StoreId,
+    StoreIdQuery,
+    encode_token,
+    page_start,
+)
 from storesync.api.store_access import merchant_store
 from storesync.api.views import order_view
+from storesync.clock import utcnow
 from storesync.dal.order_queries import (
     OrderFilters,
     address_context,
@@ -26,7 +38,7 @@ from storesync.dal.order_queries import (
     list_orders,
     unknown_skus_waiting,
 )
-from storesync.domain.orders import HOLDS, WMS_STATUSES
+from storesync.domain.orders import CLOSED_STATUSES, HOLDS, WMS_STATUSES, buyer_data_visible
 from storesync.observability import bind_store
 
 router = Router()
@@ -37,7 +49,7 @@ Hold = Annotated[str | None, OneOf(HOLDS), Query()]
 
 @router.get("/orders", summary="The merchant's orders, newest purchase first, filtered and paginated")
 def orders(
-    store_id: Annotated[str | None, Query()] = None,
+    store_id: StoreIdQuery = None,
     status: Status = None,
     hold: Hold = None,
     channel: Channel = None,
@@ -64,6 +76,9 @@ def order(order_id: OrderId) -> dict[str, Any]:
     view = order_view(found)
     view["address"] = None
     address = get_address(store_id, amazon_order_id) if found.has_address else None
+    closed_at = found.closed_at or (found.shipped_at if found.status in CLOSED_STATUSES else None)
+    if address is not None and not buyer_data_visible(address.expires_at, closed_at, utcnow()):
+        address = None  # expired: DynamoDB's TTL has not swept it yet, but it is gone for everyone
     if address is not None and address.merchant_id == merchant:
         text = api_services().cipher.decrypt(
             address.address_encrypted, address_context(store_id, amazon_order_id)
@@ -92,7 +107,7 @@ class UnknownSkus(BaseModel):
     "/stores/<store_id>/unknown-skus",
     summary="The SKUs a store's orders wait for (unknown-SKU hold) and the orders waiting for each",
 )
-def unknown_skus(store_id: str) -> UnknownSkus:
+def unknown_skus(store_id: StoreId) -> UnknownSkus:
     store = merchant_store(router, store_id)
     bind_store(store.store_id, store.merchant_id)
     waiting = unknown_skus_waiting(store.store_id)

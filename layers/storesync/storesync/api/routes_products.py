@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from storesync.api.auth import merchant_id
-from storesync.api.params import Channel, NextToken, OneOf, PageLimit, encode_token, page_start
+from storesync.api.params import Channel, NextToken, OneOf, PageLimit, StoreIdQuery, encode_token, page_start
 from storesync.api.store_access import merchant_store
 from storesync.api.views import listing_view, product_view
 from storesync.dal.product_queries import listing_page, product_page
@@ -24,7 +24,7 @@ Status = Annotated[str | None, OneOf(STATUSES), Query()]
 
 @router.get("/products", summary="The merchant's products, or one store's listings (?store_id=)")
 def list_products(
-    store_id: Annotated[str | None, Query()] = None,
+    store_id: StoreIdQuery = None,
     channel: Channel = None,
     status: Status = None,
     limit: PageLimit = 50,

@@ -1,8 +1,13 @@
-"""The sync log of a store (GET /stores/{id}/runs) and "sync now" (POST /stores/{id}/sync)."""
+"""The sync log of a store (GET /stores/{id}/runs) and "sync now" (POST /stores/{id}/sync).
+
+"Sync now" starts at most one run per store and job at a time: while one is queued or running, another request
+answers that one (same `run_id`, `new` false) and queues nothing.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -10,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, Conflict, validation_message
+from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.api.views import run_view
-from storesync.dal.job_state import latest_runs
+from storesync.dal.job_state import claim_manual_run, latest_runs
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.jobs import JobMessage, JobMode, JobName
 
@@ -29,14 +35,18 @@ class SyncRequest(BaseModel):
 
 
 class SyncQueued(BaseModel):
-    """The answer of "sync now": the job message put on the job's queue."""
+    """The answer of "sync now": the job message of the run, its id, whether it is still queued or running,
+    and whether this request queued it (`new`) or an earlier one did (then nothing more was queued)."""
 
     queued: JobMessage
+    run_id: str
+    state: Literal["queued", "running"]
+    new: bool
 
 
 @router.get("/stores/<store_id>/runs", summary="The sync log of a store, newest first")
 def sync_log(
-    store_id: str,
+    store_id: StoreId,
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 50,
     job: Annotated[JobName | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -50,7 +60,7 @@ def sync_log(
     summary="Run a job of a store now (answers the queued job message)",
     status_code=202,
 )
-def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
+def sync_now(store_id: StoreId, request: Annotated[SyncRequest, Body()]) -> SyncQueued:
     store = merchant_store(router, store_id)
     if store.status != STATUS_ACTIVE:
         raise Conflict(f"store_id: the store is {store.status.replace('_', ' ')}, not active", "store_id")
@@ -65,5 +75,11 @@ def sync_now(store_id: str, request: Annotated[SyncRequest, Body()]) -> SyncQueu
     except ValidationError as exc:  # the mode does not fit the job (the one place that rule is checked)
         problem = validation_message(exc.errors()[0]).removeprefix("mode: ")
         raise BadRequest(f"mode: {problem}", "mode", code="invalid_field") from None
+    run = claim_manual_run(
+        store.store_id, message.job, store.merchant_id, message.mode, f"run_{uuid.uuid4().hex[:12]}"
+    )
+    if not run.new:
+        message = message.model_copy(update={"mode": JobMode(run.mode)})
+        return SyncQueued(queued=message, run_id=run.run_id, state=run.state, new=False)
     api_services().queue.send(message)
-    return SyncQueued(queued=message)
+    return SyncQueued(queued=message, run_id=run.run_id, state=run.state, new=True)

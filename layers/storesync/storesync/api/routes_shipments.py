@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from storesync.api.deps import api_services
 from storesync.api.errors import ApiError
-from storesync.api.params import OrderId
+from storesync.api.params import MAX_SKU_LENGTH, OrderId
 from storesync.api.store_access import merchant_store
 from storesync.api.views import shipment_view
-from storesync.domain.shipments import ShipmentProblem
+from storesync.domain.shipments import MAX_FIELD_LENGTH, MAX_LINES, MAX_TRACKING_LENGTH, ShipmentProblem
+from storesync.domain.stores import MAX_QUANTITY_LIMIT
 from storesync.usecases.shipment_create import create_shipment, list_shipments
 
 router = Router()
@@ -31,9 +32,9 @@ class ShipmentLineBody(BaseModel):
     """One line: the order item (or its SKU) and how many units are in this package."""
 
     model_config = ConfigDict(extra="forbid")
-    order_item_id: str | None = None
-    sku: str | None = None
-    quantity: StrictInt
+    order_item_id: str | None = Field(default=None, max_length=MAX_FIELD_LENGTH)
+    sku: str | None = Field(default=None, max_length=MAX_SKU_LENGTH)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY_LIMIT)
 
 
 class ShipmentBody(BaseModel):
@@ -41,11 +42,11 @@ class ShipmentBody(BaseModel):
     domain.shipments.parse_shipment_request's."""
 
     model_config = ConfigDict(extra="forbid")
-    carrier: str | None = None
-    shipping_method: str | None = None
-    tracking_number: str | None = None
-    ship_date: str | None = None
-    items: list[ShipmentLineBody]
+    carrier: str | None = Field(default=None, max_length=MAX_FIELD_LENGTH)
+    shipping_method: str | None = Field(default=None, max_length=MAX_FIELD_LENGTH)
+    tracking_number: str | None = Field(default=None, max_length=MAX_TRACKING_LENGTH)
+    ship_date: str | None = Field(default=None, max_length=40)
+    items: list[ShipmentLineBody] = Field(max_length=MAX_LINES)
 
 
 def _api_error(problem: ShipmentProblem) -> ApiError:

@@ -9,16 +9,22 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from storesync.api.auth import merchant_id
-from storesync.api.deps import connector
+from storesync.api.deps import api_settings, connector
 from storesync.api.errors import BadRequest, Conflict
+from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_url
-from storesync.api.views import store_view
+from storesync.api.views import store_view as _store_view
 from storesync.dal.store_queries import STATUS_DISCONNECTED, change_settings, get_store, merchant_stores
+from storesync.dal.stores import Store
 from storesync.dal.warehouses import warehouse_exists
 from storesync.domain.stores import SettingsPatch, StoreCreate, unknown_warehouses
 
 router = Router()
+
+
+def store_view(store: Store) -> dict[str, Any]:
+    return _store_view(store, api_settings().cadences())
 
 
 @router.post(
@@ -42,12 +48,12 @@ def list_stores() -> dict[str, Any]:
 
 
 @router.get("/stores/<store_id>", summary="One store")
-def show_store(store_id: str) -> dict[str, Any]:
+def show_store(store_id: StoreId) -> dict[str, Any]:
     return store_view(merchant_store(router, store_id))
 
 
 @router.patch("/stores/<store_id>/settings", summary="Change a store's sync settings (only the fields sent)")
-def patch_settings(store_id: str, patch: Annotated[SettingsPatch, Body()]) -> dict[str, Any]:
+def patch_settings(store_id: StoreId, patch: Annotated[SettingsPatch, Body()]) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     if store.status == STATUS_DISCONNECTED:
         raise Conflict(
@@ -64,7 +70,7 @@ def patch_settings(store_id: str, patch: Annotated[SettingsPatch, Body()]) -> di
 
 
 @router.post("/stores/<store_id>/reauthorize", summary="A new consent URL for a store")
-def reauthorize(store_id: str) -> dict[str, Any]:
+def reauthorize(store_id: StoreId) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     if store.status == STATUS_DISCONNECTED:
         raise Conflict("store_id: the store is disconnected; connect a new store instead", "store_id")
@@ -73,7 +79,7 @@ def reauthorize(store_id: str) -> dict[str, Any]:
 
 
 @router.delete("/stores/<store_id>", summary="Disconnect a store (its history is kept)")
-def disconnect(store_id: str) -> dict[str, Any]:
+def disconnect(store_id: StoreId) -> dict[str, Any]:
     store = connector().disconnect(merchant_store(router, store_id))
     fresh = get_store(store.merchant_id, store.store_id)
     return store_view(fresh or store)

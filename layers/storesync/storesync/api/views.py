@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from storesync.clock import iso
+from storesync.clock import iso, utcnow
 from storesync.dal.inventory import Warehouse
 from storesync.dal.jobs import SyncRun
 from storesync.dal.order_queries import api_order_id
 from storesync.dal.orders import Order
 from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
+from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
+from storesync.domain.health import health_warnings, job_health
+from storesync.domain.orders import buyer_data_visible
+from storesync.jobs import JobName
 from storesync.marketplaces import marketplace
 
 
@@ -33,7 +38,35 @@ def settings_view(store: Store) -> dict[str, Any]:
     }
 
 
-def store_view(store: Store) -> dict[str, Any]:
+def health_view(
+    store: Store, last_runs: Mapping[str, Any], cadences: Mapping[JobName, float], now: datetime
+) -> dict[str, Any]:
+    """Per job: cadence, last success, lag, failed runs in a row and state (ok|late|failing|paused); and the
+    warnings in plain words when a job is late (lag > 2 cadences) or failing (3 failed runs in a row)."""
+    since = store.authorized_at or store.created_at
+    jobs = [
+        job_health(
+            job.value,
+            last_runs.get(job.value),
+            cadence,
+            now,
+            since,
+            watched=store.status == STATUS_ACTIVE
+            and (job != JobName.PRODUCTS or bool(store.settings.download_products_and_orders)),
+        )
+        for job, cadence in cadences.items()
+    ]
+    return {
+        "jobs": {h.job: h.to_dict() for h in jobs},
+        "warnings": [w.to_dict() for w in health_warnings(jobs)],
+    }
+
+
+def store_view(
+    store: Store, cadences: Mapping[JobName, float], now: datetime | None = None
+) -> dict[str, Any]:
+    """A store as the API shows it; `cadences` (seconds between two runs of each job, from the settings)
+    make its sync health."""
     mkt = marketplace(store.marketplace_id)
     last_runs = (
         store.last_runs.as_dict() if hasattr(store.last_runs, "as_dict") else dict(store.last_runs or {})
@@ -50,6 +83,7 @@ def store_view(store: Store) -> dict[str, Any]:
         "settings": settings_view(store),
         "last_runs": last_runs,
         "warnings": [w.to_dict() for w in store.warnings or []],
+        "health": health_view(store, last_runs, cadences, now or utcnow()),
         "created_at": _when(store.created_at),
         "authorized_at": _when(store.authorized_at),
         "disconnected_at": _when(store.disconnected_at),
@@ -119,7 +153,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "ship_by": order.ship_by,
         "deliver_by": order.deliver_by,
         "amazon_last_updated": order.amazon_last_updated,
-        "has_address": bool(order.has_address),
+        # an address past its retention is gone for the API even before DynamoDB's TTL sweep deletes it
+        "has_address": bool(order.has_address) and buyer_data_visible(None, order.closed_at, utcnow()),
         "stock_removed_externally": bool(order.stock_removed_externally),
         "shipped_at": iso(order.shipped_at) if order.shipped_at else None,
         "items": [

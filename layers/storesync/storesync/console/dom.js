@@ -1,6 +1,7 @@
 // Small DOM helpers: build elements safely (text is always text, never HTML), announce outcomes, field errors.
 
-/** h("p", {class: "note"}, "text", child) -> element. Attributes starting with "on" are listeners. */
+/** h("p", {class: "note"}, "text", child) -> element. Attributes starting with "on" are listeners; `style` is
+ * set through the CSSOM, which the console's Content-Security-Policy (no inline styles) allows. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
@@ -9,6 +10,8 @@ export function h(tag, attrs = {}, ...children) {
       el.addEventListener(name.slice(2).toLowerCase(), value);
     } else if (name === "class") {
       el.className = value;
+    } else if (name === "style") {
+      el.style.cssText = String(value);
     } else if (name === "dataset") {
       Object.assign(el.dataset, value);
     } else if (value === true) {

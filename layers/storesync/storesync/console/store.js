@@ -144,7 +144,7 @@ async function syncNow(view, job, button) {
       const fresh = runs.find((r) => r.job === job && r.trigger === "manual" && !before.has(runKey(r)));
       if (fresh) {
         const result = resultOf(fresh.result);
-        announce(`${jobLabel(job)} sync finished: ${result.label} (${countsText(fresh.counts)}).`, fresh.result === "error" ? "error" : "success");
+        announce(`${jobLabel(job)} sync finished: ${result.label} (${countsText(fresh.counts, fresh.result)}).`, fresh.result === "error" || fresh.result === "failed" ? "error" : "success");
         return;
       }
     }
@@ -189,7 +189,7 @@ function fillLog(container, runs) {
               h("td", {}, when(run.started_at), h("br"), h("span", { class: "muted" }, `${TRIGGERS[run.trigger] || run.trigger}, ${duration(run.duration_ms)}`)),
               h("td", {}, jobLabel(run.job), h("br"), h("span", { class: "muted" }, MODES[run.mode] || run.mode)),
               h("td", { class: `tone-${result.tone}` }, result.label),
-              h("td", {}, countsText(run.counts)),
+              h("td", {}, countsText(run.counts, run.result)),
               h("td", {}, run.errors.length ? h("ul", {}, run.errors.map((e) => h("li", { "data-code": e.code }, e.message))) : h("span", { class: "muted" }, "none")),
             );
           }),

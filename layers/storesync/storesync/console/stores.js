@@ -2,7 +2,7 @@
 
 import { api, marketplaceRegions } from "./api.js";
 import { h } from "./dom.js";
-import { JOBS, resultOf, statusOf, when } from "./words.js";
+import { JOBS, healthOf, resultOf, statusOf, when } from "./words.js";
 
 /** "United States (US) · North America" from a store view and the regions list. */
 export function marketplaceText(store, regions) {
@@ -14,6 +14,19 @@ export function marketplaceText(store, regions) {
 export function statusBadge(store, id) {
   const status = statusOf(store.status);
   return h("span", { class: `badge tone-${status.tone}`, id, dataset: { status: store.status } }, status.label);
+}
+
+/** "Last success: 12 Aug 2026, 14:05" when a job's last run did not succeed, or a health note (late, failing). */
+function healthNote(store, job, run) {
+  const health = ((store.health || {}).jobs || {})[job];
+  if (!health) return null;
+  const state = healthOf(health.state);
+  const succeeded = run && (run.result === "ok" || run.result === "partial");
+  const parts = [];
+  if (state.label) parts.push(state.label);
+  if (run && !succeeded) parts.push(`last success: ${when(health.last_success_at)}`);
+  if (!parts.length) return null;
+  return h("span", { class: `health tone-${state.tone}`, dataset: { health: health.state } }, ` · ${parts.join(", ")}`);
 }
 
 /** The last run of every job: "Orders: Succeeded, 12 Aug 2026, 14:05 (imported: 3)". */
@@ -35,19 +48,22 @@ export function lastRunsList(store) {
               h("span", { class: `tone-${result.tone}` }, result.label),
               `, ${when(run.at)}`,
               run.summary ? h("span", { class: "muted" }, ` (${run.summary})`) : null,
+              healthNote(store, job, run),
             )
-          : h("dd", { class: "muted" }, "Not run yet"),
+          : h("dd", { class: "muted" }, "Not run yet", healthNote(store, job, run)),
       );
     }),
   );
 }
 
+/** The store's warnings and its sync-health warnings (a job late or failing), in one list. */
 export function warningsList(store) {
-  if (!store.warnings || !store.warnings.length) return null;
+  const warnings = [...(store.warnings || []), ...((store.health || {}).warnings || [])];
+  if (!warnings.length) return null;
   return h(
     "div",
     { class: "warnings", role: "note", "aria-label": "Warnings" },
-    h("ul", {}, store.warnings.map((w) => h("li", { "data-code": w.code }, w.message))),
+    h("ul", {}, warnings.map((w) => h("li", { "data-code": w.code }, w.message))),
   );
 }
 

@@ -42,6 +42,7 @@ export const RESULTS = {
   ok: { label: "Succeeded", tone: "ok" },
   partial: { label: "Partly succeeded: some records had problems", tone: "warn" },
   error: { label: "Failed", tone: "bad" },
+  failed: { label: "Failed: retries used up, the next scheduled run continues", tone: "bad" },
   throttled: { label: "Amazon asked to slow down: continuing shortly", tone: "warn" },
   skipped: { label: "Skipped", tone: "off" },
 };
@@ -50,12 +51,25 @@ export function resultOf(result) {
   return RESULTS[result] || { label: result || "Unknown", tone: "off" };
 }
 
+// A job's sync health (GET /stores: health.jobs[job].state); "ok" says nothing.
+export const HEALTH = {
+  ok: { label: "", tone: "ok" },
+  late: { label: "Late: not succeeded for over twice its interval", tone: "warn" },
+  failing: { label: "Failing: 3 or more failed runs in a row", tone: "bad" },
+  paused: { label: "", tone: "off" },
+};
+
+export function healthOf(state) {
+  return HEALTH[state] || { label: state || "", tone: "off" };
+}
+
 export const TRIGGERS = {
   schedule: "on schedule",
   manual: "Sync now",
   continuation: "continued",
   stockout: "stock ran out",
   rerun: "rerun",
+  reauthorized: "store reauthorized",
 };
 
 export const MODES = {
@@ -78,10 +92,11 @@ export function amazonOrderId(orderId) {
   return orderId.slice(orderId.lastIndexOf(".") + 1);
 }
 
-/** "imported: 3, updated: 1" from {imported: 3, updated: 1}. */
-export function countsText(counts) {
+/** "imported: 3, updated: 1" from {imported: 3, updated: 1}; a failed run with no counts did nothing (its
+ * errors say why), it never reads "nothing to do". */
+export function countsText(counts, result) {
   const entries = Object.entries(counts || {});
-  if (!entries.length) return "nothing to do";
+  if (!entries.length) return result === "error" || result === "failed" ? "nothing done" : "nothing to do";
   return entries.map(([name, value]) => `${name.replace(/_/g, " ")}: ${value}`).join(", ");
 }
 

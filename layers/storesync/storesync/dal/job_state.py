@@ -6,7 +6,7 @@ import contextlib
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -15,6 +15,7 @@ from storesync.dal.jobs import JobState, SyncRun
 from storesync.domain.notices import Notice
 
 SYNC_LOG_RETENTION = timedelta(days=30)
+MANUAL_RUN_PATIENCE_SECONDS = 900  # a "sync now" no run took up by then (a lost message) may be asked again
 
 
 class LeaseLost(RuntimeError):
@@ -53,7 +54,11 @@ def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None
     try:
         # pynamodb's update returns ALL_NEW onto `state`: rerun_requested is left untouched here, so we see it.
         state.update(
-            actions=[JobState.lease_owner.remove(), JobState.lease_expires_at.set(0)],
+            actions=[
+                JobState.lease_owner.remove(),
+                JobState.lease_expires_at.set(0),
+                JobState.manual_run_id.remove(),  # a "sync now" waiting for this run is done with it
+            ],
             condition=JobState.lease_owner == owner,
         )
     except UpdateError:
@@ -68,6 +73,54 @@ def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None
     except UpdateError:
         return False, None
     return True, state.rerun_mode
+
+
+class ManualRun(NamedTuple):
+    """The "sync now" of a store's job: its id, mode, and whether this request queued it (`new`)."""
+
+    run_id: str
+    mode: str
+    state: Literal["queued", "running"]
+    new: bool
+
+
+def claim_manual_run(
+    store_id: str, job: str, merchant_id: str, mode: str, run_id: str, now: float | None = None
+) -> ManualRun:
+    """At most one "sync now" per store and job: claim `run_id` (then the caller queues the job, `new` is True)
+    unless an earlier one is still queued or running, whose id and mode are answered instead (`new` False).
+
+    One conditional write: of two simultaneous requests exactly one claims. A run in progress without a claim
+    (a scheduled one) is claimed as "running" without queueing anything. The claim ends when the run gives its
+    lease back (`release_lease`), or after MANUAL_RUN_PATIENCE_SECONDS without any run holding the lease.
+    """
+    _ensure(store_id, job, merchant_id)
+    for _ in range(3):
+        moment = time.time() if now is None else now
+        state = JobState.get(store_id, job, consistent_read=True)
+        running = bool(state.lease_owner) and float(state.lease_expires_at or 0) > moment
+        fresh = float(state.manual_run_at or 0) > moment - MANUAL_RUN_PATIENCE_SECONDS
+        if state.manual_run_id and (running or fresh):
+            status: Literal["queued", "running"] = "running" if running else "queued"
+            return ManualRun(state.manual_run_id, state.manual_run_mode or mode, status, False)
+        seen = (
+            JobState.manual_run_id.does_not_exist()
+            if not state.manual_run_id
+            else JobState.manual_run_id == state.manual_run_id
+        )
+        try:
+            JobState(store_id, job).update(
+                actions=[
+                    JobState.manual_run_id.set(run_id),
+                    JobState.manual_run_mode.set(mode),
+                    JobState.manual_run_at.set(moment),
+                ],
+                condition=seen,
+            )
+        except UpdateError:
+            continue  # another request claimed meanwhile: answer theirs
+        return ManualRun(run_id, mode, "running" if running else "queued", not running)
+    raise RuntimeError(f"could not claim a manual {job} run of store {store_id}")
 
 
 def save_cursor(store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:

@@ -24,6 +24,10 @@ class JobState(StoreKeyed):
     lease_expires_at = NumberAttribute(default=0)  # epoch seconds
     rerun_requested = BooleanAttribute(default=False)
     rerun_mode = UnicodeAttribute(null=True)
+    # "sync now": the merchant's request queued or running (job_state.claim_manual_run; cleared on release)
+    manual_run_id = UnicodeAttribute(null=True)
+    manual_run_mode = UnicodeAttribute(null=True)
+    manual_run_at = NumberAttribute(default=0)  # epoch seconds
 
 
 class SyncRun(StoreKeyed):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from pynamodb.exceptions import UpdateError
+
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
 from storesync.dal.products import Listing, Product
@@ -16,7 +18,16 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.stock_ledger import StockCommit
 from storesync.dal.stores import Store
 from storesync.domain.allocation import LinePlan
-from storesync.domain.orders import AmazonOrder, Hold, OrderDecision, OrderLine, OrderSnapshot, OrderStatus
+from storesync.domain.orders import (
+    AmazonOrder,
+    Hold,
+    OrderDecision,
+    OrderLine,
+    OrderSnapshot,
+    OrderStatus,
+    amazon_close_time,
+    buyer_data_expiry,
+)
 
 ADDRESS_PURPOSE = "buyer_address"
 API_ID_SEPARATOR = "."
@@ -260,7 +271,8 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
 
 
 def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
-    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop)."""
+    """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop);
+    when it closes, Amazon's close time (`closed_at`, from which its buyer data expires)."""
     apply_holds(order, decision, now)
     order.amazon_status = incoming.status
     order.amazon_last_updated = incoming.last_updated
@@ -271,6 +283,17 @@ def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision,
         item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
     if decision.ships:
         order.shipped_at = now
+    if decision.closes:
+        order.closed_at = amazon_close_time(incoming)
+
+
+def buyer_data_expires_at(order: Order, incoming: AmazonOrder, decision: OrderDecision) -> datetime | None:
+    """When the order's buyer address expires, for a decision that expires it (None: it does not): 30 days after
+    Amazon's close time recorded on the order (`apply_decision`); a closed order stored before that time was
+    recorded counts from storesync's shipped_at, else from Amazon's time in this answer."""
+    if not decision.expire_buyer_data:
+        return None
+    return buyer_data_expiry(order.closed_at or order.shipped_at or amazon_close_time(incoming))
 
 
 def allocate(order: Order, plans: Sequence[LinePlan]) -> None:
@@ -297,6 +320,24 @@ def release_allocations(order: Order, *, removed_externally: bool = False) -> No
     for item in order.items:
         item.allocations = []
         item.backorder = 0
+
+
+def addresses_without_expiry() -> Iterator[OrderAddress]:
+    """Every address row with no expiry: a scan of the whole table, for the one-off backfill only
+    (storesync.usecases.buyer_data_backfill), never on a request path."""
+    return iter(OrderAddress.scan(OrderAddress.expires_at.does_not_exist()))
+
+
+def set_address_expiry(address: OrderAddress, expires_at: datetime) -> bool:
+    """Give a stored address its expiry unless it has one by now (False: it had, or it is gone)."""
+    try:
+        address.update(
+            actions=[OrderAddress.expires_at.set(expires_at)],
+            condition=OrderAddress.store_id.exists() & OrderAddress.expires_at.does_not_exist(),
+        )
+    except UpdateError:
+        return False
+    return True
 
 
 def save_address(commit: StockCommit, order: Order, encrypted: bytes, expires_at: datetime | None) -> None:

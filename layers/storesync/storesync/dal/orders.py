@@ -77,7 +77,9 @@ class Order(OrderKeyed):
     amazon_last_updated = UnicodeAttribute()  # never overwritten by an older one
     has_address = BooleanAttribute(default=False)
     stock_removed_externally = BooleanAttribute(default=False)
-    shipped_at = UTCDateTimeAttribute(null=True)
+    shipped_at = UTCDateTimeAttribute(null=True)  # storesync's time of the transition that shipped it
+    # Amazon's time of the close (storesync.domain.orders.amazon_close_time / wms_close_time): buyer data expiry
+    closed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -87,7 +89,8 @@ class Order(OrderKeyed):
 
 
 class OrderAddress(OrderKeyed):
-    """The buyer's address, KMS-encrypted; DynamoDB's TTL removes it 30 days after the order closed."""
+    """The buyer's address (with the buyer's name), KMS-encrypted; DynamoDB's TTL removes it 30 days after the
+    order closed (Amazon's close time). The only record that holds buyer data; FBA orders have none."""
 
     address_encrypted = BinaryAttribute(legacy_encoding=False)
     expires_at = TTLAttribute(null=True)

@@ -25,7 +25,7 @@ from storesync.dal.stock_ledger import StockCommit, StockConflict, StockUnavaila
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
 from storesync.domain.allocation import StockDelta, merge_deltas, ship_delta
-from storesync.domain.orders import buyer_data_expiry, ship_in_wms
+from storesync.domain.orders import buyer_data_expiry, ship_in_wms, wms_close_time
 
 
 class ShipmentConflict(RuntimeError):
@@ -201,8 +201,9 @@ def mark_refused(shipment: Shipment, message: str) -> None:
 
 
 def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None:
-    """The shipment is confirmed and the order follows (quantity shipped, status; shipped_at and the buyer
-    address's expiry when it closes), in one transaction."""
+    """The shipment is confirmed and the order follows (quantity shipped, status; when it closes shipped_at,
+    its close time (the latest ship date of its confirmed packages, storesync.domain.orders.wms_close_time) and
+    the buyer address's expiry 30 days after it), in one transaction."""
     for _ in range(attempts):
         order = order_queries.get_order(shipment.store_id, shipment.amazon_order_id)
         try:
@@ -232,12 +233,13 @@ def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None
 
 
 def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment, now: datetime) -> None:
-    packages = [
-        {i.order_item_id: int(i.quantity) for i in s.items or []}
+    confirmed = [
+        s
         for s in order_shipments(order.store_id, order.amazon_order_id)
         if s.push_state == rules.CONFIRMED and s.shipment_id != shipment.shipment_id
     ]
-    packages.append({i.order_item_id: int(i.quantity) for i in shipment.items or []})
+    confirmed.append(shipment)
+    packages = [{i.order_item_id: int(i.quantity) for i in s.items or []} for s in confirmed]
     current = {i.order_item_id: int(i.quantity_shipped or 0) for i in order.items or []}
     shipped = rules.confirmed_quantities(current, packages)
     move = ship_in_wms(order_queries.snapshot(order, has_wms_shipment=True), shipped)
@@ -253,6 +255,9 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     actions: list[Action] = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
     if move.ships:
         actions.append(Order.shipped_at.set(now))
+    if move.closes:
+        closed_at = wms_close_time([s.ship_date for s in confirmed], now)
+        actions.append(Order.closed_at.set(closed_at))
     transaction.update(order, actions=actions)
     if move.closes and order.has_address:
-        expire_address(transaction, order.store_id, order.amazon_order_id, buyer_data_expiry(now))
+        expire_address(transaction, order.store_id, order.amazon_order_id, buyer_data_expiry(closed_at))

@@ -3,15 +3,15 @@ use cases and routes call these functions and never name the pynamodb attributes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from pynamodb.connection import TableConnection
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, UpdateError
 
-from storesync.clock import iso, utcnow
+from storesync.clock import utcnow
 from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
 from storesync.domain.notices import Notice, distinct
 
@@ -36,16 +36,24 @@ def stores_of_seller(selling_partner_id: str, region: str) -> list[Store]:
     return list(Store.by_seller.query(f"{selling_partner_id}#{region}"))
 
 
-def mark_needs_reauthorization(store: Store, reason: str) -> None:
-    store.update(
-        actions=[Store.status.set(STATUS_NEEDS_REAUTHORIZATION), Store.status_reason.set(reason)],
-        condition=Store.status == STATUS_ACTIVE,
-    )
+def mark_needs_reauthorization(store: Store, reason: str) -> bool:
+    """An active store turns needs_reauthorization with `reason` (plain words). False when it was not active
+    any more (another job or a disconnect got there first): nothing is changed then."""
+    try:
+        store.update(
+            actions=[Store.status.set(STATUS_NEEDS_REAUTHORIZATION), Store.status_reason.set(reason)],
+            condition=Store.status == STATUS_ACTIVE,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
-def set_last_run(store: Store, job: str, result: str, summary: str) -> None:
-    entry = {"at": iso(utcnow()), "result": result, "summary": summary[:300]}
-    _update_unversioned(store, [Store.last_runs[job].set(entry)])  # type: ignore[index]
+def set_last_run(store: Store, job: str, entry: Mapping[str, Any]) -> None:
+    """The job's last-run entry on the store (domain/health.after_run makes it)."""
+    _update_unversioned(store, [Store.last_runs[job].set(dict(entry))])  # type: ignore[index]
 
 
 def set_warnings(store: Store, warnings: list[Notice]) -> None:

@@ -49,7 +49,7 @@ class Store(MerchantKeyed):
     seller_key = UnicodeAttribute(null=True)  # set once authorized: indexes the store under its seller
     refresh_token_encrypted = BinaryAttribute(null=True, legacy_encoding=False)
     settings = StoreSettings(default=StoreSettings)
-    last_runs = MapAttribute(default=dict)  # type: ignore[var-annotated]  # job -> {at, result (ok|partial|error|throttled|skipped), summary}
+    last_runs = MapAttribute(default=dict)  # type: ignore[var-annotated]  # job -> {at, result, summary, succeeded_at, failed_runs}: domain/health.after_run
     warnings = NoticesAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     authorized_at = UTCDateTimeAttribute(null=True)

@@ -27,10 +27,17 @@ class NoticeCode(StrEnum):
     UNIFIED_QUANTITY_DISAGREEMENT = "unified_quantity_disagreement"
     FBA_AND_FBM_SKU = "fba_and_fbm_sku"
     SKU_IN_SEVERAL_MARKETPLACES = "sku_in_several_marketplaces"
+    SYNC_LATE = "sync_late"  # computed from the last runs (domain/health.py), shown with the store
+    SYNC_FAILING = "sync_failing"
     # the sync log
     UNEXPECTED_FAILURE = "unexpected_failure"
     AUTHORIZATION_REVOKED = "authorization_revoked"
     AMAZON_UNAVAILABLE = "amazon_unavailable"
+    AUTHORIZATION_REFUSED = "authorization_refused"  # also the store's status reason
+    AMAZON_ANSWER_INVALID = "amazon_answer_invalid"
+    AMAZON_REFUSED = "amazon_refused"
+    RUN_RETRYING = "run_retrying"
+    RUN_GAVE_UP = "run_gave_up"
     ORDER_UNREADABLE = "order_unreadable"
     ORDER_NOT_STORED = "order_not_stored"
     ORDER_GIVEN_UP = "order_given_up"
@@ -43,6 +50,9 @@ class NoticeCode(StrEnum):
     LISTINGS_REPORT_FAILED = "listings_report_failed"
     LISTINGS_REPORT_UNREADABLE = "listings_report_unreadable"
     LISTINGS_REPORT_EMPTY = "listings_report_empty"
+    LISTINGS_REPORT_CANCELLED = "listings_report_cancelled"
+    PRODUCT_IMPORT_GAVE_UP = "product_import_gave_up"
+    FBA_QUANTITIES_NOT_READ = "fba_quantities_not_read"
     REPORT_ROW_SKIPPED = "report_row_skipped"
     REPORT_SKU_SKIPPED = "report_sku_skipped"
     # either, written before notices had codes
@@ -69,9 +79,25 @@ TEMPLATES: dict[NoticeCode, str] = {
         "Products: {count} SKU(s) are listed in several marketplaces of the same Amazon seller account "
         "(e.g. {skus}); those marketplaces share one quantity."
     ),
+    C.SYNC_LATE: (
+        "{job} has not succeeded for {lag} (it runs every {cadence}): products, orders or quantities may be "
+        "out of date. See the store's sync log."
+    ),
+    C.SYNC_FAILING: "{job} failed {runs} runs in a row. Last failure: {reason}",
     C.UNEXPECTED_FAILURE: "Unexpected failure: {error_type}",
     C.AUTHORIZATION_REVOKED: "Amazon no longer accepts this store's authorization: reauthorize the store.",
     C.AMAZON_UNAVAILABLE: "{reason}",
+    C.AUTHORIZATION_REFUSED: (
+        "{detail}. Syncing is paused: reauthorize the store to resume it; storesync then catches up what "
+        "was missed."
+    ),
+    C.AMAZON_ANSWER_INVALID: "Amazon's answer could not be read: {reason}",
+    C.AMAZON_REFUSED: "{reason}",
+    C.RUN_RETRYING: "Attempt {attempt} of {attempts} failed; storesync tries again in {wait}.",
+    C.RUN_GAVE_UP: (
+        "Failed {attempts} attempts in a row: storesync stopped retrying. The next scheduled run starts where "
+        "this one stopped."
+    ),
     C.ORDER_UNREADABLE: "Order {order_id} could not be read: {reason}",
     C.ORDER_NOT_STORED: "Order {order_id} could not be stored ({error_type}); it will be retried",
     C.ORDER_GIVEN_UP: (
@@ -91,6 +117,18 @@ TEMPLATES: dict[NoticeCode, str] = {
     C.LISTINGS_REPORT_FAILED: "Amazon could not produce the listings report; the next import will retry.",
     C.LISTINGS_REPORT_UNREADABLE: "Amazon's listings report could not be read: {reason}.",
     C.LISTINGS_REPORT_EMPTY: "Amazon's report listed no products: no listing was marked inactive.",
+    C.LISTINGS_REPORT_CANCELLED: (
+        "Amazon cancelled the listings report (attempt {attempts}); Amazon does so when the store has no "
+        "listings or when it could not make the report. No product was changed; the report will be asked for again."
+    ),
+    C.PRODUCT_IMPORT_GAVE_UP: (
+        "The product import stopped after {attempts} failed attempts in a row; no listing was marked inactive. "
+        "The next scheduled import continues from where it stopped."
+    ),
+    C.FBA_QUANTITIES_NOT_READ: (
+        "Amazon's FBA quantities could not be read ({reason}); the quantities shown stay as they were and are "
+        "read again."
+    ),
     C.REPORT_ROW_SKIPPED: "Report row {record} skipped: {reason}",
     C.REPORT_SKU_SKIPPED: "Report row {record} (SKU {sku}) skipped: {reason}",
     C.LEGACY: "{text}",

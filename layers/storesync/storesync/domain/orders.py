@@ -22,8 +22,10 @@ Transitions (each a function below; `decide` picks the import's):
 - shipment in the WMS (`ship_in_wms`, once Amazon confirmed packages): partially shipped, then shipped.
 - `shipping_refusal`: why the WMS may not ship an order (FBA, cancelled, on hold, already shipped).
 Closed orders (shipped, shipped externally, cancelled) keep their status. The transition that closes an order
-says so (`closes`, and `ships` when it left the warehouse): its writer stamps shipped_at and gives the buyer's
-data its expiry (`buyer_data_expiry`, 30 days after the close) in the same transaction.
+says so (`closes`, and `ships` when it left the warehouse): its writer stamps shipped_at, records Amazon's close
+time (`amazon_close_time`, or `wms_close_time` for the WMS's own shipment) and gives the buyer's data its expiry
+(`buyer_data_expiry`, 30 days after that close time) in the same transaction. FBA orders keep no buyer data
+(Amazon ships them: the WMS never needs the address).
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class AmazonOrder:
     address: Mapping[str, Any] | None = None
     ship_by: str | None = None
     deliver_by: str | None = None
+    # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
+    shipped_time: str | None = None
 
     @property
     def released(self) -> bool:
@@ -172,7 +176,7 @@ class Move:
     """Where one transition takes an order, and what comes with it."""
 
     status: OrderStatus
-    closes: bool = False  # the order just reached a closed status: its buyer data expires 30 days from now
+    closes: bool = False  # the order just reached a closed status: its buyer data expires 30 days after it
     ships: bool = False  # ... and it is shipped (in the WMS, outside it, or by Amazon): shipped_at is now
     release_allocation: bool = False  # give every allocated unit back
     remove_stock: bool = False  # the order's units leave on hand (shipped outside the WMS, setting on)
@@ -193,7 +197,8 @@ class OrderDecision:
     store_address: bool = False  # the incoming address is stored (encrypted)
     closes: bool = False
     ships: bool = False
-    expire_buyer_data: bool = False  # the buyer's address expires 30 days from now (closes, or came late)
+    # the buyer's address expires 30 days after the close (it closes now, or the address came to a closed order)
+    expire_buyer_data: bool = False
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
     # allocate only these SKUs' lines (`skus_known`: those that waited); empty with `allocate`: every line
     allocate_skus: tuple[str, ...] = field(default_factory=tuple)
@@ -206,6 +211,52 @@ ALLOCATING_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.OPEN, OrderSta
 def buyer_data_expiry(closed_at: datetime) -> datetime:
     """When the buyer's data (the address) of an order closed at `closed_at` must be gone."""
     return closed_at + BUYER_DATA_RETENTION
+
+
+def amazon_close_time(incoming: AmazonOrder) -> datetime:
+    """Amazon's time of the close of an order seen SHIPPED or CANCELLED (also one first seen closed).
+
+    Orders v2026-01-01 gives an explicit ship time only per package (`packages[].shipTime`, includedData
+    PACKAGES, merchant orders only): a shipped order closes at its latest package's shipTime. It gives no
+    cancellation time at all (an item's `cancellation` says who and why, not when), and no package for an FBA
+    order: then the close time is the order's `lastUpdatedTime` in the answer that first shows it closed (the
+    status change is a change of the order, so Amazon's lastUpdatedTime is at or after it; an order first seen
+    closed long after may count from a later time). A shipTime after that lastUpdatedTime is not believed: the
+    earlier of the two counts. Never storesync's own clock."""
+    updated = parse_iso(incoming.last_updated)
+    if incoming.status == SHIPPED and incoming.shipped_time:
+        return min(parse_iso(incoming.shipped_time), updated)
+    return updated
+
+
+def wms_close_time(ship_dates: Sequence[str], confirmed_at: datetime) -> datetime:
+    """The close time of an order the WMS shipped: the latest ship date of its confirmed packages (the shipDate
+    confirmShipment gave Amazon, which Amazon keeps as the package's shipTime), never after Amazon confirmed
+    the last one (`confirmed_at`)."""
+    dates = [parse_iso(d) for d in ship_dates if d]
+    return min(max(dates), confirmed_at) if dates else confirmed_at
+
+
+def legacy_address_expiry(
+    order: OrderSnapshot | None, closed_at: datetime | None, now: datetime
+) -> datetime | None:
+    """The expiry of an address stored without one (before every path set it): 30 days after a closed order's
+    close (`closed_at`, Amazon's close time or storesync's shipped_at; else Amazon's lastUpdatedTime as stored,
+    which is at or after the close), `now` for an FBA order's address or one whose order is gone (they keep
+    none), None for an open merchant order (it expires when the order closes)."""
+    if order is None or order.channel == CHANNEL_FBA:
+        return now
+    if order.status not in CLOSED_STATUSES:
+        return None
+    return buyer_data_expiry(closed_at or parse_iso(order.amazon_last_updated))
+
+
+def buyer_data_visible(expires_at: datetime | None, closed_at: datetime | None, now: datetime) -> bool:
+    """Whether the buyer's data may still be shown: not past its expiry (DynamoDB's TTL sweep may lag by days),
+    and not more than the retention after its order closed (an address stored before its expiry was set)."""
+    if expires_at is not None and expires_at <= now:
+        return False
+    return closed_at is None or buyer_data_expiry(closed_at) > now
 
 
 def automation_blocked(holds: Sequence[Hold]) -> bool:
@@ -300,7 +351,7 @@ def import_new(incoming: AmazonOrder, rules: ImportRules, unknown_skus: Sequence
         move,
         tuple(holds),
         allocate=fbm and status in ALLOCATING_STATUSES,
-        store_address=incoming.released and incoming.address is not None,
+        store_address=fbm and incoming.released and incoming.address is not None,
         unknown_skus=unknown,
     )
 
@@ -359,7 +410,12 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
     if not is_newer_or_same(incoming.last_updated, existing.amazon_last_updated):
         return OrderDecision(IGNORE, "older than what is stored")
     holds = release(existing.holds) if incoming.released else existing.holds
-    store_address = incoming.released and incoming.address is not None and not existing.has_address
+    store_address = (
+        existing.channel == CHANNEL_FBM
+        and incoming.released
+        and incoming.address is not None
+        and not existing.has_address
+    )
     move = amazon_move(existing, incoming.status, rules)
     changed = (
         move.status != existing.status

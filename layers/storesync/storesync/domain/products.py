@@ -1,10 +1,11 @@
 """Products and listings from Amazon's GET_MERCHANT_LISTINGS_ALL_DATA report. Plain Python: no AWS, no HTTP.
 
 - `ListingsReportReader` reads the tab-separated flat file record by record from any text stream: fields
-  quoted the csv way (tabs, quotes or line breaks inside a title), rows with missing columns (padded),
-  extra columns (trailing empty ones dropped; an unquoted tab inside the title repaired when that makes the
-  row consistent), and rows that cannot be read (skipped with a reason, never stopping the import). Records
-  are numbered from 1 after the header, so a cursor can resume at a record offset.
+  quoted the csv way (tabs, quotes or line breaks inside a title), rows with missing trailing columns (read
+  as blank, except a quantity the row stops short of: unknown, never 0), extra columns (trailing empty ones
+  dropped; an unquoted tab inside the title repaired when that makes the row consistent), and rows that
+  cannot be read (skipped with a reason, never stopping the import). Records are numbered from 1 after the
+  header, so a cursor can resume at a record offset.
 - `channel_of` maps Amazon's fulfillment-channel (DEFAULT -> FBM, AMAZON_* -> FBA).
 - `plan_listings` decides, for one slice of rows, which listings and products are new, changed or unchanged
   in incremental or full mode.
@@ -55,7 +56,8 @@ def channel_of(fulfillment_channel: str) -> Channel:
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One listing as the report gives it. `quantity` is None for FBA rows (Amazon leaves it blank)."""
+    """One listing as the report gives it. `quantity` is None for FBA rows (Amazon leaves it blank) and for rows
+    that stop before the quantity column (cut short: the quantity is unknown, never 0)."""
 
     record: int  # 1-based record number after the header
     sku: str
@@ -181,6 +183,7 @@ class ListingsReportReader:
 
 
 def _fit_columns(header: list[str], cells: list[str]) -> dict[str, str]:
+    """The row's cells by column name; columns the row stops short of are absent (not blank)."""
     width = len(header)
     if len(cells) > width:
         extra = cells[width:]
@@ -188,9 +191,7 @@ def _fit_columns(header: list[str], cells: list[str]) -> dict[str, str]:
             cells = cells[:width]
         else:
             cells = _repair_title_tabs(header, cells)
-    if len(cells) < width:
-        cells = cells + [""] * (width - len(cells))  # missing trailing columns read as blank
-    return dict(zip(header, cells, strict=True))
+    return dict(zip(header, cells, strict=False))  # missing trailing columns: absent
 
 
 def _repair_title_tabs(header: list[str], cells: list[str]) -> list[str]:
@@ -226,7 +227,8 @@ def _row(record: int, values: Mapping[str, str]) -> ReportRow:
         asin=asin,
         title=values.get(TITLE_COLUMN, "").strip(),
         price=_price(values.get("price", "")),
-        quantity=_quantity(values.get("quantity", ""), channel),
+        # a row that stops before its quantity (cut short) says nothing of it: unknown, never 0
+        quantity=_quantity(values["quantity"], channel) if "quantity" in values else None,
         channel=channel,
         amazon_status=status,
     )

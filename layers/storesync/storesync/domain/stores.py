@@ -25,10 +25,14 @@ from storesync.marketplaces import is_marketplace
 NAME_MAX = 100
 MAX_QUANTITY_LIMIT = 1_000_000
 MAX_WAREHOUSES = 50
+WAREHOUSE_ID_MAX = 64
+MARKETPLACE_ID_MAX = 20
 
 StartingInventory = Literal["match_amazon", "keep"]
 StoreName = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-WarehouseId = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+WarehouseId = Annotated[
+    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=WAREHOUSE_ID_MAX)
+]
 
 
 def _marketplace(value: str) -> str:
@@ -42,7 +46,7 @@ class StoreCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: StoreName
-    marketplace_id: StrictStr
+    marketplace_id: Annotated[StrictStr, StringConstraints(max_length=MARKETPLACE_ID_MAX)]
     download_products_and_orders: StrictBool = True
     starting_inventory: StartingInventory = "keep"
 

@@ -4,6 +4,10 @@ The callback (GET /amazon/callback, no JWT) trusts only the signed, single-use s
 the store. Then: exchange the code for a refresh token, check the seller sells in the store's marketplace (B4),
 refuse a seller + marketplace already connected, store the token encrypted, activate, and subscribe the seller
 to ORDER_CHANGE once per seller and region (a failure there only adds a warning).
+
+Reauthorizing a store (a new grant after Amazon refused the old one, or a renewal) resumes its jobs (status
+active) and catches up what was missed while it was paused: an order catch-up sweep, a product import (when
+the store downloads products), an inventory push and a shipment push are queued at once.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from storesync.dal.warehouses import ensure_primary_warehouse
 from storesync.domain.consent_state import StateRejected, StateSigner
 from storesync.domain.notices import Notice, NoticeCode, notice, of_kinds, replace_notices
 from storesync.domain.stores import StoreCreate
+from storesync.jobs import JobMessage, JobMode, JobName
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger
+from storesync.queues import JobQueue
 from storesync.wiring import refresh_token_context
 
 
@@ -81,12 +87,18 @@ def new_store_id() -> str:
 
 class StoreConnector:
     def __init__(
-        self, spapi: SpApiFactory, cipher: Cipher, signer: StateSigner, config: ConnectConfig
+        self,
+        spapi: SpApiFactory,
+        cipher: Cipher,
+        signer: StateSigner,
+        config: ConnectConfig,
+        queue: JobQueue | None = None,
     ) -> None:
         self._spapi = spapi
         self._cipher = cipher
         self._signer = signer
         self._config = config
+        self._queue = queue
 
     # Consent ------------------------------------------------------------------------------------------------
     def create_store(self, merchant_id: str, data: StoreCreate, redirect_uri: str) -> tuple[Store, str]:
@@ -178,6 +190,8 @@ class StoreConnector:
             store, selling_partner_id=seller, seller_key=key, refresh_token_encrypted=encrypted
         )
         logger.info("store authorized", extra={"reauthorized": reauthorizing, "seller_key": key})
+        if reauthorizing:
+            self._catch_up(store)
         warning = self._subscribe_order_changes(amazon, key)
         current = list(store.warnings or [])
         warnings = replace_notices(
@@ -244,6 +258,30 @@ class StoreConnector:
                 "A seller account can be connected once per marketplace.",
                 409,
             )
+
+    def _catch_up(self, store: Store) -> None:
+        """Queue what a paused store missed (its jobs resume with the status; these run them now)."""
+        if self._queue is None:
+            return
+        jobs: list[tuple[JobName, JobMode]] = [
+            (JobName.ORDERS, JobMode.CATCHUP),
+            (JobName.INVENTORY, JobMode.INCREMENTAL),
+            (JobName.SHIPMENTS, JobMode.INCREMENTAL),
+        ]
+        if store.settings.download_products_and_orders:
+            jobs.append((JobName.PRODUCTS, JobMode.INCREMENTAL))
+        messages = [
+            JobMessage(
+                job=job,
+                mode=mode,
+                merchant_id=store.merchant_id,
+                store_id=store.store_id,
+                trigger="reauthorized",
+            )
+            for job, mode in jobs
+        ]
+        self._queue.send_many(messages)
+        logger.info("reauthorized store: catch-up queued", extra={"jobs": [m.job for m in messages]})
 
     # ORDER_CHANGE -------------------------------------------------------------------------------------------
     def _subscribe_order_changes(self, amazon: SellerAccount, key: str) -> Notice | None:

@@ -18,6 +18,16 @@ One invocation:
    `patch_slice_seconds` from the invocation's start and the next starts after the last SKU sent); many ->
    one JSON_LISTINGS_FEED of the slice's changes (at most 25,000 messages); the pass goes on after its report.
 Rejected SKUs go into the sync log and onto the store's warnings.
+
+Time: besides those budgets, every step that starts new work (a page of the plan, a patch, a chunk of a feed
+report's verdicts) first checks the invocation's remaining time (Lambda's, passed in as `InvocationTime`): below
+its margin the slice saves its place (the cursor) and continues through the queue. The first patch of a slice
+always goes, so every slice makes progress.
+
+Lost answers: quantities are absolute, so a patch or a feed whose answer was lost (whether or not it is sent
+again) sets at most the same quantity twice; the push moves no stock. A listing is marked accepted only on
+Amazon's answer; a patch or feed that ends without one leaves the listing as it was (its last accepted quantity),
+so the next run plans it again.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from storesync.amazon.errors import Throttled
+from storesync.amazon.answers import FeedProcessingReport
+from storesync.amazon.errors import AmazonAnswerInvalid, AmazonRejected, Throttled, TransientAmazonError
 from storesync.amazon.listings_feed import (
     FeedReport,
     QuantityLine,
@@ -54,6 +65,7 @@ from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_war
 from storesync.observability import logger
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.time_left import InvocationTime
 from storesync.usecases.unified_accounts import SiblingListings, disagreement_warning, sibling_listings
 
 MAX_LISTED_ERRORS = 20
@@ -61,6 +73,8 @@ SCAN_CURSOR = "scan_after"  # the last SKU planned by the pass in progress (abse
 FEED_OUTCOME_CHUNK = 1000  # listings written per step when a feed's report is read (time checked between)
 PLAN_SLICE_SECONDS = 20.0  # an invocation reads no new page of listings after this (then sends what it found)
 PATCH_FEED_CROSSOVER = patch_feed_crossover(USAGE_PLANS["patchListingsItem"])  # with Amazon's real quotas
+FEED_REPORT_ATTEMPTS = 3  # reads of an unreadable processing report before its feed counts as not processed
+_READ_LATER = object()  # the processing report is read again in a later invocation
 
 
 @dataclass(frozen=True)
@@ -76,12 +90,13 @@ class PushSettings:
 
 class _Run:
     def __init__(self, ctx: JobContext, transport: ListingsTransport, settings: PushSettings,
-                 clock: Callable[[], float]) -> None:  # fmt: skip
+                 clock: Callable[[], float], invocation: InvocationTime = InvocationTime()) -> None:  # fmt: skip
         self.ctx = ctx
         self.store: Store = ctx.store
         self.transport = transport
         self.settings = settings
         self.clock = clock
+        self.invocation = invocation
         self.started = clock()
         self.outcome = JobOutcome()
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
@@ -110,27 +125,61 @@ class _Run:
             QuantityLine(x.sku, x.product_type or "", int(x.last_push_sent_quantity or 0)) for x in pending
         ]
         done = int(feed.get("done", 0))  # messages whose outcome an earlier invocation already wrote
+        status = found.status
+        report: FeedReport | None = None
         if found.status == "DONE" and found.result_document_id:
-            report = read_processing_report(
-                self.transport.feed_report(found.result_document_id), lines, first_message=done + 1
-            )
-        else:
-            report = None
+            document = self._processing_report(feed, found.result_document_id)
+            if document is _READ_LATER:
+                return False
+            if isinstance(document, FeedProcessingReport):
+                report = read_processing_report(document, lines, first_message=done + 1)
+            else:
+                status = "DONE, but its processing report could not be read"
         chunk = self.settings.feed_outcome_chunk
         for start in range(0, len(pending), chunk):
-            if (
-                start and self._elapsed() > self.settings.plan_slice_seconds
-            ):  # the rest in the next invocation
+            if start and self._past(self.settings.plan_slice_seconds):  # the rest in the next invocation
                 self.ctx.save_cursor({**self.ctx.cursor, "feed": {**feed, "done": done + start}})
                 self.outcome.continue_after = 1.0
                 self.outcome.add("feed_report_sliced")
                 return False
-            self._record_feed_outcomes(pending[start : start + chunk], report, found.status)
+            self._record_feed_outcomes(pending[start : start + chunk], report, status)
         if report is None or report.fatal_message is not None:
-            self.outcome.errors.append(feed_not_processed(str(feed["feed_id"]), found.status, report))
+            self.outcome.errors.append(feed_not_processed(str(feed["feed_id"]), status, report))
         self.outcome.add("feeds_completed")
         self.ctx.save_cursor({k: v for k, v in self.ctx.cursor.items() if k != "feed"})
         return True
+
+    def _processing_report(self, feed: dict[str, Any], document_id: str) -> FeedProcessingReport | object:
+        """The feed's processing report, if Amazon's answer has one: a report without its summary
+        (messagesProcessed), or one that says nothing was processed while naming no error, is no answer (every
+        listing would otherwise read "accepted"). An unreadable report is read again after `feed_poll_seconds`
+        (_READ_LATER); after FEED_REPORT_ATTEMPTS, None: the feed's listings count as not processed and are
+        planned again (quantities are absolute: sending them again is harmless)."""
+        reason = ""
+        try:
+            document = self.transport.feed_report(document_id)
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:
+            reason = str(exc)
+        else:
+            processed = document.summary.messages_processed
+            if processed is None:
+                reason = "Amazon's processing report has no summary.messagesProcessed"
+            elif processed == 0 and not document.issues:
+                reason = "Amazon's processing report says no message was processed and names no error"
+            else:
+                return document
+        failures = int(feed.get("report_failures", 0)) + 1
+        logger.warning(
+            "inventory feed report unreadable",
+            extra={"feed_id": feed["feed_id"], "reason": reason, "attempt": failures},
+        )
+        if failures >= FEED_REPORT_ATTEMPTS:
+            return None
+        self.ctx.save_cursor({**self.ctx.cursor, "feed": {**feed, "report_failures": failures}})
+        self.outcome.errors.append(notice(NoticeCode.AMAZON_UNAVAILABLE, reason=reason))
+        self.outcome.result = "error"
+        self.outcome.continue_after = self.settings.feed_poll_seconds
+        return _READ_LATER
 
     def _record_feed_outcomes(self, pending: list[Listing], report: FeedReport | None, status: str) -> None:
         """Each listing's verdict from the report (and the unified-account siblings), batch-written."""
@@ -184,7 +233,7 @@ class _Run:
             if position is None:
                 break
             if (
-                self._elapsed() > self.settings.plan_slice_seconds
+                self._past(self.settings.plan_slice_seconds)
                 or len(changes) >= self.settings.max_feed_messages
             ):
                 self.outcome.add("plan_sliced")
@@ -221,11 +270,15 @@ class _Run:
     def _elapsed(self) -> float:
         return self.clock() - self.started
 
+    def _past(self, budget_seconds: float) -> bool:
+        """The slice has used `budget_seconds`, or the invocation is about to time out: start nothing new."""
+        return self._elapsed() > budget_seconds or self.invocation.running_out()
+
     # -- sending ---------------------------------------------------------------------------------------
     def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> list[QuantityChange]:
         """The changes not sent (the slice ended or Amazon throttled); empty when every one went out."""
         for done, change in enumerate(changes):
-            if done and self._elapsed() > self.settings.patch_slice_seconds:
+            if done and self._past(self.settings.patch_slice_seconds):
                 self.outcome.continue_after = 1.0  # the rest in the next slice
                 return changes[done:]
             listing = by_sku[change.sku]
@@ -237,11 +290,7 @@ class _Run:
                 self.outcome.continue_after = exc.retry_after
                 self.outcome.add("throttled")
                 return changes[done:]
-            except Exception as exc:  # one refused SKU never blocks the rest; transient errors propagate
-                from storesync.amazon.errors import AmazonRejected
-
-                if not isinstance(exc, AmazonRejected):
-                    raise
+            except AmazonRejected as exc:  # one refused SKU never blocks the rest; transient errors propagate
                 answer_message = exc.amazon_message or str(exc)
                 state.record_attempt(listing, change.quantity, state.REJECTED, answer_message, utcnow())
                 self._reject(change.sku, change.quantity, answer_message)
@@ -329,9 +378,10 @@ def inventory_push_work(
     transport_for: Callable[[Store], ListingsTransport],
     settings: PushSettings = PushSettings(),
     clock: Callable[[], float] = time.monotonic,
+    invocation: InvocationTime = InvocationTime(),
 ) -> JobWork:
     def work(ctx: JobContext) -> JobOutcome:
-        run = _Run(ctx, transport_for(ctx.store), settings, clock)
+        run = _Run(ctx, transport_for(ctx.store), settings, clock, invocation)
         stockout = ctx.message.mode == "stockout"
         feed_done = run.follow_feed()
         if not feed_done and not stockout:

@@ -23,12 +23,13 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Field, Json, ValidationError
 
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
-from storesync.dal.store_queries import STATUS_ACTIVE, mark_needs_reauthorization, stores_of_seller
+from storesync.dal.store_queries import STATUS_ACTIVE, stores_of_seller
 from storesync.dal.stores import Store
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
 from storesync.usecases.order_import import OrdersAmazon
 from storesync.usecases.order_upsert import Upserter
+from storesync.usecases.runner import pause_for_reauthorization
 
 NOTIFICATION_ID_PATH = "notification_id"  # of the OrderChange (a dataclass) handed to the idempotent function
 DEDUPE_SECONDS = 7 * 24 * 3600  # SQS keeps a message 4 days by default; a week covers every redelivery
@@ -139,7 +140,7 @@ class OrderChangeHandler:
             try:
                 order = self._amazon_for(store).get_order(change.amazon_order_id)
             except AuthorizationRevoked as exc:
-                mark_needs_reauthorization(store, str(exc))
+                pause_for_reauthorization(store, exc)  # the same plain-words reason as a job run
                 results[store.store_id] = "needs_reauthorization"
                 continue
             except AmazonRejected as exc:

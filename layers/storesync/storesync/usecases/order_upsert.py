@@ -2,7 +2,9 @@
 
 Read the stored order, decide (storesync.domain.orders), plan the stock effect (storesync.domain.allocation)
 and write the order, its encrypted address and every stock move in ONE DynamoDB transaction with optimistic
-conditions (storesync.dal.stock_ledger). A concurrent writer makes the transaction fail; we then read and decide
+conditions (storesync.dal.stock_ledger). The address of an order that closes (or of one stored closed) gets its
+expiry in that transaction: 30 days after Amazon's ship or cancel time (storesync.domain.orders.amazon_close_time);
+an FBA order's address is never stored. A concurrent writer makes the transaction fail; we then read and decide
 again, so a replayed or duplicated order can never allocate or remove stock twice. The buyer's address is
 never logged.
 
@@ -43,7 +45,6 @@ from storesync.domain.orders import (
     ImportRules,
     OrderDecision,
     OrderStatus,
-    buyer_data_expiry,
     decide,
     skus_known,
 )
@@ -122,7 +123,7 @@ class OrderUpserter:
         tx = StockCommit(store.merchant_id, f"order {store.store_id}.{incoming.order_id} v{version}")
         backordered = self._plan_stock(tx, store, order, decision, warehouses)
         address = self._encrypted_address(store, incoming, decision, encrypted)
-        expires_at = buyer_data_expiry(now) if decision.expire_buyer_data else None
+        expires_at = order_queries.buyer_data_expires_at(order, incoming, decision)
         if address is not None:
             order_queries.save_address(tx, order, address, expires_at)
         elif expires_at is not None and order.has_address:

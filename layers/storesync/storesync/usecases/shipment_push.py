@@ -11,9 +11,17 @@ Exactly once:
   this package reference id and tracking number, it is marked confirmed without sending it again. Otherwise it
   is sent again with the same package reference id, which Amazon answers with success for the same package
   and never ships twice.
+- A lost answer (Amazon performed the confirmation, the connection dropped) is a transient failure: the
+  shipment stays "sending", so its next attempt reads Amazon's packages first (above) and never sends it
+  twice. Should a repeat reach Amazon and be refused ("already confirmed"), or should Amazon refuse anything,
+  Amazon's packages are read before the refusal is believed: a package with this reference id and tracking
+  number means it is confirmed.
 - Amazon's refusal (e.g. the order was cancelled meanwhile) is stored on the shipment with Amazon's message,
   leaves the pending index and goes into the sync log: never retried. Transient failures (5xx, timeouts,
-  dropped connections) are retried with backoff (attempts, next_attempt_at) and given up after MAX_ATTEMPTS.
+  dropped connections, answers that cannot be read) are retried with backoff (attempts, next_attempt_at) and
+  given up after MAX_ATTEMPTS.
+- Time: an invocation stops starting new confirmations after its budget or when its remaining time (Lambda's,
+  passed in as `InvocationTime`) falls below the margin; it saves its place and continues through the queue.
 - Confirming a shipment and moving the order on (quantity shipped per item, partially_shipped / shipped) is
   one transaction.
 """
@@ -26,7 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.errors import (
+    AmazonAnswerInvalid,
+    AmazonRejected,
+    AuthorizationRevoked,
+    Throttled,
+    TransientAmazonError,
+)
 from storesync.amazon.shipments import AmazonPackage, SpApiShipmentConfirmer
 from storesync.clock import utcnow
 from storesync.dal import shipment_writes as db
@@ -35,6 +49,7 @@ from storesync.domain import shipments as rules
 from storesync.domain.notices import NoticeCode, ParamValue, notice
 from storesync.observability import logger
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.time_left import InvocationTime
 from storesync.wiring import Services
 
 MAX_CONTINUATION_DELAY = 900.0  # SQS's longest delay; waits beyond it are left to the next scheduled run
@@ -96,12 +111,14 @@ class ShipmentPush:
         limits: PushLimits = PushLimits(),
         now: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        invocation: InvocationTime = InvocationTime(),
     ) -> None:
         self.ctx = ctx
         self.amazon = amazon
         self.limits = limits
         self.now = now
         self.monotonic = monotonic
+        self.invocation = invocation
         self.outcome = JobOutcome()
         self._next_due: datetime | None = None
 
@@ -111,10 +128,13 @@ class ShipmentPush:
         after: str | None = self.ctx.cursor.get("after") if resuming else None
         deadline = self.monotonic() + self.limits.time_budget
         handled = 0
+        started_after = after
         while True:
             page = db.pending_shipments(store.store_id, after, self.limits.page_size)
             for shipment in page:
-                if handled >= self.limits.max_shipments or self.monotonic() > deadline:
+                out_of_time = self.monotonic() > deadline or self.invocation.running_out()
+                moved = after != started_after  # every slice gets past at least one shipment
+                if handled >= self.limits.max_shipments or (moved and out_of_time):
                     self.ctx.save_cursor({"after": after} if after else {})
                     self.outcome.continue_after = 1.0
                     return self.outcome
@@ -169,12 +189,33 @@ class ShipmentPush:
             db.mark_not_sent(shipment, previous)  # Amazon took nothing from this attempt
             raise
         except AmazonRejected as exc:
-            self._refused(shipment, exc.amazon_message or str(exc))
+            self._refusal(shipment, exc.amazon_message or str(exc))
             return
-        except TransientAmazonError as exc:
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:
             self._transient(shipment, str(exc))
             return
         self._confirmed(shipment)
+
+    def _refusal(self, shipment: Shipment, message: str) -> None:
+        """Amazon refused the confirmation. An earlier attempt, or the quota gate's repeat of a call whose
+        answer was lost, may have confirmed it already (Amazon then refuses the repeat): Amazon's packages
+        tell. If they cannot be read, the refusal is not believed yet: the shipment is retried later."""
+        try:
+            held = on_amazon(shipment, self.amazon.packages(shipment.amazon_order_id))
+        except AmazonRejected:
+            held = False
+        except (TransientAmazonError, AmazonAnswerInvalid) as exc:
+            self._transient(shipment, f"Amazon refused the confirmation ({message}) and its packages could "
+                                      f"not be read to check it: {exc}")  # fmt: skip
+            return
+        if held:
+            logger.info(
+                "Amazon refused a repeat: the package is already confirmed", extra=self._log(shipment)
+            )
+            self.outcome.add("already_confirmed")
+            self._confirmed(shipment)
+            return
+        self._refused(shipment, message)
 
     def _already_on_amazon(self, shipment: Shipment) -> bool:
         """An earlier attempt may have reached Amazon: does Amazon hold this package? (Its read refusing us is
@@ -219,15 +260,21 @@ class ShipmentPush:
 
 
 def push_shipments(
-    ctx: JobContext, amazon: ShipmentConfirmer, limits: PushLimits = PushLimits()
+    ctx: JobContext,
+    amazon: ShipmentConfirmer,
+    limits: PushLimits = PushLimits(),
+    invocation: InvocationTime = InvocationTime(),
 ) -> JobOutcome:
-    return ShipmentPush(ctx, amazon, limits).run()
+    return ShipmentPush(ctx, amazon, limits, invocation=invocation).run()
 
 
-def shipment_push_work(services: Services, limits: PushLimits) -> JobWork:
+def shipment_push_work(
+    services: Services, limits: PushLimits, invocation: InvocationTime = InvocationTime()
+) -> JobWork:
     """The job for the SQS handler: the store's Amazon is built inside the run (after the store is read)."""
 
     def work(ctx: JobContext) -> JobOutcome:
-        return push_shipments(ctx, SpApiShipmentConfirmer(services.store_amazon(ctx.store)), limits)
+        amazon = SpApiShipmentConfirmer(services.store_amazon(ctx.store))
+        return push_shipments(ctx, amazon, limits, invocation)
 
     return work
