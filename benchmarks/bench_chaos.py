@@ -49,6 +49,7 @@ from typing import Any, TextIO
 
 import harness  # noqa: F401  (the benchmarks' environment, before storesync)
 import requests
+from spapi_simulator.faults import MODES, NOTIFICATION_MODES, REPORT_MODES
 
 # the functions log at the template's level (INFO): storesync's logger is made when storesync is first
 # imported, which happens here before the runtime sets the functions' environment
@@ -66,29 +67,11 @@ ADDRESS = {"name": "Chaos Buyer", "addressLine1": "1 Fault Street", "city": "Sea
 # and the notification modes (--fault-share / 3 each of the ORDER_CHANGE messages). Modes the running
 # simulator does not know are reported as "not available" and left out.
 LEGACY_RATES = ("error_rate_500", "error_rate_503", "drop_rate")
-MODES = (
-    "empty_body",
-    "truncated_body",
-    "html_5xx",
-    "throttle_no_headers",
-    "extra_fields",
-    "lost_answer",
-    "odd_page_tokens",
-    "expired_page_tokens",
-    "repeat_across_pages",
-    "report_cancelled",
-    "report_fatal",
-    "notifications_duplicate",
-    "notifications_late",
-    "notifications_out_of_order",
-)
 CALL_FAILING = ("empty_body", "truncated_body", "html_5xx", "throttle_no_headers", "lost_answer")
-REPORT_MODES = ("report_cancelled", "report_fatal")
 REAUTHORIZE_TRIES = 3
 AMAZON_MIN_LAG_SECONDS = 150  # two minutes and a margin
 SHIPMENTS_CYCLE_SECONDS = 30 * 60  # template.yaml ShipmentsSchedule: rate(30 minutes)
 ORDER_QUEUES = ("OrderNotificationsQueue", "OrderImportQueue")  # a batch waits for these only
-NOTIFICATION_MODES = ("notifications_duplicate", "notifications_late", "notifications_out_of_order")
 
 
 @dataclass

@@ -75,3 +75,18 @@ def amazon_order_json(order_id: str, marketplace_id: str = "ATVPDKIKX0DER", **ov
         "orderItems": [{"orderItemId": "1", "quantityOrdered": 2, "product": {"sellerSku": "A"}}],
     }
     return {**body, **over}
+
+
+class FakeTime:
+    """A clock and a sleep for the quota gate: sleeping moves the clock, no real time passes."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import amazon_order_json
+from fakes import FakeTime, amazon_order_json
 from storesync.amazon.answers import (
     FeedProcessingReport,
     InventorySummaries,
@@ -43,21 +43,6 @@ class FakeClient:
 
     def __getattr__(self, name: str) -> Any:
         return lambda *args, **kwargs: Answer(self.payload)
-
-
-class FakeTime:
-    """The gate's clock and sleep: sleeping moves the clock, no real time passes."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def session_answering(payload: Any) -> SpApi:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeTime
 from sp_api.api import OrdersV0, OrdersV20260101
 from sp_api.auth.exceptions import AuthorizationError
 from storesync.amazon.clients import LwaCredentials, SpApiConfig, SpApiFactory
@@ -33,19 +34,6 @@ from storesync.amazon.quotas import usage_plan
 US = "ATVPDKIKX0DER"
 HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 PAGE = b'{"orders": [], "pagination": {}, "lastUpdatedBefore": "2026-07-10T11:58:00Z"}'
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def answer(

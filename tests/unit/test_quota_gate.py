@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeTime
 from storesync.amazon.errors import AmazonAnswerInvalid, AnswerLost, Throttled, TransientAmazonError
 from storesync.amazon.quota_gate import (
     ARRIVAL_JITTER_SECONDS,
@@ -20,19 +21,6 @@ from storesync.amazon.quota_gate import (
     reserve,
 )
 from storesync.amazon.quotas import usage_plan
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def gate(time: FakeTime, **kwargs: float) -> QuotaGate:

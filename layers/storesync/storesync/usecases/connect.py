@@ -24,6 +24,7 @@ the store downloads products), an inventory push and a shipment push are queued 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -295,16 +296,7 @@ class StoreConnector:
             ) from None
 
     def _check_marketplace(self, store: Store, amazon: SellerAccount, seller: str) -> None:
-        try:
-            sells_in = amazon.participating_marketplaces()
-        except Throttled:
-            raise CallbackFailed(
-                "amazon_busy", "Amazon is busy right now; try again in a minute.", 503
-            ) from None
-        except (AmazonError, AmazonAnswerInvalid) as exc:
-            raise CallbackFailed(
-                "amazon_error", f"Amazon could not list your marketplaces: {exc}", 502
-            ) from None
+        sells_in = _ask_amazon("list your marketplaces", amazon.participating_marketplaces)
         if store.marketplace_id in sells_in:
             return
         wanted = marketplace(store.marketplace_id)
@@ -326,16 +318,9 @@ class StoreConnector:
                 "did not connect the store. Start the connection again.",
                 403,
             )
-        try:
-            proven = amazon.owns_seller_id(hint, store.marketplace_id)
-        except Throttled:
-            raise CallbackFailed(
-                "amazon_busy", "Amazon is busy right now; try again in a minute.", 503
-            ) from None
-        except (AmazonError, AmazonAnswerInvalid) as exc:
-            raise CallbackFailed(
-                "amazon_error", f"Amazon could not confirm your seller account: {exc}", 502
-            ) from None
+        proven = _ask_amazon(
+            "confirm your seller account", lambda: amazon.owns_seller_id(hint, store.marketplace_id)
+        )
         if not proven:
             logger.warning("seller id not proven by Amazon", extra={"claimed": hint})
             raise CallbackFailed(
@@ -418,3 +403,13 @@ def label_of(marketplace_id: str) -> str:
         return marketplace(marketplace_id).label
     except ValueError:
         return marketplace_id
+
+
+def _ask_amazon[T](what: str, call: Callable[[], T]) -> T:
+    """One SP-API call of the consent callback; Amazon's failures become the callback's page (503 busy, 502)."""
+    try:
+        return call()
+    except Throttled:
+        raise CallbackFailed("amazon_busy", "Amazon is busy right now; try again in a minute.", 503) from None
+    except (AmazonError, AmazonAnswerInvalid) as exc:
+        raise CallbackFailed("amazon_error", f"Amazon could not {what}: {exc}", 502) from None
