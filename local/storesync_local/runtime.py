@@ -8,6 +8,10 @@ Start order: moto, the SP-API simulator (unless SPAPI_ENDPOINT/SPAPI_LWA_URL/SPA
 one), the gateway socket (its URL is a template parameter), the template's resources in moto, the functions'
 environment, the handlers (loaded unchanged, lazily: a function whose code has not landed yet is picked up as
 soon as it exists), the SQS pollers and the scheduler. `stop()` undoes all of it and restores os.environ.
+
+With `state_dir` (make run: STORESYNC_STATE_DIR), moto's and the simulator's state are restored from that folder
+before anything is served, snapshotted every `snapshot_seconds` while they change and once more at `stop()`
+(state.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +37,15 @@ from .functions import FakeLambdaContext, Handler, load_handler
 from .gateway import Gateway, template_routes
 from .pollers import QueuePoller, template_sqs_sources
 from .scheduler import Scheduler, SimulatedClock, template_schedules
-from .template import Provisioned, functions, load_template, parameter_values, provision
+from .state import (
+    Persistence,
+    Snapshot,
+    Snapshotter,
+    StateDir,
+    moto_request_changes,
+    simulator_request_changes,
+)
+from .template import ACCOUNT_ID, Provisioned, functions, load_template, parameter_values, provision
 
 log = logging.getLogger("storesync_local")
 
@@ -98,6 +111,11 @@ class RuntimeConfig:
     run_schedules: bool = True
     function_overrides: dict[str, Handler] = field(default_factory=dict)  # tests: logical id -> handler
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameter overrides
+    state_dir: Path | None = None  # keep moto's and the simulator's state there (None: nothing is kept)
+    fresh: bool = False  # with state_dir: forget the saved state and start empty
+    snapshot_seconds: float = (
+        30.0  # with state_dir: a snapshot this often while something changes (0: at stop)
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> RuntimeConfig:
@@ -191,6 +209,11 @@ class LocalRuntime:
         self._moto_url = ""
         self._saved_env: dict[str, str | None] = {}
         self._started = False
+        self.persistence: Persistence | None = None
+        self.restored = False  # True when the state came from a snapshot
+        self._snapshot: Snapshot | None = None
+        self._snapshotter: Snapshotter | None = None
+        self._state_ready = False  # started completely: what runs now may be saved
 
     # -- properties ----------------------------------------------------------------------------------------------
     @property
@@ -251,8 +274,17 @@ class LocalRuntime:
         self._set_env({"AWS_DEFAULT_REGION": cfg.region, "AWS_REGION": cfg.region})
         self._unset_env("AWS_PROFILE", "SP_API_DEFAULT_MARKETPLACE")
 
+        if cfg.state_dir is not None:
+            self._open_state(cfg.state_dir)
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.moto_port, verbose=False)
         self._moto.start()
+        if self.persistence is not None:
+            assert self._moto._server is not None
+            if self._snapshot is not None:
+                self.persistence.restore_moto(self._snapshot)  # before moto serves its first request
+            self._moto._server.app = self.persistence.moto_gate.wrap(
+                self._moto._server.app, moto_request_changes
+            )
         host, port = self._moto.get_host_and_port()
         self._moto_url = f"http://{host}:{port}"
         self._set_env({"AWS_ENDPOINT_URL": self._moto_url})
@@ -263,7 +295,15 @@ class LocalRuntime:
 
         jwt_parameters = parameter_values(self.template, {**LOCAL_JWT_PARAMETERS, **cfg.parameters})
         audiences = tuple(a.strip() for a in jwt_parameters["JwtAudience"].split(","))
-        self.jwt_config = JwtConfig(secrets.token_urlsafe(32), jwt_parameters["JwtIssuer"], audiences)
+        jwt_secret = self._snapshot.runtime.get("jwt_secret") if self._snapshot is not None else None
+        self.jwt_config = JwtConfig(
+            jwt_secret or secrets.token_urlsafe(32), jwt_parameters["JwtIssuer"], audiences
+        )
+        if self.persistence is not None:
+            self.persistence.runtime_state = {
+                "jwt_secret": self.jwt_config.secret,
+                "stack_name": cfg.stack_name,
+            }
         specs = functions(self.template)
         self.functions = {
             lid: FunctionHost(lid, spec, cfg.function_overrides.get(lid)) for lid, spec in specs.items()
@@ -316,6 +356,18 @@ class LocalRuntime:
         self.scheduler = Scheduler(template_schedules(self.template, parameters_all), self.clock, self.invoke)
         if cfg.run_schedules:
             self.scheduler.start()
+        if self.persistence is not None:
+            self._snapshot = None
+            self._state_ready = True
+            self._snapshotter = Snapshotter(self.persistence, cfg.snapshot_seconds).start()
+
+    def _open_state(self, path: Path) -> None:
+        state_dir = StateDir(path).open()
+        self.persistence = Persistence(state_dir, ACCOUNT_ID, self.config.region)
+        if self.config.fresh:
+            state_dir.clear()
+        self._snapshot = self.persistence.load()
+        self.restored = self._snapshot is not None
 
     def _start_simulator(self) -> ExternalSpApi:
         from spapi_simulator import Simulator
@@ -332,7 +384,15 @@ class LocalRuntime:
             quota_scale=cfg.effective_quota_scale,
             pending_release_seconds=release,
             sqs_endpoint_url=self._moto_url,
-        ).start(cfg.host, cfg.spapi_port)
+        )
+        if self.persistence is not None:
+            if self._snapshot is not None:
+                self.persistence.restore_simulator(self._snapshot, self.simulator)
+            self.persistence.simulator = self.simulator
+            self.simulator.app = self.persistence.simulator_gate.wrap(
+                self.simulator.app, simulator_request_changes
+            )
+        self.simulator.start(cfg.host, cfg.spapi_port)
         url = str(self.simulator.url)
         return ExternalSpApi(url, url + "/auth/o2/token", url, CLIENT_ID, CLIENT_SECRET, APPLICATION_ID)
 
@@ -352,7 +412,13 @@ class LocalRuntime:
         self._unset_env(*[k for k, v in merged.items() if v == ""])
 
     def stop(self) -> None:
-        """Stop everything this runtime started (idempotent) and restore the environment."""
+        """Stop everything this runtime started (idempotent) and restore the environment.
+
+        With a state folder, the last snapshot is taken once nothing runs any more (after the simulator sent
+        the notifications it held back), before moto stops."""
+        if self._snapshotter is not None:
+            self._snapshotter.stop()
+            self._snapshotter = None
         if self.scheduler is not None:
             self.scheduler.stop()
         for poller in self.pollers:
@@ -365,6 +431,7 @@ class LocalRuntime:
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
+        self._save_and_close_state()
         if self._moto is not None:
             server = self._moto._server
             self._moto.stop()
@@ -373,6 +440,26 @@ class LocalRuntime:
             self._moto = None
         self._restore_env()
         self._started = False
+
+    def _save_and_close_state(self) -> None:
+        persistence, self.persistence = self.persistence, None
+        if persistence is None:
+            return
+        try:
+            if self._moto is not None and self._state_ready:  # never the half of a failed start
+                persistence.take()
+        except Exception:
+            log.exception("the state could not be saved in %s", persistence.state_dir.path)
+        finally:
+            persistence.state_dir.close()
+            self._snapshot = None
+            self._state_ready = False
+
+    def snapshot(self) -> bool:
+        """Save the state now (the periodic snapshot, on demand); False without a state folder."""
+        if self.persistence is None:
+            return False
+        return self.persistence.take()
 
     # -- invocation ------------------------------------------------------------------------------------------------
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
@@ -419,6 +506,7 @@ class LocalRuntime:
             f"  SP-API {'(external)' if self.config.external_spapi else 'simulator'}      {self.spapi_url}",
             f"  moto (AWS)              {self.moto_url}   (aws --endpoint-url {self.moto_url} ...)",
             f"  stack                   {self.config.stack_name}",
+            f"  state                   {self._state_line()}",
             f"  clock                   x{self.config.speed:g} (one real second = {self.config.speed:g} "
             f"simulated seconds)",
             "  functions               "
@@ -434,6 +522,14 @@ class LocalRuntime:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+    def _state_line(self) -> str:
+        if self.config.state_dir is None:
+            return "not kept (everything is gone at the stop)"
+        how = "restored from" if self.restored else "new, kept in"
+        every = self.config.snapshot_seconds
+        saved = f"saved at the stop and every {every:g} s" if every > 0 else "saved at the stop"
+        return f"{how} {self.config.state_dir} ({saved}; --fresh starts empty, `make reset` removes it)"
 
     # -- environment -----------------------------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
