@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
@@ -105,17 +106,17 @@ def main(argv: list[str] | None = None) -> None:
         _say(runtime.banner())
         stop.wait()
     finally:
-        _say("stopping storesync local runtime (saving its state)..." if runtime.persistence else "stopping...")
+        _say(
+            "stopping storesync local runtime (saving its state)..." if runtime.persistence else "stopping..."
+        )
         runtime.stop()
         _say("stopped")
 
 
 def _say(text: str) -> None:
     """Print, unless nobody reads any more (a closed pipe must not keep the state from being saved)."""
-    try:
+    with contextlib.suppress(OSError):
         print(text, flush=True)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":
