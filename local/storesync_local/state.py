@@ -432,3 +432,27 @@ class Snapshotter:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m storesync_local.state reset` (`make reset`): remove the state folder."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="storesync_local.state", description="The local runtime's state.")
+    parser.add_argument("command", choices=["reset"], help="reset: remove the state folder")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help=f"default: {STATE_ENV} or .storesync-state/"
+    )
+    args = parser.parse_args(argv)
+    path = args.state_dir or default_state_dir()
+    try:
+        removed = reset(path)
+    except RuntimeError as exc:
+        print(f"make reset: {exc}; stop it first")
+        return 1
+    print(f"removed {path}" if removed else f"nothing to remove: {path} does not exist")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

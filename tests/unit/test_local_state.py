@@ -244,3 +244,13 @@ def test_a_snapshot_is_taken_only_when_something_changed_and_reads_back(
     with pytest.raises(RuntimeError, match="--fresh"):
         persistence.load()
     persistence.state_dir.close()
+
+
+def test_make_reset_removes_the_folder_unless_a_run_uses_it(tmp_path: Path) -> None:
+    from storesync_local.state import main
+
+    path = tmp_path / "state"
+    in_use = StateDir(path).open()
+    assert main(["reset", "--state-dir", str(path)]) == 1 and path.exists()
+    in_use.close()
+    assert main(["reset", "--state-dir", str(path)]) == 0 and not path.exists()
