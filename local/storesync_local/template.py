@@ -204,15 +204,12 @@ def provision(
                 body[generated["GenerateStringKey"]] = value
                 value = json.dumps(body)
         try:
-            answer = sm.create_secret(Name=props.get("Name", lid), SecretString=value)
+            arn = sm.create_secret(Name=props.get("Name", lid), SecretString=value)["ARN"]
         except sm.exceptions.ResourceExistsException:
-            answer = sm.describe_secret(SecretId=props.get("Name", lid))
-            if (
-                lid in (secrets or {})
-                and sm.get_secret_value(SecretId=answer["ARN"])["SecretString"] != value
-            ):
-                sm.put_secret_value(SecretId=answer["ARN"], SecretString=value)
-        prov.physical[lid], prov.arns[lid] = answer["ARN"], answer["ARN"]
+            arn = sm.describe_secret(SecretId=props.get("Name", lid))["ARN"]
+            if lid in (secrets or {}) and sm.get_secret_value(SecretId=arn)["SecretString"] != value:
+                sm.put_secret_value(SecretId=arn, SecretString=value)
+        prov.physical[lid], prov.arns[lid] = arn, arn
 
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for lid, props in of_type("AWS::Serverless::Function"):
