@@ -72,13 +72,10 @@ class SimulatorState:
         generator.populate(self.world, seed=config.seed, skus=config.skus, orders=config.orders)
 
     # -- what survives a restart (storesync_local/state.py pickles it) ------------------------------------------
-    def snapshot_live_objects(self) -> dict[str, Any]:
-        """Objects a saved state refers to instead of copying them (the catalog holds the clock)."""
-        return {"clock": self.clock}
-
     def saved_state(self) -> dict[str, Any]:
         """Sellers, LWA codes, grants and tokens, orders (with their shipments), notification destinations and
-        subscriptions, the catalog's listings and due changes, and the clock's offset. Not kept: reports, feeds
+        subscriptions, the catalog's listings and due changes, and the clock's offset (plain data: nothing in it
+        refers to the clock, the locks or the listeners, which stay those of the live simulator). Not kept: reports, feeds
         and their documents in progress, faults, quota buckets, call counts. Call it with no request running."""
         world = self.world
         with world.lock:

@@ -19,7 +19,9 @@ they are pickled (locks are re-created empty and private keys travel as DER byte
 A snapshot is consistent: `SnapshotGate` wraps the WSGI apps of the simulator and of moto. Taking a snapshot
 closes the simulator's gate first (its requests in flight end; they may still call moto), then moto's (its
 requests in flight end; moto never calls the simulator), pickles both, and opens them again. Snapshots are
-taken when the runtime stops (Ctrl-C or SIGTERM) and every `snapshot_seconds` while something changed; a crash
+taken when the runtime stops (Ctrl-C or SIGTERM) and every `snapshot_seconds` while something changed (those
+fork: the gates stay closed only while the process forks, and the child, a copy-on-write image of that moment,
+pickles and writes while the runtime serves on); a crash
 (SIGKILL) loses what happened since the last one, and since moto and the simulator go back together storesync
 does that work again (its cursors are in the snapshot too).
 
@@ -31,6 +33,7 @@ settings, quota buckets and call counts.
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import fcntl
 import io
 import logging
@@ -42,7 +45,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
+
+from cryptography.hazmat.primitives import serialization
 
 from .template import REPO_ROOT
 
@@ -94,65 +99,75 @@ def default_state_dir(environ: dict[str, str] | None = None) -> Path:
 
 
 # -- pickling moto and the simulator ---------------------------------------------------------------------------
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+def _new_lock() -> Any:
+    return threading.Lock()
 
 
-def _new_lock(reentrant: bool) -> Any:
-    return threading.RLock() if reentrant else threading.Lock()
+def _new_rlock() -> Any:
+    return threading.RLock()
+
+
+def _reduce_lock(_lock: Any) -> tuple[Any, tuple[()]]:
+    return _new_lock, ()
+
+
+def _reduce_rlock(_lock: Any) -> tuple[Any, tuple[()]]:
+    return _new_rlock, ()
 
 
 def _load_private_key(der: bytes) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-    return load_der_private_key(der, password=None)
+    return serialization.load_der_private_key(der, password=None)
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles what moto and the simulator hold: locks become new empty locks, private keys DER bytes, and the
-    objects in `live` (the simulator's clock, ...) are referred to by name and resolved at load time."""
-
-    def __init__(self, file: IO[bytes], live: dict[str, Any]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._live = {id(obj): name for name, obj in live.items()}
-
-    def persistent_id(self, obj: Any) -> str | None:  # noqa: D102
-        return self._live.get(id(obj))
-
-    def reducer_override(self, obj: Any) -> Any:  # noqa: D102
-        if isinstance(obj, _LOCK_TYPES):
-            return _new_lock, (isinstance(obj, type(threading.RLock())),)
-        private_bytes = getattr(obj, "private_bytes", None)
-        if private_bytes is not None and type(obj).__module__.startswith("cryptography"):
-            from cryptography.hazmat.primitives import serialization
-
-            der = private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            return _load_private_key, (der,)
-        return NotImplemented
+def _reduce_private_key(key: Any) -> tuple[Any, tuple[bytes]]:
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _load_private_key, (der,)
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: IO[bytes], live: dict[str, Any]) -> None:
-        super().__init__(file)
-        self._live = live
+def _dispatch_table() -> dict[type, Any]:
+    """Per-type reducers, looked up by the C pickler (a Python hook called for every object, as
+    `reducer_override` is, makes a snapshot several times slower): locks become new empty locks, the private
+    keys of moto's asymmetric KMS keys travel as DER bytes."""
+    table: dict[type, Any] = dict(copyreg.dispatch_table)
+    table[type(threading.Lock())] = _reduce_lock
+    table[type(threading.RLock())] = _reduce_rlock
+    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 
-    def persistent_load(self, pid: Any) -> Any:  # noqa: D102
-        if pid not in self._live:
-            raise pickle.UnpicklingError(f"the snapshot refers to {pid!r}, which this runtime does not have")
-        return self._live[pid]
+    for kind in (
+        "rsa.RSAPrivateKey",
+        "ec.ECPrivateKey",
+        "ed25519.Ed25519PrivateKey",
+        "ed448.Ed448PrivateKey",
+    ):
+        module, name = kind.split(".")
+        key_type = getattr(getattr(rust_openssl, module, None), name, None)
+        if isinstance(key_type, type):
+            table[key_type] = _reduce_private_key
+    return table
 
 
-def dumps(value: Any, live: dict[str, Any] | None = None) -> bytes:
+_DISPATCH_TABLE: dict[type, Any] = {}
+
+
+def _dispatch() -> dict[type, Any]:
+    if not _DISPATCH_TABLE:
+        _DISPATCH_TABLE.update(_dispatch_table())
+    return _DISPATCH_TABLE
+
+
+def dumps(value: Any) -> bytes:
+    """Pickle what moto or the simulator holds (see `_dispatch_table`)."""
     buffer = io.BytesIO()
-    _Pickler(buffer, live or {}).dump(value)
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch()
+    pickler.dump(value)
     return buffer.getvalue()
 
 
-def loads(data: bytes, live: dict[str, Any] | None = None) -> Any:
-    return _Unpickler(io.BytesIO(data), live or {}).load()
+def loads(data: bytes) -> Any:
+    return pickle.loads(data)  # noqa: S301 - our own snapshot, in the user's own state folder
 
 
 def moto_state(account_id: str, region: str, services: Iterable[str] = MOTO_SERVICES) -> dict[str, Any]:
@@ -366,43 +381,73 @@ class Persistence:
     def restore_simulator(self, snapshot: Snapshot, simulator: Any) -> None:
         if snapshot.simulator is None:
             return
-        live = simulator.snapshot_live_objects()
-        simulator.load_saved_state(loads(snapshot.simulator["data"], live))
+        simulator.load_saved_state(loads(snapshot.simulator["data"]))
 
     # save ------------------------------------------------------------------------------------------------------
     def changed(self) -> bool:
         return (self.moto_gate.changes, self.simulator_gate.changes) != self._taken_at_changes
 
-    def take(self, *, only_if_changed: bool = False) -> bool:
-        """Write a snapshot now (False when nothing changed since the last one and `only_if_changed`)."""
+    def take(self, *, only_if_changed: bool = False, in_background: bool = False) -> bool:
+        """Write a snapshot now (False when nothing changed since the last one and `only_if_changed`).
+
+        `in_background` (the periodic snapshots): requests are held back only while the process forks; the
+        child, a copy of this moment, pickles and writes while the parent serves on (as Redis's BGSAVE)."""
         with self._lock:
             if only_if_changed and not self.changed():
                 return False
+            fork = in_background and hasattr(os, "fork")
+            if fork:
+                _dispatch()  # built (and its imports done) before the fork: the child imports nothing
             started = time.monotonic()
+            child, data = 0, b""
             with self.simulator_gate.closed(), self.moto_gate.closed():
                 changes = (self.moto_gate.changes, self.simulator_gate.changes)
-                moto = dumps(moto_state(self.account_id, self.region))
-                simulator = None
-                if self.simulator is not None:
-                    live = self.simulator.snapshot_live_objects()
-                    simulator = dumps(self.simulator.saved_state(), live)
+                if fork:
+                    child = os.fork()
+                    if child == 0:
+                        self._write_and_exit()
+                else:
+                    data = self._serialize()
             held = time.monotonic() - started
-            body = {
-                "format": FORMAT,
-                "saved_at": time.time(),
-                "moto": {"account_id": self.account_id, "region": self.region, "data": moto},
-                "simulator": None if simulator is None else {"data": simulator},
-                "runtime": self.runtime_state,
-            }
-            data = dumps(body)
-            self.state_dir.write(data)
+            if child:
+                _, status = os.waitpid(child, 0)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    raise RuntimeError(f"the snapshot process failed ({os.waitstatus_to_exitcode(status)})")
+                size = self.state_dir.snapshot_path.stat().st_size
+            else:
+                self.state_dir.write(data)
+                size = len(data)
             self._taken_at_changes = changes
             self.snapshots += 1
-            self.last_seconds, self.last_bytes = held, len(data)
+            self.last_seconds, self.last_bytes = held, size
             (log.warning if held > SLOW_SNAPSHOT_SECONDS else log.info)(
-                "state snapshot: %d bytes, requests held back %.3f s", len(data), held
+                "state snapshot: %d bytes in %.3f s, requests held back %.3f s",
+                size,
+                time.monotonic() - started,
+                held,
             )
             return True
+
+    def _serialize(self) -> bytes:
+        moto = dumps(moto_state(self.account_id, self.region))
+        simulator = None if self.simulator is None else dumps(self.simulator.saved_state())
+        body = {
+            "format": FORMAT,
+            "saved_at": time.time(),
+            "moto": {"account_id": self.account_id, "region": self.region, "data": moto},
+            "simulator": None if simulator is None else {"data": simulator},
+            "runtime": self.runtime_state,
+        }
+        return dumps(body)
+
+    def _write_and_exit(self) -> NoReturn:
+        """In the forked child: write the snapshot and leave without running anything of the parent's."""
+        code = 1
+        try:
+            self.state_dir.write(self._serialize())
+            code = 0
+        finally:
+            os._exit(code)
 
 
 class Snapshotter:
@@ -423,7 +468,7 @@ class Snapshotter:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.persistence.take(only_if_changed=True)
+                self.persistence.take(only_if_changed=True, in_background=True)
             except Exception:  # keep going: the next one may succeed, and the stop takes one anyway
                 log.exception("state snapshot failed")
 

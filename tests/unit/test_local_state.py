@@ -124,9 +124,9 @@ def test_the_simulator_world_survives_sellers_grants_orders_shipments_listings_c
     world.revoke_grants("A4FESELLER0004")
     number = world.next_number()
 
-    data = dumps(before.saved_state(), before.snapshot_live_objects())
+    data = dumps(before.saved_state())
     after = _simulator(seed=99)  # what the next start generates is replaced by what was saved
-    after.load_saved_state(loads(data, after.snapshot_live_objects()))
+    after.load_saved_state(loads(data))
 
     w2 = after.world
     assert abs(after.clock.offset - before.clock.offset) < 1e-6
@@ -254,3 +254,27 @@ def test_make_reset_removes_the_folder_unless_a_run_uses_it(tmp_path: Path) -> N
     assert main(["reset", "--state-dir", str(path)]) == 1 and path.exists()
     in_use.close()
     assert main(["reset", "--state-dir", str(path)]) == 0 and not path.exists()
+
+
+def test_a_background_snapshot_is_written_by_a_forked_copy_of_that_moment(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    _fresh_region()
+    stack = f"bg{uuid.uuid4().hex[:8]}"
+    prov = provision(moto_endpoint, stack_name=stack, region=REGION)
+    aws = _clients(moto_endpoint)
+    blob = aws["kms"].encrypt(KeyId=prov.physical["DataKey"], Plaintext=b"kept")["CiphertextBlob"]
+    persistence = Persistence(StateDir(tmp_path).open(), ACCOUNT_ID, REGION)
+    persistence.simulator = _simulator()
+    assert persistence.take(in_background=True) is True
+    assert persistence.last_bytes == (tmp_path / "state.pickle").stat().st_size > 0
+    snapshot = persistence.load()
+    assert snapshot is not None
+    _fresh_region()
+    persistence.restore_moto(snapshot)
+    assert aws["kms"].decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"
+    restored = _simulator(seed=8)
+    persistence.restore_simulator(snapshot, restored)
+    assert set(restored.world.orders.by_id) == set(persistence.simulator.world.orders.by_id)
+    persistence.state_dir.close()
+    _fresh_region()
