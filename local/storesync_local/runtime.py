@@ -27,6 +27,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 from spapi_simulator.testing import clear_sp_api_caches
 
+from . import moto_transactions
 from .devtokens import JwtConfig
 from .functions import FakeLambdaContext, Handler, load_handler
 from .gateway import Gateway, template_routes
@@ -251,6 +252,7 @@ class LocalRuntime:
         self._set_env({"AWS_DEFAULT_REGION": cfg.region, "AWS_REGION": cfg.region})
         self._unset_env("AWS_PROFILE", "SP_API_DEFAULT_MARKETPLACE")
 
+        moto_transactions.install()  # transactions back up only their items, isolated (issue 17)
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
