@@ -32,6 +32,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 from spapi_simulator.testing import clear_sp_api_caches
 
+from . import moto_transactions
 from .devtokens import JwtConfig
 from .functions import FakeLambdaContext, Handler, load_handler
 from .gateway import Gateway, template_routes
@@ -56,6 +57,8 @@ LOCAL_AWS_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "1",
 }
 RELOAD_INTERVAL_SECONDS = 5.0
+# Invocations of one function at once (Lambda-like execution environments); FUNCTION_CONCURRENCY overrides it.
+DEFAULT_FUNCTION_CONCURRENCY = 4
 # The JWT authorizer's issuer and audience locally: what GET /local/token signs (storesync.api.routes_local).
 LOCAL_JWT_PARAMETERS = {"JwtIssuer": "storesync-local", "JwtAudience": "storesync"}
 
@@ -111,11 +114,12 @@ class RuntimeConfig:
     run_schedules: bool = True
     function_overrides: dict[str, Handler] = field(default_factory=dict)  # tests: logical id -> handler
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameter overrides
+    # invocations at once per function (the template's ReservedConcurrentExecutions, when set, is the limit)
+    function_concurrency: int = DEFAULT_FUNCTION_CONCURRENCY
     state_dir: Path | None = None  # keep moto's and the simulator's state there (None: nothing is kept)
     fresh: bool = False  # with state_dir: forget the saved state and start empty
-    snapshot_seconds: float = (
-        30.0  # with state_dir: a snapshot this often while something changes (0: at stop)
-    )
+    # with state_dir: a snapshot this often while something changed (0: only at the stop)
+    snapshot_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> RuntimeConfig:
@@ -124,6 +128,9 @@ class RuntimeConfig:
             spapi_port=int(os.environ.get("SPAPI_PORT", "8100")),
             moto_port=int(os.environ.get("MOTO_PORT", "5000")),
             external_spapi=ExternalSpApi.from_env(),
+            function_concurrency=int(
+                os.environ.get("FUNCTION_CONCURRENCY", str(DEFAULT_FUNCTION_CONCURRENCY))
+            ),
         )
         for key, value in overrides.items():
             setattr(config, key, value)
@@ -135,21 +142,46 @@ class RuntimeConfig:
 
 
 class FunctionHost:
-    """One Lambda function: its handler loaded on first use (a cold start), one invocation at a time."""
+    """One Lambda function, run as Lambda runs it: up to `concurrency` invocations at once, each in an execution
+    environment of its own (the handler module imported afresh: a cold start); an idle environment is reused
+    (a warm start). An invocation beyond the limit waits for an environment to be free (locally that is
+    the throttle: nothing is rejected)."""
 
-    def __init__(self, logical_id: str, spec: dict[str, Any], override: Handler | None = None) -> None:
+    def __init__(
+        self,
+        logical_id: str,
+        spec: dict[str, Any],
+        override: Handler | None = None,
+        concurrency: int = DEFAULT_FUNCTION_CONCURRENCY,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency of {logical_id}: {concurrency}; it must be at least 1")
         self.logical_id = logical_id
         self.spec = spec
-        self.handler: Handler | None = override
+        self.concurrency = concurrency
+        self.handler: Handler | None = override  # the first environment's handler (None until loaded)
         self.load_error: str | None = None
         self.invocations = 0
-        self._lock = threading.Lock()
+        self.cold_starts = 0
+        self.peak_concurrency = 0  # most invocations seen running at once
+        self._override = override
+        self._lock = threading.Lock()  # loading the first environment
+        self._state = threading.Condition()  # the environments below
+        self._idle: list[Handler] = [] if override is None else [override]
+        self._environments = len(self._idle)  # loaded or being loaded
+        self._running = 0
         self._last_attempt = 0.0
 
     @property
     def code_path(self) -> Any:
         module = self.spec["handler"].rsplit(".", 1)[0].replace(".", "/")
         return self.spec["code_uri"] / f"{module}.py"
+
+    @property
+    def running(self) -> int:
+        """Invocations running now."""
+        with self._state:
+            return self._running
 
     def ready(self) -> bool:
         """True once the handler is loaded; tries to load it (at most every few seconds) until then."""
@@ -162,7 +194,12 @@ class FunctionHost:
             if self.handler is None:
                 self._last_attempt = now
                 try:
-                    self.handler = load_handler(self.spec["code_uri"], self.spec["handler"])
+                    handler = self._load()
+                    with self._state:
+                        self._idle.append(handler)
+                        self._environments += 1
+                        self._state.notify()
+                    self.handler = handler
                     self.load_error = None
                     log.info("loaded %s from %s", self.logical_id, self.code_path)
                 except Exception as exc:  # work in progress elsewhere: report and retry later
@@ -173,12 +210,42 @@ class FunctionHost:
     def invoke(self, event: dict[str, Any]) -> Any:
         if not self.ready():
             raise RuntimeError(f"{self.logical_id}: {self.load_error or 'its code is not there yet'}")
-        assert self.handler is not None
-        with self._lock:
-            self.invocations += 1
+        handler = self._acquire()
+        try:
             timeout = int(self.spec.get("timeout", 60))
             context = FakeLambdaContext(self.logical_id, timeout, started=time.monotonic())
-            return self.handler(event, context)
+            return handler(event, context)
+        finally:
+            with self._state:
+                self._running -= 1
+                self._idle.append(handler)
+                self._state.notify()
+
+    def _load(self) -> Handler:
+        self.cold_starts += 1
+        if self._override is not None:
+            return self._override
+        return load_handler(self.spec["code_uri"], self.spec["handler"])
+
+    def _acquire(self) -> Handler:
+        """An idle environment, or a new one while under the limit, else wait for one to be free."""
+        with self._state:
+            while not self._idle and self._environments >= self.concurrency:
+                self._state.wait()
+            self.invocations += 1
+            self._running += 1
+            self.peak_concurrency = max(self.peak_concurrency, self._running)
+            if self._idle:
+                return self._idle.pop()
+            self._environments += 1
+        try:
+            return self._load()  # outside the condition: a cold start does not hold up the others
+        except BaseException:
+            with self._state:
+                self._environments -= 1
+                self._running -= 1
+                self._state.notify()
+            raise
 
 
 def _check_port_free(host: str, port: int, what: str) -> None:
@@ -274,6 +341,7 @@ class LocalRuntime:
         self._set_env({"AWS_DEFAULT_REGION": cfg.region, "AWS_REGION": cfg.region})
         self._unset_env("AWS_PROFILE", "SP_API_DEFAULT_MARKETPLACE")
 
+        moto_transactions.install()  # transactions back up only their items, isolated (issue 17)
         if cfg.state_dir is not None:
             self._open_state(cfg.state_dir)
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.moto_port, verbose=False)
@@ -306,7 +374,13 @@ class LocalRuntime:
             }
         specs = functions(self.template)
         self.functions = {
-            lid: FunctionHost(lid, spec, cfg.function_overrides.get(lid)) for lid, spec in specs.items()
+            lid: FunctionHost(
+                lid,
+                spec,
+                cfg.function_overrides.get(lid),
+                spec.get("reserved_concurrency") or cfg.function_concurrency,
+            )
+            for lid, spec in specs.items()
         }
         self.gateway = Gateway(
             template_routes(self.template),
@@ -349,6 +423,10 @@ class LocalRuntime:
                 cfg.region,
                 visibility_scale=cfg.speed,
                 is_ready=self.functions[source.function].ready,
+                concurrency=min(
+                    self.functions[source.function].concurrency,
+                    source.maximum_concurrency or self.functions[source.function].concurrency,
+                ),
             ).start()
             for source in sources
         ]

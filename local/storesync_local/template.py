@@ -230,8 +230,14 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "handler": props["Handler"],
                 "events": props.get("Events", {}),
                 "timeout": props.get("Timeout", template["Globals"]["Function"].get("Timeout", 3)),
+                "reserved_concurrency": _int_or_none(props.get("ReservedConcurrentExecutions")),
             }
     return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    """A literal integer property; None when absent or not a literal (e.g. a !Ref the local runtime ignores)."""
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def function_events(template: dict[str, Any], event_type: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
