@@ -230,36 +230,41 @@ class SnapshotGate:
                 self._closed = False
                 self._cond.notify_all()
 
-    def wrap(self, app: Callable[..., Any], changes: Callable[[dict[str, Any]], bool]) -> Callable[..., Any]:
-        """The WSGI app behind this gate; `changes(environ)` says whether a request may change state."""
+    def wrap(
+        self, app: Callable[..., Any], changes: Callable[[dict[str, Any], list[bytes]], bool]
+    ) -> Callable[..., Any]:
+        """The WSGI app behind this gate; `changes(environ, body)` says whether a request changed state."""
 
         def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             with self.request():
-                if changes(environ):
-                    self.changes += 1
                 # the body is produced inside the gate (a streamed document reads the world as it goes)
                 result = app(environ, start_response)
                 try:
-                    return list(result)
+                    body = list(result)
                 finally:
                     close = getattr(result, "close", None)
                     if close is not None:
                         close()
+                if changes(environ, body):
+                    self.changes += 1
+                return body
 
         return gated
 
 
-def moto_request_changes(environ: dict[str, Any]) -> bool:
-    """False for requests known to change nothing (reads); SQS ReceiveMessage changes receive counts."""
+def moto_request_changes(environ: dict[str, Any], body: list[bytes]) -> bool:
+    """False for requests known to change nothing (reads, and an SQS receive that got no message)."""
     target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     action = target.rsplit(".", 1)[-1] if target else ""
     if not action:
         query = str(environ.get("QUERY_STRING", ""))
         action = next((p[7:] for p in query.split("&") if p.startswith("Action=")), "")
+    if action == "ReceiveMessage":  # a message received has its receive count and visibility changed
+        return any(b"ReceiptHandle" in chunk for chunk in body)
     return action not in READ_ONLY_ACTIONS
 
 
-def simulator_request_changes(environ: dict[str, Any]) -> bool:
+def simulator_request_changes(environ: dict[str, Any], _body: list[bytes]) -> bool:
     return str(environ.get("REQUEST_METHOD", "GET")).upper() != "GET"
 
 

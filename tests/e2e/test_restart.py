@@ -237,10 +237,13 @@ def test_sigkill_loses_at_most_the_work_since_the_last_snapshot(
     merchant = Merchant(first)
     merchant.connect()
     before = merchant.settled()
+    # snapshots come every second while something changes: none for 3 s means the last one has it all
     snapshot = state / "state.pickle"
-    saved_at = snapshot.stat().st_mtime if snapshot.exists() else 0.0
     wait_for(
-        lambda: snapshot.exists() and snapshot.stat().st_mtime > saved_at, "a periodic snapshot", DEADLINE
+        lambda: snapshot.exists() and time.time() - snapshot.stat().st_mtime > 3,
+        "a periodic snapshot after the last change",
+        DEADLINE,
+        interval=0.5,
     )
 
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # no chance to save anything more

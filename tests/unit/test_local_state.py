@@ -198,12 +198,16 @@ def test_the_gate_gives_up_when_a_request_does_not_end() -> None:
 
 
 def test_reads_do_not_call_for_a_new_snapshot() -> None:
-    assert not moto_request_changes({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"})
-    assert not moto_request_changes({"HTTP_X_AMZ_TARGET": "AmazonSQS.GetQueueAttributes"})
-    assert moto_request_changes({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.TransactWriteItems"})
-    assert moto_request_changes({"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"})
-    assert moto_request_changes({"QUERY_STRING": "Action=SendMessage&Version=2012-11-05"})
-    assert not moto_request_changes({"QUERY_STRING": "Action=GetQueueUrl"})
+    def changes(body: bytes = b"{}", **environ: str) -> bool:
+        return moto_request_changes(environ, [body])
+
+    assert not changes(HTTP_X_AMZ_TARGET="DynamoDB_20120810.GetItem")
+    assert not changes(HTTP_X_AMZ_TARGET="AmazonSQS.GetQueueAttributes")
+    assert changes(HTTP_X_AMZ_TARGET="DynamoDB_20120810.TransactWriteItems")
+    assert not changes(HTTP_X_AMZ_TARGET="AmazonSQS.ReceiveMessage")  # an empty long poll
+    assert changes(b'{"Messages": [{"ReceiptHandle": "r"}]}', HTTP_X_AMZ_TARGET="AmazonSQS.ReceiveMessage")
+    assert changes(QUERY_STRING="Action=SendMessage&Version=2012-11-05")
+    assert not changes(QUERY_STRING="Action=GetQueueUrl")
 
 
 def test_one_folder_serves_one_runtime_and_reset_waits_for_it(tmp_path: Path) -> None:
