@@ -21,12 +21,11 @@ closes the simulator's gate first (its requests in flight end; they may still ca
 requests in flight end; moto never calls the simulator), pickles both, and opens them again. Snapshots are
 taken when the runtime stops (Ctrl-C or SIGTERM) and every `snapshot_seconds` while something changed (those
 fork: the gates stay closed only while the process forks, and the child, a copy-on-write image of that moment,
-pickles and writes while the runtime serves on); a crash
-(SIGKILL) loses what happened since the last one, and since moto and the simulator go back together storesync
-does that work again (its cursors are in the snapshot too).
+pickles and writes while the runtime serves on); a crash (SIGKILL) loses what happened since the last one, and
+since moto and the simulator go back together storesync does that work again (its cursors are in the snapshot).
 
-Not kept: the simulator's reports and feeds in progress and their documents (a report requested before the
-restart is unknown after it, as a report Amazon lost: the job fails and the next run asks again), fault
+Not kept: the simulator's reports and feeds in progress and their documents (their contents are produced by
+closures; a report requested before the restart is unknown after it, as if Amazon had lost it), fault
 settings, quota buckets and call counts.
 """
 
