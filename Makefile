@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
 RUN_ARGS ?=
 
-.PHONY: setup sam-setup lint typecheck cfn-lint sam-validate sam-build pytest test run demo bench chaos sim clean browsers
+.PHONY: setup sam-setup lint typecheck cfn-lint sam-validate sam-build pytest test run demo bench chaos sim clean browsers reset
 
 $(VENV)/.installed: requirements-dev.txt layers/storesync/requirements.txt pyproject.toml layers/storesync/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ test: lint typecheck cfn-lint sam-validate sam-build pytest
 
 run: setup
 	$(PY) -m storesync_local $(RUN_ARGS)
+
+# forget what `make run` kept (STORESYNC_STATE_DIR, default .storesync-state/); refused while a run uses it
+reset: setup
+	$(PY) -m storesync_local.state reset
 
 demo: setup
 	$(PY) -m storesync_local.demo

@@ -32,7 +32,6 @@ import tracemalloc
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -111,42 +110,11 @@ class Counters:
 
 def item_level_transaction_rollback() -> None:
     """moto's TransactWriteItems deep-copies every table it touches before writing (its rollback snapshot):
-    O(table size) per transaction, about 1 s per order at 10,000 stored orders, a cost real DynamoDB does not
-    have. Snapshot only the items the transaction names instead, with the same all-or-nothing result."""
-    import copy
+    O(table size) per transaction, a cost real DynamoDB does not have. The local runtime's fix
+    (`storesync_local.moto_transactions`) backs up only the items the transaction touches, isolated."""
+    from storesync_local import moto_transactions
 
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-    models.copy = SimpleNamespace(  # type: ignore[assignment]  # only transact_write_items copies tables
-        deepcopy=lambda obj, memo=None: obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
-    )
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        before: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
-        for entry in transact_items:
-            op = next(iter(entry.values()))
-            table = backend.tables.get(op.get("TableName"))
-            if table is None:
-                continue
-            names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
-            key = op.get("Key") or {n: op["Item"][n] for n in names if n in op.get("Item", {})}
-            if len(key) != len(names):
-                continue  # moto rejects it before writing anything
-            current = backend.get_item(table.name, key)
-            before.append((table.name, key, None if current is None else current.to_json()["Attributes"]))
-        try:
-            original(backend, transact_items)
-        except Exception:
-            for table_name, key, attributes in reversed(before):
-                if attributes is None:
-                    backend.delete_item(table_name, key)
-                else:
-                    backend.put_item(table_name, attributes)
-            raise
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+    moto_transactions.install()
 
 
 def sqs_event(messages: list[dict[str, Any]], arn: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 from storesync.dal import bind_tables
+from storesync_local import moto_transactions
 from storesync_local.functions import FakeLambdaContext, Handler, load_handler
 from storesync_local.template import Provisioned, functions, load_template, provision
 
@@ -44,6 +45,7 @@ def _aws_test_env() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
+    moto_transactions.install()  # as the local runtime runs it: transactions back up only their items
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -30,6 +30,11 @@ class Clock:
             self._offset += seconds
         return self.time()
 
+    def restore_offset(self, offset: float) -> None:
+        """Set the offset a saved state had (a restart: real time went on, and so did Amazon's)."""
+        with self._lock:
+            self._offset = offset
+
     @property
     def offset(self) -> float:
         return self._offset

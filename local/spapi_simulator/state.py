@@ -5,6 +5,7 @@ server.py and the API modules work on a `SimulatorState`; simulator.Simulator ad
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,3 +70,52 @@ class SimulatorState:
             str, Any
         ] = {}  # per-simulator state of API modules (e.g. notification delivery)
         generator.populate(self.world, seed=config.seed, skus=config.skus, orders=config.orders)
+
+    # -- what survives a restart (storesync_local/state.py pickles it) ------------------------------------------
+    def saved_state(self) -> dict[str, Any]:
+        """Sellers, LWA codes, grants and tokens, orders (with their shipments), notification destinations and
+        subscriptions, the catalog's listings and due changes, and the clock's offset (plain data: nothing in it
+        refers to the clock, the locks or the listeners, which stay those of the live simulator). Not kept: reports, feeds
+        and their documents in progress, faults, quota buckets, call counts. Call it with no request running."""
+        world = self.world
+        with world.lock:
+            saved: dict[str, Any] = {
+                "format": SAVED_STATE_FORMAT,
+                "clock_offset": self.clock.offset,
+                "world": {name: getattr(world, name) for name in _SAVED_WORLD},
+                "world_counter": next(world._counter),  # noqa: SLF001 - the world's own id counter
+            }
+            catalog = world.catalog
+            if catalog is not None:
+                saved["catalog"] = {name: getattr(catalog, name) for name in _SAVED_CATALOG}
+                saved["catalog_seq"] = next(catalog._seq)  # noqa: SLF001
+            return saved
+
+    def load_saved_state(self, saved: dict[str, Any]) -> None:
+        """Put a `saved_state()` in place of the generated world (before the simulator serves requests)."""
+        if saved.get("format") != SAVED_STATE_FORMAT:
+            raise ValueError(f"saved state: format {saved.get('format')!r}, expected {SAVED_STATE_FORMAT}")
+        world = self.world
+        with world.lock:
+            self.clock.restore_offset(float(saved["clock_offset"]))
+            for name, value in saved["world"].items():
+                setattr(world, name, value)
+            world._counter = itertools.count(int(saved["world_counter"]))  # noqa: SLF001
+            if "catalog" in saved and world.catalog is not None:
+                for name, value in saved["catalog"].items():
+                    setattr(world.catalog, name, value)
+                world.catalog._seq = itertools.count(int(saved["catalog_seq"]))  # noqa: SLF001
+
+
+SAVED_STATE_FORMAT = 1
+_SAVED_WORLD = (
+    "sellers",
+    "codes",
+    "grants",
+    "tokens",
+    "orders",
+    "destinations",
+    "subscriptions",
+    "_release_heap",
+)
+_SAVED_CATALOG = ("_tables", "_due")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from .runtime import LocalRuntime, RuntimeConfig
+from .state import STATE_ENV, default_state_dir
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +47,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-schedules", action="store_true", help="do not fire the template's schedules")
     parser.add_argument("--log-level", default="WARNING", help="the runtime's own log level")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help=f"where the state is kept between runs (default {STATE_ENV}, else .storesync-state/ in the checkout)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="forget the saved state and start empty")
+    parser.add_argument(
+        "--no-state", action="store_true", help="keep nothing: everything is gone at the stop"
+    )
+    parser.add_argument(
+        "--snapshot-seconds",
+        type=float,
+        default=30.0,
+        help="save the state this often while it changes (default 30; 0: only at the stop). A crash (SIGKILL) "
+        "loses at most this much work, which the next start does again",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,6 +77,9 @@ def config_from_args(args: argparse.Namespace) -> RuntimeConfig:
         "quota_scale": args.quota_scale,
         "pending_release_minutes": args.pending_release_minutes or None,
         "run_schedules": not args.no_schedules,
+        "state_dir": None if args.no_state else (args.state_dir or default_state_dir()),
+        "fresh": args.fresh,
+        "snapshot_seconds": args.snapshot_seconds,
     }
     for name in ("api_port", "spapi_port", "moto_port"):
         if getattr(args, name) is not None:
@@ -80,12 +103,20 @@ def main(argv: list[str] | None = None) -> None:
     except (RuntimeError, ValueError) as exc:  # a port in use, half an external SP-API configuration, ...
         raise SystemExit(f"storesync local runtime: {exc}") from None
     try:
-        print(runtime.banner(), flush=True)
+        _say(runtime.banner())
         stop.wait()
     finally:
-        print("stopping storesync local runtime...", flush=True)
+        _say(
+            "stopping storesync local runtime (saving its state)..." if runtime.persistence else "stopping..."
+        )
         runtime.stop()
-        print("stopped", flush=True)
+        _say("stopped")
+
+
+def _say(text: str) -> None:
+    """Print, unless nobody reads any more (a closed pipe must not keep the state from being saved)."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 - A message that was not deleted stays invisible for the queue's visibility timeout (measured on the simulated
   clock, so it comes back `speed` times sooner) and is then received again; after maxReceiveCount receives moto
   moves it to the DLQ named by the queue's RedrivePolicy, as SQS does.
+- Like Lambda's pollers, one source runs several batches at once (up to `concurrency`: the function's limit, or
+  the event's ScalingConfig.MaximumConcurrency when lower); it receives a batch only when it has a free slot,
+  so no message waits received but unprocessed.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class SqsSource:
     queue_url: str
     batch_size: int
     report_failures: bool
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
 
 def template_sqs_sources(
@@ -58,9 +62,15 @@ def template_sqs_sources(
                 queue_url=urls[queue_id],
                 batch_size=int(props.get("BatchSize", 10)),
                 report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                maximum_concurrency=_maximum_concurrency(props),
             )
         )
     return sources
+
+
+def _maximum_concurrency(props: dict[str, Any]) -> int | None:
+    value = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+    return int(value) if value is not None else None
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -129,17 +139,24 @@ class QueuePoller:
     visibility_scale: float = 1.0  # simulated seconds per real second (the scheduler's speed)
     is_ready: Callable[[], bool] = lambda: True  # False while the function's code is not there yet
     wait_seconds: int = 1
+    concurrency: int = 1  # batches of this source running at once
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _workers: set[threading.Thread] = field(default_factory=set)
+    _workers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> QueuePoller:
+        if self.concurrency < 1:
+            raise ValueError(
+                f"concurrency of the poller of {self.source.function}: {self.concurrency}; at least 1"
+            )
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self._queue_timeout = int(
             self.sqs.get_queue_attributes(
                 QueueUrl=self.source.queue_url, AttributeNames=["VisibilityTimeout"]
             )["Attributes"]["VisibilityTimeout"]
         )
-        name = f"poll-{self.source.function}-{self.source.event_name}"
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name(), daemon=True)
         self._thread.start()
         return self
 
@@ -147,25 +164,71 @@ class QueuePoller:
         self._stop.set()
 
     def join(self, timeout: float = 30) -> None:
+        """Wait for the polling thread, then for the batches still running (each up to `timeout`)."""
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        with self._workers_lock:
+            workers = list(self._workers)
+        for worker in workers:
+            worker.join(timeout)
+
+    @property
+    def running(self) -> int:
+        """Batches of this source running now."""
+        with self._workers_lock:
+            return len(self._workers)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self.is_ready():
                 self._stop.wait(1.0)
                 continue
+            if not self._slots.acquire(timeout=0.5):
+                continue  # every slot busy: receive nothing until one is free
             try:
-                self.poll_once()
+                messages = self.receive()
             except Exception:  # keep polling: a dead poller silently stops a job
+                self._slots.release()
                 if self._stop.is_set():
                     break
-                log.exception("poller %s: receive/delete failed", self.source.queue_url)
+                log.exception("poller %s: receive failed", self.source.queue_url)
                 self._stop.wait(1.0)
+                continue
+            if not messages:
+                self._slots.release()
+                continue
+            worker = threading.Thread(
+                target=self._run_in_slot, args=(messages,), name=f"{self._thread_name()}-batch", daemon=True
+            )
+            with self._workers_lock:
+                self._workers.add(worker)
+            worker.start()
+
+    def _thread_name(self) -> str:
+        return f"poll-{self.source.function}-{self.source.event_name}"
+
+    def _run_in_slot(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            self.run_batch(messages)
+        except (
+            Exception
+        ):  # deleting or re-timing failed: the messages come back after their visibility timeout
+            log.exception("poller %s: delete/visibility change failed", self.source.queue_url)
+        finally:
+            with self._workers_lock:
+                self._workers.discard(threading.current_thread())
+            self._slots.release()
 
     def poll_once(self) -> int:
-        """Receive one batch (waiting up to wait_seconds) and run it; returns how many messages it got."""
+        """Receive one batch (waiting up to wait_seconds) and run it here; returns how many messages it got."""
+        messages = self.receive()
+        if messages:
+            self.run_batch(messages)
+        return len(messages)
+
+    def receive(self) -> list[dict[str, Any]]:
+        """One receive (waiting up to wait_seconds): at most BatchSize messages."""
         answer = self.sqs.receive_message(
             QueueUrl=self.source.queue_url,
             MaxNumberOfMessages=min(self.source.batch_size, MAX_RECEIVE),
@@ -174,9 +237,7 @@ class QueuePoller:
             MessageAttributeNames=["All"],
         )
         messages: list[dict[str, Any]] = answer.get("Messages", [])
-        if messages:
-            self.run_batch(messages)
-        return len(messages)
+        return messages
 
     def run_batch(self, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.source.queue_arn, self.region)

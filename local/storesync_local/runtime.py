@@ -8,6 +8,10 @@ Start order: moto, the SP-API simulator (unless SPAPI_ENDPOINT/SPAPI_LWA_URL/SPA
 one), the gateway socket (its URL is a template parameter), the template's resources in moto, the functions'
 environment, the handlers (loaded unchanged, lazily: a function whose code has not landed yet is picked up as
 soon as it exists), the SQS pollers and the scheduler. `stop()` undoes all of it and restores os.environ.
+
+With `state_dir` (make run: STORESYNC_STATE_DIR), moto's and the simulator's state are restored from that folder
+before anything is served, snapshotted every `snapshot_seconds` while they change and once more at `stop()`
+(state.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -27,12 +32,21 @@ import boto3
 from moto.server import ThreadedMotoServer
 from spapi_simulator.testing import clear_sp_api_caches
 
+from . import moto_transactions
 from .devtokens import JwtConfig
 from .functions import FakeLambdaContext, Handler, load_handler
 from .gateway import Gateway, template_routes
 from .pollers import QueuePoller, template_sqs_sources
 from .scheduler import Scheduler, SimulatedClock, template_schedules
-from .template import Provisioned, functions, load_template, parameter_values, provision
+from .state import (
+    Persistence,
+    Snapshot,
+    Snapshotter,
+    StateDir,
+    moto_request_changes,
+    simulator_request_changes,
+)
+from .template import ACCOUNT_ID, Provisioned, functions, load_template, parameter_values, provision
 
 log = logging.getLogger("storesync_local")
 
@@ -43,6 +57,8 @@ LOCAL_AWS_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "1",
 }
 RELOAD_INTERVAL_SECONDS = 5.0
+# Invocations of one function at once (Lambda-like execution environments); FUNCTION_CONCURRENCY overrides it.
+DEFAULT_FUNCTION_CONCURRENCY = 4
 # The JWT authorizer's issuer and audience locally: what GET /local/token signs (storesync.api.routes_local).
 LOCAL_JWT_PARAMETERS = {"JwtIssuer": "storesync-local", "JwtAudience": "storesync"}
 
@@ -98,6 +114,12 @@ class RuntimeConfig:
     run_schedules: bool = True
     function_overrides: dict[str, Handler] = field(default_factory=dict)  # tests: logical id -> handler
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameter overrides
+    # invocations at once per function (the template's ReservedConcurrentExecutions, when set, is the limit)
+    function_concurrency: int = DEFAULT_FUNCTION_CONCURRENCY
+    state_dir: Path | None = None  # keep moto's and the simulator's state there (None: nothing is kept)
+    fresh: bool = False  # with state_dir: forget the saved state and start empty
+    # with state_dir: a snapshot this often while something changed (0: only at the stop)
+    snapshot_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> RuntimeConfig:
@@ -106,6 +128,9 @@ class RuntimeConfig:
             spapi_port=int(os.environ.get("SPAPI_PORT", "8100")),
             moto_port=int(os.environ.get("MOTO_PORT", "5000")),
             external_spapi=ExternalSpApi.from_env(),
+            function_concurrency=int(
+                os.environ.get("FUNCTION_CONCURRENCY", str(DEFAULT_FUNCTION_CONCURRENCY))
+            ),
         )
         for key, value in overrides.items():
             setattr(config, key, value)
@@ -117,21 +142,46 @@ class RuntimeConfig:
 
 
 class FunctionHost:
-    """One Lambda function: its handler loaded on first use (a cold start), one invocation at a time."""
+    """One Lambda function, run as Lambda runs it: up to `concurrency` invocations at once, each in an execution
+    environment of its own (the handler module imported afresh: a cold start); an idle environment is reused
+    (a warm start). An invocation beyond the limit waits for an environment to be free (locally that is
+    the throttle: nothing is rejected)."""
 
-    def __init__(self, logical_id: str, spec: dict[str, Any], override: Handler | None = None) -> None:
+    def __init__(
+        self,
+        logical_id: str,
+        spec: dict[str, Any],
+        override: Handler | None = None,
+        concurrency: int = DEFAULT_FUNCTION_CONCURRENCY,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency of {logical_id}: {concurrency}; it must be at least 1")
         self.logical_id = logical_id
         self.spec = spec
-        self.handler: Handler | None = override
+        self.concurrency = concurrency
+        self.handler: Handler | None = override  # the first environment's handler (None until loaded)
         self.load_error: str | None = None
         self.invocations = 0
-        self._lock = threading.Lock()
+        self.cold_starts = 0
+        self.peak_concurrency = 0  # most invocations seen running at once
+        self._override = override
+        self._lock = threading.Lock()  # loading the first environment
+        self._state = threading.Condition()  # the environments below
+        self._idle: list[Handler] = [] if override is None else [override]
+        self._environments = len(self._idle)  # loaded or being loaded
+        self._running = 0
         self._last_attempt = 0.0
 
     @property
     def code_path(self) -> Any:
         module = self.spec["handler"].rsplit(".", 1)[0].replace(".", "/")
         return self.spec["code_uri"] / f"{module}.py"
+
+    @property
+    def running(self) -> int:
+        """Invocations running now."""
+        with self._state:
+            return self._running
 
     def ready(self) -> bool:
         """True once the handler is loaded; tries to load it (at most every few seconds) until then."""
@@ -144,7 +194,12 @@ class FunctionHost:
             if self.handler is None:
                 self._last_attempt = now
                 try:
-                    self.handler = load_handler(self.spec["code_uri"], self.spec["handler"])
+                    handler = self._load()
+                    with self._state:
+                        self._idle.append(handler)
+                        self._environments += 1
+                        self._state.notify()
+                    self.handler = handler
                     self.load_error = None
                     log.info("loaded %s from %s", self.logical_id, self.code_path)
                 except Exception as exc:  # work in progress elsewhere: report and retry later
@@ -155,12 +210,42 @@ class FunctionHost:
     def invoke(self, event: dict[str, Any]) -> Any:
         if not self.ready():
             raise RuntimeError(f"{self.logical_id}: {self.load_error or 'its code is not there yet'}")
-        assert self.handler is not None
-        with self._lock:
-            self.invocations += 1
+        handler = self._acquire()
+        try:
             timeout = int(self.spec.get("timeout", 60))
             context = FakeLambdaContext(self.logical_id, timeout, started=time.monotonic())
-            return self.handler(event, context)
+            return handler(event, context)
+        finally:
+            with self._state:
+                self._running -= 1
+                self._idle.append(handler)
+                self._state.notify()
+
+    def _load(self) -> Handler:
+        self.cold_starts += 1
+        if self._override is not None:
+            return self._override
+        return load_handler(self.spec["code_uri"], self.spec["handler"])
+
+    def _acquire(self) -> Handler:
+        """An idle environment, or a new one while under the limit, else wait for one to be free."""
+        with self._state:
+            while not self._idle and self._environments >= self.concurrency:
+                self._state.wait()
+            self.invocations += 1
+            self._running += 1
+            self.peak_concurrency = max(self.peak_concurrency, self._running)
+            if self._idle:
+                return self._idle.pop()
+            self._environments += 1
+        try:
+            return self._load()  # outside the condition: a cold start does not hold up the others
+        except BaseException:
+            with self._state:
+                self._environments -= 1
+                self._running -= 1
+                self._state.notify()
+            raise
 
 
 def _check_port_free(host: str, port: int, what: str) -> None:
@@ -191,6 +276,11 @@ class LocalRuntime:
         self._moto_url = ""
         self._saved_env: dict[str, str | None] = {}
         self._started = False
+        self.persistence: Persistence | None = None
+        self.restored = False  # True when the state came from a snapshot
+        self._snapshot: Snapshot | None = None
+        self._snapshotter: Snapshotter | None = None
+        self._state_ready = False  # started completely: what runs now may be saved
 
     # -- properties ----------------------------------------------------------------------------------------------
     @property
@@ -251,8 +341,18 @@ class LocalRuntime:
         self._set_env({"AWS_DEFAULT_REGION": cfg.region, "AWS_REGION": cfg.region})
         self._unset_env("AWS_PROFILE", "SP_API_DEFAULT_MARKETPLACE")
 
+        moto_transactions.install()  # transactions back up only their items, isolated (issue 17)
+        if cfg.state_dir is not None:
+            self._open_state(cfg.state_dir)
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.moto_port, verbose=False)
         self._moto.start()
+        if self.persistence is not None:
+            assert self._moto._server is not None
+            if self._snapshot is not None:
+                self.persistence.restore_moto(self._snapshot)  # before moto serves its first request
+            self._moto._server.app = self.persistence.moto_gate.wrap(
+                self._moto._server.app, moto_request_changes
+            )
         host, port = self._moto.get_host_and_port()
         self._moto_url = f"http://{host}:{port}"
         self._set_env({"AWS_ENDPOINT_URL": self._moto_url})
@@ -263,10 +363,24 @@ class LocalRuntime:
 
         jwt_parameters = parameter_values(self.template, {**LOCAL_JWT_PARAMETERS, **cfg.parameters})
         audiences = tuple(a.strip() for a in jwt_parameters["JwtAudience"].split(","))
-        self.jwt_config = JwtConfig(secrets.token_urlsafe(32), jwt_parameters["JwtIssuer"], audiences)
+        jwt_secret = self._snapshot.runtime.get("jwt_secret") if self._snapshot is not None else None
+        self.jwt_config = JwtConfig(
+            jwt_secret or secrets.token_urlsafe(32), jwt_parameters["JwtIssuer"], audiences
+        )
+        if self.persistence is not None:
+            self.persistence.runtime_state = {
+                "jwt_secret": self.jwt_config.secret,
+                "stack_name": cfg.stack_name,
+            }
         specs = functions(self.template)
         self.functions = {
-            lid: FunctionHost(lid, spec, cfg.function_overrides.get(lid)) for lid, spec in specs.items()
+            lid: FunctionHost(
+                lid,
+                spec,
+                cfg.function_overrides.get(lid),
+                spec.get("reserved_concurrency") or cfg.function_concurrency,
+            )
+            for lid, spec in specs.items()
         }
         self.gateway = Gateway(
             template_routes(self.template),
@@ -309,6 +423,10 @@ class LocalRuntime:
                 cfg.region,
                 visibility_scale=cfg.speed,
                 is_ready=self.functions[source.function].ready,
+                concurrency=min(
+                    self.functions[source.function].concurrency,
+                    source.maximum_concurrency or self.functions[source.function].concurrency,
+                ),
             ).start()
             for source in sources
         ]
@@ -316,6 +434,18 @@ class LocalRuntime:
         self.scheduler = Scheduler(template_schedules(self.template, parameters_all), self.clock, self.invoke)
         if cfg.run_schedules:
             self.scheduler.start()
+        if self.persistence is not None:
+            self._snapshot = None
+            self._state_ready = True
+            self._snapshotter = Snapshotter(self.persistence, cfg.snapshot_seconds).start()
+
+    def _open_state(self, path: Path) -> None:
+        state_dir = StateDir(path).open()
+        self.persistence = Persistence(state_dir, ACCOUNT_ID, self.config.region)
+        if self.config.fresh:
+            state_dir.clear()
+        self._snapshot = self.persistence.load()
+        self.restored = self._snapshot is not None
 
     def _start_simulator(self) -> ExternalSpApi:
         from spapi_simulator import Simulator
@@ -332,7 +462,15 @@ class LocalRuntime:
             quota_scale=cfg.effective_quota_scale,
             pending_release_seconds=release,
             sqs_endpoint_url=self._moto_url,
-        ).start(cfg.host, cfg.spapi_port)
+        )
+        if self.persistence is not None:
+            if self._snapshot is not None:
+                self.persistence.restore_simulator(self._snapshot, self.simulator)
+            self.persistence.simulator = self.simulator
+            self.simulator.app = self.persistence.simulator_gate.wrap(
+                self.simulator.app, simulator_request_changes
+            )
+        self.simulator.start(cfg.host, cfg.spapi_port)
         url = str(self.simulator.url)
         return ExternalSpApi(url, url + "/auth/o2/token", url, CLIENT_ID, CLIENT_SECRET, APPLICATION_ID)
 
@@ -352,7 +490,13 @@ class LocalRuntime:
         self._unset_env(*[k for k, v in merged.items() if v == ""])
 
     def stop(self) -> None:
-        """Stop everything this runtime started (idempotent) and restore the environment."""
+        """Stop everything this runtime started (idempotent) and restore the environment.
+
+        With a state folder, the last snapshot is taken once nothing runs any more (after the simulator sent
+        the notifications it held back), before moto stops."""
+        if self._snapshotter is not None:
+            self._snapshotter.stop()
+            self._snapshotter = None
         if self.scheduler is not None:
             self.scheduler.stop()
         for poller in self.pollers:
@@ -365,6 +509,7 @@ class LocalRuntime:
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
+        self._save_and_close_state()
         if self._moto is not None:
             server = self._moto._server
             self._moto.stop()
@@ -373,6 +518,26 @@ class LocalRuntime:
             self._moto = None
         self._restore_env()
         self._started = False
+
+    def _save_and_close_state(self) -> None:
+        persistence, self.persistence = self.persistence, None
+        if persistence is None:
+            return
+        try:
+            if self._moto is not None and self._state_ready:  # never the half of a failed start
+                persistence.take()
+        except Exception:
+            log.exception("the state could not be saved in %s", persistence.state_dir.path)
+        finally:
+            persistence.state_dir.close()
+            self._snapshot = None
+            self._state_ready = False
+
+    def snapshot(self) -> bool:
+        """Save the state now (the periodic snapshot, on demand); False without a state folder."""
+        if self.persistence is None:
+            return False
+        return self.persistence.take()
 
     # -- invocation ------------------------------------------------------------------------------------------------
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
@@ -419,6 +584,7 @@ class LocalRuntime:
             f"  SP-API {'(external)' if self.config.external_spapi else 'simulator'}      {self.spapi_url}",
             f"  moto (AWS)              {self.moto_url}   (aws --endpoint-url {self.moto_url} ...)",
             f"  stack                   {self.config.stack_name}",
+            f"  state                   {self._state_line()}",
             f"  clock                   x{self.config.speed:g} (one real second = {self.config.speed:g} "
             f"simulated seconds)",
             "  functions               "
@@ -434,6 +600,14 @@ class LocalRuntime:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+    def _state_line(self) -> str:
+        if self.config.state_dir is None:
+            return "not kept (everything is gone at the stop)"
+        how = "restored from" if self.restored else "new, kept in"
+        every = self.config.snapshot_seconds
+        saved = f"saved at the stop and every {every:g} s" if every > 0 else "saved at the stop"
+        return f"{how} {self.config.state_dir} ({saved}; --fresh starts empty, `make reset` removes it)"
 
     # -- environment -----------------------------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:

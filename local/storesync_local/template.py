@@ -129,7 +129,9 @@ def provision(
 ) -> Provisioned:
     """Create the template's stateful resources in moto and resolve every function's environment.
 
-    `secrets` gives SecretString values by logical id (e.g. the LWA credentials of the simulator).
+    `secrets` gives SecretString values by logical id (e.g. the LWA credentials of the simulator). Resources
+    the stack already has (a state restored from disk, state.py) are kept as they are, data included: the KMS
+    key is found again by its alias, tables and queues by name, secrets by name (a given value is updated).
     """
     template = template or load_template()
     prov = Provisioned(stack_name, region, endpoint_url, template=template)
@@ -145,7 +147,12 @@ def provision(
         return [(lid, r.get("Properties", {})) for lid, r in resources.items() if r["Type"] == kind]
 
     for lid, props in of_type("AWS::KMS::Key"):
-        key = kms.create_key(Description=props.get("Description", lid))["KeyMetadata"]
+        alias = f"alias/{stack_name}-{lid}"  # how a restarted runtime finds its key (and its data) again
+        try:
+            key = kms.describe_key(KeyId=alias)["KeyMetadata"]
+        except kms.exceptions.NotFoundException:
+            key = kms.create_key(Description=props.get("Description", lid))["KeyMetadata"]
+            kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
         prov.physical[lid], prov.arns[lid] = key["KeyId"], key["Arn"]
 
     # Queues: DLQs first (a queue's RedrivePolicy names its DLQ's Arn).
@@ -175,10 +182,14 @@ def provision(
         }
         if props.get("GlobalSecondaryIndexes"):
             kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        ddb.create_table(**kwargs)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
+        try:
+            ddb.create_table(**kwargs)
+        except ddb.exceptions.ResourceInUseException:
+            pass  # restored with its items
+        else:
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
         prov.physical[lid] = props["TableName"]
         prov.arns[lid] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{props['TableName']}"
 
@@ -192,8 +203,13 @@ def provision(
                 body = json.loads(generated["SecretStringTemplate"])
                 body[generated["GenerateStringKey"]] = value
                 value = json.dumps(body)
-        answer = sm.create_secret(Name=props.get("Name", lid), SecretString=value)
-        prov.physical[lid], prov.arns[lid] = answer["ARN"], answer["ARN"]
+        try:
+            arn = sm.create_secret(Name=props.get("Name", lid), SecretString=value)["ARN"]
+        except sm.exceptions.ResourceExistsException:
+            arn = sm.describe_secret(SecretId=props.get("Name", lid))["ARN"]
+            if lid in (secrets or {}) and sm.get_secret_value(SecretId=arn)["SecretString"] != value:
+                sm.put_secret_value(SecretId=arn, SecretString=value)
+        prov.physical[lid], prov.arns[lid] = arn, arn
 
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for lid, props in of_type("AWS::Serverless::Function"):
@@ -214,8 +230,14 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "handler": props["Handler"],
                 "events": props.get("Events", {}),
                 "timeout": props.get("Timeout", template["Globals"]["Function"].get("Timeout", 3)),
+                "reserved_concurrency": _int_or_none(props.get("ReservedConcurrentExecutions")),
             }
     return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    """A literal integer property; None when absent or not a literal (e.g. a !Ref the local runtime ignores)."""
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def function_events(template: dict[str, Any], event_type: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
