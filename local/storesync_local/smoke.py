@@ -58,7 +58,9 @@ class Smoke:
             )
         except requests.RequestException as exc:
             reason = str(exc.__context__ or exc).split(": ", 1)[-1][:300]
-            raise Unreachable(f"GET {path}: cannot reach {self.api_url} ({type(exc).__name__}: {reason})") from None
+            raise Unreachable(
+                f"GET {path}: cannot reach {self.api_url} ({type(exc).__name__}: {reason})"
+            ) from None
 
     @staticmethod
     def json_of(answer: requests.Response, path: str) -> Any:
@@ -131,7 +133,9 @@ class Smoke:
         names = [str(s["name"]) for s in stores]
         missing = [name for name in self.expect_stores if name not in names]
         if missing:
-            raise CheckFailed(f"GET /stores: no store named {', '.join(map(repr, missing))} (stores: {names})")
+            raise CheckFailed(
+                f"GET /stores: no store named {', '.join(map(repr, missing))} (stores: {names})"
+            )
         listed = "; ".join(f"{s['name']} ({s['status']})" for s in stores) or "none yet"
         return f"the merchant lists its stores: {len(stores)} store(s): {listed}"
 
