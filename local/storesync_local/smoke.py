@@ -2,8 +2,9 @@
 
 Three checks, each printed as one line, `ok` or `FAIL` with the reason:
 
-1. the API answers: `GET /` serves the merchant console and `GET /stores` without a token is refused (401),
-   so the JWT authorizer stands in front of the API;
+1. the API answers: `GET /` serves the merchant console (also with the parameters Amazon adds when it sends a
+   seller to the OAuth login URI) and `GET /stores` without a token is refused (401), so the JWT authorizer
+   stands in front of the API;
 2. `GET /openapi.json` serves an OpenAPI 3 document that describes `/stores`;
 3. a development merchant lists its stores: `GET /stores` with the merchant's bearer token answers its stores.
 
@@ -29,6 +30,12 @@ import requests
 
 DEFAULT_MERCHANT = "demo-merchant"
 DEFAULT_TIMEOUT = 15.0
+# what Amazon adds to the OAuth login URI when a seller authorizes from the Selling Partner Appstore
+APPSTORE_LOGIN_PARAMS = {
+    "amazon_callback_uri": "https://sellercentral.amazon.com/apps/authorize/confirm/amzn1.sp.solution.smoke",
+    "amazon_state": "smoke-test-state",
+    "selling_partner_id": "A1SMOKETEST",
+}
 
 
 class CheckFailed(Exception):
@@ -74,10 +81,12 @@ class Smoke:
 
     # -- the checks ------------------------------------------------------------------------------------------
     def check_api_answers(self) -> str:
-        console = self.get("/")
+        # `/` is also the OAuth login URI: a seller who starts from the Selling Partner Appstore arrives with these
+        console = self.get("/", **APPSTORE_LOGIN_PARAMS)
         if console.status_code != 200 or "html" not in console.headers.get("content-type", ""):
             raise CheckFailed(
-                f"GET / should serve the console (200, text/html): HTTP {console.status_code} "
+                f"GET / (also with the login URI's Amazon parameters) should serve the console (200, text/html): "
+                f"HTTP {console.status_code} "
                 f"{console.headers.get('content-type', '')}: {console.text[:200]!r}"
             )
         anonymous = self.get("/stores")
@@ -86,7 +95,7 @@ class Smoke:
                 f"GET /stores without a token should be refused with 401 (the JWT authorizer): "
                 f"HTTP {anonymous.status_code}: {anonymous.text[:200]!r}"
             )
-        return "the API answers: GET / serves the console, GET /stores without a token is refused (401)"
+        return "the API answers: GET / serves the console (the login URI), GET /stores without a token is refused (401)"
 
     def check_openapi(self) -> str:
         answer = self.get("/openapi.json")

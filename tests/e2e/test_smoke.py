@@ -99,6 +99,7 @@ def test_make_smoke_passes_against_make_run_and_lists_the_merchants_store(make_r
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith(("ok", "FAIL"))]
     assert len(lines) == 3 and all(line.startswith("ok    ") for line in lines), done.stdout
+    assert "GET / serves the console (the login URI)" in lines[0]
     assert "GET /stores without a token is refused (401)" in lines[0]
     assert "GET /openapi.json serves OpenAPI 3." in lines[1]
     assert "1 store(s): Acme US smoke (active)" in lines[2], done.stdout
@@ -150,6 +151,8 @@ def stand_in(routes: dict[str, tuple[int, str, Any]]) -> tuple[ThreadingHTTPServ
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = self.path.split("?", 1)[0]
+            if self.path.startswith("/?") and "/?" in routes:
+                path = "/?"  # the login URI: / with the parameters Amazon adds
             if path == "/stores" and self.headers.get("Authorization") == "Bearer local-token":
                 status, kind, body = routes.get("/stores+token", (200, "application/json", STORES))
             else:
@@ -173,7 +176,8 @@ def stand_in(routes: dict[str, tuple[int, str, Any]]) -> tuple[ThreadingHTTPServ
     ("broken", "expected"),
     [
         ({}, None),
-        ({"/": (502, "application/json", {"message": "Internal Server Error"})}, "GET / should serve the console"),
+        ({"/": (502, "application/json", {"message": "Internal Server Error"})}, "GET / (also with the login URI's Amazon parameters) should"),
+        ({"/?": (400, "application/json", {"error": {"field": "amazon_state"}})}, "GET / (also with the login"),
         ({"/stores": (200, "application/json", STORES)}, "GET /stores without a token should be refused with 401"),
         ({"/openapi.json": (404, "application/json", {"message": "Not Found"})}, "GET /openapi.json: HTTP 404"),
         ({"/openapi.json": (200, "text/html", "<html>")}, "GET /openapi.json: HTTP 200 is not JSON"),
