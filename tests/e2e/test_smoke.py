@@ -49,8 +49,8 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env.pop(name, None)  # the simulator, never an external SP-API; the runtime's own moto
     ports = [str(free_port()) for _ in range(3)]
     command = [sys.executable, "-m", "storesync_local", "--api-port", ports[0], "--spapi-port", ports[1],
-               "--moto-port", ports[2], "--stack-name", unique_stack_name("smoke"), "--speed", "600",
-               "--quota-scale", "1000"]  # fmt: skip
+               "--moto-port", ports[2], "--stack-name", unique_stack_name("smoke"), "--skus", "5",
+               "--orders", "5", "--quota-scale", "1000", "--no-schedules"]  # fmt: skip  # little work: a quick stop
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
