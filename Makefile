@@ -78,5 +78,15 @@ CHAOS_ARGS ?=
 chaos: setup
 	$(PY) benchmarks/bench_chaos.py $(CHAOS_ARGS)
 
+# check a deployment (README "Deploying with SAM"): make smoke API=https://<id>.execute-api.<region>.amazonaws.com
+# TOKEN=<a development merchant's JWT>. Against `make run`: make smoke API=http://127.0.0.1:3000 (the local
+# runtime hands out the token; MERCHANT=<id> picks the merchant). TOKEN reaches the script through the
+# environment, so it is never echoed.
+API ?=
+.PHONY: smoke
+smoke: setup
+	@test -n "$(API)" || { echo "usage: make smoke API=https://... [TOKEN=<JWT>] [MERCHANT=<id>]" >&2; exit 2; }
+	$(PY) -m storesync_local.smoke --api "$(API)"
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
