@@ -126,7 +126,7 @@ def order_events(order: Order, shipments: list[Shipment], runs: Iterable[SyncRun
     for run in runs:
         for entry in run.errors or []:
             if entry.params.get("order_id") == order.amazon_order_id:
-                events.append({"at": run.started_at, "kind": "sync_log", "job": run.job, "message": entry.message,
+                events.append({"at": run.finished_at, "kind": "sync_log", "job": run.job, "message": entry.message,
                                "code": entry.code.value, "result": run.result})  # fmt: skip
     return sorted(events, key=lambda e: e["at"] or "", reverse=True)
 
