@@ -147,3 +147,50 @@ def test_the_order_import_reports_the_orders_read_page_by_page() -> None:
     assert all(p["expected"] is None and p["unit"] == "orders" and p["first_import"] for p in written)
     assert written[0]["label"] == "Reading orders updated since 2026-07-07 12:00 UTC"
     assert len({p["started_at"] for p in written}) == 1
+
+
+def test_the_progress_view_gives_a_percentage_only_where_the_total_is_known() -> None:
+    from storesync.api.views import progress_view
+
+    known = progress_view(
+        "products", {"done": 100, "expected": 250, "step": "rows", "steps": 3, "step_number": 2}
+    )
+    assert (known["percent"], known["expected"], known["step_number"], known["steps"]) == (40, 250, 2, 3)
+    unknown = progress_view("orders", {"done": 300, "expected": None, "unit": "orders"})
+    assert (unknown["percent"], unknown["expected"], unknown["done"], unknown["unit"]) == (
+        None,
+        None,
+        300,
+        "orders",
+    )
+
+
+def test_an_order_s_events_come_from_the_order_its_shipments_and_the_sync_log_notices_naming_it() -> None:
+    from storesync.api.routes_console_data import hold_view, order_events
+    from storesync.dal.jobs import SyncRun
+    from storesync.dal.orders import Order, OrderItem
+    from storesync.dal.shipments import Shipment
+    from storesync.domain.notices import NoticeCode, notice
+
+    order = Order("s", "111-1", merchant_id="m", status="open", amazon_status="UNSHIPPED", channel="FBM",
+                  holds=["unknown_sku"], unknown_skus=["B"], items=[OrderItem(order_item_id="1", sku="B", quantity=1)],
+                  amazon_last_updated="2026-07-10T10:00:00Z", created_at=NOW, updated_at=NOW + timedelta(hours=1))  # fmt: skip
+    shipment = Shipment("s", "111-1#p1", package_reference_id="p1", carrier="UPS", tracking_number="1Z",
+                        push_state="confirmed", created_at=NOW + timedelta(hours=2),
+                        confirmed_at=NOW + timedelta(hours=3))  # fmt: skip
+    naming = notice(NoticeCode.ORDER_UNKNOWN_SKUS, order_id="111-1", skus=["B"])
+    other = notice(NoticeCode.ORDER_UNKNOWN_SKUS, order_id="222-2", skus=["C"])
+    run = SyncRun("s", "k", job="orders", started_at="2026-07-10T11:59:00Z", finished_at="2026-07-10T12:00:01Z",
+                  result="partial", errors=[naming, other])  # fmt: skip
+
+    events = order_events(order, [shipment], [run])
+    assert [e["kind"] for e in events] == [
+        "shipment_confirmed", "shipment_created", "updated", "sync_log", "imported"
+    ]  # fmt: skip
+    assert events[3]["message"] == naming.message and events[3]["code"] == "order_unknown_skus"
+    assert "1Z" in events[1]["message"]
+    held = hold_view("unknown_sku", order)
+    assert held["unknown_skus"] == ["B"] and held["blocks_shipping"] is None
+    payment = hold_view("payment_hold", order)
+    assert payment["blocks_shipping"] and payment["blocks_automation"] and payment["unknown_skus"] == []
+    assert hold_view("a_hold_of_later", order)["blocks_shipping"] is None  # an unknown hold is still shown
