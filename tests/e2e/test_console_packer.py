@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 browser = console_tests.browser  # the same Chromium fixtures (a page per test, JavaScript errors fail it)
 page_factory = console_tests.page_factory
 page = console_tests.page
-SLOW = 4.0  # simulated seconds per real second: the import's 30 s wait for Amazon's report lasts 7.5 s
+SLOW = 2.0  # simulated seconds per real second: the import's 30 s wait for Amazon's report lasts 15 s
 
 
 @pytest.fixture
