@@ -45,6 +45,7 @@ class MemoryBook:
         self.leases: dict[str, str] = {}
         self.reruns: dict[str, str] = {}
         self.cursors: dict[str, dict[str, Any]] = {}
+        self.progress: dict[str, dict[str, Any]] = {}
         self.runs: list[dict[str, Any]] = []
         self.fail_record = False
 
@@ -68,6 +69,13 @@ class MemoryBook:
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
         assert self.leases[job] == owner
         self.cursors[job] = dict(cursor)
+
+    def save_progress(self, store_id: str, job: str, owner: str, progress: dict[str, Any] | None) -> None:
+        assert self.leases[job] == owner
+        if progress is None:
+            self.progress.pop(job, None)
+        else:
+            self.progress[job] = dict(progress)
 
     def record_run(
         self, store: Store, message: JobMessage, started_at: float, result: str, outcome: JobOutcome

@@ -1,5 +1,9 @@
 """The sync log of a store (GET /stores/{id}/runs) and "sync now" (POST /stores/{id}/sync).
 
+The sync log also answers the store's runs in progress (`in_progress`): per job whose run chain has not ended
+(a product or order import that continues through the queue), the current step, its number among the steps,
+the items done and, where Amazon says it, the items expected (usecases.runner.Progress).
+
 "Sync now" starts at most one run per store and job at a time: while one is queued or running, another request
 answers that one (same `run_id`, `new` false) and queues nothing.
 """
@@ -17,8 +21,8 @@ from storesync.api.deps import api_services
 from storesync.api.errors import BadRequest, Conflict, validation_message
 from storesync.api.params import StoreId
 from storesync.api.store_access import merchant_store
-from storesync.api.views import run_view
-from storesync.dal.job_state import claim_manual_run, latest_runs
+from storesync.api.views import progress_view, run_view
+from storesync.dal.job_state import claim_manual_run, latest_runs, progress_of
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.jobs import JobMessage, JobMode, JobName
 
@@ -44,7 +48,15 @@ class SyncQueued(BaseModel):
     new: bool
 
 
-@router.get("/stores/<store_id>/runs", summary="The sync log of a store, newest first")
+def in_progress(store_id: str) -> list[dict[str, Any]]:
+    """The store's run chains in progress, one per job (the Stores page and the store page show them)."""
+    return [progress_view(job, progress) for job, progress in sorted(progress_of(store_id).items())]
+
+
+@router.get(
+    "/stores/<store_id>/runs",
+    summary="The sync log of a store, newest first, and the runs in progress (step, items done and expected)",
+)
 def sync_log(
     store_id: StoreId,
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 50,
@@ -52,7 +64,11 @@ def sync_log(
 ) -> dict[str, Any]:
     store = merchant_store(router, store_id)
     runs = latest_runs(store.store_id, limit=limit, job=job)
-    return {"store_id": store.store_id, "runs": [run_view(r) for r in runs]}
+    return {
+        "store_id": store.store_id,
+        "in_progress": in_progress(store.store_id),
+        "runs": [run_view(r) for r in runs],
+    }
 
 
 @router.post(

@@ -14,11 +14,13 @@ from storesync.api.auth import merchant_id
 from storesync.api.deps import api_settings, connector
 from storesync.api.errors import BadRequest, Conflict
 from storesync.api.params import StoreId
+from storesync.api.routes_runs import in_progress
 from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_path, callback_url, served_over_https
 from storesync.api.views import store_view as _store_view
 from storesync.clock import utcnow
 from storesync.dal.store_queries import (
+    STATUS_ACTIVE,
     STATUS_DISCONNECTED,
     change_settings,
     client_secret_expiry,
@@ -34,7 +36,9 @@ router = Router()
 
 
 def store_view(store: Store) -> dict[str, Any]:
-    return _store_view(store, api_settings().cadences())
+    """The store with its runs in progress (a new store's first import shows on the Stores page)."""
+    running = in_progress(store.store_id) if store.status == STATUS_ACTIVE else []
+    return _store_view(store, api_settings().cadences()) | {"in_progress": running}
 
 
 def with_consent_cookie(body: dict[str, Any], consent: Consent, status: int) -> Response[dict[str, Any]]:

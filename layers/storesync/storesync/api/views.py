@@ -119,6 +119,30 @@ def run_view(run: SyncRun) -> dict[str, Any]:
     }
 
 
+def progress_view(job: str, progress: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's run chain in progress (dal.job_state.progress_of): its step and the items of that step done;
+    `expected` only where Amazon says it (else null), `percent` only then."""
+    done = int(progress.get("done") or 0)
+    expected = progress.get("expected")
+    expected = None if expected is None else int(expected)
+    return {
+        "job": job,
+        "mode": progress.get("mode"),
+        "trigger": progress.get("trigger"),
+        "first_import": bool(progress.get("first_import")),
+        "step": progress.get("step"),
+        "label": progress.get("label"),
+        "step_number": int(progress.get("step_number") or 1),
+        "steps": int(progress.get("steps") or 1),
+        "done": done,
+        "expected": expected,
+        "percent": min(100, round(100 * done / expected)) if expected else None,
+        "unit": progress.get("unit") or "items",
+        "started_at": progress.get("started_at"),
+        "updated_at": progress.get("updated_at"),
+    }
+
+
 def shipment_view(shipment: Shipment) -> dict[str, Any]:
     """A shipment as the API shows it: what the WMS sent, what went to Amazon, and Amazon's answer."""
     return {

@@ -3,6 +3,7 @@
 import { ApiError, developmentToken, setToken, token, tokenSubject } from "./api.js";
 import { announce, clearErrors, field, h, pageChanged, showError } from "./dom.js";
 import { renderConnect } from "./connect.js";
+import { renderOrder, renderOrders } from "./orders.js";
 import { renderStore } from "./store.js";
 import { renderStores } from "./stores.js";
 
@@ -11,6 +12,8 @@ const ROUTES = [
   { pattern: /^#\/stores\/new$/, page: renderConnect, nav: "stores" },
   { pattern: /^#\/stores\/([^/]+)$/, page: renderStore, nav: "stores" },
   { pattern: /^#\/stores$/, page: renderStores, nav: "stores" },
+  { pattern: /^#\/orders(?:\?(.*))?$/, page: renderOrders, nav: "orders" },
+  { pattern: /^#\/orders\/([^/?]+)$/, page: renderOrder, nav: "orders" },
 ];
 
 const OUTCOMES = {
@@ -43,7 +46,7 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   updateAccountLink();
-  const params = hash.match(found.pattern).slice(1).map(decodeURIComponent);
+  const params = hash.match(found.pattern).slice(1).map((part) => (part === undefined ? "" : decodeURIComponent(part)));
   const ctx = { current: () => mine === navigation };
   try {
     await found.page(main, params, ctx);

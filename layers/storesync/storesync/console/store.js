@@ -4,6 +4,7 @@
 import { api, marketplaceRegions } from "./api.js";
 import { ordersChart } from "./chart.js";
 import { announce, clearErrors, field, h, showError } from "./dom.js";
+import { pollWhile, progressList } from "./progress.js";
 import { lastRunsList, marketplaceText, statusBadge, warningsList } from "./stores.js";
 import { JOBS, MODES, TRIGGERS, UNKNOWN_SKUS, amazonOrderId, countsText, duration, jobLabel, resultOf, statusOf, when } from "./words.js";
 
@@ -23,8 +24,10 @@ export async function renderStore(main, [storeId], ctx) {
   if (!ctx.current()) return;
   const status = statusOf(store.status);
   const log = h("div", { id: "sync-log" });
-  const view = { store, path, log, ctx };
+  const progress = h("section", { class: "card", id: "in-progress", "aria-labelledby": "progress-title", "aria-live": "polite" });
+  const view = { store, path, log, progress, ctx, polling: false };
   fillLog(log, runs.runs);
+  fillProgress(view, runs.in_progress);
   main.replaceChildren(
     h("p", {}, h("a", { href: "#/stores" }, "← All stores")),
     h("div", { class: "page-head" }, h("h1", {}, store.name), statusBadge(store, "store-status")),
@@ -37,6 +40,7 @@ export async function renderStore(main, [storeId], ctx) {
       warningsList(store),
       authorizationActions(view),
     ),
+    progress,
     syncSection(view),
     unknownSkusSection(unknown.skus),
     settingsSection(view, warehouses.warehouses),
@@ -161,8 +165,31 @@ function runKey(run) {
 
 async function refreshLog(view) {
   const answer = await api("GET", `${view.path}/runs?limit=20`);
-  if (view.ctx.current()) fillLog(view.log, answer.runs);
+  if (view.ctx.current()) {
+    fillLog(view.log, answer.runs);
+    fillProgress(view, answer.in_progress);
+  }
   return answer.runs;
+}
+
+/** The runs in progress with their bars; while any runs, the page polls the sync log to keep them current. */
+function fillProgress(view, inProgress) {
+  const list = progressList(inProgress, view.store.store_id);
+  view.progress.hidden = !list;
+  view.progress.replaceChildren(h("h2", { id: "progress-title" }, "In progress"), list);
+  if (!list || view.polling) return;
+  view.polling = true;
+  pollWhile(view.ctx, async () => {
+    const answer = await api("GET", `${view.path}/runs?limit=20`);
+    if (!view.ctx.current()) return false;
+    fillLog(view.log, answer.runs);
+    const running = answer.in_progress.length > 0;
+    view.polling = running;
+    const list = progressList(answer.in_progress, view.store.store_id);
+    view.progress.hidden = !list;
+    view.progress.replaceChildren(h("h2", { id: "progress-title" }, "In progress"), list);
+    return running;
+  });
 }
 
 function fillLog(container, runs) {

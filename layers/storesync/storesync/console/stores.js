@@ -2,6 +2,7 @@
 
 import { api, marketplaceRegions } from "./api.js";
 import { h } from "./dom.js";
+import { pollWhile, progressList } from "./progress.js";
 import { JOBS, healthOf, resultOf, statusOf, when } from "./words.js";
 
 /** "United States (US) · North America" from a store view and the regions list. */
@@ -85,10 +86,37 @@ function storeCard(store, regions) {
       h("p", { class: "muted" }, marketplaceText(store, regions)),
       h("p", {}, status.todo),
       store.status_reason && store.status !== "active" ? h("p", { class: "note" }, store.status_reason) : null,
+      h("div", { class: "store-progress", "aria-live": "polite" }, progressList(store.in_progress, store.store_id)),
       lastRunsList(store),
       warningsList(store),
     ),
   );
+}
+
+/** While a store's import runs (a new store's first import), its card shows it as it happens. */
+function followProgress(main, ctx, regions, stores) {
+  const shape = (s) => JSON.stringify([s.status, s.in_progress, s.last_runs, s.warnings]);
+  const shown = new Map(stores.map((s) => [s.store_id, shape(s)]));
+  pollWhile(ctx, async () => {
+    const answer = await api("GET", "stores");
+    if (!ctx.current()) return false;
+    for (const store of answer.stores) {
+      const text = shape(store);
+      const card = main.querySelector(`li[data-store-id="${CSS.escape(store.store_id)}"]`);
+      if (card && shown.get(store.store_id) !== text) card.replaceWith(storeCard(store, regions)); // changed only
+      shown.set(store.store_id, text);
+    }
+    return answer.stores.some(importing);
+  });
+}
+
+/** A store whose import runs, or an active store whose first imports have not run yet (they start with the
+ * next schedule or "Sync now"): the Stores page follows it. */
+function importing(store) {
+  if ((store.in_progress || []).length) return true;
+  if (store.status !== "active") return false;
+  const runs = store.last_runs || {};
+  return !runs.orders || (store.settings.download_products_and_orders && !runs.products);
 }
 
 export async function renderStores(main, _params, ctx) {
@@ -120,4 +148,5 @@ export async function renderStores(main, _params, ctx) {
           "No Amazon store is connected yet. Choose “+ Add a New Store” to connect your first marketplace.",
         ),
   );
+  if (stores.some(importing)) followProgress(main, ctx, regions, stores);
 }

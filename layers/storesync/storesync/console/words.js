@@ -113,3 +113,34 @@ export function duration(ms) {
   const seconds = ms / 1000;
   return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
 }
+
+// The packer's orders pages (orders.js): WMS order statuses and holds in plain words.
+export const ORDER_STATUSES = {
+  pending: { label: "Pending on Amazon", tone: "warn" },
+  open: { label: "Open: to pack", tone: "ok" },
+  partially_shipped: { label: "Partly shipped", tone: "warn" },
+  shipped: { label: "Shipped", tone: "off" },
+  shipped_externally: { label: "Shipped outside the WMS", tone: "off" },
+  cancelled: { label: "Cancelled", tone: "bad" },
+  unfulfillable: { label: "Unfulfillable", tone: "bad" },
+};
+
+export function orderStatusOf(status) {
+  return ORDER_STATUSES[status] || { label: String(status || "unknown").replace(/_/g, " "), tone: "off" };
+}
+
+export const HOLDS = {
+  payment_hold: "Payment hold",
+  unknown_sku: "Unknown SKU",
+  buyer_requested_cancellation: "Buyer asked to cancel",
+};
+
+export const HOLD_WHY = {
+  payment_hold: "Amazon has not released the order yet (the payment is not confirmed). Its stock is allocated; the hold clears when Amazon releases it.",
+  unknown_sku: "The order contains SKUs storesync does not know yet (no product, listing or stock). It takes no stock until a product import or a stock update brings them.",
+  buyer_requested_cancellation: "The buyer asked Amazon to cancel the order. Its stock stays allocated; the hold ends when Amazon cancels it or the order ships.",
+};
+
+export function holdLabel(hold) {
+  return HOLDS[hold] || String(hold).replace(/_/g, " ");
+}

@@ -15,6 +15,7 @@ from storesync.dal.jobs import JobState, SyncRun
 from storesync.domain.notices import Notice
 
 SYNC_LOG_RETENTION = timedelta(days=30)
+PROGRESS_STALE_SECONDS = 1800  # progress not touched for this long belongs to a chain that died: not shown
 MANUAL_RUN_PATIENCE_SECONDS = 900  # a "sync now" no run took up by then (a lost message) may be asked again
 
 
@@ -131,6 +132,26 @@ def save_cursor(store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> 
         )
     except UpdateError as exc:
         raise LeaseLost(f"lease on {job} for store {store_id} was lost") from exc
+
+
+def save_progress(store_id: str, job: str, owner: str, progress: dict[str, Any] | None) -> None:
+    """Write (None: clear) the progress of the job's run chain, only while we hold the lease. Progress is for
+    the merchant's eyes: a lost lease is noticed by the next cursor save, not here."""
+    action = JobState.progress.remove() if progress is None else JobState.progress.set(progress)
+    with contextlib.suppress(UpdateError):
+        JobState(store_id, job).update(actions=[action], condition=JobState.lease_owner == owner)
+
+
+def progress_of(store_id: str, now: float | None = None) -> dict[str, dict[str, Any]]:
+    """The store's run chains in progress, by job: the progress each last reported, unless it is older than
+    PROGRESS_STALE_SECONDS (a chain that died without clearing it). One query (one item per job)."""
+    moment = time.time() if now is None else now
+    found: dict[str, dict[str, Any]] = {}
+    for state in JobState.query(store_id, consistent_read=True):
+        progress = dict(state.progress or {})
+        if progress and float(progress.get("updated_epoch", 0)) > moment - PROGRESS_STALE_SECONDS:
+            found[state.job] = progress
+    return found
 
 
 def load_cursor(store_id: str, job: str) -> dict[str, Any]:

@@ -28,6 +28,9 @@ class JobState(StoreKeyed):
     manual_run_id = UnicodeAttribute(null=True)
     manual_run_mode = UnicodeAttribute(null=True)
     manual_run_at = NumberAttribute(default=0)  # epoch seconds
+    # the run chain in progress, as the merchant reads it (job_state.save_progress; cleared when the chain ends):
+    # {"step", "label", "step_number", "steps", "done", "expected", "unit", "started_at", "updated_at", ...}
+    progress = JSONAttribute(null=True)
 
 
 class SyncRun(StoreKeyed):

@@ -51,7 +51,7 @@ from storesync.domain.orders import (
 )
 from storesync.observability import logger
 from storesync.usecases.order_upsert import HoldRelease, Upserter, UpsertResult
-from storesync.usecases.runner import JobContext, JobOutcome, JobWork
+from storesync.usecases.runner import JobContext, JobOutcome, JobWork, Progress
 
 PAGE_SIZE = 100
 SLICE_SECONDS = 30.0  # a slice hands over to its continuation after this long
@@ -134,6 +134,8 @@ class OrderImport:
         cursor = dict(self.ctx.cursor)
         sweep_key = "catchup" if self.ctx.message.mode == "catchup" else "incremental"
         sweep = cursor.get(sweep_key) or self._new_sweep(cursor, sweep_key)
+        first = not cursor.get("last_complete")
+        self._report_progress(sweep_key, sweep, first)
         started = time.monotonic()
         pages = 0
         while True:
@@ -164,15 +166,18 @@ class OrderImport:
             pages += 1
             self.outcome.add("pages")
             self._store_page(page, cursor)
+            read = int(sweep.get("read") or 0) + page.size
             token = page.next_token
             before = (
                 sweep.get("before") or page.last_updated_before or iso(self.deps.clock() - AMAZON_MIN_LAG)
             )
             if token:
-                sweep = {"after": sweep["after"], "before": before, "token": token}
+                sweep = {"after": sweep["after"], "before": before, "token": token, "read": read,
+                         "started_at": sweep.get("started_at")}  # fmt: skip
                 if sweep_restarts := self._restarts(cursor, sweep_key):
                     sweep["restarts"] = sweep_restarts
                 self._save(cursor, sweep_key, sweep)
+                self._report_progress(sweep_key, sweep, first)
                 continue
             self._finish_sweep(cursor, sweep_key, before)
             break
@@ -187,7 +192,29 @@ class OrderImport:
             after = now - self.deps.catchup
         else:
             after = parse_iso(last) - self.deps.overlap
-        return {"after": iso(after), "before": None, "token": None}
+        return {"after": iso(after), "before": None, "token": None, "read": 0, "started_at": iso(now)}
+
+    def _report_progress(self, sweep_key: str, sweep: dict[str, Any], first: bool) -> None:
+        """The sweep's orders read so far; Amazon's searchOrders never says how many there are (`expected`
+        stays unknown)."""
+        since = sweep["after"][:16].replace("T", " ")
+        label = (
+            f"Catch-up: reading every order updated since {since} UTC"
+            if sweep_key == "catchup"
+            else f"Reading orders updated since {since} UTC"
+        )
+        self.ctx.report_progress(
+            Progress(
+                step=sweep_key,
+                label=label,
+                step_number=1,
+                steps=1,
+                done=int(sweep.get("read") or 0),
+                unit="orders",
+                started_at=sweep.get("started_at"),
+                first_import=first,
+            )
+        )
 
     def _restarts(self, cursor: dict[str, Any], sweep_key: str) -> int:
         return int((cursor.get(sweep_key) or {}).get("restarts") or 0)
@@ -214,6 +241,7 @@ class OrderImport:
             "before": sweep.get("before"),
             "token": None,
             "restarts": restarts,
+            "started_at": sweep.get("started_at"),
         }
         self._save(cursor, sweep_key, restarted)
         return restarted

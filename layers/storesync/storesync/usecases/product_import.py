@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
@@ -84,10 +84,18 @@ from storesync.domain.products import (
 )
 from storesync.observability import logger
 from storesync.usecases.order_upsert import release_unknown_sku_holds
-from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobContext, JobOutcome, JobWork
+from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobContext, JobOutcome, JobWork, Progress
 from storesync.usecases.time_left import InvocationTime
 
 MATCH_AMAZON = "match_amazon"
+STEP_LABELS = {  # the import's steps as the merchant reads them (the store page's progress bar)
+    "report": "Waiting for Amazon's listings report",
+    "rows": "Reading the listings report",
+    "types": "Reading product types from Amazon",
+    "fba": "Reading FBA quantities from Amazon",
+    "deactivate": "Marking listings no longer on Amazon inactive",
+    "finish": "Finishing",
+}
 ROW_MESSAGES_PER_RUN = 20  # skipped-row explanations written to one sync-log entry
 
 
@@ -269,6 +277,38 @@ class ProductImport:
         self.state["touched_at"] = time.time()
         self.cursor["import"] = self.state
         self.ctx.save_cursor(self.cursor)
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        """Where the import is: its step among the steps this import has, and the items of that step done (the
+        report's rows: `expected` is the report's record count once it was read through)."""
+        state = self.state
+        steps = ["report", "rows"]
+        steps += ["types"] if state.get("types_deferred") else []
+        steps += ["fba"] if state.get("fba_deferred") else []
+        steps += ["deactivate"] if state["mode"] == "full" else []
+        phase = state["phase"]
+        totals = state.get("totals", {})
+        done, expected = {
+            "report": (0, None),
+            "rows": (int(state.get("row_offset", 0)), state.get("rows_expected")),
+            "types": (int(totals.get("product_types", 0)), None),
+            "fba": (int(totals.get("fba_quantities", 0)), None),
+            "deactivate": (int(totals.get("deactivated", 0)), None),
+        }.get(phase, (int(state.get("row_offset", 0)), state.get("rows_expected")))
+        self.ctx.report_progress(
+            Progress(
+                step=phase,
+                label=STEP_LABELS.get(phase, phase),
+                step_number=steps.index(phase) + 1 if phase in steps else len(steps),
+                steps=len(steps),
+                done=done,
+                expected=None if expected is None else int(expected),
+                unit="rows" if phase in ("rows", "finish") else "listings",
+                started_at=state.get("started_at"),
+                first_import=bool(state.get("first_import")),
+            )
+        )
 
     # phases ---------------------------------------------------------------------------------------------
     def _report(self) -> bool:
@@ -325,8 +365,10 @@ class ProductImport:
                     written += len(chunk)
                     chunk = []
                     if written >= self.limits.slice_rows or self._out_of_time():
+                        self._count_rows(reader, records)
                         return False
                 self._apply_rows(chunk, reader.record)
+                self.state["rows_expected"] = reader.record
             except ReportFormatError as exc:
                 if int(self.state.get("row_offset", 0)):  # read before: this download broke, not the report
                     raise TransientAmazonError(
@@ -335,6 +377,18 @@ class ProductImport:
                 return self._report_again(notice(NoticeCode.LISTINGS_REPORT_UNREADABLE, reason=str(exc)))
         self.state["rows_done"] = True
         return self._next_phase(self._after_rows())
+
+    def _count_rows(self, reader: ListingsReportReader, records: Iterator[ParsedRecord]) -> None:
+        """Once per import, read the rest of the open report without writing anything: its record count is
+        the rows step's `expected` (a progress figure only; a format error is left for the rows to meet)."""
+        if self.state.get("rows_expected") is not None:
+            return
+        try:
+            for _ in records:
+                pass
+        except ReportFormatError:
+            return
+        self.state["rows_expected"] = reader.record
 
     def _after_rows(self) -> str:
         """The phase after the rows: the catch-up passes only when a throttle deferred their work."""

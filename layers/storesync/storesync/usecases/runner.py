@@ -39,7 +39,7 @@ from storesync.amazon.errors import (
     Throttled,
     TransientAmazonError,
 )
-from storesync.clock import utcnow
+from storesync.clock import iso, utcnow
 from storesync.dal import job_state, store_queries
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
@@ -107,6 +107,8 @@ class RunBook(Protocol):
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None: ...
 
+    def save_progress(self, store_id: str, job: str, owner: str, progress: dict[str, Any] | None) -> None: ...
+
     def record_run(
         self, store: Store, message: JobMessage, started_at: float, result: str, outcome: JobOutcome
     ) -> None: ...
@@ -132,6 +134,9 @@ class DynamoRunBook:
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
         job_state.save_cursor(store_id, job, owner, cursor)
+
+    def save_progress(self, store_id: str, job: str, owner: str, progress: dict[str, Any] | None) -> None:
+        job_state.save_progress(store_id, job, owner, progress)
 
     def record_run(
         self, store: Store, message: JobMessage, started_at: float, result: str, outcome: JobOutcome
@@ -170,6 +175,39 @@ def pause_for_reauthorization(store: Store, exc: AuthorizationRevoked, book: Run
     return reason
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a long run chain is, as the merchant reads it (GET /stores/{id}/runs' `in_progress`, the store
+    page's progress bar): the current step (a name and plain words), its number among the chain's steps, and
+    the items done; `expected` only where Amazon says how many there are (None: not known)."""
+
+    step: str
+    label: str
+    step_number: int
+    steps: int
+    done: int = 0
+    expected: int | None = None
+    unit: str = "items"
+    started_at: str | None = None  # when the chain began (ISO); None: this run's start
+    first_import: bool = False  # the store's first import of this kind (the Stores page shows it)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "label": self.label,
+            "step_number": self.step_number,
+            "steps": self.steps,
+            "done": self.done,
+            "expected": self.expected,
+            "unit": self.unit,
+            "started_at": self.started_at,
+            "first_import": self.first_import,
+        }
+
+
+ProgressWriter = Callable[[str, str, str, "dict[str, Any] | None"], None]
+
+
 @dataclass
 class JobContext:
     message: JobMessage
@@ -177,10 +215,25 @@ class JobContext:
     owner: str
     cursor: dict[str, Any]
     cursor_writer: Callable[[str, str, str, dict[str, Any]], None] = job_state.save_cursor
+    progress_writer: ProgressWriter | None = None  # the runner's book; None: progress is not recorded
 
     def save_cursor(self, cursor: dict[str, Any]) -> None:
         self.cursor_writer(self.store.store_id, self.message.job, self.owner, cursor)
         self.cursor = dict(cursor)
+
+    def report_progress(self, progress: Progress) -> None:
+        """Record where the run chain is (at a step boundary or after a batch: one small write)."""
+        if self.progress_writer is None:
+            return
+        now = utcnow()
+        entry = progress.to_dict() | {
+            "mode": self.message.mode,
+            "trigger": self.message.trigger,
+            "updated_at": iso(now),
+            "updated_epoch": time.time(),
+        }
+        entry["started_at"] = progress.started_at or iso(now)
+        self.progress_writer(self.store.store_id, self.message.job, self.owner, entry)
 
 
 JobWork = Callable[[JobContext], JobOutcome]
@@ -220,7 +273,14 @@ class StoreJobRunner:
             logger.info("job already running for this store: rerun requested", extra={"job": message.job})
             return JobOutcome(result="skipped", summary="already running; will run again when it finishes")
         started = time.time()
-        ctx = JobContext(message, store, owner, cursor, cursor_writer=self._book.save_cursor)
+        ctx = JobContext(
+            message,
+            store,
+            owner,
+            cursor,
+            cursor_writer=self._book.save_cursor,
+            progress_writer=self._book.save_progress,
+        )
         try:
             outcome = self._work(ctx, work)
         except job_state.LeaseLost:
@@ -309,6 +369,8 @@ class StoreJobRunner:
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
             self._book.set_last_run(store, message.job, entry)
             self._publish(store, message.job, entry)
+            if following is None and result != "skipped" and not redelivered:  # no progress bar left behind
+                self._book.save_progress(store.store_id, message.job, ctx.owner, None)
         finally:  # never leave the lease behind, whatever failed above
             rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner)
         if following is not None and outcome.continue_after is not None:
