@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, Json, ValidationError
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 from storesync.dal.store_queries import STATUS_ACTIVE, stores_of_seller
 from storesync.dal.stores import Store
+from storesync.domain.events import EventPublisher
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
 from storesync.usecases.order_import import OrdersAmazon
@@ -127,8 +128,10 @@ class OrderChangeHandler:
         upserter: Upserter,
         amazon_for: Callable[[Store], OrdersAmazon],
         find_stores: Callable[[OrderChange], list[Store]] = stores_for,
+        events: EventPublisher | None = None,
     ) -> None:
         self._upserter = upserter
+        self._events = events
         self._amazon_for = amazon_for
         self._find_stores = find_stores
 
@@ -140,7 +143,9 @@ class OrderChangeHandler:
             try:
                 order = self._amazon_for(store).get_order(change.amazon_order_id)
             except AuthorizationRevoked as exc:
-                pause_for_reauthorization(store, exc)  # the same plain-words reason as a job run
+                pause_for_reauthorization(
+                    store, exc, events=self._events
+                )  # the same plain-words reason as a job run
                 results[store.store_id] = "needs_reauthorization"
                 continue
             except AmazonRejected as exc:

@@ -37,6 +37,7 @@ from storesync.domain.allocation import (
     release_deltas,
     removal_deltas,
 )
+from storesync.domain.events import DiscardEvents, Event, EventPublisher, order_transition_events
 from storesync.domain.orders import (
     CHANNEL_FBM,
     IGNORE,
@@ -62,6 +63,7 @@ class UpsertResult:
     backordered: int = 0
     unknown_skus: tuple[str, ...] = ()
     stock_moves: list[StockDelta] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # what the committed change tells a WMS (published)
 
 
 class Upserter(Protocol):
@@ -80,9 +82,10 @@ def import_rules(store: Store) -> ImportRules:
 
 
 class OrderUpserter:
-    def __init__(self, cipher: Cipher, queue: JobQueue) -> None:
+    def __init__(self, cipher: Cipher, queue: JobQueue, events: EventPublisher | None = None) -> None:
         self._cipher = cipher
         self._queue = queue
+        self._events: EventPublisher = events or DiscardEvents()
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         if incoming.marketplace_id != store.marketplace_id:
@@ -93,6 +96,8 @@ class OrderUpserter:
             return self._attempt(store, incoming, encrypted)
 
         result = retry_on_conflict(attempt)
+        if result.events:  # after the commit: the change they report is stored
+            self._events.publish(result.events)
         if result.stock_moves:
             after_stock_change(store.merchant_id, sorted({d.sku for d in result.stock_moves}), self._queue)
         return result
@@ -108,8 +113,9 @@ class OrderUpserter:
             shipment = False
         else:
             shipment = order_queries.has_wms_shipment(store.store_id, incoming.order_id)
+        before = None if existing is None else order_queries.snapshot(existing, shipment)
         decision = decide(
-            None if existing is None else order_queries.snapshot(existing, shipment),
+            before,
             incoming,
             import_rules(store),
             unknown,
@@ -130,6 +136,14 @@ class OrderUpserter:
             expire_address(tx, store.store_id, incoming.order_id, expires_at)
         tx.save(order)
         moves = tx.commit()
+        events = order_transition_events(
+            store.merchant_id,
+            store.store_id,
+            before,  # read before the decision was applied (the same object is written)
+            order_queries.snapshot(order, shipment),
+            version + 1,
+            now,
+        )
         logger.info(
             "order stored",
             extra={
@@ -147,6 +161,7 @@ class OrderUpserter:
             backordered,
             decision.unknown_skus,
             moves,
+            events,
         )
 
     @staticmethod
@@ -226,7 +241,10 @@ class HoldRelease:
 
 
 def release_unknown_sku_holds(
-    store: Store, skus: Iterable[str] | None = None, queue: JobQueue | None = None
+    store: Store,
+    skus: Iterable[str] | None = None,
+    queue: JobQueue | None = None,
+    events: EventPublisher | None = None,
 ) -> HoldRelease:
     """Re-evaluate the store's orders on the unknown-SKU hold (`skus`: only those waiting for one of them, e.g.
     the SKUs a product import just stored; None: all of them, as every order run does). An order whose SKUs
@@ -257,6 +275,8 @@ def release_unknown_sku_holds(
             continue
         if result is None:
             continue
+        if events is not None and result.events:  # after the commit
+            events.publish(result.events)
         if Hold.UNKNOWN_SKU in result.holds:
             outcome.narrowed += 1
             continue
@@ -283,6 +303,7 @@ class _Reevaluated:
     holds: tuple[Hold, ...]
     backordered: int
     stock_moves: list[StockDelta]
+    events: list[Event] = field(default_factory=list)
 
 
 def _reevaluate(
@@ -293,8 +314,10 @@ def _reevaluate(
     if order is None:
         return None
     waited = order_queries.skus_waited_for(order)
+    before = order_queries.snapshot(order, has_wms_shipment=False)  # the transition does not look at it
+    version = int(order.version or 0)
     decision = skus_known(
-        order_queries.snapshot(order, has_wms_shipment=False),  # the transition does not look at it
+        before,
         list(order.unknown_skus or []),
         [sku for sku in waited if sku not in known],
     )
@@ -307,8 +330,10 @@ def _reevaluate(
     backordered = OrderUpserter._plan_stock(tx, store, order, decision, warehouses)
     tx.save(order)
     moves = tx.commit()
+    after = order_queries.snapshot(order, has_wms_shipment=False)
+    events = order_transition_events(store.merchant_id, store.store_id, before, after, version + 1, utcnow())
     logger.info(
         "unknown-SKU hold re-evaluated",
         extra={"amazon_order_id": amazon_order_id, "reason": decision.reason, "stock_moves": len(moves)},
     )
-    return _Reevaluated(decision.holds, backordered, moves)
+    return _Reevaluated(decision.holds, backordered, moves, events)

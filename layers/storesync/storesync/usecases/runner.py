@@ -43,6 +43,7 @@ from storesync.clock import utcnow
 from storesync.dal import job_state, store_queries
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
+from storesync.domain.events import Event, EventPublisher, store_needs_reauthorization, sync_lagging
 from storesync.domain.health import FAILED, after_run, duration_words, job_health
 from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.jobs import JobMessage, JobMode, JobName
@@ -161,13 +162,33 @@ def authorization_refused(exc: AuthorizationRevoked) -> Notice:
     return notice(NoticeCode.AUTHORIZATION_REFUSED, detail=detail)
 
 
-def pause_for_reauthorization(store: Store, exc: AuthorizationRevoked, book: RunBook | None = None) -> Notice:
+def pause_for_reauthorization(
+    store: Store,
+    exc: AuthorizationRevoked,
+    book: RunBook | None = None,
+    events: EventPublisher | None = None,
+) -> Notice:
     """The store turns needs_reauthorization at once, with the plain-words reason (jobs and ORDER_CHANGE
-    notifications call this). Returns the notice for the sync log."""
+    notifications call this); the one that turned it publishes Store Needs Reauthorization. Returns the
+    notice for the sync log."""
     reason = authorization_refused(exc)
     if (book or DynamoRunBook()).pause_for_reauthorization(store, reason.message):
         logger.warning("store needs reauthorization: Amazon refused its authorization")
+        if events is not None:
+            event = store_needs_reauthorization(
+                store.merchant_id, store.store_id, reason.message, store.authorized_at, utcnow()
+            )
+            publish_quietly(events, [event])
     return reason
+
+
+def publish_quietly(events: EventPublisher, batch: list[Event]) -> None:
+    """Publish events about the sync itself (reauthorization, lag): a bus that refuses them is logged and never
+    fails the run (the lag event comes again with the next late run)."""
+    try:
+        events.publish(batch)
+    except Exception:  # noqa: BLE001 - logged; the run's own outcome stands
+        logger.exception("sync event not published", extra={"detail_types": [e.detail_type for e in batch]})
 
 
 @dataclass
@@ -177,6 +198,7 @@ class JobContext:
     owner: str
     cursor: dict[str, Any]
     cursor_writer: Callable[[str, str, str, dict[str, Any]], None] = job_state.save_cursor
+    events: EventPublisher | None = None  # where the job publishes what it committed (None: nowhere)
 
     def save_cursor(self, cursor: dict[str, Any]) -> None:
         self.cursor_writer(self.store.store_id, self.message.job, self.owner, cursor)
@@ -197,6 +219,7 @@ class StoreJobRunner:
         max_attempts: int = MAX_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
         publish_lag: Callable[[str, float, float], None] = publish_sync_lag,
+        events: EventPublisher | None = None,
     ) -> None:
         self._queue = queue
         self._lease_seconds = lease_seconds
@@ -205,6 +228,7 @@ class StoreJobRunner:
         self._max_attempts = max_attempts
         self._clock = clock
         self._publish_lag = publish_lag
+        self._events = events
 
     def run(self, message: JobMessage, work: JobWork) -> JobOutcome:
         store = self._book.get_store(message.merchant_id, message.store_id)
@@ -220,7 +244,9 @@ class StoreJobRunner:
             logger.info("job already running for this store: rerun requested", extra={"job": message.job})
             return JobOutcome(result="skipped", summary="already running; will run again when it finishes")
         started = time.time()
-        ctx = JobContext(message, store, owner, cursor, cursor_writer=self._book.save_cursor)
+        ctx = JobContext(
+            message, store, owner, cursor, cursor_writer=self._book.save_cursor, events=self._events
+        )
         try:
             outcome = self._work(ctx, work)
         except job_state.LeaseLost:
@@ -240,7 +266,7 @@ class StoreJobRunner:
         try:
             return work(ctx)
         except AuthorizationRevoked as exc:
-            reason = pause_for_reauthorization(ctx.store, exc, self._book)
+            reason = pause_for_reauthorization(ctx.store, exc, self._book, self._events)
             return JobOutcome(result="error", errors=[reason], paused=True)
         except Throttled as exc:
             return JobOutcome(result="throttled", continue_after=exc.retry_after, summary=str(exc))
@@ -335,6 +361,17 @@ class StoreJobRunner:
         health = job_health(job, entry, cadence, self._clock(), since)
         if health.lag_seconds is not None:
             self._publish_lag(job, health.lag_seconds, cadence)
+        if health.late and health.lag_seconds is not None and self._events is not None:
+            event = sync_lagging(
+                store.merchant_id,
+                store.store_id,
+                job,
+                health.lag_seconds,
+                cadence,
+                health.last_success_at,
+                self._clock(),
+            )
+            publish_quietly(self._events, [event])
 
 
 def _last_run(store: Store, job: str) -> dict[str, Any] | None:

@@ -46,6 +46,7 @@ from storesync.clock import utcnow
 from storesync.dal import shipment_writes as db
 from storesync.dal.shipments import Shipment
 from storesync.domain import shipments as rules
+from storesync.domain.events import shipment_confirmed
 from storesync.domain.notices import NoticeCode, ParamValue, notice
 from storesync.observability import logger
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
@@ -226,9 +227,26 @@ class ShipmentPush:
             return False
 
     def _confirmed(self, shipment: Shipment) -> None:
-        db.mark_confirmed(shipment, self.now())
+        now = self.now()
+        db.mark_confirmed(shipment, now)
         self.outcome.add("confirmed")
         logger.info("shipment confirmed on Amazon", extra=self._log(shipment))
+        if self.ctx.events is not None:  # after the commit
+            items: dict[str, int] = {}
+            for item in shipment.items or []:
+                items[item.order_item_id] = items.get(item.order_item_id, 0) + int(item.quantity)
+            event = shipment_confirmed(
+                shipment.merchant_id,
+                shipment.store_id,
+                shipment.amazon_order_id,
+                shipment.shipment_id,
+                shipment.package_reference_id,
+                shipment.carrier_code,
+                shipment.tracking_number,
+                items,
+                now,
+            )
+            self.ctx.events.publish([event])
 
     def _refused(self, shipment: Shipment, message: str) -> None:
         db.mark_refused(shipment, message)
