@@ -334,7 +334,7 @@ class StoreJobRunner:
             self._book.record_run(store, message, started, result, outcome)
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
             self._book.set_last_run(store, message.job, entry)
-            self._publish(store, message.job, entry)
+            self._publish(store, message.job, entry, paused=outcome.paused)
         finally:  # never leave the lease behind, whatever failed above
             rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner)
         if following is not None and outcome.continue_after is not None:
@@ -353,7 +353,7 @@ class StoreJobRunner:
             },
         )
 
-    def _publish(self, store: Store, job: str, entry: Mapping[str, Any]) -> None:
+    def _publish(self, store: Store, job: str, entry: Mapping[str, Any], paused: bool = False) -> None:
         cadence = self._cadences.get(JobName(job))
         if cadence is None:
             return
@@ -361,7 +361,8 @@ class StoreJobRunner:
         health = job_health(job, entry, cadence, self._clock(), since)
         if health.lag_seconds is not None:
             self._publish_lag(job, health.lag_seconds, cadence)
-        if health.late and health.lag_seconds is not None and self._events is not None:
+        # a store paused for reauthorization has its own event: its jobs do not lag, they wait for the merchant
+        if health.late and health.lag_seconds is not None and self._events is not None and not paused:
             event = sync_lagging(
                 store.merchant_id,
                 store.store_id,
