@@ -96,3 +96,59 @@ def test_a_refused_grant_publishes_store_needs_reauthorization_once(h: support.O
     assert [e["detail-type"] for e in events] == ["Store Needs Reauthorization"]
     check_schema(events[0])
     assert events[0]["detail"]["reason"]
+
+
+def wms_events(stack: Any) -> list[dict[str, Any]]:
+    import shipment_push_support
+
+    return shipment_push_support.drain(stack.queue_url(LOCAL_EVENTS_QUEUE))
+
+
+def test_a_confirmed_shipment_and_the_pushed_stock_reach_the_wms_queue(
+    make_stack: Any, spapi_sim: Any, load_function: Any, lambda_context: Any
+) -> None:
+    import inventory_push_support as inventory
+    import shipment_push_support as shipments
+    from fixtures_stores import connected_store, sim_stack
+
+    stack = sim_stack(make_stack, spapi_sim)
+    store = connected_store(spapi_sim, stack, shipments.SELLER, shipments.US)
+    sku_a, sku_b = shipments.fbm_skus(spapi_sim, shipments.SELLER, shipments.US)[:2]
+    sim_order = shipments.amazon_order(spapi_sim, store, [(sku_a, 2), (sku_b, 1)])
+    order_id = sim_order["order_id"]
+    item_a = sim_order["items"][0]["order_item_id"]
+    shipments.import_order(store, sim_order, spare=5)
+    shipped = shipments.ship(
+        store, order_id, [{"order_item_id": item_a, "quantity": 2}], carrier="usps", tracking="9400111"
+    )
+    wms_events(stack)  # whatever came before the push
+
+    handler = load_function("ShipmentPushFunction")
+    assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}
+    assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}  # nothing left
+
+    confirmed = [e for e in wms_events(stack) if e["detail-type"] == "Shipment Confirmed"]
+    assert len(confirmed) == 1
+    check_schema(confirmed[0])
+    detail = confirmed[0]["detail"]
+    assert (detail["amazonOrderId"], detail["shipmentId"], detail["carrierCode"], detail["trackingNumber"]) == (
+        order_id,
+        shipped.shipment_id,
+        "USPS",
+        "9400111",
+    )
+    assert detail["items"] == [{"orderItemId": item_a, "quantity": 2}]
+    assert shipments.amazon_packages(spapi_sim, order_id)  # on Amazon before it was told
+
+    inventory.mirror_listings(spapi_sim, store)
+    inventory.set_stock(store.merchant_id, sku_b, on_hand=9, allocated=1)
+    push = load_function("InventoryPushFunction")
+    assert inventory.deliver(push, lambda_context, inventory.push_message(store)) == {"batchItemFailures": []}
+    pushed = [e for e in wms_events(stack) if e["detail-type"] == "Stock Pushed"]
+    assert pushed, "the push accepted quantities but published nothing"
+    items = {i["sku"]: i["quantity"] for e in pushed for i in e["detail"]["items"]}
+    for event in pushed:
+        check_schema(event)
+    for sku, quantity in items.items():
+        assert inventory.amazon_quantity(spapi_sim, store, sku) == quantity
+    assert items[sku_b] == inventory.amazon_quantity(spapi_sim, store, sku_b)
