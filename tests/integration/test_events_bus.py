@@ -131,7 +131,12 @@ def test_a_confirmed_shipment_and_the_pushed_stock_reach_the_wms_queue(
     assert len(confirmed) == 1
     check_schema(confirmed[0])
     detail = confirmed[0]["detail"]
-    assert (detail["amazonOrderId"], detail["shipmentId"], detail["carrierCode"], detail["trackingNumber"]) == (
+    assert (
+        detail["amazonOrderId"],
+        detail["shipmentId"],
+        detail["carrierCode"],
+        detail["trackingNumber"],
+    ) == (
         order_id,
         shipped.shipment_id,
         "USPS",

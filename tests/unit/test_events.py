@@ -54,7 +54,12 @@ def test_a_new_order_is_imported() -> None:
     events = transition(None, snapshot(), version=1)
     assert [e.detail_type for e in events] == [ev.ORDER_IMPORTED]
     detail = events[0].detail
-    assert (detail["status"], detail["channel"], detail["version"], detail["storeId"]) == ("open", "FBM", 1, "s1")
+    assert (detail["status"], detail["channel"], detail["version"], detail["storeId"]) == (
+        "open",
+        "FBM",
+        1,
+        "s1",
+    )
     assert detail["occurredAt"] == "2026-12-04T10:00:00Z"
 
 
@@ -105,7 +110,9 @@ def every_kind_of_event() -> list[ev.Event]:
     cancelled = snapshot(status=OrderStatus.CANCELLED, amazon_status="CANCELLED")
     return [
         *transition(None, snapshot(), 1),
-        *transition(snapshot(), snapshot(status=OrderStatus.PARTIALLY_SHIPPED, amazon_status="PARTIALLY_SHIPPED")),
+        *transition(
+            snapshot(), snapshot(status=OrderStatus.PARTIALLY_SHIPPED, amazon_status="PARTIALLY_SHIPPED")
+        ),
         *transition(snapshot(), cancelled),
         *transition(snapshot(), snapshot(holds=(BUYER_HOLD,))),
         ev.shipment_confirmed("m1", "s1", "111-1", "sh-1", "1", "UPS", "1Z999", {"i1": 2, "i2": 1}, AT),
