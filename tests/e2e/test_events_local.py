@@ -43,7 +43,7 @@ def test_the_local_bus_delivers_storesync_events_to_the_wms_queue(local_runtime:
 
     first = wait_for(imported, what="an Order Imported event on the WMS queue", timeout=120)
     order_id = first[0]["detail"]["amazonOrderId"]
-    order = client.get(f"/orders/{order_id}", params={"store_id": store_id})
+    order = client.get(f"/orders/{store_id}.{order_id}")
     assert order["status"] == first[0]["detail"]["status"]  # committed before it was told
     for event in received:
         schema = json.loads((SCHEMAS / (event["detail-type"].replace(" ", "") + ".json")).read_text())
