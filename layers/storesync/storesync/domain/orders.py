@@ -107,6 +107,69 @@ UPDATE = "update"
 IGNORE = "ignore"
 
 
+# Orders v2026-01-01's fulfilment vocabulary (the model documents these values; Amazon may add others, which are
+# kept as given: a program or constraint we do not know yet is still shown to the packer)
+ORDER_PROGRAMS = (
+    "AMAZON_BAZAAR",
+    "AMAZON_BUSINESS",
+    "AMAZON_EASY_SHIP",
+    "AMAZON_HAUL",
+    "DELIVERY_BY_AMAZON",
+    "FBM_SHIP_PLUS",
+    "INVOICE_BY_AMAZON",
+    "IN_STORE_PICK_UP",
+    "PREMIUM",
+    "PREORDER",
+    "PRIME",
+)
+ITEM_PROGRAMS = ("TRANSPARENCY", "SUBSCRIBE_AND_SAVE")
+SERVICE_LEVELS = (
+    "EXPEDITED",
+    "FREE_ECONOMY",
+    "NEXT_DAY",
+    "PRIORITY",
+    "SAME_DAY",
+    "SECOND_DAY",
+    "SCHEDULED",
+    "STANDARD",
+)
+# ItemShippingConstraints: each is MANDATORY when present
+SHIPPING_CONSTRAINTS = (
+    "palletDelivery",
+    "cashOnDelivery",
+    "signatureConfirmation",
+    "recipientIdentityVerification",
+    "recipientAgeVerification",
+)
+ASSOCIATION_TYPES = ("REPLACEMENT_ORIGINAL_ID", "EXCHANGE_ORIGINAL_ID")
+# an FBM order still to ship whose ship-by window ends within this time is at risk of shipping late
+LATE_SHIPMENT_MARGIN = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class GiftOption:
+    """An item's gift wrap and message: buyer data (stored encrypted, expired with the address)."""
+
+    message: str | None = None
+    wrap_level: str | None = None
+
+
+@dataclass(frozen=True)
+class CancellationRequest:
+    """A cancellation request on an item (Amazon's `cancellation.cancellationRequest`)."""
+
+    requester: str  # BUYER
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AssociatedOrder:
+    """Another order this one is related to (a replacement or exchange names its original)."""
+
+    order_id: str
+    association_type: str  # REPLACEMENT_ORIGINAL_ID | EXCHANGE_ORIGINAL_ID (or what Amazon adds)
+
+
 @dataclass(frozen=True)
 class AmazonItem:
     order_item_id: str
@@ -115,6 +178,11 @@ class AmazonItem:
     quantity_shipped: int = 0
     price: str | None = None
     currency: str | None = None
+    programs: tuple[str, ...] = ()
+    customized_url: str | None = None
+    gift: GiftOption | None = None
+    shipping_constraints: tuple[str, ...] = ()  # names from SHIPPING_CONSTRAINTS (MANDATORY ones)
+    cancellation_request: CancellationRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -127,14 +195,38 @@ class AmazonOrder:
     last_updated: str
     items: tuple[AmazonItem, ...]
     address: Mapping[str, Any] | None = None
-    ship_by: str | None = None
-    deliver_by: str | None = None
+    ship_by: str | None = None  # the end of the ship-by window (latestDateTime)
+    deliver_by: str | None = None  # the end of the deliver-by window
+    ship_by_start: str | None = None  # earliestDateTime of the ship-by window
+    deliver_by_start: str | None = None
+    programs: tuple[str, ...] = ()
+    service_level: str | None = None  # fulfillment.fulfillmentServiceLevel
+    buyer_company: str | None = None  # business orders: buyer.buyerCompanyName
+    buyer_po_number: str | None = None  # buyer.buyerPurchaseOrderNumber
+    associated_orders: tuple[AssociatedOrder, ...] = ()
     # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
     shipped_time: str | None = None
 
     @property
     def released(self) -> bool:
         return self.status not in NOT_RELEASED
+
+    @property
+    def gift_options(self) -> dict[str, GiftOption]:
+        """The items' gift options by order item id (buyer data)."""
+        return {i.order_item_id: i.gift for i in self.items if i.gift is not None}
+
+    @property
+    def buyer_cancellation(self) -> CancellationRequest | None:
+        """The buyer's cancellation request on any item (None: the buyer asked for none)."""
+        return next(
+            (
+                i.cancellation_request
+                for i in self.items
+                if i.cancellation_request is not None and i.cancellation_request.requester == "BUYER"
+            ),
+            None,
+        )
 
 
 @dataclass(frozen=True)
@@ -257,6 +349,55 @@ def buyer_data_visible(expires_at: datetime | None, closed_at: datetime | None, 
     if expires_at is not None and expires_at <= now:
         return False
     return closed_at is None or buyer_data_expiry(closed_at) > now
+
+
+# a merchant order in these statuses still has units to ship (pending ones once Amazon releases them)
+AWAITING_SHIPMENT_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED})
+SHIPPABLE_STATUSES = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED})
+LATE = "late"
+AT_RISK = "at_risk"
+
+
+def awaiting_shipment(channel: str, status: str) -> bool:
+    """Whether the WMS still has to ship (part of) the order: a merchant order not closed."""
+    return channel == CHANNEL_FBM and status in AWAITING_SHIPMENT_STATUSES
+
+
+@dataclass(frozen=True)
+class LateShipmentRisk:
+    level: str  # late (the ship-by window has ended) | at_risk (it ends within the margin)
+    ship_by: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "ship_by": self.ship_by, "message": self.message}
+
+
+def late_shipment_risk(
+    channel: str,
+    status: str,
+    ship_by: str | None,
+    now: datetime,
+    margin: timedelta = LATE_SHIPMENT_MARGIN,
+) -> LateShipmentRisk | None:
+    """A merchant order released for shipping (open or partially shipped) whose ship-by window ends within
+    `margin` of `now` (at_risk) or has ended (late); None otherwise (FBA, pending, closed, no window)."""
+    if channel != CHANNEL_FBM or status not in SHIPPABLE_STATUSES or not ship_by:
+        return None
+    end = parse_iso(ship_by)
+    if now >= end:
+        return LateShipmentRisk(LATE, ship_by, f"late: the ship-by window ended at {ship_by}")
+    if now >= end - margin:
+        hours = max(1, int((end - now).total_seconds() // 3600))
+        return LateShipmentRisk(
+            AT_RISK, ship_by, f"at risk: ship by {ship_by} (about {hours} h left) or it ships late"
+        )
+    return None
+
+
+def late_risk_threshold(now: datetime, margin: timedelta = LATE_SHIPMENT_MARGIN) -> datetime:
+    """Orders to ship whose ship-by window ends before this time are at risk (or late)."""
+    return now + margin
 
 
 def automation_blocked(holds: Sequence[Hold]) -> bool:
