@@ -193,3 +193,149 @@ def test_an_order_not_to_ship_leaves_the_awaiting_index(status, channel):
     order_queries.apply_order_fields(order, parse_amazon_order(full_json()))
     order_queries.index_awaiting_shipment(order)
     assert order.awaiting_merchant is None and order.ship_by_key is not None
+
+
+# --- the buyer-requested-cancellation hold (storesync.domain.orders) ---
+
+
+def _amazon(
+    status: str = "UNSHIPPED", request: CancellationRequest | None = None, minute: int = 0, **kw: Any
+):
+    from storesync.domain.orders import AmazonItem, AmazonOrder
+
+    return AmazonOrder(
+        order_id="111-0000001-0000001",
+        marketplace_id="ATVPDKIKX0DER",
+        status=status,
+        channel=kw.pop("channel", "FBM"),
+        created="2026-07-01T09:00:00Z",
+        last_updated=f"2026-07-01T10:{minute:02d}:00Z",
+        items=(AmazonItem("OI1", "SKU-1", 2, cancellation_request=request),),
+        address={"city": "Seattle"},
+        **kw,
+    )
+
+
+def _snapshot(status: str = "open", holds: tuple[Any, ...] = (), channel: str = "FBM"):
+    from storesync.domain.orders import OrderLine, OrderSnapshot, OrderStatus
+
+    return OrderSnapshot(
+        amazon_order_id="111-0000001-0000001",
+        marketplace_id="ATVPDKIKX0DER",
+        channel=channel,
+        status=OrderStatus(status),
+        amazon_status="UNSHIPPED",
+        amazon_last_updated="2026-07-01T10:00:00Z",
+        holds=holds,
+        lines=(OrderLine("OI1", "SKU-1", 2),),
+        has_address=True,
+    )
+
+
+BUYER = CancellationRequest("BUYER", "ordered by mistake")
+
+
+def test_a_buyer_request_puts_an_open_order_on_the_hold_and_keeps_its_stock():
+    from storesync.domain.orders import HOLD_RULES, UPDATE, Hold, ImportRules, decide, shipping_refusal
+
+    d = decide(_snapshot(), _amazon(request=BUYER, minute=5), ImportRules())
+    assert d.action == UPDATE and d.status == "open" and d.holds == (Hold.BUYER_CANCELLATION,)
+    assert d.holds_added == (Hold.BUYER_CANCELLATION,) and d.holds_lifted == ()
+    assert d.buyer_cancel_reason == "ordered by mistake"
+    assert not d.release_allocation and not d.allocate  # its stock stays allocated
+    assert d.automation_blocked
+    assert Hold.BUYER_CANCELLATION.value == "buyer_requested_cancellation"
+    assert HOLD_RULES[Hold.BUYER_CANCELLATION].blocks_shipping is None  # the merchant may ship it anyway
+    assert shipping_refusal(_snapshot(holds=(Hold.BUYER_CANCELLATION,))) is None
+
+
+def test_the_request_seen_again_adds_no_second_hold_and_a_notification_request_counts():
+    from storesync.domain.orders import IGNORE, Hold, ImportRules, decide
+
+    held = _snapshot(holds=(Hold.BUYER_CANCELLATION,))
+    d = decide(held, _amazon(request=BUYER), ImportRules())
+    assert d.action == IGNORE and d.holds == (Hold.BUYER_CANCELLATION,) and d.holds_added == ()
+    told = _amazon(minute=5, buyer_cancel_request=CancellationRequest("BUYER", None))
+    assert decide(_snapshot(), told, ImportRules()).holds == (Hold.BUYER_CANCELLATION,)
+
+
+def test_amazon_cancelling_ends_the_hold_and_releases_the_stock():
+    from storesync.domain.orders import Hold, ImportRules, decide
+
+    held = _snapshot(holds=(Hold.PAYMENT, Hold.BUYER_CANCELLATION))
+    d = decide(held, _amazon("CANCELLED", request=BUYER, minute=9), ImportRules())
+    assert d.status == "cancelled" and d.release_allocation and d.closes
+    assert Hold.BUYER_CANCELLATION not in d.holds and d.holds_lifted == (
+        Hold.PAYMENT,
+        Hold.BUYER_CANCELLATION,
+    )
+
+
+def test_shipped_anyway_ends_the_hold_but_a_partial_shipment_keeps_it():
+    from storesync.domain.orders import Hold, OrderStatus, close_holds
+
+    holds = (Hold.UNKNOWN_SKU, Hold.BUYER_CANCELLATION)
+    assert close_holds(holds, OrderStatus.SHIPPED) == (Hold.UNKNOWN_SKU,)
+    assert close_holds(holds, OrderStatus.SHIPPED_EXTERNALLY) == (Hold.UNKNOWN_SKU,)
+    assert close_holds(holds, OrderStatus.PARTIALLY_SHIPPED) == holds
+
+
+def test_no_hold_for_fba_closed_or_unrequested_orders_and_a_new_order_can_arrive_held():
+    from storesync.domain.orders import (
+        CREATE,
+        Hold,
+        ImportRules,
+        OrderStatus,
+        buyer_requests_cancellation,
+        decide,
+    )
+
+    assert buyer_requests_cancellation((), "FBA", OrderStatus.OPEN, BUYER) == ()
+    assert buyer_requests_cancellation((), "FBM", OrderStatus.CANCELLED, BUYER) == ()
+    assert buyer_requests_cancellation((), "FBM", OrderStatus.OPEN, None) == ()
+    d = decide(None, _amazon(request=BUYER), ImportRules())
+    assert d.action == CREATE and d.allocate and d.holds == (Hold.BUYER_CANCELLATION,)
+    assert d.holds_added == (Hold.BUYER_CANCELLATION,)
+    assert decide(None, _amazon(request=BUYER, channel="FBA"), ImportRules()).holds == ()
+
+
+def test_a_buyer_requested_change_notification_reaches_the_upsert_as_a_request():
+    from storesync.dal.stores import Store
+    from storesync.usecases.order_notifications import OrderChange, OrderChangeBody, OrderChangeHandler
+    from storesync.usecases.order_upsert import UpsertResult
+
+    body = OrderChangeBody.model_validate(
+        {
+            "NotificationType": "ORDER_CHANGE",
+            "NotificationMetadata": {"NotificationId": "n1"},
+            "Payload": {
+                "OrderChangeNotification": {
+                    "SellerId": "S",
+                    "AmazonOrderId": "111-0000001-0000001",
+                    "OrderChangeType": "BuyerRequestedChange",
+                    "OrderChangeTrigger": {"ChangeReason": "Buyer Requested Cancel"},
+                    "Summary": {"MarketplaceId": "ATVPDKIKX0DER", "OrderStatus": "Unshipped"},
+                }
+            },
+        }
+    )
+    change = body.change()
+    assert change.buyer_requested_cancellation and change.change_reason == "Buyer Requested Cancel"
+    store = Store("m", "s", name="s", marketplace_id="ATVPDKIKX0DER", region="NA", status="active")
+    seen: list[Any] = []
+
+    class Upserter:
+        def upsert(self, store: Store, incoming: Any) -> UpsertResult:
+            seen.append(incoming)
+            return UpsertResult(incoming.order_id, "update", "")
+
+    class Amazon:
+        def get_order(self, order_id: str) -> Any:
+            return _amazon(minute=5)  # the order read does not show the request yet
+
+    handler = OrderChangeHandler(Upserter(), lambda _s: Amazon(), lambda _c: [store])  # type: ignore[arg-type,return-value]
+    handler.handle(change)
+    assert seen[0].buyer_cancellation == CancellationRequest("BUYER", "Buyer Requested Cancel")
+    status_change = OrderChange("n2", "S", "111-0000001-0000001", "ATVPDKIKX0DER", "Unshipped")
+    handler.handle(status_change)
+    assert seen[1].buyer_cancellation is None

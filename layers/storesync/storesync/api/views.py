@@ -16,7 +16,7 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
 from storesync.domain.health import health_warnings, job_health
-from storesync.domain.orders import buyer_data_visible, late_shipment_risk
+from storesync.domain.orders import Hold, buyer_data_visible, late_shipment_risk
 from storesync.domain.stores import reauthorization_notice
 from storesync.jobs import JobName
 from storesync.marketplaces import marketplace
@@ -152,6 +152,25 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
     }
 
 
+def hold_reasons(order: Order) -> dict[str, str]:
+    """Why the order is on each of its holds, in plain words."""
+    reasons: dict[str, str] = {}
+    for hold in order.holds or []:
+        if hold == Hold.PAYMENT:
+            reasons[hold] = "pending on Amazon: the payment is not through yet"
+        elif hold == Hold.UNKNOWN_SKU:
+            skus = ", ".join(order.unknown_skus or []) or "some SKUs"
+            reasons[hold] = f"waits for SKUs the WMS does not know: {skus}"
+        elif hold == Hold.BUYER_CANCELLATION:
+            why = order.buyer_cancellation_reason
+            reasons[hold] = (
+                "the buyer asked to cancel"
+                + (f": {why}" if why else "")
+                + (" (wait for Amazon to cancel it, or ship it anyway)")
+            )
+    return reasons
+
+
 def order_view(order: Order, now: datetime | None = None) -> dict[str, Any]:
     """An order as the API shows it, with every fulfilment field of Orders v2026 storesync keeps, and its
     late-shipment risk (None: none). The gift messages (buyer data) only in GET /orders/{id}."""
@@ -165,6 +184,7 @@ def order_view(order: Order, now: datetime | None = None) -> dict[str, Any]:
         "amazon_status": order.amazon_status,
         "channel": order.channel,
         "holds": list(order.holds or []),
+        "hold_reasons": hold_reasons(order),
         "automation_blocked": bool(order.automation_blocked),
         "purchase_date": order.purchase_date,
         "ship_by": order.ship_by,
@@ -183,6 +203,7 @@ def order_view(order: Order, now: datetime | None = None) -> dict[str, Any]:
             {"amazon_order_id": a.amazon_order_id, "association_type": a.association_type}
             for a in order.associated_orders or []
         ],
+        "buyer_cancellation_reason": order.buyer_cancellation_reason,
         "amazon_last_updated": order.amazon_last_updated,
         # an address past its retention is gone for the API even before DynamoDB's TTL sweep deletes it
         "has_address": bool(order.has_address) and buyer_data_visible(None, order.closed_at, utcnow()),

@@ -407,6 +407,8 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
     order.status = decision.status
     order.holds = list(decision.holds)
     order.automation_blocked = decision.automation_blocked
+    if decision.buyer_cancel_reason:
+        order.buyer_cancellation_reason = decision.buyer_cancel_reason
     index_awaiting_shipment(order)
     if Hold.UNKNOWN_SKU in decision.holds:
         if decision.unknown_skus:

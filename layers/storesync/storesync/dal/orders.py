@@ -94,6 +94,8 @@ class Order(OrderKeyed):
     # on the unknown-SKU hold only (absent otherwise): the SKUs it waits for, and its store id (the sparse index)
     unknown_skus = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     unknown_sku_store = UnicodeAttribute(null=True)
+    # the buyer's reason for asking to cancel (set with the buyer-requested-cancellation hold, kept after it)
+    buyer_cancellation_reason = UnicodeAttribute(null=True)
     items = ListAttribute(of=OrderItem, default=list)
     purchase_date = UnicodeAttribute(null=True)
     ship_by = UnicodeAttribute(null=True)  # the end of Amazon's ship-by window

@@ -19,6 +19,12 @@ Transitions (each a function below; `decide` picks the import's):
   `ship_outside` (SHIPPED on Amazon with no WMS shipment: shipped externally; with "remove stock for
   fulfillments created in Amazon" the units leave on hand, once; without it the allocation goes back) and
   `follow_status` (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after a WMS shipment).
+- the buyer asks to cancel (`buyer_requests_cancellation`: an item's cancellation request when the order is
+  read, or an ORDER_CHANGE BuyerRequestedChange): a merchant order not closed goes on the
+  "buyer_requested_cancellation" hold (automation blocked, shipping allowed, stock stays allocated); the hold
+  ends when the order closes (`close_holds`): Amazon cancels it (`cancel`: the allocation goes back) or the
+  merchant ships it anyway. Every decision names the holds it puts on and lifts (`holds_added`,
+  `holds_lifted`): the one place to hook a transition.
 - shipment in the WMS (`ship_in_wms`, once Amazon confirmed packages): partially shipped, then shipped.
 - `shipping_refusal`: why the WMS may not ship an order (FBA, cancelled, on hold, already shipped).
 Closed orders (shipped, shipped externally, cancelled) keep their status. The transition that closes an order
@@ -85,6 +91,7 @@ class Hold(StrEnum):
 
     PAYMENT = "payment_hold"
     UNKNOWN_SKU = "unknown_sku"
+    BUYER_CANCELLATION = "buyer_requested_cancellation"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class HoldRule:
     blocks_automation: bool
     lifted_by_release: bool  # Amazon releasing the order lifts it
     blocks_shipping: str | None = None  # why the WMS may not ship the order while it is on (None: it may)
+    lifted_by_close: bool = False  # the order closing (cancelled, or shipped) lifts it
 
 
 HOLD_RULES: Mapping[Hold, HoldRule] = {
@@ -99,6 +107,9 @@ HOLD_RULES: Mapping[Hold, HoldRule] = {
         blocks_automation=True, lifted_by_release=True, blocks_shipping="pending on Amazon (payment hold)"
     ),
     Hold.UNKNOWN_SKU: HoldRule(blocks_automation=False, lifted_by_release=False),
+    # the buyer asked to cancel: wait for Amazon (it cancels: the allocation goes back) or ship anyway (the
+    # merchant may: it does not block shipping); its stock stays allocated meanwhile
+    Hold.BUYER_CANCELLATION: HoldRule(blocks_automation=True, lifted_by_release=False, lifted_by_close=True),
 }
 HOLDS = tuple(Hold)
 
@@ -195,6 +206,9 @@ class AmazonOrder:
     last_updated: str
     items: tuple[AmazonItem, ...]
     address: Mapping[str, Any] | None = None
+    # the buyer's cancellation request told by an ORDER_CHANGE (BuyerRequestedChange) when the order read does
+    # not show it on an item yet (see `buyer_cancellation`)
+    buyer_cancel_request: CancellationRequest | None = None
     ship_by: str | None = None  # the end of the ship-by window (latestDateTime)
     deliver_by: str | None = None  # the end of the deliver-by window
     ship_by_start: str | None = None  # earliestDateTime of the ship-by window
@@ -218,7 +232,10 @@ class AmazonOrder:
 
     @property
     def buyer_cancellation(self) -> CancellationRequest | None:
-        """The buyer's cancellation request on any item (None: the buyer asked for none)."""
+        """The buyer's cancellation request, on any item or told by a notification (None: the buyer asked for
+        none)."""
+        if self.buyer_cancel_request is not None:
+            return self.buyer_cancel_request
         return next(
             (
                 i.cancellation_request
@@ -294,6 +311,11 @@ class OrderDecision:
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
     # allocate only these SKUs' lines (`skus_known`: those that waited); empty with `allocate`: every line
     allocate_skus: tuple[str, ...] = field(default_factory=tuple)
+    # the transitions of holds this decision makes (the one place a hook, e.g. an event publisher, reads them):
+    # the holds put on and those lifted, against the order as stored
+    holds_added: tuple[Hold, ...] = field(default_factory=tuple)
+    holds_lifted: tuple[Hold, ...] = field(default_factory=tuple)
+    buyer_cancel_reason: str | None = None  # with the buyer-requested-cancellation hold: the buyer's reason
 
 
 # statuses in which a merchant order holds stock (allocated at import, or once its SKUs are known)
@@ -445,7 +467,10 @@ def _decision(
     allocate: bool = False,
     store_address: bool = False,
     unknown_skus: tuple[str, ...] = (),
+    before: Sequence[Hold] = (),
+    buyer_cancel_reason: str | None = None,
 ) -> OrderDecision:
+    """`before`: the holds as stored (the decision names those it puts on and lifts)."""
     return OrderDecision(
         action,
         reason,
@@ -460,6 +485,9 @@ def _decision(
         ships=move.ships,
         expire_buyer_data=move.closes or (store_address and move.status in CLOSED_STATUSES),
         unknown_skus=unknown_skus,
+        holds_added=tuple(h for h in holds if h not in before),
+        holds_lifted=tuple(h for h in before if h not in holds),
+        buyer_cancel_reason=buyer_cancel_reason if Hold.BUYER_CANCELLATION in holds else None,
     )
 
 
@@ -486,15 +514,39 @@ def import_new(incoming: AmazonOrder, rules: ImportRules, unknown_skus: Sequence
     status = wms_status(incoming.status, incoming.channel)
     shipped_outside = fbm and status == OrderStatus.SHIPPED_EXTERNALLY
     move = _move(None, status, remove_stock=shipped_outside and rules.remove_stock_for_external)
+    request = incoming.buyer_cancellation
+    held = buyer_requests_cancellation(tuple(holds), incoming.channel, status, request)
     return _decision(
         CREATE,
         "new order",
         move,
-        tuple(holds),
+        held,
         allocate=fbm and status in ALLOCATING_STATUSES,
         store_address=fbm and incoming.released and incoming.address is not None,
         unknown_skus=unknown,
+        buyer_cancel_reason=request.reason if request else None,
     )
+
+
+def buyer_requests_cancellation(
+    holds: tuple[Hold, ...], channel: str, status: OrderStatus, request: CancellationRequest | None
+) -> tuple[Hold, ...]:
+    """The buyer asked to cancel (an item's cancellation request, or an ORDER_CHANGE BuyerRequestedChange): a
+    merchant order not closed goes on the buyer-requested-cancellation hold, once; its stock stays allocated.
+    FBA orders are Amazon's to cancel or ship; a closed order has nothing left to hold."""
+    if request is None or channel != CHANNEL_FBM or status in CLOSED_STATUSES:
+        return holds
+    if Hold.BUYER_CANCELLATION in holds:
+        return holds
+    return (*holds, Hold.BUYER_CANCELLATION)
+
+
+def close_holds(holds: Sequence[Hold], status: OrderStatus) -> tuple[Hold, ...]:
+    """An order that is closed (Amazon cancelled it, or it shipped: the merchant shipped it anyway) loses the
+    holds that wait for its close (the buyer-requested-cancellation hold)."""
+    if status not in CLOSED_STATUSES:
+        return tuple(holds)
+    return tuple(hold for hold in holds if not HOLD_RULES[hold].lifted_by_close)
 
 
 def release(holds: Sequence[Hold]) -> tuple[Hold, ...]:
@@ -558,6 +610,10 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         and not existing.has_address
     )
     move = amazon_move(existing, incoming.status, rules)
+    request = incoming.buyer_cancellation
+    holds = close_holds(
+        buyer_requests_cancellation(holds, existing.channel, move.status, request), move.status
+    )
     changed = (
         move.status != existing.status
         or incoming.status != existing.amazon_status
@@ -571,7 +627,15 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         reason = "closed order"
     else:
         reason = f"{existing.status} -> {move.status}"
-    return _decision(UPDATE if changed else IGNORE, reason, move, holds, store_address=store_address)
+    return _decision(
+        UPDATE if changed else IGNORE,
+        reason,
+        move,
+        holds,
+        store_address=store_address,
+        before=existing.holds,
+        buyer_cancel_reason=request.reason if request else None,
+    )
 
 
 def decide(
@@ -607,6 +671,7 @@ def skus_known(
             stay,
             order.holds,
             unknown_skus=unknown,
+            before=order.holds,
         )
     holds = tuple(hold for hold in order.holds if hold != Hold.UNKNOWN_SKU)
     allocate = order.channel == CHANNEL_FBM and order.status in ALLOCATING_STATUSES
@@ -616,6 +681,7 @@ def skus_known(
         stay,
         holds,
         allocate=allocate,
+        before=order.holds,
     )
     if not allocate:
         return decision
