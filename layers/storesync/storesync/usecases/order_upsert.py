@@ -90,7 +90,7 @@ class OrderUpserter:
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         if incoming.marketplace_id != store.marketplace_id:
             return UpsertResult(incoming.order_id, IGNORE, "another marketplace's order")
-        encrypted: list[bytes] = []  # encrypt at most once, even across conflict retries
+        encrypted: list[bytes | None] = []  # encrypt at most once, even across conflict retries
 
         def attempt() -> UpsertResult:
             return self._attempt(store, incoming, encrypted)
@@ -102,7 +102,7 @@ class OrderUpserter:
             after_stock_change(store.merchant_id, sorted({d.sku for d in result.stock_moves}), self._queue)
         return result
 
-    def _attempt(self, store: Store, incoming: AmazonOrder, encrypted: list[bytes]) -> UpsertResult:
+    def _attempt(self, store: Store, incoming: AmazonOrder, encrypted: list[bytes | None]) -> UpsertResult:
         existing = order_queries.get_order(store.store_id, incoming.order_id)
         warehouses = feeding_warehouses(store)
         unknown: list[str] = []
@@ -131,7 +131,7 @@ class OrderUpserter:
         address = self._encrypted_address(store, incoming, decision, encrypted)
         expires_at = order_queries.buyer_data_expires_at(order, incoming, decision)
         if address is not None:
-            order_queries.save_address(tx, order, address, expires_at)
+            order_queries.save_address(tx, order, address, expires_at, gift_options=encrypted[1])
         elif expires_at is not None and order.has_address:
             expire_address(tx, store.store_id, incoming.order_id, expires_at)
         tx.save(order)
@@ -213,15 +213,24 @@ class OrderUpserter:
         return 0
 
     def _encrypted_address(
-        self, store: Store, incoming: AmazonOrder, decision: OrderDecision, encrypted: list[bytes]
+        self, store: Store, incoming: AmazonOrder, decision: OrderDecision, encrypted: list[bytes | None]
     ) -> bytes | None:
-        """The buyer's address to store, encrypted (None: the decision stores none, or Amazon sent none)."""
+        """The buyer's address to store, encrypted (None: the decision stores none, or Amazon sent none); the
+        items' gift options (message, wrap level: buyer data too) are encrypted with it into `encrypted[1]`."""
         if not decision.store_address or incoming.address is None:
             return None
         if not encrypted:
             context = order_queries.address_context(store.store_id, incoming.order_id)
             encrypted.append(
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
+            )
+            gifts = {
+                item_id: {"message": gift.message, "wrap_level": gift.wrap_level}
+                for item_id, gift in incoming.gift_options.items()
+            }
+            gift_context = order_queries.gift_context(store.store_id, incoming.order_id)
+            encrypted.append(
+                self._cipher.encrypt(json.dumps(gifts, sort_keys=True), gift_context) if gifts else None
             )
         return encrypted[0]
 
