@@ -127,8 +127,14 @@ def test_a_confirmed_shipment_and_the_pushed_stock_reach_the_wms_queue(
     assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}
     assert handler(shipments.push_event(store), lambda_context) == {"batchItemFailures": []}  # nothing left
 
-    confirmed = [e for e in wms_events(stack) if e["detail-type"] == "Shipment Confirmed"]
+    told = wms_events(stack)
+    confirmed = [e for e in told if e["detail-type"] == "Shipment Confirmed"]
     assert len(confirmed) == 1
+    followed = [e["detail"] for e in told if e["detail-type"] == "Order Changed"]
+    assert [(d["amazonOrderId"], d["previousStatus"], d["status"]) for d in followed] == [
+        (order_id, "open", "partially_shipped")
+    ]
+    assert followed[0]["version"] == support.stored(store, order_id).version
     check_schema(confirmed[0])
     detail = confirmed[0]["detail"]
     assert (
