@@ -90,3 +90,20 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+class RecordingEventPublisher:
+    """The EventPublisher port in memory (storesync.domain.events): what was published, in order; `fail` makes
+    the next publish raise (a bus that refuses)."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.fail: Exception | None = None
+
+    def publish(self, events: Any) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [e.detail_type for e in self.events]

@@ -38,11 +38,11 @@ _order_changes: IdempotentOrderChanges | None = None  # built at the first notif
 def _work_for(message: JobMessage, svc: Services) -> JobWork:
     return order_import_work(
         OrderImportDeps(
-            upserter=OrderUpserter(svc.cipher, svc.queue),
+            upserter=OrderUpserter(svc.cipher, svc.queue, svc.events),
             amazon_for=svc.store_orders,
             overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
             catchup=timedelta(days=SETTINGS.orders_catchup_days),
-            release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue),
+            release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue, events=svc.events),
         )
     )
 
@@ -50,7 +50,9 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
 def _order_change_handler(svc: Services) -> IdempotentOrderChanges:
     global _order_changes
     if _order_changes is None:
-        handler = OrderChangeHandler(OrderUpserter(svc.cipher, svc.queue), svc.store_orders)
+        handler = OrderChangeHandler(
+            OrderUpserter(svc.cipher, svc.queue, svc.events), svc.store_orders, events=svc.events
+        )
         dynamodb = boto3.client(
             "dynamodb", region_name=SETTINGS.aws_region, endpoint_url=SETTINGS.aws_endpoint_url
         )

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
+from . import schemas
 from .clock import iso
 from .errors import sp_error
 from .faults import parse_faults
 from .generator import delivery_address, find_sku, order_id_for
+from .orders_api import MODEL as ORDERS_MODEL
+from .orders_api import ORDER_PARTS, render_order
 from .sellers import MARKETPLACES
 from .server import SP_API_ROUTES, json_response, sim_route
 from .world import CANCELLED, PENDING, SHIPPED, UNSHIPPED, Order, OrderItem
@@ -58,10 +61,15 @@ def order_json(order: Order) -> dict[str, Any]:
                 "quantity": i.quantity,
                 "shipped": i.shipped,
                 "unit_price": i.unit_price,
+                "item": i.extra,
             }
             for i in order.items
         ],
         "packages": [shipment_json(order, index) for index in range(len(order.packages))],
+        "order": order.extra,
+        "buyer_cancellation": (
+            None if order.buyer_cancel_reason is None else {"reason": order.buyer_cancel_reason}
+        ),
     }
 
 
@@ -223,6 +231,56 @@ def get_order(sim: SimulatorState, order_id: str) -> Response:
     return json_response(200, order_json(_order(sim, order_id)))
 
 
+# fields of the partial v2026 Order / OrderItem the simulator owns (it keeps them consistent with the order's
+# life: ids, times, status, quantities): a partial may not set them
+_OWNED_ORDER_FIELDS = {
+    "orderId": None,
+    "createdTime": None,
+    "lastUpdatedTime": None,
+    "salesChannel": None,
+    "orderItems": "give each item's fields in items[].item",
+    "packages": None,
+    "fulfillment.fulfillmentStatus": "give status",
+    "fulfillment.fulfilledBy": "give fulfilled_by",
+}
+_OWNED_ITEM_FIELDS = {
+    "orderItemId": "give order_item_id",
+    "quantityOrdered": "give quantity",
+    "product.sellerSku": "give sku",
+    "product.asin": None,
+    "fulfillment.quantityFulfilled": None,
+    "fulfillment.quantityUnfulfilled": None,
+}
+
+
+def _partial(value: Any, where: str, definition: str, owned: dict[str, str | None]) -> dict[str, Any]:
+    """A partial v2026 `definition` (Order or OrderItem) in the model's own field names: an object, only the
+    model's fields, none the simulator owns (each refusal names the field)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad(f"{where}: a partial v2026 {definition} object is required")
+    known = schemas.load_model(ORDERS_MODEL)["definitions"][definition]["properties"]
+    for key, part in value.items():
+        if key not in known:
+            raise bad(f"{where}.{key}: not a field of the v2026 {definition}")
+        for path, hint in owned.items():
+            head, _, tail = path.partition(".")
+            if key == head and (not tail or (isinstance(part, dict) and tail in part)):
+                raise bad(f"{where}.{path}: set by the simulator" + (f" ({hint})" if hint else ""))
+    return value
+
+
+def _check_rendered(order: Order) -> None:
+    """The order as getOrder shows it with every includedData must match the model (400 naming the place)."""
+    everything = {*ORDER_PARTS.values(), "EXPENSE", "PROMOTION", "CANCELLATION"}
+    errors = schemas.response_errors(
+        ORDERS_MODEL, "getOrder", 200, {"order": render_order(order, everything)}
+    )
+    if errors:
+        raise bad(f"order: the merged order breaks the v2026 model: {'; '.join(errors[:3])}")
+
+
 @sim_route("POST", "/_sim/orders")
 def create_order(sim: SimulatorState) -> Response:
     body = _json_body()
@@ -245,6 +303,7 @@ def create_order(sim: SimulatorState) -> Response:
     order_id = body.get("order_id") or order_id_for(random.Random(f"{seller_id}-{world.next_number()}"))
     if not isinstance(order_id, str) or order_id in world.orders.by_id:
         raise bad(f"order_id: {order_id!r} is not a new order id")
+    extra = _partial(body.get("order"), "order", "Order", _OWNED_ORDER_FIELDS)
     items = []
     for n, line in enumerate(lines):
         sku, quantity = (line.get("sku"), line.get("quantity")) if isinstance(line, dict) else (None, None)
@@ -261,14 +320,16 @@ def create_order(sim: SimulatorState) -> Response:
             )
         price = float(line.get("unit_price", known.price))
         item_id = str(line.get("order_item_id") or f"{order_id.replace('-', '')[:12]}{n:02d}")
-        items.append(OrderItem(item_id, sku, known.asin, known.title, quantity, price))
+        item_extra = _partial(line.get("item"), f"items[{n}].item", "OrderItem", _OWNED_ITEM_FIELDS)
+        items.append(OrderItem(item_id, sku, known.asin, known.title, quantity, price, extra=item_extra))
     address = body.get("address") or {}
     if not isinstance(address, dict):
         raise bad("address: an object is required")
     now = sim.clock.time()
     order = Order(order_id, seller_id, marketplace_id, now, now, status, fulfilled_by, items,
                   {k: str(v) for k, v in address.items()}, str(body.get("buyer_name", "")),
-                  MARKETPLACES[marketplace_id].currency)  # fmt: skip
+                  MARKETPLACES[marketplace_id].currency, extra=extra)  # fmt: skip
+    _check_rendered(order)
     world.add_order(order)
     return json_response(201, order_json(order))
 
@@ -276,8 +337,17 @@ def create_order(sim: SimulatorState) -> Response:
 @sim_route("POST", "/_sim/orders/<order_id>/<action>")
 def change_order(sim: SimulatorState, order_id: str, action: str) -> Response:
     """release (PENDING to UNSHIPPED), cancel (while nothing shipped), ship (outside the WMS, by the seller or
-    by Amazon for FBA: every unshipped unit ships)."""
+    by Amazon for FBA: every unshipped unit ships), buyer-cancellation ({"reason"}: the buyer asks to cancel;
+    the order keeps its status and ORDER_CHANGE says BuyerRequestedChange)."""
     order = _order(sim, order_id)
+    if action == "buyer-cancellation":
+        reason = _json_body().get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise bad("reason: the buyer's reason, a non-empty string, is required")
+        if order.status in (SHIPPED, CANCELLED):
+            raise bad(f"orderId: order {order_id} is {order.status}: the buyer can no longer ask to cancel")
+        sim.world.request_buyer_cancellation(order, reason.strip())
+        return json_response(200, order_json(order))
     if action == "release":
         if order.status != PENDING:
             raise bad(f"orderId: order {order_id} is {order.status}, not PENDING")

@@ -49,7 +49,13 @@ _STATUS_NAMES = {
 
 def order_change_message(order: Order, previous: str, subscription_id: str, now: float) -> dict[str, Any]:
     """An ORDER_CHANGE notification as models/notifications/OrderChangeNotification.json describes it."""
-    reason = "Order created" if not previous else f"Order status changed from {previous} to {order.status}"
+    buyer_request = previous == order.status and order.buyer_cancel_reason is not None
+    if buyer_request:  # not a status change: the buyer asked to cancel (World.request_buyer_cancellation)
+        reason = "Buyer Requested Cancel"
+    elif not previous:
+        reason = "Order created"
+    else:
+        reason = f"Order status changed from {previous} to {order.status}"
     return {
         "NotificationVersion": "1.0",
         "NotificationType": "ORDER_CHANGE",
@@ -60,7 +66,7 @@ def order_change_message(order: Order, previous: str, subscription_id: str, now:
                 "NotificationLevel": "OrderLevel",
                 "SellerId": order.seller_id,
                 "AmazonOrderId": order.order_id,
-                "OrderChangeType": "OrderStatusChange",
+                "OrderChangeType": "BuyerRequestedChange" if buyer_request else "OrderStatusChange",
                 "OrderChangeTrigger": {"TimeOfOrderChange": iso(order.updated), "ChangeReason": reason},
                 "Summary": {
                     "MarketplaceId": order.marketplace_id,
@@ -79,6 +85,11 @@ def order_change_message(order: Order, previous: str, subscription_id: str, now:
                             "OrderItemStatus": "Shipped" if i.unshipped == 0 else "Unshipped",
                             "Quantity": i.quantity,
                             "QuantityShipped": i.shipped,
+                            **(
+                                {"IsBuyerRequestedCancel": True}
+                                if order.buyer_cancel_reason is not None and i.unshipped
+                                else {}
+                            ),
                         }
                         for i in order.items
                     ],

@@ -74,8 +74,46 @@ def _packages(order: Order) -> list[dict[str, Any]]:
     return packages
 
 
+# the parts of a v2026 Order / OrderItem that only come with an includedData value (the rest always comes)
+ORDER_PARTS = {
+    "buyer": "BUYER",
+    "recipient": "RECIPIENT",
+    "proceeds": "PROCEEDS",
+    "payment": "PAYMENT",
+    "tax": "TAX",
+    "fulfillment": "FULFILLMENT",
+    "packages": "PACKAGES",
+}
+ITEM_PARTS = {
+    "proceeds": "PROCEEDS",
+    "expense": "EXPENSE",
+    "promotion": "PROMOTION",
+    "cancellation": "CANCELLATION",
+    "fulfillment": "FULFILLMENT",
+    "tax": "TAX",
+}
+
+
+def merge(base: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
+    """`partial` over `base`: objects merge key by key, anything else (lists included) replaces."""
+    merged = dict(base)
+    for key, value in partial.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _included_parts(partial: dict[str, Any], parts: dict[str, str], included: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in partial.items() if k not in parts or parts[k] in included}
+
+
 def render_order(order: Order, included: set[str]) -> dict[str, Any]:
-    """An order as v2026-01-01 shows it; the recipient only once the order is released."""
+    """An order as v2026-01-01 shows it; the recipient only once the order is released. The order's and items'
+    partial v2026 fields given at creation (`extra`) are merged over it, each part only with its includedData;
+    a buyer's cancellation request shows on the unshipped items (CANCELLATION), then as its execution once
+    the order is cancelled."""
     market = MARKETPLACES[order.marketplace_id]
     items = []
     for item in order.items:
@@ -94,7 +132,19 @@ def render_order(order: Order, included: set[str]) -> dict[str, Any]:
             rendered["fulfillment"] = {"quantityFulfilled": item.shipped, "quantityUnfulfilled": unfulfilled}
         if "PROCEEDS" in included:
             rendered["proceeds"] = {"proceedsTotal": _money(item.unit_price * item.quantity, order.currency)}
-        items.append(rendered)
+        if "CANCELLATION" in included and order.buyer_cancel_reason is not None:
+            if order.status == CANCELLED:
+                rendered["cancellation"] = {
+                    "cancellationExecution": {
+                        "cancelledBy": "BUYER",
+                        "cancelReason": order.buyer_cancel_reason,
+                    }
+                }
+            elif item.unshipped:
+                rendered["cancellation"] = {
+                    "cancellationRequest": {"requester": "BUYER", "cancelReason": order.buyer_cancel_reason}
+                }
+        items.append(merge(rendered, _included_parts(item.extra, ITEM_PARTS, included)))
     body: dict[str, Any] = {
         "orderId": order.order_id,
         "createdTime": iso(order.created),
@@ -119,7 +169,7 @@ def render_order(order: Order, included: set[str]) -> dict[str, Any]:
     packages = _packages(order) if "PACKAGES" in included else []
     if packages:
         body["packages"] = packages
-    return body
+    return merge(body, _included_parts(order.extra, ORDER_PARTS, included))
 
 
 def _encode_token(call: Call, state: dict[str, Any]) -> str:

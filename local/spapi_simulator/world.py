@@ -65,6 +65,9 @@ class OrderItem:
     quantity: int
     unit_price: float
     shipped: int = 0
+    # a partial v2026 OrderItem merged over the rendered item (POST /_sim/orders "item"): programs,
+    # product.customization, fulfillment.packing.giftOption, fulfillment.shipping.shippingConstraints, ...
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unshipped(self) -> int:
@@ -99,6 +102,10 @@ class Order:
     release_at: float | None = None
     packages: list[Package] = field(default_factory=list)
     shipped_outside: bool = False
+    # a partial v2026 Order merged over the rendered order (POST /_sim/orders "order"): programs, buyer,
+    # fulfillment.shipByWindow, associatedOrders, ...
+    extra: dict[str, Any] = field(default_factory=dict)
+    buyer_cancel_reason: str | None = None  # the buyer asked to cancel (POST .../buyer-cancellation)
 
     @property
     def released(self) -> bool:
@@ -124,7 +131,9 @@ class Subscription:
     payload_version: str
 
 
-OrderListener = Callable[[Order, str], None]  # (order, previous status or "" for a new order)
+# (order, previous status or "" for a new order); previous == the order's status: not a status change but the
+# buyer's cancellation request (ORDER_CHANGE with OrderChangeType BuyerRequestedChange)
+OrderListener = Callable[[Order, str], None]
 
 
 class OrderBook:
@@ -284,6 +293,15 @@ class World:
             order.status = status
             self.orders.touch(order, self.clock.time() if when is None else when)
         self._notify(order, previous)
+        return order
+
+    def request_buyer_cancellation(self, order: Order, reason: str) -> Order:
+        """The buyer asked to cancel the order: recorded on the order (its items show the request) and its
+        lastUpdatedTime moves; the listeners hear it with previous == status (BuyerRequestedChange)."""
+        with self.lock:
+            order.buyer_cancel_reason = reason
+            self.orders.touch(order, self.clock.time())
+        self._notify(order, order.status)
         return order
 
     def _notify(self, order: Order, previous: str) -> None:

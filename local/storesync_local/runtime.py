@@ -46,7 +46,15 @@ from .state import (
     moto_request_changes,
     simulator_request_changes,
 )
-from .template import ACCOUNT_ID, Provisioned, functions, load_template, parameter_values, provision
+from .template import (
+    ACCOUNT_ID,
+    LOCAL_EVENTS_QUEUE,
+    Provisioned,
+    functions,
+    load_template,
+    parameter_values,
+    provision,
+)
 
 log = logging.getLogger("storesync_local")
 
@@ -564,8 +572,11 @@ class LocalRuntime:
             depths[lid] = sum(int(attrs.get(n, 0)) for n in names)
         return depths
 
-    def wait_idle(self, timeout: float = 60.0, ignore: tuple[str, ...] = ("DeadLetterQueue",)) -> bool:
-        """Wait until every polled queue is empty (DLQs are ignored); False on timeout."""
+    def wait_idle(
+        self, timeout: float = 60.0, ignore: tuple[str, ...] = ("DeadLetterQueue", LOCAL_EVENTS_QUEUE)
+    ) -> bool:
+        """Wait until every polled queue is empty (DLQs and the WMS's events queue, which nothing here polls, are
+        ignored); False on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             depths = self.queue_depths()

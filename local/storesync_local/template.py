@@ -211,6 +211,8 @@ def provision(
                 sm.put_secret_value(SecretId=arn, SecretString=value)
         prov.physical[lid], prov.arns[lid] = arn, arn
 
+    _provision_event_buses(session, endpoint_url, prov, resolver, of_type("AWS::Events::EventBus"))
+
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for lid, props in of_type("AWS::Serverless::Function"):
         env = dict(globals_env)
@@ -249,3 +251,40 @@ def function_events(template: dict[str, Any], event_type: str) -> Iterator[tuple
             props = event.get("Properties", {})
             if event.get("Type") == event_type and str(props.get("Enabled", True)).lower() != "false":
                 yield logical_id, event_name, props
+
+
+# The local subscriber of the events for the WMS: a rule on each bus of the template sending every storesync event
+# to this queue (what a WMS would declare in its own stack; README "Subscribing to storesync's events").
+LOCAL_EVENTS_QUEUE = "LocalWmsEventsQueue"
+LOCAL_EVENTS_RULE = "local-wms-events"
+
+
+def _provision_event_buses(
+    session: Any,
+    endpoint_url: str,
+    prov: Provisioned,
+    resolver: _Resolver,
+    buses: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Each EventBridge bus of the template on moto, with a rule -> SQS target receiving storesync's events."""
+    if not buses:
+        return
+    events: Any = session.client("events", endpoint_url=endpoint_url)
+    sqs: Any = session.client("sqs", endpoint_url=endpoint_url)
+    name = f"{prov.stack_name}-{LOCAL_EVENTS_QUEUE}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    prov.physical[LOCAL_EVENTS_QUEUE], prov.arns[LOCAL_EVENTS_QUEUE] = url, arn
+    for lid, props in buses:
+        bus = str(resolver.resolve(props.get("Name", lid)))
+        prov.physical[lid] = bus
+        prov.arns[lid] = events.create_event_bus(Name=bus)["EventBusArn"]
+        events.put_rule(
+            Name=LOCAL_EVENTS_RULE,
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": ["storesync"]}),
+            State="ENABLED",
+        )
+        events.put_targets(
+            Rule=LOCAL_EVENTS_RULE, EventBusName=bus, Targets=[{"Id": "local-wms-queue", "Arn": arn}]
+        )

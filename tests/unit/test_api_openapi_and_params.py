@@ -59,7 +59,9 @@ def test_the_openapi_document_lists_every_readme_endpoint_without_a_token():
     queued = sync["responses"]["202"]["content"]["application/json"]["schema"]
     assert queued == {"$ref": "#/components/schemas/SyncQueued"}
     orders = {p["name"] for p in document["paths"]["/orders"]["get"]["parameters"]}
-    assert orders == {"store_id", "status", "hold", "channel", "limit", "next_token"}
+    assert orders == {
+        "store_id", "status", "hold", "channel", "program", "ship_by_from", "ship_by_to", "sort", "limit", "next_token"
+    }  # fmt: skip
 
 
 def test_swagger_ui_answers_without_a_token():

@@ -78,7 +78,7 @@ def test_statuses_and_holds_are_stored_as_the_same_strings() -> None:
     assert [str(s) for s in WMS_STATUSES] == [
         "pending", "open", "partially_shipped", "shipped", "shipped_externally", "cancelled", "unfulfillable",
     ]  # fmt: skip
-    assert [str(h) for h in HOLDS] == ["payment_hold", "unknown_sku"]
+    assert [str(h) for h in HOLDS] == ["payment_hold", "unknown_sku", "buyer_requested_cancellation"]
     assert OrderStatus("shipped") is OrderStatus.SHIPPED and Hold("payment_hold") is Hold.PAYMENT
     assert sorted(CLOSED_STATUSES) == ["cancelled", "shipped", "shipped_externally"]
 

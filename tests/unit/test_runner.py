@@ -348,3 +348,65 @@ def test_a_failed_outcome_never_reads_nothing_to_do() -> None:
     assert JobOutcome(result="failed").describe() == "Failed: see the sync log."
     outcome = JobOutcome(result="error", summary="report requested")
     assert "nothing to do" not in outcome.describe()
+
+
+# --- events for the WMS (issue 16 part 5) -------------------------------------------------------------------
+
+
+def events_runner(book: MemoryBook, queue: RecordingJobQueue, clock: Clock) -> tuple[StoreJobRunner, Any]:
+    from fakes import RecordingEventPublisher
+
+    published = RecordingEventPublisher()
+    return StoreJobRunner(
+        queue, cadences=CADENCES, book=book, clock=clock, publish_lag=lambda *a: None, events=published
+    ), published
+
+
+def test_a_revoked_grant_publishes_store_needs_reauthorization_once(
+    book: MemoryBook, queue: RecordingJobQueue, clock: Clock
+) -> None:
+    runner, published = events_runner(book, queue, clock)
+    revoked = failing(AuthorizationRevoked("Amazon refused the store's authorization (invalid_grant)"))
+    runner.run(message(), revoked)
+    runner.run(message("inventory"), revoked)  # the store is paused already: skipped, nothing more
+    assert published.types() == ["Store Needs Reauthorization"]
+    detail = published.events[0].detail
+    assert (detail["storeId"], detail["merchantId"]) == ("s", "m")
+    assert detail["reason"].startswith("Amazon refused the store's authorization (invalid_grant)")
+    # with a job context, the use cases get the same publisher
+    seen: list[Any] = []
+    book.store.status = "active"
+    runner.run(message(), lambda ctx: seen.append(ctx.events) or JobOutcome())
+    assert seen == [published]
+
+
+def test_a_late_job_publishes_sync_lagging_with_one_id_per_spell(
+    book: MemoryBook, queue: RecordingJobQueue, clock: Clock
+) -> None:
+    runner, published = events_runner(book, queue, clock)
+    runner.run(message(), ok)
+    clock.now = NOW + timedelta(minutes=59)  # within twice the 30-minute cadence: not late
+    runner.run(message(), failing(TransientAmazonError("Amazon could not be reached")))
+    assert published.events == []
+    clock.now = NOW + timedelta(minutes=61)
+    runner.run(message(), failing(TransientAmazonError("Amazon could not be reached")))
+    clock.now = NOW + timedelta(minutes=90)
+    runner.run(message(), failing(TransientAmazonError("Amazon could not be reached")))
+    assert published.types() == ["Sync Lagging", "Sync Lagging"]
+    first, second = (e.detail for e in published.events)
+    assert (first["job"], first["lagSeconds"], first["cadenceSeconds"]) == ("orders", 3660, 1800)
+    assert first["lastSuccessAt"] is not None and second["lagSeconds"] == 5400
+    assert first["eventId"] == second["eventId"]  # the same spell: subscribers dedupe
+    runner.run(message(), ok)  # caught up: no more
+    clock.now = NOW + timedelta(minutes=200)
+    runner.run(message(), failing(TransientAmazonError("x")))
+    assert len(published.events) == 3 and published.events[2].event_id != first["eventId"]
+
+
+def test_a_bus_that_refuses_sync_events_never_fails_the_run(
+    book: MemoryBook, queue: RecordingJobQueue, clock: Clock
+) -> None:
+    runner, published = events_runner(book, queue, clock)
+    published.fail = RuntimeError("bus down")
+    outcome = runner.run(message(), failing(AuthorizationRevoked("invalid_grant")))
+    assert outcome.paused and book.store.status == "needs_reauthorization"

@@ -55,6 +55,8 @@ class FunctionSettings(BaseSettings):
     orders_catchup_schedule: str = "cron(0 0,6,12,18 * * ? *)"
     inventory_schedule: str = "rate(20 minutes)"
     shipments_schedule: str = "rate(30 minutes)"
+    # the EventBridge bus storesync publishes its events to (template: StoresyncEventBus); empty: none published
+    event_bus_name: str = ""
 
     @field_validator(
         "new_products_schedule",

@@ -31,7 +31,7 @@ def handle_job_batch(
     services: Services,
     work_for: Callable[[JobMessage, Services], JobWork],
 ) -> dict[str, Any]:
-    runner = StoreJobRunner(services.queue, cadences=services.settings.cadences())
+    runner = StoreJobRunner(services.queue, cadences=services.settings.cadences(), events=services.events)
     # logger: each failed record is logged with its error (Powertools' Logger quacks like logging.Logger)
     processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord, logger=logger)  # type: ignore[arg-type]
 

@@ -22,6 +22,8 @@ from storesync.crypto import Cipher, KmsCipher
 from storesync.dal import bind_tables
 from storesync.dal.quota import DynamoBucketStore
 from storesync.dal.stores import Store
+from storesync.domain.events import DiscardEvents, EventPublisher
+from storesync.event_bus import EventBridgePublisher
 from storesync.queues import JobQueue, SqsJobQueue
 from storesync.settings import AmazonSettings, ApiSettings, FunctionSettings
 
@@ -39,6 +41,7 @@ class Services:
     cipher: Cipher
     queue: JobQueue
     spapi: SpApiFactory
+    events: EventPublisher = field(default_factory=DiscardEvents)
     # store id -> (the encrypted refresh token it was opened with, the session); emptied by begin_invocation
     sessions: dict[str, tuple[bytes, SpApi]] = field(default_factory=dict, repr=False)
 
@@ -109,6 +112,13 @@ def job_queue(settings: FunctionSettings) -> JobQueue:
     return SqsJobQueue(_client(settings, "sqs"), settings.queue_urls())
 
 
+def event_publisher(settings: FunctionSettings) -> EventPublisher:
+    """The bus the function publishes its events to (EVENT_BUS_NAME); without one, events are dropped."""
+    if not settings.event_bus_name:
+        return DiscardEvents()
+    return EventBridgePublisher(_client(settings, "events"), settings.event_bus_name)
+
+
 def build_services(settings: AmazonSettings) -> Services:
     queue = job_queue(settings)
     kms = _client(settings, "kms")
@@ -126,6 +136,7 @@ def build_services(settings: AmazonSettings) -> Services:
         cipher=KmsCipher(kms, settings.kms_key_id),
         queue=queue,
         spapi=SpApiFactory(config, credentials, DynamoBucketStore()),
+        events=event_publisher(settings),
     )
 
 

@@ -16,10 +16,22 @@ from typing import Any
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import AmazonAnswerInvalid
 from storesync.clock import parse_iso
-from storesync.domain.orders import AMAZON_STATUSES, CHANNEL_FBA, CHANNEL_FBM, AmazonItem, AmazonOrder
+from storesync.domain.orders import (
+    AMAZON_STATUSES,
+    CHANNEL_FBA,
+    CHANNEL_FBM,
+    SHIPPING_CONSTRAINTS,
+    AmazonItem,
+    AmazonOrder,
+    AssociatedOrder,
+    CancellationRequest,
+    GiftOption,
+)
 
-# PACKAGES: Amazon's ship time, from which the buyer's data expires (storesync.domain.orders.amazon_close_time)
-INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT", "PACKAGES"]
+# PACKAGES: Amazon's ship time, from which the buyer's data expires (storesync.domain.orders.amazon_close_time);
+# BUYER: a business buyer's company and purchase order number (the buyer's name and e-mail are never kept);
+# CANCELLATION: an item's cancellation request (the buyer asked to cancel)
+INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT", "PACKAGES", "BUYER", "CANCELLATION"]
 
 
 class OrderDataError(AmazonAnswerInvalid):
@@ -160,11 +172,62 @@ def _time(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _latest(window: Any) -> str | None:
-    if isinstance(window, Mapping):
-        latest = window.get("latestDateTime")
-        return latest if isinstance(latest, str) else None
-    return None
+def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise OrderDataError(f"{where}{key}: not a string")
+    return value
+
+
+def _object(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """An optional nested object ({} when absent); anything else than an object is an error naming it."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise OrderDataError(f"{where}{key}: not an object")
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise OrderDataError(f"{where}{key}: a list of strings is required")
+    return tuple(value)
+
+
+def _window(fulfillment: Mapping[str, Any], key: str, where: str) -> tuple[str | None, str | None]:
+    """A DateTimeRange -> (earliestDateTime, latestDateTime), each checked to be ISO 8601."""
+    window = _object(fulfillment, key, where)
+    found: list[str | None] = []
+    for end in ("earliestDateTime", "latestDateTime"):
+        value = _optional_text(window, end, f"{where}{key}.")
+        if value is not None:
+            try:
+                parse_iso(value)
+            except ValueError:
+                raise OrderDataError(f"{where}{key}.{end}: {value!r} is not an ISO 8601 date-time") from None
+        found.append(value)
+    return found[0], found[1]
+
+
+def _associated_orders(data: Mapping[str, Any], where: str) -> tuple[AssociatedOrder, ...]:
+    raw = data.get("associatedOrders")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise OrderDataError(f"{where}associatedOrders: not a list")
+    found = []
+    for n, one in enumerate(raw):
+        if not isinstance(one, Mapping):
+            raise OrderDataError(f"{where}associatedOrders[{n}]: an object is required")
+        here = f"{where}associatedOrders[{n}]."
+        found.append(AssociatedOrder(_text(one, "orderId", here), _text(one, "associationType", here)))
+    return tuple(found)
 
 
 def _latest_ship_time(packages: Any) -> str | None:
@@ -206,6 +269,9 @@ def parse_amazon_order(data: Mapping[str, Any]) -> AmazonOrder:
     items = tuple(_parse_item(item, f"{where}orderItems[{n}].") for n, item in enumerate(raw_items))
     recipient = data.get("recipient")
     address = recipient.get("deliveryAddress") if isinstance(recipient, Mapping) else None
+    buyer = _object(data, "buyer", where)
+    ship_by_start, ship_by = _window(fulfillment, "shipByWindow", f"{where}fulfillment.")
+    deliver_by_start, deliver_by = _window(fulfillment, "deliverByWindow", f"{where}fulfillment.")
     return AmazonOrder(
         order_id=order_id,
         marketplace_id=marketplace_id,
@@ -215,8 +281,15 @@ def parse_amazon_order(data: Mapping[str, Any]) -> AmazonOrder:
         last_updated=_time(data, "lastUpdatedTime", where),
         items=items,
         address=dict(address) if isinstance(address, Mapping) and address else None,
-        ship_by=_latest(fulfillment.get("shipByWindow")),
-        deliver_by=_latest(fulfillment.get("deliverByWindow")),
+        ship_by=ship_by,
+        deliver_by=deliver_by,
+        ship_by_start=ship_by_start,
+        deliver_by_start=deliver_by_start,
+        programs=_strings(data, "programs", where),
+        service_level=_optional_text(fulfillment, "fulfillmentServiceLevel", f"{where}fulfillment."),
+        buyer_company=_optional_text(buyer, "buyerCompanyName", f"{where}buyer."),
+        buyer_po_number=_optional_text(buyer, "buyerPurchaseOrderNumber", f"{where}buyer."),
+        associated_orders=_associated_orders(data, where),
         shipped_time=_latest_ship_time(data.get("packages")),
     )
 
@@ -234,6 +307,9 @@ def _parse_item(item: Any, where: str) -> AmazonItem:
     shipped = fulfillment.get("quantityFulfilled", 0) if isinstance(fulfillment, Mapping) else 0
     price = product.get("price")
     unit = price.get("unitPrice") if isinstance(price, Mapping) else None
+    fulfilment = fulfillment if isinstance(fulfillment, Mapping) else {}
+    packing = _object(fulfilment, "packing", f"{where}fulfillment.")
+    shipping = _object(fulfilment, "shipping", f"{where}fulfillment.")
     return AmazonItem(
         order_item_id=_text(item, "orderItemId", where),
         sku=_text(product, "sellerSku", f"{where}product."),
@@ -241,4 +317,41 @@ def _parse_item(item: Any, where: str) -> AmazonItem:
         quantity_shipped=int(shipped) if isinstance(shipped, int) else 0,
         price=str(unit["amount"]) if isinstance(unit, Mapping) and "amount" in unit else None,
         currency=str(unit["currencyCode"]) if isinstance(unit, Mapping) and "currencyCode" in unit else None,
+        programs=_strings(item, "programs", where),
+        customized_url=_optional_text(
+            _object(product, "customization", f"{where}product."),
+            "customizedUrl",
+            f"{where}product.customization.",
+        ),
+        gift=_gift(packing, f"{where}fulfillment.packing."),
+        shipping_constraints=_constraints(shipping, f"{where}fulfillment.shipping."),
+        cancellation_request=_cancellation_request(item, where),
+    )
+
+
+def _gift(packing: Mapping[str, Any], where: str) -> GiftOption | None:
+    gift = _object(packing, "giftOption", where)
+    message = _optional_text(gift, "giftMessage", f"{where}giftOption.")
+    wrap = _optional_text(gift, "giftWrapLevel", f"{where}giftOption.")
+    return GiftOption(message, wrap) if message or wrap else None
+
+
+def _constraints(shipping: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The item's shipping constraints that apply (each is MANDATORY when present)."""
+    constraints = _object(shipping, "shippingConstraints", where)
+    found = []
+    for name in SHIPPING_CONSTRAINTS:
+        if _optional_text(constraints, name, f"{where}shippingConstraints.") is not None:
+            found.append(name)
+    return tuple(found)
+
+
+def _cancellation_request(item: Mapping[str, Any], where: str) -> CancellationRequest | None:
+    cancellation = _object(item, "cancellation", where)
+    request = _object(cancellation, "cancellationRequest", f"{where}cancellation.")
+    if not request:
+        return None
+    here = f"{where}cancellation.cancellationRequest."
+    return CancellationRequest(
+        _optional_text(request, "requester", here) or "BUYER", _optional_text(request, "cancelReason", here)
     )

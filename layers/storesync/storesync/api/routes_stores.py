@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from storesync.api.store_access import merchant_store
 from storesync.api.urls import callback_path, callback_url, served_over_https
 from storesync.api.views import store_view as _store_view
 from storesync.clock import utcnow
+from storesync.dal.order_queries import late_shipment_counts
 from storesync.dal.store_queries import (
     STATUS_ACTIVE,
     STATUS_DISCONNECTED,
@@ -35,10 +37,12 @@ from storesync.usecases.connect import Consent, TooManyPendingStores
 router = Router()
 
 
-def store_view(store: Store) -> dict[str, Any]:
-    """The store with its runs in progress (a new store's first import shows on the Stores page)."""
+def store_view(store: Store, late: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, Any]:
+    """The store with its runs in progress (a new store's first import shows on the Stores page); `late`: the
+    merchant's late-shipment counts by store (late_shipment_counts), for the list and one store."""
     running = in_progress(store.store_id) if store.status == STATUS_ACTIVE else []
-    return _store_view(store, api_settings().cadences()) | {"in_progress": running}
+    view = _store_view(store, api_settings().cadences(), late_shipments=(late or {}).get(store.store_id))
+    return view | {"in_progress": running}
 
 
 def with_consent_cookie(body: dict[str, Any], consent: Consent, status: int) -> Response[dict[str, Any]]:
@@ -91,15 +95,17 @@ def create_store(data: Annotated[StoreCreate, Body()]) -> Response[dict[str, Any
 def list_stores() -> dict[str, Any]:
     merchant = merchant_id(router)  # first: an unauthenticated request reads nothing
     secret = client_secret_notice(client_secret_expiry(), utcnow())
+    late = late_shipment_counts(merchant, utcnow())
     return {
-        "stores": [store_view(s) for s in merchant_stores(merchant)],
+        "stores": [store_view(s, late) for s in merchant_stores(merchant)],
         "warnings": [secret.to_dict()] if secret else [],
     }
 
 
 @router.get("/stores/<store_id>", summary="One store")
 def show_store(store_id: StoreId) -> dict[str, Any]:
-    return store_view(merchant_store(router, store_id))
+    store = merchant_store(router, store_id)
+    return store_view(store, late_shipment_counts(store.merchant_id, utcnow()))
 
 
 @router.patch("/stores/<store_id>/settings", summary="Change a store's sync settings (only the fields sent)")

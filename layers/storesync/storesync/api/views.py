@@ -16,7 +16,7 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
 from storesync.domain.health import health_warnings, job_health
-from storesync.domain.orders import buyer_data_visible
+from storesync.domain.orders import Hold, buyer_data_visible, late_shipment_risk
 from storesync.domain.stores import reauthorization_notice
 from storesync.jobs import JobName
 from storesync.marketplaces import marketplace
@@ -64,10 +64,14 @@ def health_view(
 
 
 def store_view(
-    store: Store, cadences: Mapping[JobName, float], now: datetime | None = None
+    store: Store,
+    cadences: Mapping[JobName, float],
+    now: datetime | None = None,
+    late_shipments: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """A store as the API shows it; `cadences` (seconds between two runs of each job, from the settings)
-    make its sync health. Its warnings include the yearly reauthorization warning (30 days ahead)."""
+    make its sync health. Its warnings include the yearly reauthorization warning (30 days ahead).
+    `late_shipments`: its orders to ship that are late and at risk of shipping late (counted by the caller)."""
     mkt = marketplace(store.marketplace_id)
     now = now or utcnow()
     warnings = list(store.warnings or [])
@@ -90,6 +94,10 @@ def store_view(
         "last_runs": last_runs,
         "warnings": [w.to_dict() for w in warnings],
         "health": health_view(store, last_runs, cadences, now),
+        "late_shipments": {
+            "late": int((late_shipments or {}).get("late", 0)),
+            "at_risk": int((late_shipments or {}).get("at_risk", 0)),
+        },
         "created_at": _when(store.created_at),
         "authorized_at": _when(store.authorized_at),
         "disconnected_at": _when(store.disconnected_at),
@@ -168,7 +176,29 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def order_view(order: Order) -> dict[str, Any]:
+def hold_reasons(order: Order) -> dict[str, str]:
+    """Why the order is on each of its holds, in plain words."""
+    reasons: dict[str, str] = {}
+    for hold in order.holds or []:
+        if hold == Hold.PAYMENT:
+            reasons[hold] = "pending on Amazon: the payment is not through yet"
+        elif hold == Hold.UNKNOWN_SKU:
+            skus = ", ".join(order.unknown_skus or []) or "some SKUs"
+            reasons[hold] = f"waits for SKUs the WMS does not know: {skus}"
+        elif hold == Hold.BUYER_CANCELLATION:
+            why = order.buyer_cancellation_reason
+            reasons[hold] = (
+                "the buyer asked to cancel"
+                + (f": {why}" if why else "")
+                + (" (wait for Amazon to cancel it, or ship it anyway)")
+            )
+    return reasons
+
+
+def order_view(order: Order, now: datetime | None = None) -> dict[str, Any]:
+    """An order as the API shows it, with every fulfilment field of Orders v2026 storesync keeps, and its
+    late-shipment risk (None: none). The gift messages (buyer data) only in GET /orders/{id}."""
+    risk = late_shipment_risk(order.channel, order.status, order.ship_by, now or utcnow())
     return {
         "id": api_order_id(order.store_id, order.amazon_order_id),
         "store_id": order.store_id,
@@ -178,10 +208,26 @@ def order_view(order: Order) -> dict[str, Any]:
         "amazon_status": order.amazon_status,
         "channel": order.channel,
         "holds": list(order.holds or []),
+        "hold_reasons": hold_reasons(order),
         "automation_blocked": bool(order.automation_blocked),
         "purchase_date": order.purchase_date,
         "ship_by": order.ship_by,
         "deliver_by": order.deliver_by,
+        "ship_by_window": {"earliest": order.ship_by_start, "latest": order.ship_by},
+        "deliver_by_window": {"earliest": order.deliver_by_start, "latest": order.deliver_by},
+        "late_shipment_risk": risk.to_dict() if risk else None,
+        "programs": list(order.programs or []),
+        "service_level": order.service_level,
+        "business_buyer": (
+            {"company": order.buyer_company, "purchase_order_number": order.buyer_po_number}
+            if order.buyer_company or order.buyer_po_number
+            else None
+        ),
+        "associated_orders": [
+            {"amazon_order_id": a.amazon_order_id, "association_type": a.association_type}
+            for a in order.associated_orders or []
+        ],
+        "buyer_cancellation_reason": order.buyer_cancellation_reason,
         "amazon_last_updated": order.amazon_last_updated,
         # an address past its retention is gone for the API even before DynamoDB's TTL sweep deletes it
         "has_address": bool(order.has_address) and buyer_data_visible(None, order.closed_at, utcnow()),
@@ -200,6 +246,15 @@ def order_view(order: Order) -> dict[str, Any]:
                     for a in (i.allocations or [])
                 ],
                 "backorder": int(i.backorder or 0),
+                "programs": list(i.programs or []),
+                "customized_url": i.customized_url,
+                "gift": bool(i.gift),
+                "shipping_constraints": list(i.shipping_constraints or []),
+                "cancellation_request": (
+                    {"requester": i.cancellation_requester, "reason": i.cancellation_reason}
+                    if i.cancellation_requester
+                    else None
+                ),
             }
             for i in order.items
         ],

@@ -11,14 +11,18 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import UpdateError
 
+from storesync.clock import iso, parse_iso
 from storesync.dal.inventory import InventoryItem, warehouse_key
-from storesync.dal.orders import Allocation, Order, OrderAddress, OrderItem
+from storesync.dal.orders import Allocation, AssociatedOrderRef, Order, OrderAddress, OrderItem
 from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
 from storesync.dal.stock_ledger import StockCommit
 from storesync.dal.stores import Store
 from storesync.domain.allocation import LinePlan
 from storesync.domain.orders import (
+    AT_RISK,
+    LATE,
+    AmazonItem,
     AmazonOrder,
     Hold,
     OrderDecision,
@@ -26,16 +30,25 @@ from storesync.domain.orders import (
     OrderSnapshot,
     OrderStatus,
     amazon_close_time,
+    awaiting_shipment,
     buyer_data_expiry,
+    late_risk_threshold,
+    late_shipment_risk,
 )
 
 ADDRESS_PURPOSE = "buyer_address"
+GIFT_PURPOSE = "gift_options"
 API_ID_SEPARATOR = "."
 
 
 def address_context(store_id: str, amazon_order_id: str) -> dict[str, str]:
     """KMS encryption context of a buyer address: bound to its store and order."""
     return {"store_id": store_id, "amazon_order_id": amazon_order_id, "purpose": ADDRESS_PURPOSE}
+
+
+def gift_context(store_id: str, amazon_order_id: str) -> dict[str, str]:
+    """KMS encryption context of an order's gift options (message and wrap level): bound to its store and order."""
+    return {"store_id": store_id, "amazon_order_id": amazon_order_id, "purpose": GIFT_PURPOSE}
 
 
 def api_order_id(store_id: str, amazon_order_id: str) -> str:
@@ -112,6 +125,9 @@ class OrderFilters:
     status: str | None = None
     hold: str | None = None
     channel: str | None = None
+    program: str | None = None  # an order program (PRIME, AMAZON_BUSINESS, ...)
+    ship_by_from: datetime | None = None  # the ship-by window ends at or after this
+    ship_by_to: datetime | None = None  # ... and before this
 
 
 @dataclass
@@ -120,29 +136,99 @@ class OrderPage:
     next_key: dict[str, Any] | None
 
 
-def list_orders(
-    merchant_id: str, filters: OrderFilters, limit: int, start_key: dict[str, Any] | None = None
-) -> OrderPage:
-    """The merchant's orders, newest purchase first, filtered, one page at a time."""
+SORT_PURCHASE = "purchase"  # newest purchase first: every order
+SORT_SHIP_BY = "ship_by"  # earliest ship-by first: the merchant orders still to ship
+ORDER_SORTS = (SORT_PURCHASE, SORT_SHIP_BY)
+
+
+def ship_by_key(ship_by: str, store_id: str, amazon_order_id: str) -> str:
+    """The awaiting-shipment index's sort key: the ship-by in one UTC format (sorts as text), then the order."""
+    return f"{iso(parse_iso(ship_by))}#{store_id}#{amazon_order_id}"
+
+
+def _filter_condition(filters: OrderFilters, *, by_ship_by_key: bool) -> Any:
     condition: Any = None
+    ship_by_parts: tuple[Any, ...] = ()
+    if not by_ship_by_key:  # the ship-by index bounds its key instead
+        ship_by_parts = (
+            Order.ship_by_key >= iso(filters.ship_by_from) if filters.ship_by_from else None,
+            Order.ship_by_key < iso(filters.ship_by_to) if filters.ship_by_to else None,
+        )
     for part in (
         Order.store_id == filters.store_id if filters.store_id else None,
         Order.status == filters.status if filters.status else None,
         Order.holds.contains(filters.hold) if filters.hold else None,
         Order.channel == filters.channel if filters.channel else None,
+        Order.programs.contains(filters.program) if filters.program else None,
+        *ship_by_parts,
     ):
         if part is not None:
             condition = part if condition is None else condition & part
-    results = Order.by_merchant.query(
-        merchant_id,
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=start_key,
-    )
+    return condition
+
+
+def list_orders(
+    merchant_id: str,
+    filters: OrderFilters,
+    limit: int,
+    start_key: dict[str, Any] | None = None,
+    sort: str = SORT_PURCHASE,
+) -> OrderPage:
+    """The merchant's orders, filtered, one page at a time: newest purchase first, or (`sort` ship_by) the
+    merchant orders still to ship, earliest ship-by first (one query of the sparse awaiting-shipment index)."""
+    if sort == SORT_SHIP_BY:
+        low, high = filters.ship_by_from, filters.ship_by_to
+        key_condition: Any = None
+        if low and high:
+            key_condition = Order.ship_by_key.between(iso(low), iso(high))  # "<high>#..." > high: excluded
+        elif low:
+            key_condition = Order.ship_by_key >= iso(low)
+        elif high:
+            key_condition = Order.ship_by_key < iso(high)
+        results = Order.awaiting_shipment.query(
+            merchant_id,
+            key_condition,
+            filter_condition=_filter_condition(filters, by_ship_by_key=True),
+            limit=limit,
+            last_evaluated_key=start_key,
+        )
+    else:
+        results = Order.by_merchant.query(
+            merchant_id,
+            filter_condition=_filter_condition(filters, by_ship_by_key=False),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start_key,
+        )
     orders = list(results)
     next_key = results.last_evaluated_key if len(orders) >= limit else None
     return OrderPage(orders, next_key)
+
+
+def orders_to_ship_before(merchant_id: str, before: datetime) -> Iterator[Order]:
+    """The merchant's orders still to ship whose ship-by window ends before `before` (late or at risk), earliest
+    first: one query of the sparse awaiting-shipment index, which holds only orders still to ship."""
+    return iter(Order.awaiting_shipment.query(merchant_id, Order.ship_by_key < iso(before)))
+
+
+def late_shipment_counts(merchant_id: str, now: datetime) -> dict[str, dict[str, int]]:
+    """Per store of the merchant: how many orders to ship are late and at risk of shipping late
+    (storesync.domain.orders.late_shipment_risk), from one query of the orders to ship before the margin."""
+    counts: dict[str, dict[str, int]] = {}
+    for order in orders_to_ship_before(merchant_id, late_risk_threshold(now)):
+        risk = late_shipment_risk(order.channel, order.status, order.ship_by, now)
+        if risk is not None:
+            per_store = counts.setdefault(order.store_id, {LATE: 0, AT_RISK: 0})
+            per_store[risk.level] += 1
+    return counts
+
+
+def find_orders(store_id: str, amazon_order_ids: Iterable[str]) -> dict[str, Order]:
+    """The store's orders among these Amazon order ids (those it holds), by id."""
+    ids = sorted(set(amazon_order_ids))
+    if not ids:
+        return {}
+    return {o.amazon_order_id: o for o in Order.batch_get([(store_id, oid) for oid in ids])}
 
 
 def orders_on_unknown_sku_hold(store_id: str) -> Iterator[Order]:
@@ -227,7 +313,7 @@ def order_item(
 ) -> OrderItem:
     """A stored order item with the line's fields, its allocations ((warehouse id, units)) and its backorder;
     `quantity_shipped` replaces the line's when given."""
-    return OrderItem(
+    item = OrderItem(
         order_item_id=line.order_item_id,
         sku=line.sku,
         quantity=line.quantity,
@@ -237,6 +323,67 @@ def order_item(
         allocations=allocation_records(allocations),
         backorder=backorder,
     )
+    if isinstance(line, AmazonItem):
+        apply_item_fields(item, line)
+    elif isinstance(line, OrderItem):
+        for name in ITEM_FIELDS:
+            setattr(item, name, getattr(line, name))
+    return item
+
+
+ITEM_FIELDS = (
+    "programs",
+    "customized_url",
+    "gift",
+    "shipping_constraints",
+    "cancellation_requester",
+    "cancellation_reason",
+)
+
+
+def apply_item_fields(item: OrderItem, incoming: AmazonItem) -> None:
+    """A stored item takes Amazon's fulfilment fields of the item (the gift option only as "there is one": its
+    message and wrap level are buyer data, stored encrypted with the address)."""
+    item.programs = list(incoming.programs) or None
+    item.customized_url = incoming.customized_url
+    item.gift = True if incoming.gift is not None else None
+    item.shipping_constraints = list(incoming.shipping_constraints) or None
+    request = incoming.cancellation_request
+    item.cancellation_requester = request.requester if request else None
+    item.cancellation_reason = request.reason if request else None
+
+
+def apply_order_fields(order: Order, incoming: AmazonOrder) -> None:
+    """The stored order takes Amazon's fulfilment fields (programs, service level, windows, the business buyer's
+    company and purchase order number, associated orders; per item see `apply_item_fields`). A field Amazon
+    leaves out of a later answer keeps what was stored (the windows, the buyer's company and PO number)."""
+    order.programs = list(incoming.programs) or None
+    order.service_level = incoming.service_level or order.service_level
+    order.ship_by = incoming.ship_by or order.ship_by
+    order.deliver_by = incoming.deliver_by or order.deliver_by
+    order.ship_by_start = incoming.ship_by_start or order.ship_by_start
+    order.deliver_by_start = incoming.deliver_by_start or order.deliver_by_start
+    order.buyer_company = incoming.buyer_company or order.buyer_company
+    order.buyer_po_number = incoming.buyer_po_number or order.buyer_po_number
+    order.associated_orders = [
+        AssociatedOrderRef(amazon_order_id=a.order_id, association_type=a.association_type)
+        for a in incoming.associated_orders
+    ] or None
+    by_id = {i.order_item_id: i for i in incoming.items}
+    for item in order.items:
+        line = by_id.get(item.order_item_id)
+        if line is not None:
+            apply_item_fields(item, line)
+
+
+def index_awaiting_shipment(order: Order) -> None:
+    """The order's place in the awaiting-shipment index: there while it is a merchant order still to ship with a
+    ship-by window (by ship-by), out of it otherwise."""
+    order.ship_by_key = (
+        ship_by_key(order.ship_by, order.store_id, order.amazon_order_id) if order.ship_by else None
+    )
+    awaiting = order.ship_by_key is not None and awaiting_shipment(order.channel, order.status)
+    order.awaiting_merchant = order.merchant_id if awaiting else None
 
 
 def new_order(store: Store, incoming: AmazonOrder, now: datetime) -> Order:
@@ -260,6 +407,9 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
     order.status = decision.status
     order.holds = list(decision.holds)
     order.automation_blocked = decision.automation_blocked
+    if decision.buyer_cancel_reason:
+        order.buyer_cancellation_reason = decision.buyer_cancel_reason
+    index_awaiting_shipment(order)
     if Hold.UNKNOWN_SKU in decision.holds:
         if decision.unknown_skus:
             order.unknown_skus = list(decision.unknown_skus)
@@ -273,11 +423,10 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
 def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
     """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop);
     when it closes, Amazon's close time (`closed_at`, from which its buyer data expires)."""
+    apply_order_fields(order, incoming)
     apply_holds(order, decision, now)
     order.amazon_status = incoming.status
     order.amazon_last_updated = incoming.last_updated
-    order.ship_by = incoming.ship_by or order.ship_by
-    order.deliver_by = incoming.deliver_by or order.deliver_by
     shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
     for item in order.items:
         item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
@@ -340,14 +489,22 @@ def set_address_expiry(address: OrderAddress, expires_at: datetime) -> bool:
     return True
 
 
-def save_address(commit: StockCommit, order: Order, encrypted: bytes, expires_at: datetime | None) -> None:
-    """The buyer's encrypted address, written in the order's commit (the order then records it has one)."""
+def save_address(
+    commit: StockCommit,
+    order: Order,
+    encrypted: bytes,
+    expires_at: datetime | None,
+    gift_options: bytes | None = None,
+) -> None:
+    """The buyer's encrypted address (and the items' encrypted gift options), written in the order's commit
+    (the order then records it has one)."""
     commit.save(
         OrderAddress(
             order.store_id,
             order.amazon_order_id,
             merchant_id=order.merchant_id,
             address_encrypted=encrypted,
+            gift_options_encrypted=gift_options,
             expires_at=expires_at,
         )
     )

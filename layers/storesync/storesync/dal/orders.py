@@ -36,6 +36,19 @@ class OrderItem(MapAttribute):  # type: ignore[type-arg]
     currency = UnicodeAttribute(null=True)
     allocations = ListAttribute(of=Allocation, default=list)
     backorder = NumberAttribute(default=0)
+    # Orders v2026 fulfilment fields (storesync.domain.orders.AmazonItem); the gift message and wrap level are
+    # buyer data, kept encrypted with the address (OrderAddress.gift_options_encrypted): here only that one exists
+    programs = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    customized_url = UnicodeAttribute(null=True)
+    gift = BooleanAttribute(null=True)
+    shipping_constraints = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    cancellation_requester = UnicodeAttribute(null=True)  # BUYER: the buyer asked to cancel this item
+    cancellation_reason = UnicodeAttribute(null=True)
+
+
+class AssociatedOrderRef(MapAttribute):  # type: ignore[type-arg]
+    amazon_order_id = UnicodeAttribute()
+    association_type = UnicodeAttribute()
 
 
 class ByMerchantIndex(GlobalSecondaryIndex["Order"]):
@@ -57,6 +70,17 @@ class UnknownSkuHoldIndex(GlobalSecondaryIndex["Order"]):
     purchase_key = UnicodeAttribute(range_key=True)
 
 
+class AwaitingShipmentIndex(GlobalSecondaryIndex["Order"]):
+    """Sparse: only a merchant order still to ship with a ship-by window carries `awaiting_merchant` (its
+    merchant id), so the orders to ship sorted by ship-by (and those at risk of shipping late) are one query."""
+
+    class Meta:
+        projection = AllProjection()
+
+    awaiting_merchant = UnicodeAttribute(hash_key=True)
+    ship_by_key = UnicodeAttribute(range_key=True)  # "<ship-by, UTC ISO>#<store id>#<amazon order id>"
+
+
 class Order(OrderKeyed):
     marketplace_id = UnicodeAttribute()
     purchase_key = UnicodeAttribute()
@@ -70,10 +94,21 @@ class Order(OrderKeyed):
     # on the unknown-SKU hold only (absent otherwise): the SKUs it waits for, and its store id (the sparse index)
     unknown_skus = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     unknown_sku_store = UnicodeAttribute(null=True)
+    # the buyer's reason for asking to cancel (set with the buyer-requested-cancellation hold, kept after it)
+    buyer_cancellation_reason = UnicodeAttribute(null=True)
     items = ListAttribute(of=OrderItem, default=list)
     purchase_date = UnicodeAttribute(null=True)
-    ship_by = UnicodeAttribute(null=True)
+    ship_by = UnicodeAttribute(null=True)  # the end of Amazon's ship-by window
     deliver_by = UnicodeAttribute(null=True)
+    ship_by_start = UnicodeAttribute(null=True)
+    deliver_by_start = UnicodeAttribute(null=True)
+    ship_by_key = UnicodeAttribute(null=True)  # set with a ship-by (sorting key)
+    awaiting_merchant = UnicodeAttribute(null=True)  # a merchant order still to ship: AwaitingShipmentIndex
+    programs = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    service_level = UnicodeAttribute(null=True)
+    buyer_company = UnicodeAttribute(null=True)
+    buyer_po_number = UnicodeAttribute(null=True)
+    associated_orders = ListAttribute(of=AssociatedOrderRef, null=True)
     amazon_last_updated = UnicodeAttribute()  # never overwritten by an older one
     has_address = BooleanAttribute(default=False)
     stock_removed_externally = BooleanAttribute(default=False)
@@ -86,13 +121,17 @@ class Order(OrderKeyed):
 
     by_merchant = ByMerchantIndex()
     by_unknown_sku = UnknownSkuHoldIndex()
+    awaiting_shipment = AwaitingShipmentIndex()
 
 
 class OrderAddress(OrderKeyed):
-    """The buyer's address (with the buyer's name), KMS-encrypted; DynamoDB's TTL removes it 30 days after the
-    order closed (Amazon's close time). The only record that holds buyer data; FBA orders have none."""
+    """The buyer's address (with the buyer's name) and the items' gift options (message and wrap level),
+    KMS-encrypted; DynamoDB's TTL removes it 30 days after the order closed (Amazon's close time). The only
+    record that holds buyer data; FBA orders have none."""
 
     address_encrypted = BinaryAttribute(legacy_encoding=False)
+    # {order item id: {"message", "wrap_level"}} as JSON, encrypted (absent: no gift option)
+    gift_options_encrypted = BinaryAttribute(legacy_encoding=False, null=True)
     expires_at = TTLAttribute(null=True)
 
 

@@ -25,7 +25,15 @@ from storesync.dal.stock_ledger import StockCommit, StockConflict, StockUnavaila
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
 from storesync.domain.allocation import StockDelta, merge_deltas, ship_delta
-from storesync.domain.orders import buyer_data_expiry, ship_in_wms, wms_close_time
+from storesync.domain.orders import (
+    Hold,
+    automation_blocked,
+    awaiting_shipment,
+    buyer_data_expiry,
+    close_holds,
+    ship_in_wms,
+    wms_close_time,
+)
 
 
 class ShipmentConflict(RuntimeError):
@@ -255,6 +263,12 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     actions: list[Action] = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
     if move.ships:
         actions.append(Order.shipped_at.set(now))
+    holds = [Hold(h) for h in order.holds or []]
+    kept = close_holds(holds, move.status)  # shipped anyway: the buyer-requested-cancellation hold ends
+    if list(kept) != holds:
+        actions += [Order.holds.set(list(kept)), Order.automation_blocked.set(automation_blocked(kept))]
+    if order.awaiting_merchant and not awaiting_shipment(order.channel, move.status):
+        actions.append(Order.awaiting_merchant.remove())  # nothing left to ship: out of the to-ship index
     if move.closes:
         closed_at = wms_close_time([s.ship_date for s in confirmed], now)
         actions.append(Order.closed_at.set(closed_at))

@@ -19,6 +19,12 @@ Transitions (each a function below; `decide` picks the import's):
   `ship_outside` (SHIPPED on Amazon with no WMS shipment: shipped externally; with "remove stock for
   fulfillments created in Amazon" the units leave on hand, once; without it the allocation goes back) and
   `follow_status` (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after a WMS shipment).
+- the buyer asks to cancel (`buyer_requests_cancellation`: an item's cancellation request when the order is
+  read, or an ORDER_CHANGE BuyerRequestedChange): a merchant order not closed goes on the
+  "buyer_requested_cancellation" hold (automation blocked, shipping allowed, stock stays allocated); the hold
+  ends when the order closes (`close_holds`): Amazon cancels it (`cancel`: the allocation goes back) or the
+  merchant ships it anyway. Every decision names the holds it puts on and lifts (`holds_added`,
+  `holds_lifted`): the one place to hook a transition.
 - shipment in the WMS (`ship_in_wms`, once Amazon confirmed packages): partially shipped, then shipped.
 - `shipping_refusal`: why the WMS may not ship an order (FBA, cancelled, on hold, already shipped).
 Closed orders (shipped, shipped externally, cancelled) keep their status. The transition that closes an order
@@ -85,6 +91,7 @@ class Hold(StrEnum):
 
     PAYMENT = "payment_hold"
     UNKNOWN_SKU = "unknown_sku"
+    BUYER_CANCELLATION = "buyer_requested_cancellation"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class HoldRule:
     blocks_automation: bool
     lifted_by_release: bool  # Amazon releasing the order lifts it
     blocks_shipping: str | None = None  # why the WMS may not ship the order while it is on (None: it may)
+    lifted_by_close: bool = False  # the order closing (cancelled, or shipped) lifts it
 
 
 HOLD_RULES: Mapping[Hold, HoldRule] = {
@@ -99,12 +107,78 @@ HOLD_RULES: Mapping[Hold, HoldRule] = {
         blocks_automation=True, lifted_by_release=True, blocks_shipping="pending on Amazon (payment hold)"
     ),
     Hold.UNKNOWN_SKU: HoldRule(blocks_automation=False, lifted_by_release=False),
+    # the buyer asked to cancel: wait for Amazon (it cancels: the allocation goes back) or ship anyway (the
+    # merchant may: it does not block shipping); its stock stays allocated meanwhile
+    Hold.BUYER_CANCELLATION: HoldRule(blocks_automation=True, lifted_by_release=False, lifted_by_close=True),
 }
 HOLDS = tuple(Hold)
 
 CREATE = "create"
 UPDATE = "update"
 IGNORE = "ignore"
+
+
+# Orders v2026-01-01's fulfilment vocabulary (the model documents these values; Amazon may add others, which are
+# kept as given: a program or constraint we do not know yet is still shown to the packer)
+ORDER_PROGRAMS = (
+    "AMAZON_BAZAAR",
+    "AMAZON_BUSINESS",
+    "AMAZON_EASY_SHIP",
+    "AMAZON_HAUL",
+    "DELIVERY_BY_AMAZON",
+    "FBM_SHIP_PLUS",
+    "INVOICE_BY_AMAZON",
+    "IN_STORE_PICK_UP",
+    "PREMIUM",
+    "PREORDER",
+    "PRIME",
+)
+ITEM_PROGRAMS = ("TRANSPARENCY", "SUBSCRIBE_AND_SAVE")
+SERVICE_LEVELS = (
+    "EXPEDITED",
+    "FREE_ECONOMY",
+    "NEXT_DAY",
+    "PRIORITY",
+    "SAME_DAY",
+    "SECOND_DAY",
+    "SCHEDULED",
+    "STANDARD",
+)
+# ItemShippingConstraints: each is MANDATORY when present
+SHIPPING_CONSTRAINTS = (
+    "palletDelivery",
+    "cashOnDelivery",
+    "signatureConfirmation",
+    "recipientIdentityVerification",
+    "recipientAgeVerification",
+)
+ASSOCIATION_TYPES = ("REPLACEMENT_ORIGINAL_ID", "EXCHANGE_ORIGINAL_ID")
+# an FBM order still to ship whose ship-by window ends within this time is at risk of shipping late
+LATE_SHIPMENT_MARGIN = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class GiftOption:
+    """An item's gift wrap and message: buyer data (stored encrypted, expired with the address)."""
+
+    message: str | None = None
+    wrap_level: str | None = None
+
+
+@dataclass(frozen=True)
+class CancellationRequest:
+    """A cancellation request on an item (Amazon's `cancellation.cancellationRequest`)."""
+
+    requester: str  # BUYER
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AssociatedOrder:
+    """Another order this one is related to (a replacement or exchange names its original)."""
+
+    order_id: str
+    association_type: str  # REPLACEMENT_ORIGINAL_ID | EXCHANGE_ORIGINAL_ID (or what Amazon adds)
 
 
 @dataclass(frozen=True)
@@ -115,6 +189,11 @@ class AmazonItem:
     quantity_shipped: int = 0
     price: str | None = None
     currency: str | None = None
+    programs: tuple[str, ...] = ()
+    customized_url: str | None = None
+    gift: GiftOption | None = None
+    shipping_constraints: tuple[str, ...] = ()  # names from SHIPPING_CONSTRAINTS (MANDATORY ones)
+    cancellation_request: CancellationRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -127,14 +206,44 @@ class AmazonOrder:
     last_updated: str
     items: tuple[AmazonItem, ...]
     address: Mapping[str, Any] | None = None
-    ship_by: str | None = None
-    deliver_by: str | None = None
+    # the buyer's cancellation request told by an ORDER_CHANGE (BuyerRequestedChange) when the order read does
+    # not show it on an item yet (see `buyer_cancellation`)
+    buyer_cancel_request: CancellationRequest | None = None
+    ship_by: str | None = None  # the end of the ship-by window (latestDateTime)
+    deliver_by: str | None = None  # the end of the deliver-by window
+    ship_by_start: str | None = None  # earliestDateTime of the ship-by window
+    deliver_by_start: str | None = None
+    programs: tuple[str, ...] = ()
+    service_level: str | None = None  # fulfillment.fulfillmentServiceLevel
+    buyer_company: str | None = None  # business orders: buyer.buyerCompanyName
+    buyer_po_number: str | None = None  # buyer.buyerPurchaseOrderNumber
+    associated_orders: tuple[AssociatedOrder, ...] = ()
     # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
     shipped_time: str | None = None
 
     @property
     def released(self) -> bool:
         return self.status not in NOT_RELEASED
+
+    @property
+    def gift_options(self) -> dict[str, GiftOption]:
+        """The items' gift options by order item id (buyer data)."""
+        return {i.order_item_id: i.gift for i in self.items if i.gift is not None}
+
+    @property
+    def buyer_cancellation(self) -> CancellationRequest | None:
+        """The buyer's cancellation request, on any item or told by a notification (None: the buyer asked for
+        none)."""
+        if self.buyer_cancel_request is not None:
+            return self.buyer_cancel_request
+        return next(
+            (
+                i.cancellation_request
+                for i in self.items
+                if i.cancellation_request is not None and i.cancellation_request.requester == "BUYER"
+            ),
+            None,
+        )
 
 
 @dataclass(frozen=True)
@@ -202,6 +311,11 @@ class OrderDecision:
     unknown_skus: tuple[str, ...] = field(default_factory=tuple)
     # allocate only these SKUs' lines (`skus_known`: those that waited); empty with `allocate`: every line
     allocate_skus: tuple[str, ...] = field(default_factory=tuple)
+    # the transitions of holds this decision makes (the one place a hook, e.g. an event publisher, reads them):
+    # the holds put on and those lifted, against the order as stored
+    holds_added: tuple[Hold, ...] = field(default_factory=tuple)
+    holds_lifted: tuple[Hold, ...] = field(default_factory=tuple)
+    buyer_cancel_reason: str | None = None  # with the buyer-requested-cancellation hold: the buyer's reason
 
 
 # statuses in which a merchant order holds stock (allocated at import, or once its SKUs are known)
@@ -259,6 +373,55 @@ def buyer_data_visible(expires_at: datetime | None, closed_at: datetime | None, 
     return closed_at is None or buyer_data_expiry(closed_at) > now
 
 
+# a merchant order in these statuses still has units to ship (pending ones once Amazon releases them)
+AWAITING_SHIPMENT_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED})
+SHIPPABLE_STATUSES = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED})
+LATE = "late"
+AT_RISK = "at_risk"
+
+
+def awaiting_shipment(channel: str, status: str) -> bool:
+    """Whether the WMS still has to ship (part of) the order: a merchant order not closed."""
+    return channel == CHANNEL_FBM and status in AWAITING_SHIPMENT_STATUSES
+
+
+@dataclass(frozen=True)
+class LateShipmentRisk:
+    level: str  # late (the ship-by window has ended) | at_risk (it ends within the margin)
+    ship_by: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "ship_by": self.ship_by, "message": self.message}
+
+
+def late_shipment_risk(
+    channel: str,
+    status: str,
+    ship_by: str | None,
+    now: datetime,
+    margin: timedelta = LATE_SHIPMENT_MARGIN,
+) -> LateShipmentRisk | None:
+    """A merchant order released for shipping (open or partially shipped) whose ship-by window ends within
+    `margin` of `now` (at_risk) or has ended (late); None otherwise (FBA, pending, closed, no window)."""
+    if channel != CHANNEL_FBM or status not in SHIPPABLE_STATUSES or not ship_by:
+        return None
+    end = parse_iso(ship_by)
+    if now >= end:
+        return LateShipmentRisk(LATE, ship_by, f"late: the ship-by window ended at {ship_by}")
+    if now >= end - margin:
+        hours = max(1, int((end - now).total_seconds() // 3600))
+        return LateShipmentRisk(
+            AT_RISK, ship_by, f"at risk: ship by {ship_by} (about {hours} h left) or it ships late"
+        )
+    return None
+
+
+def late_risk_threshold(now: datetime, margin: timedelta = LATE_SHIPMENT_MARGIN) -> datetime:
+    """Orders to ship whose ship-by window ends before this time are at risk (or late)."""
+    return now + margin
+
+
 def automation_blocked(holds: Sequence[Hold]) -> bool:
     return any(HOLD_RULES[hold].blocks_automation for hold in holds)
 
@@ -304,7 +467,10 @@ def _decision(
     allocate: bool = False,
     store_address: bool = False,
     unknown_skus: tuple[str, ...] = (),
+    before: Sequence[Hold] = (),
+    buyer_cancel_reason: str | None = None,
 ) -> OrderDecision:
+    """`before`: the holds as stored (the decision names those it puts on and lifts)."""
     return OrderDecision(
         action,
         reason,
@@ -319,6 +485,9 @@ def _decision(
         ships=move.ships,
         expire_buyer_data=move.closes or (store_address and move.status in CLOSED_STATUSES),
         unknown_skus=unknown_skus,
+        holds_added=tuple(h for h in holds if h not in before),
+        holds_lifted=tuple(h for h in before if h not in holds),
+        buyer_cancel_reason=buyer_cancel_reason if Hold.BUYER_CANCELLATION in holds else None,
     )
 
 
@@ -345,15 +514,39 @@ def import_new(incoming: AmazonOrder, rules: ImportRules, unknown_skus: Sequence
     status = wms_status(incoming.status, incoming.channel)
     shipped_outside = fbm and status == OrderStatus.SHIPPED_EXTERNALLY
     move = _move(None, status, remove_stock=shipped_outside and rules.remove_stock_for_external)
+    request = incoming.buyer_cancellation
+    held = buyer_requests_cancellation(tuple(holds), incoming.channel, status, request)
     return _decision(
         CREATE,
         "new order",
         move,
-        tuple(holds),
+        held,
         allocate=fbm and status in ALLOCATING_STATUSES,
         store_address=fbm and incoming.released and incoming.address is not None,
         unknown_skus=unknown,
+        buyer_cancel_reason=request.reason if request else None,
     )
+
+
+def buyer_requests_cancellation(
+    holds: tuple[Hold, ...], channel: str, status: OrderStatus, request: CancellationRequest | None
+) -> tuple[Hold, ...]:
+    """The buyer asked to cancel (an item's cancellation request, or an ORDER_CHANGE BuyerRequestedChange): a
+    merchant order not closed goes on the buyer-requested-cancellation hold, once; its stock stays allocated.
+    FBA orders are Amazon's to cancel or ship; a closed order has nothing left to hold."""
+    if request is None or channel != CHANNEL_FBM or status in CLOSED_STATUSES:
+        return holds
+    if Hold.BUYER_CANCELLATION in holds:
+        return holds
+    return (*holds, Hold.BUYER_CANCELLATION)
+
+
+def close_holds(holds: Sequence[Hold], status: OrderStatus) -> tuple[Hold, ...]:
+    """An order that is closed (Amazon cancelled it, or it shipped: the merchant shipped it anyway) loses the
+    holds that wait for its close (the buyer-requested-cancellation hold)."""
+    if status not in CLOSED_STATUSES:
+        return tuple(holds)
+    return tuple(hold for hold in holds if not HOLD_RULES[hold].lifted_by_close)
 
 
 def release(holds: Sequence[Hold]) -> tuple[Hold, ...]:
@@ -417,6 +610,10 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         and not existing.has_address
     )
     move = amazon_move(existing, incoming.status, rules)
+    request = incoming.buyer_cancellation
+    holds = close_holds(
+        buyer_requests_cancellation(holds, existing.channel, move.status, request), move.status
+    )
     changed = (
         move.status != existing.status
         or incoming.status != existing.amazon_status
@@ -430,7 +627,15 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         reason = "closed order"
     else:
         reason = f"{existing.status} -> {move.status}"
-    return _decision(UPDATE if changed else IGNORE, reason, move, holds, store_address=store_address)
+    return _decision(
+        UPDATE if changed else IGNORE,
+        reason,
+        move,
+        holds,
+        store_address=store_address,
+        before=existing.holds,
+        buyer_cancel_reason=request.reason if request else None,
+    )
 
 
 def decide(
@@ -466,6 +671,7 @@ def skus_known(
             stay,
             order.holds,
             unknown_skus=unknown,
+            before=order.holds,
         )
     holds = tuple(hold for hold in order.holds if hold != Hold.UNKNOWN_SKU)
     allocate = order.channel == CHANNEL_FBM and order.status in ALLOCATING_STATUSES
@@ -475,6 +681,7 @@ def skus_known(
         stay,
         holds,
         allocate=allocate,
+        before=order.holds,
     )
     if not allocate:
         return decision

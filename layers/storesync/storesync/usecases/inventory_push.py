@@ -52,6 +52,7 @@ from storesync.dal import listing_push_state as state
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import get_store, set_warnings
 from storesync.dal.stores import Store
+from storesync.domain.events import stock_pushed
 from storesync.domain.inventory import (
     FEED_MAX_MESSAGES,
     PATCH_SLICE_SECONDS,
@@ -101,6 +102,7 @@ class _Run:
         self.outcome = JobOutcome()
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
         self.cleared: set[str] = set()  # skus accepted this run (their old rejection warning goes)
+        self.accepted: dict[str, int] = {}  # sku -> quantity Amazon accepted this run (Stock Pushed events)
         self.siblings = SiblingListings()  # the other stores' listings of the SKUs planned this run
         self.unified_warning: Notice | None = None
         self.mid_pass = False  # the plan stopped before the store's end: a later slice plans the rest
@@ -198,6 +200,7 @@ class _Run:
             if verdict is None or verdict.accepted:
                 state.set_attempt_fields(listing, quantity, state.ACCEPTED, None, now)
                 self.cleared.add(listing.sku)
+                self.accepted[listing.sku] = quantity
                 self.outcome.add("pushed")
                 for sibling in siblings.by_sku.get(listing.sku, []):
                     state.set_attempt_fields(sibling, quantity, state.ACCEPTED, None, now)
@@ -298,6 +301,7 @@ class _Run:
             now = utcnow()
             if answer.accepted:
                 state.record_attempt(listing, change.quantity, state.ACCEPTED, None, now)
+                self.accepted[change.sku] = change.quantity
                 for sibling in self.siblings.by_sku.get(change.sku, []):
                     state.record_attempt(sibling, change.quantity, state.ACCEPTED, None, now)
                 self.cleared.add(change.sku)
@@ -352,6 +356,17 @@ class _Run:
             )
 
     # -- store warnings --------------------------------------------------------------------------------
+    def publish_pushed(self) -> None:
+        """Stock Pushed: the quantities Amazon accepted in this invocation (written already)."""
+        if self.ctx.events is None or not self.accepted:
+            return
+        run_id = f"{self.ctx.owner}:{self.ctx.message.attempt}"
+        self.ctx.events.publish(
+            stock_pushed(
+                self.store.merchant_id, self.store.store_id, run_id, sorted(self.accepted.items()), utcnow()
+            )
+        )
+
     def update_warnings(self) -> None:
         fresh = get_store(self.store.merchant_id, self.store.store_id)
         if fresh is None:
@@ -392,6 +407,7 @@ def inventory_push_work(
                 run.outcome.summary = "reading the inventory feed's report (continues)"
                 run.mid_pass = True
                 run.update_warnings()
+            run.publish_pushed()
             return run.outcome
         if stockout and ctx.message.skus:
             changes, by_sku = run.plan_skus(ctx.message.skus)
@@ -416,6 +432,7 @@ def inventory_push_work(
         if not feed_done and run.outcome.continue_after is None:
             run.outcome.continue_after = settings.feed_poll_seconds
         run.update_warnings()
+        run.publish_pushed()
         return run.outcome
 
     return work

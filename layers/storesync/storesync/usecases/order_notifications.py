@@ -1,7 +1,9 @@
 """Amazon ORDER_CHANGE notifications: near-real-time orders, the same upsert as polling.
 
 The notification names the seller, marketplace and order but carries no address or price, so the order is
-re-read with getOrder (0.5/s, burst 30) and stored by the OrderUpserter. Duplicates are dropped on
+re-read with getOrder (0.5/s, burst 30) and stored by the OrderUpserter. A BuyerRequestedChange (the buyer asked
+to cancel) puts the order on the buyer-requested-cancellation hold even when the order read does not show the
+request on an item yet. Duplicates are dropped on
 NotificationId (Powertools idempotency, DynamoDB persistence built lazily: IdempotentOrderChanges);
 duplicates under another id, and notifications older than what polling stored, are harmless because the
 upsert is idempotent and never lets an older lastUpdatedTime overwrite a newer one.
@@ -10,7 +12,7 @@ upsert is idempotent and never lets an older lastUpdatedTime overwrite a newer o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -25,6 +27,8 @@ from pydantic import BaseModel, Field, Json, ValidationError
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked
 from storesync.dal.store_queries import STATUS_ACTIVE, stores_of_seller
 from storesync.dal.stores import Store
+from storesync.domain.events import EventPublisher
+from storesync.domain.orders import CancellationRequest
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
 from storesync.usecases.order_import import OrdersAmazon
@@ -46,6 +50,15 @@ class OrderChange:
     amazon_order_id: str
     marketplace_id: str
     status: str
+    change_type: str = ""  # OrderChangeType: OrderStatusChange | BuyerRequestedChange
+    change_reason: str = ""  # OrderChangeTrigger.ChangeReason
+
+    @property
+    def buyer_requested_cancellation(self) -> bool:
+        return self.change_type == BUYER_REQUESTED_CHANGE
+
+
+BUYER_REQUESTED_CHANGE = "BuyerRequestedChange"
 
 
 Text = Annotated[str, Field(min_length=1)]
@@ -56,9 +69,15 @@ class _Summary(BaseModel):
     OrderStatus: str = ""
 
 
+class _Trigger(BaseModel):
+    ChangeReason: str = ""
+
+
 class _OrderChangeNotification(BaseModel):
     SellerId: Text
     AmazonOrderId: Text
+    OrderChangeType: str = ""
+    OrderChangeTrigger: _Trigger | None = None
     Summary: _Summary
 
 
@@ -85,6 +104,10 @@ class OrderChangeBody(BaseModel):
             amazon_order_id=notification.AmazonOrderId,
             marketplace_id=notification.Summary.MarketplaceId,
             status=notification.Summary.OrderStatus,
+            change_type=notification.OrderChangeType,
+            change_reason=notification.OrderChangeTrigger.ChangeReason
+            if notification.OrderChangeTrigger
+            else "",
         )
 
 
@@ -127,8 +150,10 @@ class OrderChangeHandler:
         upserter: Upserter,
         amazon_for: Callable[[Store], OrdersAmazon],
         find_stores: Callable[[OrderChange], list[Store]] = stores_for,
+        events: EventPublisher | None = None,
     ) -> None:
         self._upserter = upserter
+        self._events = events
         self._amazon_for = amazon_for
         self._find_stores = find_stores
 
@@ -140,7 +165,9 @@ class OrderChangeHandler:
             try:
                 order = self._amazon_for(store).get_order(change.amazon_order_id)
             except AuthorizationRevoked as exc:
-                pause_for_reauthorization(store, exc)  # the same plain-words reason as a job run
+                pause_for_reauthorization(
+                    store, exc, events=self._events
+                )  # the same plain-words reason as a job run
                 results[store.store_id] = "needs_reauthorization"
                 continue
             except AmazonRejected as exc:
@@ -148,6 +175,10 @@ class OrderChangeHandler:
                     raise
                 results[store.store_id] = "not_found"  # not this seller's order (any more): nothing to do
                 continue
+            if change.buyer_requested_cancellation and order.buyer_cancellation is None:
+                # Amazon told the buyer's request before the order read shows it on an item: the hold goes on
+                request = CancellationRequest("BUYER", change.change_reason or None)
+                order = replace(order, buyer_cancel_request=request)
             result = self._upserter.upsert(store, order)
             results[store.store_id] = result.action
         logger.info(

@@ -37,6 +37,7 @@ from storesync.domain.allocation import (
     release_deltas,
     removal_deltas,
 )
+from storesync.domain.events import DiscardEvents, Event, EventPublisher, order_transition_events
 from storesync.domain.orders import (
     CHANNEL_FBM,
     IGNORE,
@@ -62,6 +63,7 @@ class UpsertResult:
     backordered: int = 0
     unknown_skus: tuple[str, ...] = ()
     stock_moves: list[StockDelta] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # what the committed change tells a WMS (published)
 
 
 class Upserter(Protocol):
@@ -80,24 +82,27 @@ def import_rules(store: Store) -> ImportRules:
 
 
 class OrderUpserter:
-    def __init__(self, cipher: Cipher, queue: JobQueue) -> None:
+    def __init__(self, cipher: Cipher, queue: JobQueue, events: EventPublisher | None = None) -> None:
         self._cipher = cipher
         self._queue = queue
+        self._events: EventPublisher = events or DiscardEvents()
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         if incoming.marketplace_id != store.marketplace_id:
             return UpsertResult(incoming.order_id, IGNORE, "another marketplace's order")
-        encrypted: list[bytes] = []  # encrypt at most once, even across conflict retries
+        encrypted: list[bytes | None] = []  # encrypt at most once, even across conflict retries
 
         def attempt() -> UpsertResult:
             return self._attempt(store, incoming, encrypted)
 
         result = retry_on_conflict(attempt)
+        if result.events:  # after the commit: the change they report is stored
+            self._events.publish(result.events)
         if result.stock_moves:
             after_stock_change(store.merchant_id, sorted({d.sku for d in result.stock_moves}), self._queue)
         return result
 
-    def _attempt(self, store: Store, incoming: AmazonOrder, encrypted: list[bytes]) -> UpsertResult:
+    def _attempt(self, store: Store, incoming: AmazonOrder, encrypted: list[bytes | None]) -> UpsertResult:
         existing = order_queries.get_order(store.store_id, incoming.order_id)
         warehouses = feeding_warehouses(store)
         unknown: list[str] = []
@@ -108,8 +113,9 @@ class OrderUpserter:
             shipment = False
         else:
             shipment = order_queries.has_wms_shipment(store.store_id, incoming.order_id)
+        before = None if existing is None else order_queries.snapshot(existing, shipment)
         decision = decide(
-            None if existing is None else order_queries.snapshot(existing, shipment),
+            before,
             incoming,
             import_rules(store),
             unknown,
@@ -125,11 +131,19 @@ class OrderUpserter:
         address = self._encrypted_address(store, incoming, decision, encrypted)
         expires_at = order_queries.buyer_data_expires_at(order, incoming, decision)
         if address is not None:
-            order_queries.save_address(tx, order, address, expires_at)
+            order_queries.save_address(tx, order, address, expires_at, gift_options=encrypted[1])
         elif expires_at is not None and order.has_address:
             expire_address(tx, store.store_id, incoming.order_id, expires_at)
         tx.save(order)
         moves = tx.commit()
+        events = order_transition_events(
+            store.merchant_id,
+            store.store_id,
+            before,  # read before the decision was applied (the same object is written)
+            order_queries.snapshot(order, shipment),
+            version + 1,
+            now,
+        )
         logger.info(
             "order stored",
             extra={
@@ -147,6 +161,7 @@ class OrderUpserter:
             backordered,
             decision.unknown_skus,
             moves,
+            events,
         )
 
     @staticmethod
@@ -198,15 +213,24 @@ class OrderUpserter:
         return 0
 
     def _encrypted_address(
-        self, store: Store, incoming: AmazonOrder, decision: OrderDecision, encrypted: list[bytes]
+        self, store: Store, incoming: AmazonOrder, decision: OrderDecision, encrypted: list[bytes | None]
     ) -> bytes | None:
-        """The buyer's address to store, encrypted (None: the decision stores none, or Amazon sent none)."""
+        """The buyer's address to store, encrypted (None: the decision stores none, or Amazon sent none); the
+        items' gift options (message, wrap level: buyer data too) are encrypted with it into `encrypted[1]`."""
         if not decision.store_address or incoming.address is None:
             return None
         if not encrypted:
             context = order_queries.address_context(store.store_id, incoming.order_id)
             encrypted.append(
                 self._cipher.encrypt(json.dumps(dict(incoming.address), sort_keys=True), context)
+            )
+            gifts = {
+                item_id: {"message": gift.message, "wrap_level": gift.wrap_level}
+                for item_id, gift in incoming.gift_options.items()
+            }
+            gift_context = order_queries.gift_context(store.store_id, incoming.order_id)
+            encrypted.append(
+                self._cipher.encrypt(json.dumps(gifts, sort_keys=True), gift_context) if gifts else None
             )
         return encrypted[0]
 
@@ -226,7 +250,10 @@ class HoldRelease:
 
 
 def release_unknown_sku_holds(
-    store: Store, skus: Iterable[str] | None = None, queue: JobQueue | None = None
+    store: Store,
+    skus: Iterable[str] | None = None,
+    queue: JobQueue | None = None,
+    events: EventPublisher | None = None,
 ) -> HoldRelease:
     """Re-evaluate the store's orders on the unknown-SKU hold (`skus`: only those waiting for one of them, e.g.
     the SKUs a product import just stored; None: all of them, as every order run does). An order whose SKUs
@@ -257,6 +284,8 @@ def release_unknown_sku_holds(
             continue
         if result is None:
             continue
+        if events is not None and result.events:  # after the commit
+            events.publish(result.events)
         if Hold.UNKNOWN_SKU in result.holds:
             outcome.narrowed += 1
             continue
@@ -283,6 +312,7 @@ class _Reevaluated:
     holds: tuple[Hold, ...]
     backordered: int
     stock_moves: list[StockDelta]
+    events: list[Event] = field(default_factory=list)
 
 
 def _reevaluate(
@@ -293,8 +323,10 @@ def _reevaluate(
     if order is None:
         return None
     waited = order_queries.skus_waited_for(order)
+    before = order_queries.snapshot(order, has_wms_shipment=False)  # the transition does not look at it
+    version = int(order.version or 0)
     decision = skus_known(
-        order_queries.snapshot(order, has_wms_shipment=False),  # the transition does not look at it
+        before,
         list(order.unknown_skus or []),
         [sku for sku in waited if sku not in known],
     )
@@ -307,8 +339,10 @@ def _reevaluate(
     backordered = OrderUpserter._plan_stock(tx, store, order, decision, warehouses)
     tx.save(order)
     moves = tx.commit()
+    after = order_queries.snapshot(order, has_wms_shipment=False)
+    events = order_transition_events(store.merchant_id, store.store_id, before, after, version + 1, utcnow())
     logger.info(
         "unknown-SKU hold re-evaluated",
         extra={"amazon_order_id": amazon_order_id, "reason": decision.reason, "stock_moves": len(moves)},
     )
-    return _Reevaluated(decision.holds, backordered, moves)
+    return _Reevaluated(decision.holds, backordered, moves, events)

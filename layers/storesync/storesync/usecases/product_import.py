@@ -433,7 +433,9 @@ class ProductImport:
             self._count("starting_inventory", len(quantities))
         # orders that waited for these SKUs (unknown-SKU hold): allocated now, the hold lifted
         release_unknown_sku_holds(
-            store, [f.sku for f in plan.new_listings] + [f.sku for f in plan.new_products]
+            store,
+            [f.sku for f in plan.new_listings] + [f.sku for f in plan.new_products],
+            events=self.ctx.events,
         )
         self._observe_warnings(rows)
         self._count("new", len(plan.new_listings))

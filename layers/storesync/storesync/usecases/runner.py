@@ -43,6 +43,7 @@ from storesync.clock import iso, utcnow
 from storesync.dal import job_state, store_queries
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
+from storesync.domain.events import Event, EventPublisher, store_needs_reauthorization, sync_lagging
 from storesync.domain.health import FAILED, after_run, duration_words, job_health
 from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.jobs import JobMessage, JobMode, JobName
@@ -166,12 +167,23 @@ def authorization_refused(exc: AuthorizationRevoked) -> Notice:
     return notice(NoticeCode.AUTHORIZATION_REFUSED, detail=detail)
 
 
-def pause_for_reauthorization(store: Store, exc: AuthorizationRevoked, book: RunBook | None = None) -> Notice:
+def pause_for_reauthorization(
+    store: Store,
+    exc: AuthorizationRevoked,
+    book: RunBook | None = None,
+    events: EventPublisher | None = None,
+) -> Notice:
     """The store turns needs_reauthorization at once, with the plain-words reason (jobs and ORDER_CHANGE
-    notifications call this). Returns the notice for the sync log."""
+    notifications call this); the one that turned it publishes Store Needs Reauthorization. Returns the
+    notice for the sync log."""
     reason = authorization_refused(exc)
     if (book or DynamoRunBook()).pause_for_reauthorization(store, reason.message):
         logger.warning("store needs reauthorization: Amazon refused its authorization")
+        if events is not None:
+            event = store_needs_reauthorization(
+                store.merchant_id, store.store_id, reason.message, store.authorized_at, utcnow()
+            )
+            publish_quietly(events, [event])
     return reason
 
 
@@ -208,6 +220,15 @@ class Progress:
 ProgressWriter = Callable[[str, str, str, "dict[str, Any] | None"], None]
 
 
+def publish_quietly(events: EventPublisher, batch: list[Event]) -> None:
+    """Publish events about the sync itself (reauthorization, lag): a bus that refuses them is logged and never
+    fails the run (the lag event comes again with the next late run)."""
+    try:
+        events.publish(batch)
+    except Exception:  # noqa: BLE001 - logged; the run's own outcome stands
+        logger.exception("sync event not published", extra={"detail_types": [e.detail_type for e in batch]})
+
+
 @dataclass
 class JobContext:
     message: JobMessage
@@ -216,6 +237,7 @@ class JobContext:
     cursor: dict[str, Any]
     cursor_writer: Callable[[str, str, str, dict[str, Any]], None] = job_state.save_cursor
     progress_writer: ProgressWriter | None = None  # the runner's book; None: progress is not recorded
+    events: EventPublisher | None = None  # where the job publishes what it committed (None: nowhere)
 
     def save_cursor(self, cursor: dict[str, Any]) -> None:
         self.cursor_writer(self.store.store_id, self.message.job, self.owner, cursor)
@@ -250,6 +272,7 @@ class StoreJobRunner:
         max_attempts: int = MAX_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
         publish_lag: Callable[[str, float, float], None] = publish_sync_lag,
+        events: EventPublisher | None = None,
     ) -> None:
         self._queue = queue
         self._lease_seconds = lease_seconds
@@ -258,6 +281,7 @@ class StoreJobRunner:
         self._max_attempts = max_attempts
         self._clock = clock
         self._publish_lag = publish_lag
+        self._events = events
 
     def run(self, message: JobMessage, work: JobWork) -> JobOutcome:
         store = self._book.get_store(message.merchant_id, message.store_id)
@@ -280,6 +304,7 @@ class StoreJobRunner:
             cursor,
             cursor_writer=self._book.save_cursor,
             progress_writer=self._book.save_progress,
+            events=self._events,
         )
         try:
             outcome = self._work(ctx, work)
@@ -300,7 +325,7 @@ class StoreJobRunner:
         try:
             return work(ctx)
         except AuthorizationRevoked as exc:
-            reason = pause_for_reauthorization(ctx.store, exc, self._book)
+            reason = pause_for_reauthorization(ctx.store, exc, self._book, self._events)
             return JobOutcome(result="error", errors=[reason], paused=True)
         except Throttled as exc:
             return JobOutcome(result="throttled", continue_after=exc.retry_after, summary=str(exc))
@@ -368,7 +393,7 @@ class StoreJobRunner:
             self._book.record_run(store, message, started, result, outcome)
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
             self._book.set_last_run(store, message.job, entry)
-            self._publish(store, message.job, entry)
+            self._publish(store, message.job, entry, paused=outcome.paused)
             if following is None and result != "skipped" and not redelivered:  # no progress bar left behind
                 self._book.save_progress(store.store_id, message.job, ctx.owner, None)
         finally:  # never leave the lease behind, whatever failed above
@@ -389,7 +414,7 @@ class StoreJobRunner:
             },
         )
 
-    def _publish(self, store: Store, job: str, entry: Mapping[str, Any]) -> None:
+    def _publish(self, store: Store, job: str, entry: Mapping[str, Any], paused: bool = False) -> None:
         cadence = self._cadences.get(JobName(job))
         if cadence is None:
             return
@@ -397,6 +422,18 @@ class StoreJobRunner:
         health = job_health(job, entry, cadence, self._clock(), since)
         if health.lag_seconds is not None:
             self._publish_lag(job, health.lag_seconds, cadence)
+        # a store paused for reauthorization has its own event: its jobs do not lag, they wait for the merchant
+        if health.late and health.lag_seconds is not None and self._events is not None and not paused:
+            event = sync_lagging(
+                store.merchant_id,
+                store.store_id,
+                job,
+                health.lag_seconds,
+                cadence,
+                health.last_success_at,
+                self._clock(),
+            )
+            publish_quietly(self._events, [event])
 
 
 def _last_run(store: Store, job: str) -> dict[str, Any] | None:
