@@ -278,7 +278,10 @@ def _provision_event_buses(
     for lid, props in buses:
         bus = str(resolver.resolve(props.get("Name", lid)))
         prov.physical[lid] = bus
-        prov.arns[lid] = events.create_event_bus(Name=bus)["EventBusArn"]
+        try:
+            prov.arns[lid] = events.create_event_bus(Name=bus)["EventBusArn"]
+        except events.exceptions.ResourceAlreadyExistsException:  # restored from the state folder
+            prov.arns[lid] = events.describe_event_bus(Name=bus)["Arn"]
         events.put_rule(
             Name=LOCAL_EVENTS_RULE,
             EventBusName=bus,
