@@ -21,13 +21,13 @@ from storesync.settings import OrderImportSettings
 from storesync.sqs_jobs import handle_job_batch
 from storesync.usecases.app_notifications import handle_app_notification, is_app_notification
 from storesync.usecases.order_import import OrderImportDeps, order_import_work
-from storesync.usecases.order_reconciliation import ReconciliationDeps
 from storesync.usecases.order_notifications import (
     IdempotentOrderChanges,
     OrderChangeHandler,
     handle_order_change_batch,
     is_order_change,
 )
+from storesync.usecases.order_reconciliation import ReconciliationDeps
 from storesync.usecases.order_upsert import OrderUpserter, release_unknown_sku_holds
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services

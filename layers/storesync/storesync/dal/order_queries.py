@@ -18,7 +18,6 @@ from storesync.dal.shipments import Shipment
 from storesync.dal.stock_ledger import StockCommit
 from storesync.dal.stores import Store
 from storesync.domain.allocation import LinePlan
-from storesync.domain.reconciliation import HeldOrder, units_of
 from storesync.domain.orders import (
     AmazonOrder,
     Hold,
@@ -29,6 +28,7 @@ from storesync.domain.orders import (
     amazon_close_time,
     buyer_data_expiry,
 )
+from storesync.domain.reconciliation import HeldOrder, units_of
 
 ADDRESS_PURPOSE = "buyer_address"
 API_ID_SEPARATOR = "."
