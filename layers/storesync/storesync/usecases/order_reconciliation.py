@@ -150,7 +150,7 @@ class Reconciliation:
                 why = difference(order, held.get(order.order_id), import_pending=import_pending)
                 if why is not None:
                     differing.append(order.order_id)
-                    logger.info("order differs from Amazon's report", extra={"amazon_order_id": order.order_id,
+                    logger.debug("order differs from Amazon's report", extra={"amazon_order_id": order.order_id,
                                                                               "why": why})  # fmt: skip
         return differing
 
