@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Listing
+from .clock import iso
 from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
 from .errors import sp_error
 from .faults import REPORT_OPERATIONS
@@ -208,6 +209,10 @@ def create_report(call: Call) -> tuple[int, dict[str, Any]]:
     )
     if report_type in ORDER_REPORTS:
         report.window = report_window(report.created, body.get("dataStartTime"), body.get("dataEndTime"))
+        report.data_start, report.data_end = (
+            iso(report.window[0]),
+            iso(report.window[1]),
+        )  # as Amazon tells them
     faults = call.sim.faults
     if faults.pick("report_cancelled", *REPORT_OPERATIONS):
         report.outcome = "CANCELLED"

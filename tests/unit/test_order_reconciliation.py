@@ -143,12 +143,12 @@ class FakeAmazon:
     def __init__(self, states: list[ReportState], document: str = "") -> None:
         self.states = states
         self.document = document
-        self.requested: list[tuple[datetime, datetime]] = []
+        self.requested: list[tuple[datetime, datetime | None]] = []
         self.fetched: list[str] = []
         self.searches: list[dict[str, Any]] = []
         self.throttle_after: int | None = None
 
-    def request_order_report(self, *, after: datetime, before: datetime) -> str:
+    def request_order_report(self, *, after: datetime, before: datetime | None = None) -> str:
         self.requested.append((after, before))
         return f"r{len(self.requested)}"
 
@@ -208,7 +208,7 @@ def run(
     return OrderImport(deps, ctx).run(), ctx.cursor
 
 
-DONE = ReportState("DONE", "doc-1")
+DONE = ReportState("DONE", "doc-1", "2026-07-10T11:58:00Z")
 
 
 def in_sync(n: int) -> dict[str, HeldOrder]:
@@ -222,7 +222,7 @@ def test_a_catchup_asks_one_report_waits_for_it_and_fetches_only_the_orders_that
     fake = FakeAmazon([ReportState("IN_QUEUE"), ReportState("IN_PROGRESS"), DONE], text)
     stored = Stored(in_sync(10))
     outcome, cursor = run(fake, stored, {"last_complete": "2026-07-10T11:00:00Z"})
-    assert fake.requested == [(NOW - timedelta(days=3), NOW - timedelta(minutes=2))]
+    assert fake.requested == [(NOW - timedelta(days=3), None)]  # the end is Amazon's: now by its clock
     assert outcome.continue_after == 30.0 and cursor["reconcile"]["report_id"] == "r1"
     for status in ("in_queue", "in_progress"):
         outcome, cursor = run(fake, stored, cursor)
@@ -231,7 +231,7 @@ def test_a_catchup_asks_one_report_waits_for_it_and_fetches_only_the_orders_that
     assert fake.fetched == ["3", "10"] and stored.ids == ["3", "10"] and not fake.searches
     assert outcome.counts["orders_in_report"] == 11 and outcome.counts["orders_differing"] == 2
     assert outcome.continue_after is None and cursor["reconcile"] is None
-    assert cursor["last_complete"] == "2026-07-10T11:58:00Z"  # the window is covered up to its end
+    assert cursor["last_complete"] == "2026-07-10T11:58:00Z"  # covered up to the report's dataEndTime
     assert stored.lookups == 1 and "11 orders in Amazon's report, 2 fetched" in outcome.summary
 
 
@@ -246,15 +246,9 @@ def test_a_cancelled_or_fatal_report_is_a_failed_attempt_never_nothing_changed(f
     assert [e.code for e in outcome.errors] == [NoticeCode.ORDER_REPORT_FAILED]
     assert failure.status in outcome.errors[0].message
     assert "last_complete" not in cursor and not fake.fetched
-    assert cursor["reconcile"] == {
-        "after": "2026-07-07T12:00:00Z",
-        "before": "2026-07-10T11:58:00Z",
-        "attempt": 2,
-    }
+    assert cursor["reconcile"] == {"after": "2026-07-07T12:00:00Z", "before": None, "attempt": 2}
     outcome, cursor = run(fake, stored, cursor)  # the next attempt asks a new report for the same window
-    assert [(a.isoformat(), b.isoformat()) for a, b in fake.requested] == [
-        ("2026-07-07T12:00:00+00:00", "2026-07-10T11:58:00+00:00")
-    ]
+    assert fake.requested == [(datetime(2026, 7, 7, 12, tzinfo=UTC), None)]  # the same window's start
     run(fake, stored, cursor)
     assert fake.fetched == ["1"]
 

@@ -138,8 +138,13 @@ class SpApiOrderReports:
         self._spapi = spapi
         self._http = http
 
-    def request_order_report(self, *, after: datetime, before: datetime) -> str:
-        return request_report(self._spapi, BY_LAST_UPDATE, dataStartTime=iso(after), dataEndTime=iso(before))
+    def request_order_report(self, *, after: datetime, before: datetime | None = None) -> str:
+        """The report of the orders changed since `after`, until `before` (None: until now by Amazon's clock,
+        which getReport tells as dataEndTime)."""
+        params = {"dataStartTime": iso(after)}
+        if before is not None:
+            params["dataEndTime"] = iso(before)
+        return request_report(self._spapi, BY_LAST_UPDATE, **params)
 
     def report_state(self, report_id: str) -> ReportState:
         return report_state(self._spapi, report_id)

@@ -43,6 +43,7 @@ REPORT_STATUSES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
 class ReportState:
     status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL
     document_id: str | None = None  # DONE: the report; FATAL: the error document, when Amazon gives one
+    data_end: str | None = None  # dataEndTime: the end of the data window Amazon applied
 
     @property
     def failed(self) -> bool:
@@ -70,7 +71,7 @@ def read_report_state(operation: str, payload: object) -> ReportState:
             operation=operation,
             field="reportDocumentId",
         )
-    return ReportState(report.processing_status, report.report_document_id)
+    return ReportState(report.processing_status, report.report_document_id, report.data_end_time)
 
 
 class _DecodedBytes(io.RawIOBase):

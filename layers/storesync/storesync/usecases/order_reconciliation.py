@@ -1,8 +1,9 @@
 """The order catch-up as a reconciliation: one order report for the window, compared with what storesync holds.
 
 Steps (state in the order job's cursor under "reconcile", so every step survives invocations):
-1. request: GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL for [now - catch-up days, now - 2 minutes]
-   (createReport: the Reports API's quota, not searchOrders'); the window is fixed here and kept by retries;
+1. request: GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL from now - catch-up days (createReport: the
+   Reports API's quota, not searchOrders'); the end of the window is left to Amazon (its clock: a skewed local
+   clock never cuts the window short), and read back from getReport's dataEndTime;
 2. wait: getReport every `report_poll_seconds` while IN_QUEUE / IN_PROGRESS;
 3. compare: the document is read (storesync.amazon.order_reports) and each reported order compared with the
    stored one (storesync.domain.reconciliation.difference: missing, status, items and quantities), 100 orders a
@@ -43,13 +44,12 @@ from storesync.usecases.order_upsert import Upserter, UpsertResult
 from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS, JobOutcome
 
 COMPARE_BATCH = 100  # orders looked up per BatchGetItem
-AMAZON_MIN_LAG = timedelta(minutes=2)
 
 
 class OrderReportsAmazon(Protocol):
     """What the reconciliation needs of Amazon's Reports API (storesync.amazon.order_reports.SpApiOrderReports)."""
 
-    def request_order_report(self, *, after: datetime, before: datetime) -> str: ...
+    def request_order_report(self, *, after: datetime, before: datetime | None = None) -> str: ...
 
     def report_state(self, report_id: str) -> ReportState: ...
 
@@ -94,7 +94,7 @@ class Reconciliation:
         state = self.cursor.get("reconcile")
         if not state:
             now = self.clock()
-            state = {"after": iso(now - self.window), "before": iso(now - AMAZON_MIN_LAG), "attempt": 1}
+            state = {"after": iso(now - self.window), "before": None, "attempt": 1}
             self._keep(state)
         if state.get("fetch") is not None:
             self._fetch(state)
@@ -117,6 +117,7 @@ class Reconciliation:
                 reported = read_order_report(stream)
         except OrderReportUnreadable as exc:
             return self._report_failed(state, f"could not be read ({exc})")
+        state["before"] = report.data_end  # the window Amazon's report covers ends here
         differing = self._compare(reported)
         self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_differing", len(differing))
@@ -130,9 +131,7 @@ class Reconciliation:
     # steps ------------------------------------------------------------------------------------------------
     def _request(self, state: dict[str, Any]) -> bool:
         reports = self.deps.reports_for(self.store)
-        state["report_id"] = reports.request_order_report(
-            after=parse_iso(state["after"]), before=parse_iso(state["before"])
-        )
+        state["report_id"] = reports.request_order_report(after=parse_iso(state["after"]))
         state["requested_at"] = iso(self.clock())
         self._keep(state)
         self.outcome.add("order_reports_requested")
@@ -197,9 +196,10 @@ class Reconciliation:
         reported = int(state.get("reported") or 0)
         fetched = self.outcome.counts.get("orders_fetched", 0)
         last = self.cursor.get("last_complete")
-        if not last or parse_iso(state["before"]) > parse_iso(last):
-            self.cursor["last_complete"] = state["before"]
-        self.cursor["reconciled"] = {"after": state["after"], "before": state["before"], "reported": reported}
+        before = state.get("before")
+        if before and (not last or parse_iso(before) > parse_iso(last)):
+            self.cursor["last_complete"] = before
+        self.cursor["reconciled"] = {"after": state["after"], "before": before, "reported": reported}
         self._keep(None)
         self.outcome.summary = (
             f"catch-up: {reported} orders in Amazon's report, {fetched} fetched because they differed"
@@ -219,7 +219,7 @@ class Reconciliation:
         if attempt >= attempts:
             self.outcome.errors.append(notice(NoticeCode.ORDER_REPORT_GAVE_UP, attempts=attempts))
             return self._sweep_instead(state)
-        self._keep({"after": state["after"], "before": state["before"], "attempt": attempt + 1})
+        self._keep({"after": state["after"], "before": None, "attempt": attempt + 1})
         self.outcome.result = (
             "error"  # a failed attempt: the runner retries with backoff, asking a new report
         )
@@ -227,7 +227,7 @@ class Reconciliation:
         return False
 
     def _sweep_instead(self, state: dict[str, Any]) -> bool:
-        self.cursor["catchup"] = {"after": state["after"], "before": state["before"], "token": None}
+        self.cursor["catchup"] = {"after": state["after"], "before": state.get("before"), "token": None}
         self.outcome.add("windows_swept_instead")
         self._keep(None)
         return True
