@@ -59,7 +59,13 @@ def test_the_report_is_read_one_order_per_order_with_units_summed_per_sku():
     text = report(row("1", "A", 2), row("1", "B", 1), row("1", "A", 1), row("2", "C", 3, "Shipped", "Amazon"))
     first, second = read_order_report(io.StringIO(text))
     assert first == ReportedOrder(
-        "1", "UNSHIPPED", "Unshipped", "FBM", "2026-07-10T10:00:00Z", (("A", 3), ("B", 1))
+        "1",
+        "UNSHIPPED",
+        "Unshipped",
+        "FBM",
+        "2026-07-10T10:00:00Z",
+        (("A", 3), ("B", 1)),
+        "2026-07-10T09:00:00Z",
     )
     assert (second.status, second.channel, second.units) == ("SHIPPED", "FBA", (("C", 3),))
 

@@ -59,6 +59,17 @@ def _status(word: str) -> str | None:
     return STATUS_WORDS.get(word.replace(" ", "").replace("-", "").replace("_", "").lower())
 
 
+def _optional_time(row: list[str], header: list[str], column: str, where: str) -> str | None:
+    """An optional date-time column: None when the report has no such column or leaves it blank."""
+    if column not in header or not row[header.index(column)].strip():
+        return None
+    text = row[header.index(column)].strip()
+    try:
+        return iso(parse_iso(text))
+    except ValueError:
+        raise OrderReportUnreadable(f"{where}{column}: {text!r} is not a date-time", field=column) from None
+
+
 def read_order_report(stream: TextIO) -> list[ReportedOrder]:
     """The flat file -> one ReportedOrder per order (in the order of their first row)."""
     reader = csv.reader(stream, delimiter="\t")
@@ -110,11 +121,12 @@ def read_order_report(stream: TextIO) -> list[ReportedOrder]:
                     f"{where}fulfillment-channel: {row[at['fulfillment-channel']]!r} is unknown",
                     field="fulfillment-channel",
                 )
+            created = _optional_time(row, header, "purchase-date", where)
             raw_status = row[at["order-status"]].strip()
             seen = orders.get(order_id)
             if seen is None or str(seen["last_updated"]) < updated:
                 orders[order_id] = {"status": _status(raw_status), "raw": raw_status, "channel": channel,
-                                    "last_updated": updated}  # fmt: skip
+                                    "last_updated": updated, "created": created}  # fmt: skip
             lines.setdefault(order_id, []).append((row[at["sku"]].strip(), int(quantity_text)))
     except csv.Error as exc:
         raise OrderReportUnreadable(f"order report: row {row_number}: {exc}", field="row") from None
@@ -126,6 +138,7 @@ def read_order_report(stream: TextIO) -> list[ReportedOrder]:
             channel=str(seen["channel"]),
             last_updated=str(seen["last_updated"]),
             units=units_of(lines[order_id]),
+            created=str(seen["created"]) if seen["created"] else None,
         )
         for order_id, seen in orders.items()
     ]

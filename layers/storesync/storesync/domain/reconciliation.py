@@ -45,6 +45,7 @@ class ReportedOrder:
     channel: str
     last_updated: str  # ISO 8601
     units: tuple[tuple[str, int], ...]  # (sku, quantity) summed per SKU, sorted
+    created: str | None = None  # ISO 8601 (purchase-date), when the report has it
 
 
 @dataclass(frozen=True)
