@@ -20,6 +20,9 @@ cannot be read never counts as "nothing changed": the run is a failed attempt (s
 asked for at the next attempt, and after `report_attempts` reports the catch-up sweeps the window with
 searchOrders, as it did before reports. A failed getReport / download is retried by the runner with the state
 where it was. An order that cannot be fetched or stored joins the order import's retry list (getOrder again).
+
+Steps 1 to 3's report part is `OrderReportDoor` (request, follow, read one order report, its state in the
+caller's cursor), usable on its own by other callers (the order planner's report door).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
-from storesync.amazon.errors import AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.errors import AmazonError, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.amazon.order_reports import OrderReportUnreadable, read_order_report
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, parse_iso
@@ -72,6 +75,51 @@ class ReconciliationDeps:
     report_max_wait: timedelta = timedelta(hours=2)
 
 
+class OrderReportFailed(AmazonError):
+    """Amazon's order report gave no data: it ended CANCELLED or FATAL, or stayed queued too long."""
+
+    def __init__(self, report_id: str, reason: str) -> None:
+        super().__init__(f"Amazon's order report {report_id} {reason}: its data is unknown")
+        self.report_id = report_id
+        self.reason = reason
+
+
+@dataclass
+class OrderReportDoor:
+    """The report door: the rows of one order report, asked for, followed and read across invocations.
+
+    `rows(state)` works on `state` (kept by the caller in its cursor, saved after every call): {"after": iso
+    (the window's start), "report_id", "requested_at", "status", "before" (Amazon's dataEndTime, once done)}.
+    It returns None while the report is asked for or being made (call again later), the reported orders once
+    it is done; it raises OrderReportFailed (CANCELLED, FATAL, or queued beyond `max_wait`) or
+    OrderReportUnreadable, never an empty list for a report that did not come. After a failure, drop
+    "report_id" from the state to ask for a new report of the same window."""
+
+    reports: OrderReportsAmazon
+    clock: Callable[[], datetime]
+    max_wait: timedelta = timedelta(hours=2)
+
+    def rows(self, state: dict[str, Any]) -> list[ReportedOrder] | None:
+        if not state.get("report_id"):
+            state["report_id"] = self.reports.request_order_report(after=parse_iso(state["after"]))
+            state["requested_at"] = iso(self.clock())
+            state["status"] = "IN_QUEUE"
+            return None
+        report = self.reports.report_state(state["report_id"])
+        state["status"] = report.status
+        if report.status in ("IN_QUEUE", "IN_PROGRESS"):
+            waited = self.clock() - parse_iso(state["requested_at"])
+            if waited > self.max_wait:
+                raise OrderReportFailed(state["report_id"], f"was still {report.status} after {waited}")
+            return None
+        if report.failed or not report.document_id:
+            raise OrderReportFailed(state["report_id"], f"ended {report.status}")
+        with self.reports.open_report(report.document_id) as stream:
+            reported = read_order_report(stream)
+        state["before"] = report.data_end  # the window Amazon's report covers ends here
+        return reported
+
+
 @dataclass
 class Reconciliation:
     """One slice of the catch-up reconciliation of one store (see the module's docstring)."""
@@ -99,46 +147,35 @@ class Reconciliation:
         if state.get("fetch") is not None:
             self._fetch(state)
             return False
-        if not state.get("report_id"):
-            return self._request(state)
-        reports = self.deps.reports_for(self.store)
-        report = reports.report_state(state["report_id"])
-        if report.status in ("IN_QUEUE", "IN_PROGRESS"):
-            waited = self.clock() - parse_iso(state["requested_at"])
-            if waited > self.deps.report_max_wait:
-                return self._report_failed(state, f"was still {report.status} after {waited}")
-            self.outcome.summary = f"catch-up: waiting for Amazon's order report ({report.status.lower()})"
-            self.outcome.continue_after = self.deps.report_poll_seconds
-            return False
-        if report.failed or not report.document_id:
-            return self._report_failed(state, f"ended {report.status}")
+        door = OrderReportDoor(self.deps.reports_for(self.store), self.clock, self.deps.report_max_wait)
+        requested = bool(state.get("report_id"))
         try:
-            with reports.open_report(report.document_id) as stream:
-                reported = read_order_report(stream)
+            reported = door.rows(state)
+        except OrderReportFailed as exc:
+            return self._report_failed(state, exc.reason)
         except OrderReportUnreadable as exc:
             return self._report_failed(state, f"could not be read ({exc})")
-        state["before"] = report.data_end  # the window Amazon's report covers ends here
+        if reported is None:
+            self._keep(state)
+            if not requested:
+                self.outcome.add("order_reports_requested")
+                self.outcome.summary = "catch-up: Amazon's order report requested"
+            else:
+                status = str(state.get("status") or "in_queue").lower()
+                self.outcome.summary = f"catch-up: waiting for Amazon's order report ({status})"
+            self.outcome.continue_after = self.deps.report_poll_seconds
+            return False
         differing = self._compare(reported)
         self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_differing", len(differing))
         if use_search(len(differing), len(reported)):
             return self._sweep_instead(state)
-        state.update(fetch=differing, reported=len(reported), document_id=report.document_id)
+        state.update(fetch=differing, reported=len(reported))
         self._keep(state)
         self._fetch(state)
         return False
 
     # steps ------------------------------------------------------------------------------------------------
-    def _request(self, state: dict[str, Any]) -> bool:
-        reports = self.deps.reports_for(self.store)
-        state["report_id"] = reports.request_order_report(after=parse_iso(state["after"]))
-        state["requested_at"] = iso(self.clock())
-        self._keep(state)
-        self.outcome.add("order_reports_requested")
-        self.outcome.summary = "catch-up: Amazon's order report requested"
-        self.outcome.continue_after = self.deps.report_poll_seconds
-        return False
-
     def _compare(self, reported: Sequence[ReportedOrder]) -> list[str]:
         import_pending = bool(self.store.settings.import_pending_orders)
         differing: list[str] = []
