@@ -28,7 +28,7 @@ from storesync.domain.reconciliation import (
 )
 from storesync.jobs import JobMessage
 from storesync.usecases.order_import import OrderImport, OrderImportDeps
-from storesync.usecases.order_reconciliation import ReconciliationDeps
+from storesync.usecases.order_reconciliation import OrderReportDoor, OrderReportFailed, ReconciliationDeps
 from storesync.usecases.order_upsert import UpsertResult
 from storesync.usecases.runner import JobContext
 
@@ -320,3 +320,20 @@ def test_a_window_in_sync_costs_the_report_calls_and_nothing_else():
                           "requested_at": "2026-07-10T11:59:00Z"}})  # fmt: skip
     assert not fake.fetched and not fake.searches and stored.lookups == 3
     assert outcome.counts["orders_differing"] == 0 and cursor["reconcile"] is None
+
+
+def test_the_report_door_alone_asks_follows_and_reads_one_report_and_raises_when_it_gives_no_data():
+    fake = FakeAmazon(
+        [ReportState("IN_PROGRESS"), DONE, ReportState("CANCELLED")], report(row("1"), row("2"))
+    )
+    door = OrderReportDoor(fake, lambda: NOW, timedelta(hours=2))
+    state: dict[str, Any] = {"after": "2026-07-07T12:00:00Z"}
+    assert door.rows(state) is None and state["report_id"] == "r1"  # asked for
+    assert door.rows(state) is None and state["status"] == "IN_PROGRESS"
+    assert [o.order_id for o in door.rows(state) or []] == ["1", "2"]
+    assert state["before"] == "2026-07-10T11:58:00Z"  # Amazon's dataEndTime
+    with pytest.raises(OrderReportFailed) as caught:
+        door.rows(state)
+    assert caught.value.reason == "ended CANCELLED" and fake.requested == [
+        (datetime(2026, 7, 7, 12, tzinfo=UTC), None)
+    ]
