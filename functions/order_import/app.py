@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from storesync.dal import table_name
+from storesync.dal import order_queries, table_name
 from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
 from storesync.settings import OrderImportSettings
@@ -27,6 +27,7 @@ from storesync.usecases.order_notifications import (
     handle_order_change_batch,
     is_order_change,
 )
+from storesync.usecases.order_reconciliation import ReconciliationDeps
 from storesync.usecases.order_upsert import OrderUpserter, release_unknown_sku_holds
 from storesync.usecases.runner import JobWork
 from storesync.wiring import Services, invocation_services
@@ -43,6 +44,10 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
             overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
             catchup=timedelta(days=SETTINGS.orders_catchup_days),
             release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue, events=svc.events),
+            reconciliation=ReconciliationDeps(
+                reports_for=svc.store_order_reports,
+                held_orders=lambda store, ids: order_queries.held_orders(store.store_id, ids),
+            ),
         )
     )
 

@@ -1,4 +1,6 @@
-"""Reports API 2021-06-30 for GET_MERCHANT_LISTINGS_ALL_DATA: createReport, getReport, getReportDocument.
+"""Reports API 2021-06-30 for GET_MERCHANT_LISTINGS_ALL_DATA and the order reports
+GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL / _BY_ORDER_DATE_GENERAL (order_reports.py): createReport,
+getReport, getReportDocument.
 
 A report is IN_QUEUE for the first half of `report_seconds` (simulator clock), IN_PROGRESS for the second
 half, then DONE with a reportDocumentId (or, under the faults `report_cancelled` / `report_fatal`,
@@ -19,7 +21,7 @@ import csv
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,9 +29,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 
 from .catalog import Listing
+from .clock import iso
 from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
 from .errors import sp_error
 from .faults import REPORT_OPERATIONS
+from .order_reports import ORDER_REPORTS, report_window, select_orders
+from .order_reports import flat_file_chunks as order_flat_file_chunks
 from .server import Call, json_response, sim_route, sp_api_route
 
 if TYPE_CHECKING:
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
 
 MODEL = "reports_2021-06-30.json"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
-SUPPORTED_REPORTS = (LISTINGS_REPORT,)
+SUPPORTED_REPORTS = (LISTINGS_REPORT, *ORDER_REPORTS)
 AUTO_GZIP_ROWS = 10_000
 COMPRESSIONS = ("AUTO", "GZIP", "NONE")
 CHUNK_ROWS = 500
@@ -65,6 +70,8 @@ class Report(Processing):
     document_id: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     outcome: str = "DONE"  # CANCELLED or FATAL under the faults report_cancelled / report_fatal
+    window: tuple[float, float] | None = None  # order reports: [dataStartTime, dataEndTime], epoch seconds
+    order_ids: list[str] | None = None  # order reports: the orders chosen when processing finished
 
     def status(self, now: float) -> str:
         stage = self.processing_stage(now)
@@ -135,14 +142,29 @@ def _finish(sim: SimulatorState, report: Report, now: float) -> None:
         )
         report.document_id = document.document_id
         return
-    catalog = catalog_of(sim)
     marketplace_id = report.marketplace_ids[0]
-    rows = len(catalog.table(report.seller_id, marketplace_id))
+    produce: Callable[[], Iterator[bytes]]
+    if report.report_type in ORDER_REPORTS and report.window is not None:
+        since, until = report.window
+        sim.world.tick()  # pending orders due for release are released first
+        order_ids = select_orders(
+            sim.world, report.seller_id, marketplace_id, report.report_type, since, until
+        )
+        report.order_ids = order_ids
+        rows = len(order_ids)
+
+        def produce() -> Iterator[bytes]:
+            return order_flat_file_chunks(sim.world, report.report_type, order_ids)
+
+    else:
+        catalog = catalog_of(sim)
+        rows = len(catalog.table(report.seller_id, marketplace_id))
+
+        def produce() -> Iterator[bytes]:
+            return flat_file_chunks(catalog.listings(report.seller_id, marketplace_id))
+
     mode = reports_of(sim).compression
     gzip = mode == "GZIP" or (mode == "AUTO" and rows > AUTO_GZIP_ROWS)
-
-    def produce() -> Iterator[bytes]:
-        return flat_file_chunks(catalog.listings(report.seller_id, marketplace_id))
 
     document = documents_of(sim).new(
         report.seller_id,
@@ -185,6 +207,12 @@ def create_report(call: Call) -> tuple[int, dict[str, Any]]:
         data_end=body.get("dataEndTime"),
         options=dict(body.get("reportOptions") or {}),
     )
+    if report_type in ORDER_REPORTS:
+        report.window = report_window(report.created, body.get("dataStartTime"), body.get("dataEndTime"))
+        report.data_start, report.data_end = (
+            iso(report.window[0]),
+            iso(report.window[1]),
+        )  # as Amazon tells them
     faults = call.sim.faults
     if faults.pick("report_cancelled", *REPORT_OPERATIONS):
         report.outcome = "CANCELLED"

@@ -18,6 +18,7 @@ import requests
 from fixtures_stores import connected_store, sim_stack, stack_cipher
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.world import Destination, Subscription
+from storesync.dal import job_state
 from storesync.dal.inventory import InventoryItem, warehouse_key
 from storesync.dal.jobs import SyncRun
 from storesync.dal.orders import Order
@@ -145,6 +146,20 @@ class OrderImportHarness:
             answers.append(self.handler(event, self.context))
             limit -= 1
         return answers
+
+    def catch_up(self, store: Store, limit: int = 20) -> list[Any]:
+        """The catch-up to its end: its slices run one after another (continuation delays skipped) with Amazon's
+        clock moved on between them, so the order report it waits for gets done."""
+        answers = []
+        for _ in range(limit):
+            answers.append(
+                self.handler(self.job_event(store, "catchup", trigger="continuation"), self.context)
+            )
+            cursor = job_state.load_cursor(store.store_id, "orders")
+            if not cursor.get("reconcile") and not cursor.get("catchup"):
+                return answers
+            self.advance(max(3.0, float(self.sim.config.report_seconds)))
+        raise AssertionError(f"the catch-up did not end in {limit} slices")
 
     def drain(self, queue: str) -> list[str]:
         url = self.stack.queue_url(queue)

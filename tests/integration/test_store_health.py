@@ -92,7 +92,7 @@ def test_revoked_grant_pauses_the_store_and_reauthorizing_catches_up(api: Api, h
     assert [m["job"] for m in queued["InventoryPushQueue"]] == ["inventory"]
     assert [m["job"] for m in queued["ShipmentPushQueue"]] == ["shipments"]
 
-    h.poll(get_store("merchant-1", store_id), mode="catchup")
+    h.catch_up(get_store("merchant-1", store_id))  # the order report, then the orders that differ
     assert sorted(o.amazon_order_id for o in orders_of(get_store("merchant-1", store_id))) == sorted(
         [first, missed]
     )

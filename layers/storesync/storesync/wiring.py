@@ -17,6 +17,7 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 
 from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory
+from storesync.amazon.order_reports import SpApiOrderReports
 from storesync.amazon.orders import AmazonOrders
 from storesync.crypto import Cipher, KmsCipher
 from storesync.dal import bind_tables
@@ -66,6 +67,10 @@ class Services:
     def store_orders(self, store: Store) -> AmazonOrders:
         """The Orders API of the store's session."""
         return AmazonOrders(self.store_amazon(store))
+
+    def store_order_reports(self, store: Store) -> SpApiOrderReports:
+        """The order reports of the store's session (the catch-up's reconciliation)."""
+        return SpApiOrderReports(self.store_amazon(store))
 
 
 def _client(settings: FunctionSettings, service: str) -> Any:

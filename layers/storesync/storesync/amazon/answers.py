@@ -95,6 +95,7 @@ class ReportAnswer(Answer):
 
     processing_status: str
     report_document_id: str | None = None
+    data_end_time: str | None = None  # the end of the report's data window (Amazon's, when it was left open)
 
 
 class DocumentLocation(Answer):

@@ -43,6 +43,7 @@ REPORT_STATUSES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
 class ReportState:
     status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL
     document_id: str | None = None  # DONE: the report; FATAL: the error document, when Amazon gives one
+    data_end: str | None = None  # dataEndTime: the end of the data window Amazon applied
 
     @property
     def failed(self) -> bool:
@@ -70,7 +71,7 @@ def read_report_state(operation: str, payload: object) -> ReportState:
             operation=operation,
             field="reportDocumentId",
         )
-    return ReportState(report.processing_status, report.report_document_id)
+    return ReportState(report.processing_status, report.report_document_id, report.data_end_time)
 
 
 class _DecodedBytes(io.RawIOBase):
@@ -140,6 +141,56 @@ def text_stream(chunks: Iterator[bytes], *, gzip: bool, encoding: str = "utf-8")
     )
 
 
+def request_report(spapi: SpApi, report_type: str, **params: Any) -> str:
+    """createReport of `report_type` in the session's marketplace (`params`: dataStartTime, dataEndTime...)."""
+    client = spapi.reports()
+    return spapi.gate.call(
+        "createReport",
+        lambda: client.create_report(reportType=report_type, marketplaceIds=[spapi.marketplace_id], **params),
+        parse=lambda answer: parse_answer(CreatedReport, "createReport", answer.payload).report_id,
+    )
+
+
+def report_state(spapi: SpApi, report_id: str) -> ReportState:
+    """getReport: the report's status (CANCELLED and FATAL included: `ReportState.failed`)."""
+    client = spapi.reports()
+    return spapi.gate.call(
+        "getReport",
+        lambda: client.get_report(report_id),
+        parse=lambda answer: read_report_state("getReport", answer.payload),
+    )
+
+
+@contextmanager
+def open_report_document(
+    spapi: SpApi, document_id: str, http: httpx.Client | None = None
+) -> Iterator[TextIO]:
+    """getReportDocument, then the document streamed from its URL as text (gunzipped when it is gzip)."""
+    client = spapi.reports()
+    document = spapi.gate.call(
+        "getReportDocument",
+        lambda: client.get_report_document(document_id),
+        parse=lambda answer: parse_answer(DocumentLocation, "getReportDocument", answer.payload),
+    )
+    gzip = (document.compression_algorithm or "").upper() == "GZIP"
+    own = http or httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
+    try:
+        with own.stream("GET", document.url) as response:
+            if response.status_code != 200:
+                raise TransientAmazonError(
+                    f"the report document could not be downloaded (HTTP {response.status_code}): retrying"
+                )
+            encoding = response.charset_encoding or "utf-8"
+            yield text_stream(response.iter_bytes(DOWNLOAD_CHUNK), gzip=gzip, encoding=encoding)
+    except httpx.HTTPError as exc:
+        raise TransientAmazonError(
+            f"the report document could not be downloaded ({type(exc).__name__}): retrying"
+        ) from exc
+    finally:
+        if http is None:
+            own.close()
+
+
 class SpApiProductsAmazon:
     """ProductsAmazon (see usecases.product_import) over a store's SP-API session, through the quota gate."""
 
@@ -153,50 +204,16 @@ class SpApiProductsAmazon:
         return dict(self._spapi.gate.calls)
 
     def request_listings_report(self) -> str:
-        client = self._spapi.reports()
-        return self._spapi.gate.call(
-            "createReport",
-            lambda: client.create_report(
-                reportType=LISTINGS_REPORT, marketplaceIds=[self._spapi.marketplace_id]
-            ),
-            parse=lambda answer: parse_answer(CreatedReport, "createReport", answer.payload).report_id,
-        )
+        return request_report(self._spapi, LISTINGS_REPORT)
 
     def report_state(self, report_id: str) -> ReportState:
         """The report's status (CANCELLED and FATAL included: `ReportState.failed`, `raise_if_failed`)."""
-        client = self._spapi.reports()
-        return self._spapi.gate.call(
-            "getReport",
-            lambda: client.get_report(report_id),
-            parse=lambda answer: read_report_state("getReport", answer.payload),
-        )
+        return report_state(self._spapi, report_id)
 
     @contextmanager
     def open_report(self, document_id: str) -> Iterator[TextIO]:
-        client = self._spapi.reports()
-        document = self._spapi.gate.call(
-            "getReportDocument",
-            lambda: client.get_report_document(document_id),
-            parse=lambda answer: parse_answer(DocumentLocation, "getReportDocument", answer.payload),
-        )
-        gzip = (document.compression_algorithm or "").upper() == "GZIP"
-        http = self._http or httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
-        try:
-            with http.stream("GET", document.url) as response:
-                if response.status_code != 200:
-                    raise TransientAmazonError(
-                        f"the report document could not be downloaded (HTTP {response.status_code}): retrying"
-                    )
-                encoding = response.charset_encoding or "utf-8"
-                stream = text_stream(response.iter_bytes(DOWNLOAD_CHUNK), gzip=gzip, encoding=encoding)
-                yield stream
-        except httpx.HTTPError as exc:
-            raise TransientAmazonError(
-                f"the report document could not be downloaded ({type(exc).__name__}): retrying"
-            ) from exc
-        finally:
-            if self._http is None:
-                http.close()
+        with open_report_document(self._spapi, document_id, self._http) as stream:
+            yield stream
 
     def product_types(self, skus: Sequence[str]) -> dict[str, str]:
         """Product type per SKU from searchListingsItems (20 SKUs a call); SKUs Amazon does not know are absent."""

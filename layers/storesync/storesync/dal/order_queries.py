@@ -35,6 +35,7 @@ from storesync.domain.orders import (
     late_risk_threshold,
     late_shipment_risk,
 )
+from storesync.domain.reconciliation import HeldOrder, units_of
 
 ADDRESS_PURPOSE = "buyer_address"
 GIFT_PURPOSE = "gift_options"
@@ -76,6 +77,21 @@ def get_address(store_id: str, amazon_order_id: str) -> OrderAddress | None:
         return OrderAddress.get(store_id, amazon_order_id, consistent_read=True)
     except OrderAddress.DoesNotExist:
         return None
+
+
+def held_orders(store_id: str, amazon_order_ids: Iterable[str]) -> dict[str, HeldOrder]:
+    """What the store holds of these orders, for the order reconciliation (BatchGetItem, consistent reads, 100
+    keys a request); orders the store does not hold are absent."""
+    keys = [(store_id, order_id) for order_id in dict.fromkeys(amazon_order_ids)]
+    held: dict[str, HeldOrder] = {}
+    for order in Order.batch_get(keys, consistent_read=True):
+        held[order.amazon_order_id] = HeldOrder(
+            order_id=order.amazon_order_id,
+            amazon_status=order.amazon_status,
+            amazon_last_updated=order.amazon_last_updated,
+            units=units_of((i.sku, int(i.quantity)) for i in order.items or []),
+        )
+    return held
 
 
 def has_wms_shipment(store_id: str, amazon_order_id: str) -> bool:

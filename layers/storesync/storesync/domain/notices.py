@@ -46,6 +46,8 @@ class NoticeCode(StrEnum):
     ORDER_NOT_STORED = "order_not_stored"
     ORDER_GIVEN_UP = "order_given_up"
     ORDER_UNKNOWN_SKUS = "order_unknown_skus"
+    ORDER_REPORT_FAILED = "order_report_failed"
+    ORDER_REPORT_GAVE_UP = "order_report_gave_up"
     SHIPMENT_REFUSED = "shipment_refused"
     SHIPMENT_RETRYING = "shipment_retrying"
     QUANTITY_REJECTED = "quantity_rejected"
@@ -117,6 +119,14 @@ TEMPLATES: dict[NoticeCode, str] = {
         "the next catch-up sync reads it again"
     ),
     C.ORDER_UNKNOWN_SKUS: "Order {order_id}: unknown SKU {skus}; created with an unknown_sku hold",
+    C.ORDER_REPORT_FAILED: (
+        "Amazon's order report for the catch-up {reason} (attempt {attempt} of {attempts}); no order was taken "
+        "as unchanged: a new report is asked for"
+    ),
+    C.ORDER_REPORT_GAVE_UP: (
+        "Amazon gave no readable order report in {attempts} attempts: the catch-up reads its window with "
+        "searchOrders instead"
+    ),
     C.SHIPMENT_REFUSED: (
         "Order {order_id}, package {package}: Amazon refused the shipment confirmation: {reason}"
     ),

@@ -21,7 +21,10 @@ that Amazon refuses (400 naming the token parameter: expired, or not one it know
 the window's own `after` with the same upper bound, never skipping the rest of it; after
 MAX_WINDOW_RESTARTS restarts in a row without the window completing, the run fails visibly and the next one
 starts the window again. The next incremental sweep starts `overlap` before the last completed one ended.
-Catch-up re-reads the last `catchup` days. A slice stops after a bounded time and enqueues its continuation
+Catch-up re-reads the last `catchup` days: with `reconciliation` set (the Lambda's wiring), by one order report
+compared with what storesync holds, fetching only the orders that differ (usecases/order_reconciliation.py);
+without it, or when the report fails `report_attempts` times, or when sweeping is cheaper, by a searchOrders
+sweep of the window. A slice stops after a bounded time and enqueues its continuation
 (the runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with the gate's wait.
 
 Every run first re-evaluates the store's orders on the unknown-SKU hold (`release_holds`,
@@ -50,6 +53,7 @@ from storesync.domain.orders import (
     AmazonOrder,
 )
 from storesync.observability import logger
+from storesync.usecases.order_reconciliation import Reconciliation, ReconciliationDeps
 from storesync.usecases.order_upsert import HoldRelease, Upserter, UpsertResult
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork, Progress
 
@@ -99,6 +103,8 @@ class OrderImportDeps:
     slice_seconds: float = SLICE_SECONDS
     # re-evaluates the store's unknown-SKU holds (order_upsert.release_unknown_sku_holds); None: not here
     release_holds: Callable[[Store], HoldRelease] | None = None
+    # the catch-up as a reconciliation with an order report (order_reconciliation.py); None: a searchOrders sweep
+    reconciliation: ReconciliationDeps | None = None
 
 
 def refused_page_token(exc: AmazonRejected) -> bool:
@@ -133,6 +139,10 @@ class OrderImport:
         amazon = self.deps.amazon_for(self.store)
         cursor = dict(self.ctx.cursor)
         sweep_key = "catchup" if self.ctx.message.mode == "catchup" else "incremental"
+        if sweep_key == "catchup" and not cursor.get("catchup") and not self._reconcile(amazon, cursor):
+            self._retry_failed(amazon, cursor)
+            self.ctx.save_cursor(cursor)
+            return self.outcome
         sweep = cursor.get(sweep_key) or self._new_sweep(cursor, sweep_key)
         first = not cursor.get("last_complete")
         self._report_progress(sweep_key, sweep, first)
@@ -184,6 +194,26 @@ class OrderImport:
         self._retry_failed(amazon, cursor)
         self.ctx.save_cursor(cursor)
         return self.outcome
+
+    def _reconcile(self, amazon: OrdersAmazon, cursor: dict[str, Any]) -> bool:
+        """The catch-up by order report (when configured): True when the window is to be swept instead (now)."""
+        if self.deps.reconciliation is None:
+            return True
+        reconciliation = Reconciliation(
+            deps=self.deps.reconciliation,
+            store=self.store,
+            cursor=cursor,
+            save=lambda: self.ctx.save_cursor(cursor),
+            outcome=self.outcome,
+            fetcher=amazon,
+            upserter=self.deps.upserter,
+            count=self._count,
+            clock=self.deps.clock,
+            window=self.deps.catchup,
+            slice_seconds=self.deps.slice_seconds,
+            failed_now=self.failed_now,
+        )
+        return reconciliation.run()
 
     def _new_sweep(self, cursor: dict[str, Any], sweep_key: str) -> dict[str, Any]:
         now = self.deps.clock()

@@ -1,0 +1,90 @@
+"""Order reconciliation rules (plain Python): what an order report says against what storesync holds.
+
+An order report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL) lists every order changed in a window
+with its status and its items, without buyer data. `difference` compares one reported order with the order
+storesync holds and says why it must be fetched (None: storesync holds it as Amazon shows it). The catch-up then
+fetches only those orders (usecases/order_reconciliation.py).
+
+Rules:
+- a status storesync cannot read (`ReportedOrder.status` None) is a difference: the order is fetched, never
+  taken for unchanged;
+- an order storesync does not hold is missing, unless it is pending and the store does not import pending
+  orders (storesync never stores those: a release shows up later as UNSHIPPED);
+- storesync's copy newer than the report's (Amazon's lastUpdatedTime after the report's last-updated-date: a
+  notification or a sweep stored a later change) is never fetched again;
+- a different Amazon status, or different items (units per SKU), is a difference.
+
+Choosing the door (`use_search`): a searchOrders page (100 orders) costs the quota time of SEARCH_PAGE_COST
+getOrder calls (0.5 / 0.0056 requests a second): the window is swept by searchOrders only when that is cheaper
+than one getOrder per difference, or when the differences are too many to keep in the cursor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storesync.clock import parse_iso
+from storesync.domain.orders import NOT_RELEASED
+
+SEARCH_PAGE_ORDERS = 100
+SEARCH_PAGE_COST = 90  # getOrder calls the quota allows in the time of one searchOrders page (0.5 / 0.0056)
+MAX_FETCH_LIST = 2_000  # differences fetched one by one at most (the list travels in the cursor)
+
+
+@dataclass(frozen=True)
+class ReportedOrder:
+    """One order of an order report: Amazon's status (an AMAZON_STATUSES value, None when the report's word for
+    it is unknown: `raw_status` keeps it), channel (FBA | FBM), last update and units per SKU."""
+
+    order_id: str
+    status: str | None
+    raw_status: str
+    channel: str
+    last_updated: str  # ISO 8601
+    units: tuple[tuple[str, int], ...]  # (sku, quantity) summed per SKU, sorted
+    created: str | None = None  # ISO 8601 (purchase-date), when the report has it
+
+
+@dataclass(frozen=True)
+class HeldOrder:
+    """What storesync holds of an order, for the comparison."""
+
+    order_id: str
+    amazon_status: str
+    amazon_last_updated: str
+    units: tuple[tuple[str, int], ...]  # (sku, quantity) summed per SKU, sorted
+
+
+def units_of(lines: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    counts: Counter[str] = Counter()
+    for sku, quantity in lines:
+        counts[sku] += quantity
+    return tuple(sorted(counts.items()))
+
+
+def difference(reported: ReportedOrder, held: HeldOrder | None, *, import_pending: bool) -> str | None:
+    """Why the order must be fetched, or None (storesync holds it as the report shows it, or newer)."""
+    if reported.status is None:
+        return f"status {reported.raw_status!r} unknown to storesync"
+    if held is None:
+        if reported.status in NOT_RELEASED and not import_pending:
+            return None
+        return "missing"
+    if parse_iso(held.amazon_last_updated) > parse_iso(reported.last_updated):
+        return None  # storesync stored a later change than the report shows
+    if held.amazon_status != reported.status:
+        return f"status {held.amazon_status} on storesync, {reported.status} on Amazon"
+    if held.units != reported.units:
+        return "items or quantities differ"
+    return None
+
+
+def use_search(differences: int, window_orders: int) -> bool:
+    """Sweep the window with searchOrders (True) rather than one getOrder per difference (False)."""
+    if differences == 0:
+        return False
+    pages = max(1, math.ceil(window_orders / SEARCH_PAGE_ORDERS))
+    return differences > MAX_FETCH_LIST or pages * SEARCH_PAGE_COST < differences
