@@ -224,6 +224,9 @@ class Door:
         else:
             self.chains.discard(mode)
 
+    def all_calls(self) -> dict[str, int]:
+        return dict(self.spapi.gate.calls)
+
     def order_changed(self, order: Order, now: float) -> None:
         if self.notifications:
             self.at(now + BATCH_WINDOW, "notification", (order.order_id, order.status, 1))
@@ -335,7 +338,7 @@ def run_sustained(
             by_path[got[1]] = by_path.get(got[1], 0) + 1
             if table.orders[order_id].amazon_status != sim.world.orders.by_id[order_id].status:
                 stale += 1
-        calls = dict(spapi.gate.calls)
+        calls = door.all_calls()
         catchups = [c for c in door.catchups if c["fired"] < end_load]
         complete = [c for c in catchups if not c.get("absorbed") and c.get("finished")]
         result = {
@@ -426,13 +429,14 @@ def main_backlog(argv: list[str]) -> None:
                 door.job(payload, now)
             if done_at is None and all(i in table.arrived for i in backlog):
                 done_at = sim.clock.time()
+                break
         delays = sorted(table.arrived[i][0] - start for i in backlog if i in table.arrived)
         fba = sum(1 for i in backlog if sim.world.orders.by_id[i].fulfilled_by == "AMAZON")
         print(json.dumps({
             "door": args.door, "backlog": len(backlog), "fba": fba,
             "hours_until_all_in": round(((done_at or sim.clock.time()) - start) / HOUR, 2),
             "median_delay_h": round(percentile(delays, 0.5) / HOUR, 2), "missing": len(backlog) - len(delays),
-            "calls": dict(spapi.gate.calls), "duplicated": sum(1 for n in table.creates.values() if n > 1),
+            "calls": door.all_calls(), "duplicated": sum(1 for n in table.creates.values() if n > 1),
             "throttled_429": throttled_429(sim), "wall_s": round(time.time() - wall),
         }))  # fmt: skip
     finally:
@@ -510,7 +514,7 @@ def main_catchup(argv: list[str]) -> None:
         )  # fmt: skip
         print(json.dumps({
             "door": args.door, "orders": args.orders, "differences": args.differences,
-            "calls": dict(spapi.gate.calls), "total_calls": sum(spapi.gate.calls.values()),
+            "calls": door.all_calls(), "total_calls": sum(door.all_calls().values()),
             "hours": round((sim.clock.time() - began) / HOUR, 2),
             "in_agreement_after": fixed, "of": len(orders),
         }))  # fmt: skip

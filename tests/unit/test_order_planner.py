@@ -124,14 +124,14 @@ def run(
     return OrderPlanner(deps, ctx).run(), ctx
 
 
-def test_each_order_has_its_door_held_ones_none_fba_the_row_fbm_a_fetch_pending_left_out() -> None:
+def test_each_order_has_its_door_held_none_fba_and_closed_the_row_open_fbm_a_fetch_pending_left_out() -> None:
     held = {"same": ("UNSHIPPED", T0), "changed": ("UNSHIPPED", T0)}
     rows = [row("same"), row("changed", status="CANCELLED", updated="2026-07-10T11:00:00Z"),
             row("fba", "AMAZON"), row("new"), row("pending", status="PENDING")]  # fmt: skip
     plan = plan_doors(rows, held, US, import_pending=False)
     assert plan.unchanged == 1 and plan.skipped == 1
-    assert [o.order_id for o in plan.from_report] == ["fba"] and plan.from_report[0].channel == "FBA"
-    assert plan.fetch == ["new", "changed"]  # oldest update first
+    assert [(o.order_id, o.channel) for o in plan.from_report] == [("fba", "FBA"), ("changed", "FBM")]
+    assert plan.fetch == ["new"]  # an open merchant order needs its address: fetched
 
 
 def test_a_report_not_ready_waits_and_a_failed_report_is_never_nothing_changed() -> None:

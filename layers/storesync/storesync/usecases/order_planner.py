@@ -4,8 +4,9 @@ One planning round covers a window [after, before] of order updates:
 1. the window's order report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, through the `OrderReports`
    port: a few report calls whatever the window's size; no buyer data) lists every order and its status;
 2. each row is compared with what storesync holds (`HeldOrders`): the same lastUpdatedTime and status is
-   nothing to do; an FBA order (no address to read) is stored from its row; an FBM order that is missing or
-   differs needs its details (address...) and joins the fetch list;
+   nothing to do; an FBA order (no address to read) and a closed order (shipped or cancelled: nothing left to
+   pack) are stored from their row; an open FBM order that is missing or differs needs its details (the
+   address...) and joins the fetch list;
 3. the fetch list is read by two doors at once, each in its own quota: getOrder one order at a time through
    a background gate (what ORDER_CHANGE notifications leave free: quota_gate.first_call_reserve), newest
    first, and, while more than FETCH_SWEEP_THRESHOLD remain, a searchOrders sweep of the window restricted to
@@ -25,6 +26,7 @@ Cursor (JobState "orders_plan", per store):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,17 +94,31 @@ class PlannerAmazon(Protocol):
 
 @dataclass
 class DoorPlan:
-    from_report: list[AmazonOrder] = field(default_factory=list)  # FBA orders, stored from their rows
-    fetch: list[str] = field(default_factory=list)  # FBM orders missing or differing, oldest first
+    from_report: list[AmazonOrder] = field(
+        default_factory=list
+    )  # FBA and closed orders, stored from their rows
+    fetch: list[str] = field(default_factory=list)  # open FBM orders missing or differing, oldest first
     unchanged: int = 0
     skipped: int = 0  # pending orders the store does not import
 
 
+OPEN_STATUSES = frozenset(
+    {"UNSHIPPED", "PARTIALLY_SHIPPED"}
+)  # a merchant order still to pack needs its address
+
+
+def needs_details(row: ReportRow) -> bool:
+    return row.fulfilled_by != "AMAZON" and row.status in OPEN_STATUSES
+
+
 def row_order(row: ReportRow, marketplace_id: str) -> AmazonOrder:
-    """An FBA order as its report row tells it (Amazon ships it: no address is needed)."""
-    items = tuple(AmazonItem(item_id, sku, quantity) for item_id, sku, quantity in row.items)
+    """An order as its report row tells it: FBA (Amazon ships it) or closed (nothing left to pack), so no
+    address is needed."""
+    shipped = row.status == "SHIPPED"
+    items = tuple(AmazonItem(i, sku, quantity, quantity if shipped else 0) for i, sku, quantity in row.items)
+    channel = CHANNEL_FBA if row.fulfilled_by == "AMAZON" else CHANNEL_FBM
     return AmazonOrder(
-        row.order_id, marketplace_id, row.status, CHANNEL_FBA, row.created, row.last_updated, items
+        row.order_id, marketplace_id, row.status, channel, row.created, row.last_updated, items
     )
 
 
@@ -118,10 +134,10 @@ def plan_doors(
         have = held.get(row.order_id)
         if have is not None and have[0] == row.status and parse_iso(have[1]) >= parse_iso(row.last_updated):
             plan.unchanged += 1
-        elif row.fulfilled_by == "AMAZON":
-            plan.from_report.append(row_order(row, marketplace_id))
-        else:
+        elif needs_details(row):
             plan.fetch.append(row.order_id)
+        else:
+            plan.from_report.append(row_order(row, marketplace_id))
     return plan
 
 
@@ -216,10 +232,10 @@ class OrderPlanner:
         while rnd["fetch"] and fetched < MAX_FETCHES_PER_SLICE:
             sweep = rnd.get("sweep")
             if sweep is not None and len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD:
-                try:
+                with contextlib.suppress(
+                    Throttled
+                ):  # the searchOrders door is empty for now: getOrder goes on
                     self._sweep_page(store, amazon, rnd, sweep)
-                except Throttled:
-                    pass  # the searchOrders door is empty for now: getOrder goes on
                 if not rnd["fetch"]:
                     break
             order_id = rnd["fetch"][-1]
