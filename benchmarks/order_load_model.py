@@ -210,7 +210,7 @@ class Door:
         try:
             outcome: JobOutcome = OrderImport(self.deps, ctx).run()
         except Throttled as exc:
-            self.at(now + exc.retry_after, "job", mode)
+            self.at(now + exc.retry_after + sqs_jitter(), "job", mode)
             return
         self.cursor = ctx.cursor
         if mode == "catchup":
@@ -220,7 +220,7 @@ class Door:
             if not self.cursor.get("catchup"):
                 last["finished"] = self.sim.clock.time()
         if outcome.continue_after is not None:
-            self.at(self.sim.clock.time() + outcome.continue_after, "job", mode)
+            self.at(self.sim.clock.time() + outcome.continue_after + sqs_jitter(), "job", mode)
         else:
             self.chains.discard(mode)
 
@@ -241,6 +241,15 @@ class Door:
                 self.dead_letters += 1
             else:
                 self.at(now + VISIBILITY_TIMEOUT, "notification", (order_id, status, receives + 1))
+
+
+JITTER = random.Random("sqs")
+
+
+def sqs_jitter() -> float:
+    """SQS delivers a delayed message a little after its delay, not at the same instant as another chain's:
+    without it, two chains waiting for the same token would tie and one would always lose."""
+    return JITTER.uniform(0.0, 5.0)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from order_load_model import CATCHUP_DAYS, SELLER, US, Door, MemoryContext
+from order_load_model import CATCHUP_DAYS, SELLER, US, Door, MemoryContext, sqs_jitter
 from spapi_simulator.clock import iso as sim_iso
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import Throttled
@@ -128,11 +128,11 @@ class PlannedDoor(Door):
         try:
             outcome = OrderPlanner(self.planner_deps, ctx).run()
         except Throttled as exc:
-            self.at(now + exc.retry_after, "job", mode)
+            self.at(now + exc.retry_after + sqs_jitter(), "job", mode)
             return
         self.cursors[mode] = ctx.cursor
         if outcome.continue_after is not None:
-            self.at(self.sim.clock.time() + max(outcome.continue_after, 1.0), "job", mode)
+            self.at(self.sim.clock.time() + max(outcome.continue_after, 1.0) + sqs_jitter(), "job", mode)
             return
         self.chains.discard(mode)
         if mode == "catchup":
