@@ -252,6 +252,13 @@ def sqs_jitter() -> float:
     return JITTER.uniform(0.0, 5.0)
 
 
+def advance_to(sim: Simulator, when: float) -> None:
+    """The simulator's clock also runs with wall time: read it once, move it only forward."""
+    ahead = when - sim.clock.time()
+    if ahead > 0:
+        sim.clock.advance(ahead)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -304,8 +311,7 @@ def run_sustained(
             at(start + (n + rng.random()) * HOUR / rate, "create", None)
         while events and events[0][0] <= end:
             when, _, kind, payload = heapq.heappop(events)
-            if when > sim.clock.time():
-                sim.clock.advance(when - sim.clock.time())
+            advance_to(sim, when)
             now = sim.clock.time()
             if kind == "schedule":
                 door.schedule(payload, now)
@@ -427,8 +433,7 @@ def main_backlog(argv: list[str]) -> None:
         done_at = None
         while events:
             when, _, kind, payload = heapq.heappop(events)
-            if when > sim.clock.time():
-                sim.clock.advance(when - sim.clock.time())
+            advance_to(sim, when)
             now = sim.clock.time()
             if kind == "schedule":
                 door.schedule(payload, now)
@@ -514,8 +519,7 @@ def main_catchup(argv: list[str]) -> None:
         door.schedule("catchup", began)
         while events:
             when, _, kind, payload = heapq.heappop(events)
-            if when > sim.clock.time():
-                sim.clock.advance(when - sim.clock.time())
+            advance_to(sim, when)
             door.job(payload, sim.clock.time())
         fixed = sum(
             1 for o in orders
