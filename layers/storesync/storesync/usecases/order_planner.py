@@ -19,7 +19,13 @@ so no order is imported twice or left in the state of the older door. A report t
 failed (or that cannot be read) raises from the port: the round is not done and never counts as "nothing
 changed"; the cursor keeps the window for the next attempt.
 
-Cursor (JobState "orders_plan", per store):
+Built at the same time as the `reports` branch (the order report door and the catch-up's reconciliation):
+`ReportRow` and `OrderReports` are the port this planner needs; once both are merged, ReportRow is
+storesync.domain.reconciliation.ReportedOrder (channel and per-SKU units instead of fulfilled_by and item
+lines) and the port is answered by their SpApiOrderReports + read_order_report. Not wired into a Lambda yet:
+the benchmark (benchmarks/planner_door.py) drives it.
+
+Cursor (a JobState cursor of its own per store):
   {"round": {"after", "before", "fetch": [order ids], "sweep": {"token"} | None, "report": {...}} | None,
    "last_complete": iso}
 """
