@@ -355,4 +355,19 @@ def report(
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "sustained":
+        from order_load_model import main_sustained
+
+        main_sustained(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "backlog":
+        from order_load_model import main_backlog
+
+        main_backlog(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "catchup":
+        from order_load_model import main_catchup
+
+        main_catchup(sys.argv[2:])
+    else:
+        main()

@@ -40,7 +40,7 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
     return order_import_work(
         OrderImportDeps(
             upserter=OrderUpserter(svc.cipher, svc.queue, svc.events),
-            amazon_for=svc.store_orders,
+            amazon_for=svc.background_orders,  # ORDER_CHANGE notifications get the first call
             overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
             catchup=timedelta(days=SETTINGS.orders_catchup_days),
             release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue, events=svc.events),

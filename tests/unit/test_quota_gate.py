@@ -18,6 +18,7 @@ from storesync.amazon.quota_gate import (
     UNREPEATABLE,
     InMemoryBucketStore,
     QuotaGate,
+    first_call_reserve,
     reserve,
 )
 from storesync.amazon.quotas import usage_plan
@@ -163,3 +164,54 @@ def test_a_failure_is_logged_with_the_operation_and_request_id_and_nothing_of_th
         ("rid-9", "AmazonAnswerInvalid", n) for n in (1, 2, 3, 4)
     ]
     assert "buyer@example.com" not in caplog.text and all("buyer" not in str(vars(r)) for r in failed)
+
+
+def test_a_background_gate_leaves_a_third_of_the_burst_to_first_call_callers() -> None:
+    time = FakeTime()
+    store = InMemoryBucketStore()
+    planner = QuotaGate("A1SELLER#NA", store, clock=time.clock, sleep=time.sleep, background=True)
+    notifications = QuotaGate("A1SELLER#NA", store, clock=time.clock, sleep=time.sleep)
+    plan = usage_plan("getOrder", 1.0)  # 0.5/s, burst 30
+    assert first_call_reserve(plan) == pytest.approx(10.0)
+    took = 0
+    while planner.wait_time("getOrder") == 0:
+        planner.acquire("getOrder")
+        took += 1
+    assert took == 19  # 30 - 10 left to notifications - 1 for the arrival jitter (rounded down)
+    for _ in range(10):  # a burst of notifications finds its tokens at once
+        notifications.acquire("getOrder")
+    assert time.slept == []
+    assert planner.wait_time("getOrder") > notifications.wait_time("getOrder")
+
+
+def test_when_both_want_more_than_the_rate_the_first_call_caller_gets_it_all() -> None:
+    time = FakeTime()
+    store = InMemoryBucketStore()
+    planner = QuotaGate("A1SELLER#NA", store, clock=time.clock, sleep=time.sleep, background=True,
+                        max_inline_wait=0.0)  # fmt: skip
+    notifications = QuotaGate("A1SELLER#NA", store, clock=time.clock, sleep=time.sleep)
+    got = {"planner": 0, "notifications": 0}
+    for _ in range(200):  # both ask every 2 s, the refill: one token every 2 s
+        notifications.acquire("getOrder")
+        got["notifications"] += 1
+        try:
+            planner.acquire("getOrder")
+            got["planner"] += 1
+        except Throttled:
+            pass
+        time.now += 0.5
+    assert got["notifications"] == 200
+    assert (
+        got["planner"] <= 20
+    )  # the start's burst above the reserve, then nothing while notifications need it
+
+
+def test_an_idle_first_call_caller_leaves_the_whole_rate_to_the_background() -> None:
+    time = FakeTime()
+    planner = QuotaGate(
+        "A1SELLER#NA", InMemoryBucketStore(), clock=time.clock, sleep=time.sleep, background=True
+    )
+    for _ in range(100):
+        planner.acquire("getOrder")
+    # the burst less both reserves at once, then one call per token: 2 s each
+    assert sum(time.slept) == pytest.approx((100 - 19) / 0.5, rel=0.02)

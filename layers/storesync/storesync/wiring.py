@@ -43,34 +43,42 @@ class Services:
     queue: JobQueue
     spapi: SpApiFactory
     events: EventPublisher = field(default_factory=DiscardEvents)
-    # store id -> (the encrypted refresh token it was opened with, the session); emptied by begin_invocation
-    sessions: dict[str, tuple[bytes, SpApi]] = field(default_factory=dict, repr=False)
+    # (store id, background) -> (the encrypted refresh token it was opened with, the session); emptied by
+    # begin_invocation
+    sessions: dict[tuple[str, bool], tuple[bytes, SpApi]] = field(default_factory=dict, repr=False)
 
     def begin_invocation(self) -> None:
         """Forget the SP-API sessions (and so the decrypted refresh tokens) of the previous invocation."""
         self.sessions.clear()
 
-    def store_amazon(self, store: Store) -> SpApi:
+    def store_amazon(self, store: Store, *, background: bool = False) -> SpApi:
         """The store's SP-API session for this invocation: opened (refresh token decrypted in memory, once) at
-        the first call, then reused; a new encrypted token (reauthorization) opens a new one."""
+        the first call, then reused; a new encrypted token (reauthorization) opens a new one. `background`:
+        bulk work whose gate gives first-call callers the first call (quota_gate.first_call_reserve)."""
         if store.refresh_token_encrypted is None or store.selling_partner_id is None:
             raise ValueError(f"store {store.store_id} is not authorized")
         encrypted = bytes(store.refresh_token_encrypted)
-        opened = self.sessions.get(store.store_id)
+        opened = self.sessions.get((store.store_id, background))
         if opened is not None and opened[0] == encrypted:
             return opened[1]
         token = self.cipher.decrypt(encrypted, refresh_token_context(store.store_id))
-        session = self.spapi.for_store(store.marketplace_id, store.selling_partner_id, token)
-        self.sessions[store.store_id] = (encrypted, session)
+        session = self.spapi.for_store(
+            store.marketplace_id, store.selling_partner_id, token, background=background
+        )
+        self.sessions[(store.store_id, background)] = (encrypted, session)
         return session
 
     def store_orders(self, store: Store) -> AmazonOrders:
-        """The Orders API of the store's session."""
+        """The Orders API of the store's session (first call: ORDER_CHANGE notifications)."""
         return AmazonOrders(self.store_amazon(store))
 
     def store_order_reports(self, store: Store) -> SpApiOrderReports:
-        """The order reports of the store's session (the catch-up's reconciliation)."""
-        return SpApiOrderReports(self.store_amazon(store))
+        """The order reports of the store's bulk session (the catch-up's reconciliation)."""
+        return SpApiOrderReports(self.store_amazon(store, background=True))
+
+    def background_orders(self, store: Store) -> AmazonOrders:
+        """The Orders API for bulk work (polling, catch-up, planner): notifications get the first call."""
+        return AmazonOrders(self.store_amazon(store, background=True))
 
 
 def _client(settings: FunctionSettings, service: str) -> Any:

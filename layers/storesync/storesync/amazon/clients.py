@@ -236,14 +236,23 @@ class SpApiFactory:
             **kwargs,
         )
 
-    def gate(self, selling_partner_id: str, region: str) -> QuotaGate:
+    def gate(self, selling_partner_id: str, region: str, *, background: bool = False) -> QuotaGate:
         return QuotaGate(
-            seller_key(selling_partner_id, region), self._bucket_store, scale=self.config.quota_scale
+            seller_key(selling_partner_id, region),
+            self._bucket_store,
+            scale=self.config.quota_scale,
+            background=background,
         )
 
-    def for_store(self, marketplace_id: str, selling_partner_id: str, refresh_token: str) -> SpApi:
+    def for_store(
+        self, marketplace_id: str, selling_partner_id: str, refresh_token: str, *, background: bool = False
+    ) -> SpApi:
+        """`background`: bulk work (the order import and planner) that gives first-call callers (ORDER_CHANGE
+        notifications) the first call on every bucket they share (quota_gate.first_call_reserve)."""
         region = marketplace(marketplace_id).region.value
-        return SpApi(self, marketplace_id, refresh_token, self.gate(selling_partner_id, region))
+        return SpApi(
+            self, marketplace_id, refresh_token, self.gate(selling_partner_id, region, background=background)
+        )
 
     def exchange_authorization_code(self, code: str, redirect_uri: str) -> str:
         """LWA authorization_code grant: returns the refresh token (never logged)."""

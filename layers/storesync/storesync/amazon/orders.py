@@ -72,6 +72,7 @@ class AmazonOrders:
         token: str | None = None,
         statuses: Sequence[str] | None = None,
         page_size: int = 100,
+        fulfilled_by: Sequence[str] | None = None,
     ) -> OrdersPage:
         session = self._session
         params: dict[str, Any] = {
@@ -82,6 +83,8 @@ class AmazonOrders:
         }
         if statuses:
             params["fulfillmentStatuses"] = list(statuses)
+        if fulfilled_by:  # AMAZON | MERCHANT (the order planner reads FBM orders only)
+            params["fulfilledBy"] = list(fulfilled_by)
         if before:
             params["lastUpdatedBefore"] = before
         if token:

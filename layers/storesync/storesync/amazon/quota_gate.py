@@ -14,6 +14,11 @@ operation and Amazon's request id. Operations that must not run twice (UNREPEATA
 the request never left. A 401/403 (AccessDenied) drops the session's cached access token (`on_access_denied`)
 and is tried once more; a second refusal raises AuthorizationRevoked.
 
+Priority: a gate built with `background=True` (bulk work: the order planner, backlogs, catch-ups) leaves
+`first_call_reserve(plan)` tokens in every bucket it shares, so a first-call caller (an ORDER_CHANGE notification,
+whose gate is not background) always finds one: when both want more than the rate, the background caller gets
+only what the first-call callers leave; when they are idle, it gets the whole rate (the reserve refills once).
+
 The buckets' storage is passed in (a BucketStore: storesync.dal.quota.DynamoBucketStore in the Lambdas,
 InMemoryBucketStore in tests and tools).
 """
@@ -86,6 +91,16 @@ def reserve(plan: UsagePlan) -> float:
     return min(plan.burst - 1.0, plan.rate * ARRIVAL_JITTER_SECONDS)
 
 
+FIRST_CALL_SHARE = 1 / 3  # of a bucket's burst that background callers leave to first-call callers
+
+
+def first_call_reserve(plan: UsagePlan) -> float:
+    """Tokens a background caller leaves for first-call callers (a third of the burst, at least one token;
+    never all of it, so a background caller can still call at the bucket's full refill)."""
+    room = plan.burst - 1.0 - reserve(plan)
+    return max(0.0, min(room, max(1.0, plan.burst * FIRST_CALL_SHARE)))
+
+
 class QuotaGate:
     def __init__(
         self,
@@ -98,8 +113,10 @@ class QuotaGate:
         sleep: Callable[[float], None] = time.sleep,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         on_access_denied: Callable[[], None] | None = None,
+        background: bool = False,
     ) -> None:
         self.seller_key = seller_key
+        self.background = background  # leaves first_call_reserve to the first-call callers
         self._store = store
         self._scale = scale
         self._max_inline_wait = max_inline_wait
@@ -129,8 +146,12 @@ class QuotaGate:
         if state.blocked_until > now:
             return state.blocked_until - now
         tokens = min(plan.burst, state.tokens + (now - state.updated_at) * plan.rate)
-        needed = 1 + reserve(plan)
+        needed = self._needed(plan)
         return 0.0 if tokens >= needed else (needed - tokens) / plan.rate
+
+    def _needed(self, plan: UsagePlan) -> float:
+        """Tokens the bucket must hold for this gate to take one."""
+        return 1 + reserve(plan) + (first_call_reserve(plan) if self.background else 0.0)
 
     def acquire(self, operation: str) -> None:
         plan = self.plan(operation)
@@ -144,7 +165,7 @@ class QuotaGate:
                 tokens = float(plan.burst) if state is None else state.tokens
                 if state is not None:
                     tokens = min(float(plan.burst), tokens + (now - state.updated_at) * plan.rate)
-                needed = 1 + reserve(plan)
+                needed = self._needed(plan)
                 if tokens >= needed:
                     new = BucketState(tokens - 1, now, 0.0)
                     if self._store.save(key, new, state):
