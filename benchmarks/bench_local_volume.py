@@ -97,6 +97,9 @@ def amazon_order(n: int, skus: list[str], rng: random.Random, created: datetime)
     )
 
 
+PURGE_INTERVAL_SECONDS = 61
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=50_000, help="orders stored in all")
@@ -152,13 +155,15 @@ def main() -> int:
     memory: dict[int, float] = {}
     created = now - timedelta(days=14)
     start = time.monotonic()
+    purged = 0.0  # SQS allows one PurgeQueue a minute per queue
     for n in range(1, args.orders + 1):
         result = upserter.upsert(store, amazon_order(n, skus, rng, created + timedelta(seconds=20 * n)))
         if result.action != "create":
             raise SystemExit(f"order {n}: {result.action} ({result.reason}), not created")
         stamps.append(time.monotonic())
-        if n % WRITE_CHUNK == 0:
+        if n % WRITE_CHUNK == 0 and time.monotonic() - purged > PURGE_INTERVAL_SECONDS:
             sqs.purge_queue(QueueUrl=push_queue)  # as the inventory-push poller would drain it
+            purged = time.monotonic()
         if n in CHECKPOINTS or n % args.every == 0:
             window = min(args.window, n - 1)
             rate = window / (stamps[-1] - stamps[-1 - window])
