@@ -64,7 +64,9 @@ def _table(ddb: Any, *, range_key: bool = False, stream: bool = False, gsi: bool
 
 
 def _items(ddb: Any, table: str) -> list[dict[str, Any]]:
-    return sorted(ddb.scan(TableName=table)["Items"], key=lambda i: (i["pk"]["S"], i.get("sk", {}).get("S", "")))
+    return sorted(
+        ddb.scan(TableName=table)["Items"], key=lambda i: (i["pk"]["S"], i.get("sk", {}).get("S", ""))
+    )
 
 
 def _cancelled(ddb: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,7 +82,9 @@ def _cancelled(ddb: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
 def test_put_several_items(flavour: str, ddb: Any) -> None:
     table = _table(ddb)
     ddb.transact_write_items(
-        TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": f"p{i}"}, "v": {"S": "x"}}}} for i in range(5)]
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": f"p{i}"}, "v": {"S": "x"}}}} for i in range(5)
+        ]
     )
     assert [i["pk"]["S"] for i in _items(ddb, table)] == [f"p{i}" for i in range(5)]
 
@@ -139,7 +143,10 @@ def test_condition_check_passes_then_put(flavour: str, ddb: Any) -> None:
             {"Put": {"TableName": table, "Item": {"pk": {"S": "b"}, "email": {"S": "b@x"}}}},
         ]
     )  # fmt: skip
-    assert _items(ddb, table) == [{"pk": {"S": "a"}, "email": {"S": "a@x"}}, {"pk": {"S": "b"}, "email": {"S": "b@x"}}]
+    assert _items(ddb, table) == [
+        {"pk": {"S": "a"}, "email": {"S": "a@x"}},
+        {"pk": {"S": "b"}, "email": {"S": "b@x"}},
+    ]
 
 
 def test_condition_check_fails_nothing_written(flavour: str, ddb: Any) -> None:
@@ -164,7 +171,9 @@ def test_delete_with_and_without_condition(flavour: str, ddb: Any) -> None:
     ddb.put_item(TableName=table, Item={"pk": {"S": "c"}})
     ddb.transact_write_items(TransactItems=[{"Delete": {"TableName": table, "Key": {"pk": {"S": "a"}}}}])
     not_email = {"ConditionExpression": "attribute_not_exists(email)"}
-    ddb.transact_write_items(TransactItems=[{"Delete": {"TableName": table, "Key": {"pk": {"S": "c"}}, **not_email}}])
+    ddb.transact_write_items(
+        TransactItems=[{"Delete": {"TableName": table, "Key": {"pk": {"S": "c"}}, **not_email}}]
+    )
     response = _cancelled(ddb, [{"Delete": {"TableName": table, "Key": {"pk": {"S": "b"}}, **not_email}}])
     assert response["Error"]["Code"] == "TransactionCanceledException"
     assert _items(ddb, table) == [{"pk": {"S": "b"}, "email": {"S": "b@x"}}]
@@ -174,7 +183,9 @@ def test_update_and_failed_update(flavour: str, ddb: Any) -> None:
     table = _table(ddb)
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
     set_email = {"UpdateExpression": "SET email = :v", "ExpressionAttributeValues": {":v": {"S": "a@x"}}}
-    ddb.transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": {"pk": {"S": "a"}}, **set_email}}])
+    ddb.transact_write_items(
+        TransactItems=[{"Update": {"TableName": table, "Key": {"pk": {"S": "a"}}, **set_email}}]
+    )
     assert _items(ddb, table) == [{"pk": {"S": "a"}, "email": {"S": "a@x"}}]
     again = {"UpdateExpression": "SET email = :v", "ExpressionAttributeValues": {":v": {"S": "new@x"}},
              "ConditionExpression": "attribute_not_exists(email)"}  # fmt: skip
@@ -219,7 +230,9 @@ def test_two_operations_on_one_item_rejected(flavour: str, ddb: Any) -> None:
         ],
     )
     assert response["Error"]["Code"] == "ValidationException"
-    assert response["Error"]["Message"] == "Transaction request cannot include multiple operations on one item"
+    assert (
+        response["Error"]["Message"] == "Transaction request cannot include multiple operations on one item"
+    )
     assert _items(ddb, table) == []  # the Put before the rejected Delete is undone
 
 
@@ -250,12 +263,16 @@ def test_one_entry_with_two_operations_rejected(flavour: str, ddb: Any) -> None:
           "Delete": {"TableName": table, "Key": {"pk": {"S": "a"}}}}],
     )  # fmt: skip
     assert response["Error"]["Code"] == "ValidationException"
-    assert response["Error"]["Message"] == "TransactItems can only contain one of Check, Put, Update or Delete"
+    assert (
+        response["Error"]["Message"] == "TransactItems can only contain one of Check, Put, Update or Delete"
+    )
 
 
 def test_more_than_100_operations_rejected(flavour: str, ddb: Any) -> None:
     table = _table(ddb)
-    response = _cancelled(ddb, [{"Put": {"TableName": table, "Item": {"pk": {"S": f"p{i}"}}}} for i in range(101)])
+    response = _cancelled(
+        ddb, [{"Put": {"TableName": table, "Item": {"pk": {"S": f"p{i}"}}}} for i in range(101)]
+    )
     assert response["Error"]["Code"] == "ValidationException"
     assert "Member must have length less than or equal to 100" in response["Error"]["Message"]
     assert _items(ddb, table) == []
@@ -302,7 +319,9 @@ def test_cancelled_transaction_leaves_no_stream_record(flavour: str, ddb: Any) -
     )  # fmt: skip
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table).stream_shard
     assert shard is not None
-    assert [(r.record["eventName"], r.record["dynamodb"]["Keys"]["pk"]["S"]) for r in shard.items] == [("INSERT", "a")]
+    assert [(r.record["eventName"], r.record["dynamodb"]["Keys"]["pk"]["S"]) for r in shard.items] == [
+        ("INSERT", "a")
+    ]
 
 
 # --- what the fix adds -----------------------------------------------------------------------------------------------
@@ -401,8 +420,9 @@ def test_readers_never_see_half_a_transaction(ddb: Any) -> None:
         mp.setattr(DynamoDBBackend, "update_item", pausing_update)
         writer = threading.Thread(
             target=lambda: ddb.transact_write_items(
-                TransactItems=[{"Update": {"TableName": table, "Key": {"pk": {"S": k}}, **increment}}
-                               for k in ("a", "b")]  # fmt: skip
+                TransactItems=[
+                    {"Update": {"TableName": table, "Key": {"pk": {"S": k}}, **increment}} for k in ("a", "b")
+                ]  # fmt: skip
             )
         )
         writer.start()
