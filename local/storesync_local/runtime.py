@@ -192,27 +192,29 @@ class FunctionHost:
             return self._running
 
     def ready(self) -> bool:
-        """True once the handler is loaded; tries to load it (at most every few seconds) until then."""
+        """True once the handler is loaded; tries to load it (at most every few seconds) until then. A caller
+        arriving while another loads it waits for that load."""
         if self.handler is not None:
             return True
-        now = time.monotonic()
-        if now - self._last_attempt < RELOAD_INTERVAL_SECONDS or not self.code_path.exists():
-            return False
         with self._lock:
-            if self.handler is None:
-                self._last_attempt = now
-                try:
-                    handler = self._load()
-                    with self._state:
-                        self._idle.append(handler)
-                        self._environments += 1
-                        self._state.notify()
-                    self.handler = handler
-                    self.load_error = None
-                    log.info("loaded %s from %s", self.logical_id, self.code_path)
-                except Exception as exc:  # work in progress elsewhere: report and retry later
-                    self.load_error = f"{type(exc).__name__}: {exc}"
-                    log.warning("cannot load %s yet: %s", self.logical_id, self.load_error)
+            if self.handler is not None:
+                return True
+            now = time.monotonic()
+            if now - self._last_attempt < RELOAD_INTERVAL_SECONDS or not self.code_path.exists():
+                return False
+            self._last_attempt = now
+            try:
+                handler = self._load()
+                with self._state:
+                    self._idle.append(handler)
+                    self._environments += 1
+                    self._state.notify()
+                self.handler = handler
+                self.load_error = None
+                log.info("loaded %s from %s", self.logical_id, self.code_path)
+            except Exception as exc:  # work in progress elsewhere: report and retry later
+                self.load_error = f"{type(exc).__name__}: {exc}"
+                log.warning("cannot load %s yet: %s", self.logical_id, self.load_error)
         return self.handler is not None
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -230,7 +232,8 @@ class FunctionHost:
                 self._state.notify()
 
     def _load(self) -> Handler:
-        self.cold_starts += 1
+        with self._state:
+            self.cold_starts += 1
         if self._override is not None:
             return self._override
         return load_handler(self.spec["code_uri"], self.spec["handler"])
