@@ -12,12 +12,14 @@ from typing import Any
 import boto3
 import requests
 from fixtures_stores import Api
-from order_import_support import MERCHANT, SELLER, US, admin, make_harness, sim_skus, stock, store_of
+from order_import_support import MERCHANT, SELLER, US, admin, make_harness, sim_skus, stock, store_of, stored
 from spapi_simulator.schemas import response_errors
 from spapi_simulator.sellers import APPLICATION_ID
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import authorize
 from storesync.clock import iso
+from storesync.dal.order_queries import get_address
+from storesync.dal.orders import Order
 
 GIFT_MESSAGE = "Happy birthday, Ada! From your favourite nephew"
 
@@ -173,6 +175,15 @@ def test_every_fulfilment_field_reaches_the_api(
         later_id,
     ]
     assert api("GET", f"/stores/{store.store_id}").json()["late_shipments"] == {"late": 1, "at_risk": 0}
+
+    # the gift message expires like the address: 30 days after the close, gone for the API too
+    address = get_address(store.store_id, business_id)
+    assert address is not None and address.expires_at is not None and address.gift_options_encrypted
+    closed = stored(store, business_id)
+    closed.update(actions=[Order.closed_at.set(now - timedelta(days=31))])
+    gone = api("GET", f"/orders/{store.store_id}.{business_id}").json()
+    assert gone["address"] is None
+    assert gone["items"][0]["gift_message"] is None and gone["items"][0]["gift_wrap_level"] is None
 
 
 def test_the_simulator_merges_partial_orders_and_refuses_what_it_owns(

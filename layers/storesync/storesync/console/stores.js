@@ -57,9 +57,23 @@ export function lastRunsList(store) {
   );
 }
 
-/** The store's warnings and its sync-health warnings (a job late or failing), in one list. */
+/** Its merchant orders late or at risk of shipping late (the ship-by window ends within 24 h), as a warning. */
+function lateShipmentWarning(store) {
+  const { late = 0, at_risk: atRisk = 0 } = store.late_shipments || {};
+  if (!late && !atRisk) return [];
+  const parts = [];
+  if (late) parts.push(`${late} order${late === 1 ? "" : "s"} past the ship-by date`);
+  if (atRisk) parts.push(`${atRisk} order${atRisk === 1 ? "" : "s"} at risk of shipping late`);
+  return [{ code: "late_shipments", message: `${parts.join(", ")}: ship them first.` }];
+}
+
+/** The store's warnings, its sync-health warnings (a job late or failing) and late shipments, in one list. */
 export function warningsList(store) {
-  const warnings = [...(store.warnings || []), ...((store.health || {}).warnings || [])];
+  const warnings = [
+    ...(store.warnings || []),
+    ...((store.health || {}).warnings || []),
+    ...lateShipmentWarning(store),
+  ];
   if (!warnings.length) return null;
   return h(
     "div",
