@@ -149,6 +149,22 @@ class RuntimeConfig:
         return self.quota_scale if self.quota_scale is not None else self.speed
 
 
+HTTP_EVENT_TYPES = frozenset({"HttpApi", "Api"})
+
+
+def local_concurrency(spec: dict[str, Any], default: int) -> int:
+    """How many invocations of a function run at once here: the template's literal reserved concurrency, else
+    one for a function behind the HTTP API, else `default`. Here the execution environments share the layer's
+    modules (in Lambda each has its own process), and Powertools' resolver keeps the current request on the
+    one shared app object: two requests at once would read each other's (and race in building the OpenAPI
+    document), so the API runs its requests one after another, as the local runtime always did."""
+    if spec.get("reserved_concurrency"):
+        return int(spec["reserved_concurrency"])
+    if any(event.get("Type") in HTTP_EVENT_TYPES for event in spec.get("events", {}).values()):
+        return 1
+    return default
+
+
 class FunctionHost:
     """One Lambda function, run as Lambda runs it: up to `concurrency` invocations at once, each in an execution
     environment of its own (the handler module imported afresh: a cold start); an idle environment is reused
@@ -389,7 +405,7 @@ class LocalRuntime:
                 lid,
                 spec,
                 cfg.function_overrides.get(lid),
-                spec.get("reserved_concurrency") or cfg.function_concurrency,
+                local_concurrency(spec, cfg.function_concurrency),
             )
             for lid, spec in specs.items()
         }

@@ -31,12 +31,14 @@ def test_two_stores_of_one_seller_share_the_quota(
 
     stats = support.admin(sim, "GET", "stats")
     assert stats["throttled"].get("searchOrders", 0) == 0  # Amazon never answered 429
-    assert stats["calls"]["searchOrders"] == 20  # the burst, shared by both stores
+    # the burst, shared by both stores; the order import is background work: it leaves a third of the burst
+    # (7 of 20) to the ORDER_CHANGE notifications, whose gate is not background
+    assert stats["calls"]["searchOrders"] == 13
     results = [r.result for store in (us, ca) for r in h.runs(store)]
-    assert results.count("throttled") == 6 and results.count("ok") == 20
+    assert results.count("throttled") == 13 and results.count("ok") == 13
     attributes = h.sqs.get_queue_attributes(
         QueueUrl=h.stack.queue_url("OrderImportQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
-    assert int(attributes["ApproximateNumberOfMessagesDelayed"]) == 6  # each throttled run continues later
+    assert int(attributes["ApproximateNumberOfMessagesDelayed"]) == 13  # each throttled run continues later
     assert {o.amazon_order_id for o in support.orders_of(us)} == us_orders
     assert {o.amazon_order_id for o in support.orders_of(ca)} == ca_orders
