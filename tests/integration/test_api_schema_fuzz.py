@@ -30,7 +30,6 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
 EXAMPLES = 10  # per operation and generation mode
-BUDGET_SECONDS = 60
 SKIPPED = {("GET", "/docs")}  # Swagger UI's HTML, nothing to fuzz
 LAST = ("DELETE",)  # disconnecting the store last keeps the others working on an active store
 
@@ -127,5 +126,4 @@ def test_generated_requests_never_get_a_5xx_and_answers_conform(api):
     assert all(status < 500 for status in statuses)
     assert len(statuses) >= len(operations) * 4, len(statuses)  # every operation was really exercised
     assert any(200 <= s < 300 for s in statuses) and any(400 <= s < 500 for s in statuses)
-    assert elapsed < BUDGET_SECONDS, f"{len(statuses)} cases took {elapsed:.0f} s"
     print(f"schemathesis: {len(statuses)} cases over {len(operations)} operations in {elapsed:.1f} s")
