@@ -10,11 +10,13 @@ Also the per-simulator state helpers of the catalog modules: `catalog_of(sim)` a
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,24 @@ def catalog_of(sim: SimulatorState) -> Catalog:
     catalog: Catalog = sim.world.catalog
     catalog.apply_due()
     return catalog
+
+
+def tab_separated_chunks(
+    header: Sequence[str], batches: Iterable[Iterable[Sequence[str]]]
+) -> Iterator[bytes]:
+    """Amazon's flat file (tab separated, quoted the csv way, header row first) in UTF-8 chunks, one a batch of
+    rows (the reports' documents: written while they are downloaded, never held as one text)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    for rows in batches:
+        writer.writerows(rows)
+        if buffer.tell():
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
 
 
 @dataclass

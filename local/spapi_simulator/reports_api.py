@@ -17,8 +17,7 @@ compresses reports of more than AUTO_GZIP_ROWS rows, as Amazon does for large re
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 import json
 import zlib
 from collections.abc import Callable, Iterator
@@ -30,7 +29,15 @@ from flask import Response, request
 
 from .catalog import Listing
 from .clock import iso
-from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
+from .documents import (
+    Processing,
+    Submissions,
+    catalog_of,
+    document_url,
+    documents_of,
+    extension,
+    tab_separated_chunks,
+)
 from .errors import sp_error
 from .faults import REPORT_OPERATIONS
 from .order_reports import ORDER_REPORTS, report_window, select_orders
@@ -117,17 +124,8 @@ def listing_row(listing: Listing) -> list[str]:
 
 def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
     """The flat file in UTF-8 chunks of CHUNK_ROWS rows (header row first)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for start in range(0, len(listings), CHUNK_ROWS):
-        writer.writerows(listing_row(listing) for listing in listings[start : start + CHUNK_ROWS])
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-    rest = buffer.getvalue()
-    if rest:
-        yield rest.encode("utf-8")
+    batches = (map(listing_row, batch) for batch in itertools.batched(listings, CHUNK_ROWS))
+    return tab_separated_chunks(COLUMNS, batches)
 
 
 def _finish(sim: SimulatorState, report: Report, now: float) -> None:
