@@ -106,7 +106,11 @@ class ProductImport(RowsPhase, ListingPasses):
                 self._save()
             recent = time.time() - self.state.get("touched_at", 0) < self.limits.stale_after_seconds
             if recent and not self.state.get("gave_up"):  # a stopped import continues with the next run
-                return JobOutcome(result="skipped", summary="a product import is already in progress")
+                return JobOutcome(
+                    result="skipped",
+                    summary="a product import is already in progress",
+                    in_progress_elsewhere=True,
+                )
         self.state.pop("gave_up", None)
         try:
             self._advance()
