@@ -6,7 +6,8 @@ product_import_passes.py, the state they share in product_import_slice.py.
 An import runs in phases, each invocation doing a bounded slice and saving its place in the job cursor:
 
     report      createReport, then getReport on continuations (SQS delay) until DONE: no Lambda waits. A
-                report that ends CANCELLED or FATAL (or whose document cannot be read) is asked for again,
+                report that ends CANCELLED or FATAL (or whose document cannot be read, or that Amazon no
+                longer knows: a 404 for the report or its document, then the rows start over) is asked for again,
                 with backoff, up to `report_attempts` times; then the import fails (see "Failures" below)
     rows        getReportDocument, stream + gunzip the document, skip the rows done already, and write
                 products (the merchant's, by SKU) and listings (the store's) in batches of `chunk_rows`;
@@ -56,7 +57,13 @@ import time
 import uuid
 from collections.abc import Callable
 
-from storesync.amazon.errors import AmazonAnswerInvalid, AmazonError, Throttled, TransientAmazonError
+from storesync.amazon.errors import (
+    AmazonAnswerInvalid,
+    AmazonError,
+    ReportDocumentUnknown,
+    Throttled,
+    TransientAmazonError,
+)
 from storesync.clock import iso, utcnow
 from storesync.dal.store_queries import set_warnings
 from storesync.dal.stores import Store
@@ -179,7 +186,11 @@ class ProductImport(RowsPhase, ListingPasses):
             if phase == "finish":
                 self._finish()
                 return
-            if not phases[phase]():  # the phase has more to do (or waits on Amazon)
+            try:
+                done = phases[phase]()
+            except ReportDocumentUnknown as exc:  # the rows or the deactivation: its report is asked again
+                done = self._report_again(notice(NoticeCode.LISTINGS_REPORT_UNREADABLE, reason=str(exc)))
+            if not done:  # the phase has more to do (or waits on Amazon)
                 self._progressed()
                 self._save()
                 if self.outcome.continue_after is None:
