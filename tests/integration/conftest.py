@@ -14,25 +14,31 @@ from storesync_local.functions import Handler
 
 
 @pytest.fixture
-def h(
+def new_harness(
     make_stack: Callable[..., Any],
     spapi_sim_factory: Callable[..., Simulator],
     load_function: Callable[[str], Handler],
-) -> OrderImportHarness:
-    """The order import harness: the real handler on a fresh stack, a simulator without generated orders."""
-    return make_harness(make_stack, spapi_sim_factory(orders=0), load_function)
+) -> Callable[..., OrderImportHarness]:
+    """Order import harnesses: the real handler on a fresh stack (template parameters as keywords), a simulator
+    without generated orders."""
+
+    def new(**stack_parameters: str) -> OrderImportHarness:
+        return make_harness(make_stack, spapi_sim_factory(orders=0), load_function, **stack_parameters)
+
+    return new
 
 
 @pytest.fixture
-def app_h(
-    make_stack: Callable[..., Any],
-    spapi_sim_factory: Callable[..., Simulator],
-    load_function: Callable[[str], Handler],
-) -> OrderImportHarness:
+def h(new_harness: Callable[..., OrderImportHarness]) -> OrderImportHarness:
+    """The order import harness: the real handler on a fresh stack, a simulator without generated orders."""
+    return new_harness()
+
+
+@pytest.fixture
+def app_h(new_harness: Callable[..., OrderImportHarness]) -> OrderImportHarness:
     """The order import harness (as `h`) on a stack that carries the simulator's application id, as the API's
     store connection needs."""
-    sim = spapi_sim_factory(orders=0)
-    return make_harness(make_stack, sim, load_function, SpApiApplicationId=APPLICATION_ID)
+    return new_harness(SpApiApplicationId=APPLICATION_ID)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from storesync.usecases.product_import_slice import ImportSlice
 
 
 class ListingPasses(ImportSlice):
+    """The phases over the store's listings: types, fba (catch-up passes) and deactivate."""
+
     def _types(self) -> bool:
         def with_types(chunk: list[Listing]) -> list[Listing]:
             found = self.amazon.product_types([item.sku for item in chunk])

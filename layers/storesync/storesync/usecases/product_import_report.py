@@ -10,6 +10,8 @@ from storesync.usecases.runner import TRANSIENT_RETRY_SECONDS
 
 
 class ReportPhase(ImportSlice):
+    """The report phase, and asking for the report again when it gave no listings to read."""
+
     def _report(self) -> bool:
         if not self.state.get("report_id"):
             self.state["report_id"] = self.amazon.request_listings_report()
