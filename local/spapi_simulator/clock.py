@@ -10,6 +10,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from .errors import sp_error
+
 
 class Clock:
     def __init__(self) -> None:
@@ -54,3 +56,14 @@ def parse_iso(value: str) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+def date_time_field(name: str, value: object) -> float | None:
+    """An ISO 8601 date-time given as `name` (a query parameter or a body field) in epoch seconds, None when it
+    is not given; anything else is Amazon's 400 InvalidInput naming the field."""
+    if value is None:
+        return None
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        raise sp_error(400, "InvalidInput", f"{name}: {value!r} is not an ISO 8601 date-time") from None

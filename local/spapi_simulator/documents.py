@@ -10,11 +10,12 @@ Also the per-simulator state helpers of the catalog modules: `catalog_of(sim)` a
 
 from __future__ import annotations
 
-import itertools
+import csv
+import io
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,24 @@ def catalog_of(sim: SimulatorState) -> Catalog:
     return catalog
 
 
+def tab_separated_chunks(
+    header: Sequence[str], batches: Iterable[Iterable[Sequence[str]]]
+) -> Iterator[bytes]:
+    """Amazon's flat file (tab separated, quoted the csv way, header row first) in UTF-8 chunks, one a batch of
+    rows (the reports' documents: written while they are downloaded, never held as one text)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    for rows in batches:
+        writer.writerows(rows)
+        if buffer.tell():
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
 @dataclass
 class Document:
     document_id: str
@@ -56,18 +75,20 @@ class Document:
     kind: str  # report | feed-input | feed-result
     content_type: str
     content: bytes | None = None
-    producer: Callable[[], Iterable[bytes]] | None = None
+    # produces the document when it is downloaded, from the simulator as it is then; a module-level function
+    # (or a functools.partial of one) so that the document survives a restart (storesync_local/state.py)
+    producer: Callable[[SimulatorState], Iterable[bytes]] | None = None
     compression: str | None = None  # GZIP or None
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self, sim: SimulatorState) -> Iterator[bytes]:
         if self.producer is None:
             yield self.content or b""
             return
         if self.compression != "GZIP":
-            yield from self.producer()
+            yield from self.producer(sim)
             return
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-        for chunk in self.producer():
+        for chunk in self.producer(sim):
             out = compressor.compress(chunk)
             if out:
                 yield out
@@ -122,10 +143,12 @@ class Submissions[T]:
     def __init__(self, first_id: int) -> None:
         self.lock = threading.RLock()
         self.by_id: dict[str, T] = {}
-        self._numbers = itertools.count(first_id)
+        self._next_number = first_id  # a plain number (not an itertools.count): it is pickled with the rest
 
     def new_id(self) -> str:
-        return str(next(self._numbers))
+        with self.lock:
+            number, self._next_number = self._next_number, self._next_number + 1
+        return str(number)
 
 
 def documents_of(sim: SimulatorState) -> Documents:
@@ -146,7 +169,7 @@ def download_document(sim: SimulatorState, document_id: str) -> Response:
     document = documents_of(sim).get(document_id)
     if document is None or (document.kind == "feed-input" and document.content is None):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
-    return Response(document.chunks(), status=200, headers={"Content-Type": document.content_type})
+    return Response(document.chunks(sim), status=200, headers={"Content-Type": document.content_type})
 
 
 @sim_route("PUT", "/_sim/documents/<document_id>")

@@ -18,12 +18,12 @@ quantity the units ordered; item-price the line's price (unit price x quantity).
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from .clock import parse_iso
+from .clock import date_time_field
+from .documents import tab_separated_chunks
 from .errors import sp_error
 from .generator import delivery_address
 from .sellers import MARKETPLACES
@@ -60,17 +60,9 @@ ORDER_STATUS = {
 def report_window(now: float, start: str | None, end: str | None) -> tuple[float, float]:
     """[dataStartTime, dataEndTime] in epoch seconds (defaults: the 30 days before now); 400 naming the field."""
 
-    def read(name: str, value: str | None) -> float | None:
-        if value is None:
-            return None
-        try:
-            return parse_iso(str(value))
-        except ValueError:
-            raise sp_error(400, "InvalidInput", f"{name}: {value!r} is not an ISO 8601 date-time") from None
-
-    until = read("dataEndTime", end)
+    until = date_time_field("dataEndTime", end)
     until = now if until is None else min(until, now)
-    since = read("dataStartTime", start)
+    since = date_time_field("dataStartTime", start)
     since = until - DEFAULT_SPAN if since is None else since
     if since > until:
         raise sp_error(400, "InvalidInput", "dataStartTime: must be before dataEndTime")
@@ -126,20 +118,10 @@ def order_rows(order: Order, report_type: str) -> Iterator[list[str]]:
 def flat_file_chunks(world: World, report_type: str, order_ids: Iterable[str]) -> Iterator[bytes]:
     """The flat file in UTF-8 chunks of CHUNK_ORDERS orders (header row first), written from the orders as they
     are now (an order the world no longer holds is left out)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS[report_type])
-    count = 0
-    for order_id in order_ids:
-        order = world.orders.by_id.get(order_id)
-        if order is None:
-            continue
-        writer.writerows(order_rows(order, report_type))
-        count += 1
-        if count % CHUNK_ORDERS == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    rest = buffer.getvalue()
-    if rest:
-        yield rest.encode("utf-8")
+
+    def batches() -> Iterator[list[list[str]]]:
+        for batch in itertools.batched(order_ids, CHUNK_ORDERS):
+            orders = [world.orders.by_id.get(order_id) for order_id in batch]
+            yield [row for order in orders if order is not None for row in order_rows(order, report_type)]
+
+    return tab_separated_chunks(COLUMNS[report_type], batches())

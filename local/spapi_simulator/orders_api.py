@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from . import page_tokens
-from .clock import iso, parse_iso
+from .clock import date_time_field, iso, parse_iso
 from .errors import sp_error
 from .generator import buyer_name, delivery_address
 from .sellers import MARKETPLACES
@@ -29,13 +29,7 @@ def invalid(message: str) -> Exception:
 
 
 def _time_param(call: Call, name: str) -> float | None:
-    value = call.query.get(name)
-    if value is None:
-        return None
-    try:
-        return parse_iso(str(value))
-    except ValueError:
-        raise invalid(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+    return date_time_field(name, call.query.get(name))
 
 
 def _money(amount: float, currency: str) -> dict[str, str]:

@@ -17,11 +17,11 @@ compresses reports of more than AUTO_GZIP_ROWS rows, as Amazon does for large re
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
+import itertools
 import json
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,15 @@ from flask import Response, request
 
 from .catalog import Listing
 from .clock import iso
-from .documents import Processing, Submissions, catalog_of, document_url, documents_of, extension
+from .documents import (
+    Processing,
+    Submissions,
+    catalog_of,
+    document_url,
+    documents_of,
+    extension,
+    tab_separated_chunks,
+)
 from .errors import sp_error
 from .faults import REPORT_OPERATIONS
 from .order_reports import ORDER_REPORTS, report_window, select_orders
@@ -117,17 +125,8 @@ def listing_row(listing: Listing) -> list[str]:
 
 def flat_file_chunks(listings: list[Listing]) -> Iterator[bytes]:
     """The flat file in UTF-8 chunks of CHUNK_ROWS rows (header row first)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for start in range(0, len(listings), CHUNK_ROWS):
-        writer.writerows(listing_row(listing) for listing in listings[start : start + CHUNK_ROWS])
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-    rest = buffer.getvalue()
-    if rest:
-        yield rest.encode("utf-8")
+    batches = (map(listing_row, batch) for batch in itertools.batched(listings, CHUNK_ROWS))
+    return tab_separated_chunks(COLUMNS, batches)
 
 
 def _finish(sim: SimulatorState, report: Report, now: float) -> None:
@@ -143,7 +142,6 @@ def _finish(sim: SimulatorState, report: Report, now: float) -> None:
         report.document_id = document.document_id
         return
     marketplace_id = report.marketplace_ids[0]
-    produce: Callable[[], Iterator[bytes]]
     if report.report_type in ORDER_REPORTS and report.window is not None:
         since, until = report.window
         sim.world.tick()  # pending orders due for release are released first
@@ -152,17 +150,8 @@ def _finish(sim: SimulatorState, report: Report, now: float) -> None:
         )
         report.order_ids = order_ids
         rows = len(order_ids)
-
-        def produce() -> Iterator[bytes]:
-            return order_flat_file_chunks(sim.world, report.report_type, order_ids)
-
     else:
-        catalog = catalog_of(sim)
-        rows = len(catalog.table(report.seller_id, marketplace_id))
-
-        def produce() -> Iterator[bytes]:
-            return flat_file_chunks(catalog.listings(report.seller_id, marketplace_id))
-
+        rows = len(catalog_of(sim).table(report.seller_id, marketplace_id))
     mode = reports_of(sim).compression
     gzip = mode == "GZIP" or (mode == "AUTO" and rows > AUTO_GZIP_ROWS)
 
@@ -170,10 +159,19 @@ def _finish(sim: SimulatorState, report: Report, now: float) -> None:
         report.seller_id,
         "report",
         "text/plain; charset=UTF-8",
-        producer=produce,
+        producer=functools.partial(report_document_chunks, report.report_id),
         compression="GZIP" if gzip else None,
     )
     report.document_id = document.document_id
+
+
+def report_document_chunks(report_id: str, sim: SimulatorState) -> Iterator[bytes]:
+    """A DONE report's document as it is downloaded: the listings as they are now, or the orders the report
+    chose when it finished, as they are now."""
+    report = reports_of(sim).by_id[report_id]
+    if report.report_type in ORDER_REPORTS and report.order_ids is not None:
+        return order_flat_file_chunks(sim.world, report.report_type, report.order_ids)
+    return flat_file_chunks(catalog_of(sim).listings(report.seller_id, report.marketplace_ids[0]))
 
 
 def refreshed(sim: SimulatorState, report: Report) -> Report:

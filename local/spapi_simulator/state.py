@@ -74,9 +74,11 @@ class SimulatorState:
     # -- what survives a restart (storesync_local/state.py pickles it) ------------------------------------------
     def saved_state(self) -> dict[str, Any]:
         """Sellers, LWA codes, grants and tokens, orders (with their shipments), notification destinations and
-        subscriptions, the catalog's listings and due changes, and the clock's offset (plain data: nothing in it
-        refers to the clock, the locks or the listeners, which stay those of the live simulator). Not kept: reports, feeds
-        and their documents in progress, faults, quota buckets, call counts. Call it with no request running."""
+        subscriptions, the catalog's listings and due changes, the clock's offset (plain data: nothing in it
+        refers to the clock, the locks or the listeners, which stay those of the live simulator), and the reports,
+        feeds and their documents (a report's document is produced when it is downloaded, by a module function
+        named in it). Not kept: faults, quota buckets, call counts, notification delivery. Call it with no
+        request running."""
         world = self.world
         with world.lock:
             saved: dict[str, Any] = {
@@ -84,6 +86,9 @@ class SimulatorState:
                 "clock_offset": self.clock.offset,
                 "world": {name: getattr(world, name) for name in _SAVED_WORLD},
                 "world_counter": next(world._counter),  # noqa: SLF001 - the world's own id counter
+            }
+            saved["extensions"] = {
+                name: self.extensions[name] for name in SAVED_EXTENSIONS if name in self.extensions
             }
             catalog = world.catalog
             if catalog is not None:
@@ -105,6 +110,7 @@ class SimulatorState:
                 for name, value in saved["catalog"].items():
                     setattr(world.catalog, name, value)
                 world.catalog._seq = itertools.count(int(saved["catalog_seq"]))  # noqa: SLF001
+            self.extensions.update(saved.get("extensions") or {})  # a state saved before they were kept: none
 
 
 SAVED_STATE_FORMAT = 1
@@ -119,3 +125,5 @@ _SAVED_WORLD = (
     "_release_heap",
 )
 _SAVED_CATALOG = ("_tables", "_due")
+# the API modules' state kept across a restart (documents.extension): reports, feeds and their documents
+SAVED_EXTENSIONS = ("documents", "reports", "feeds")

@@ -6,8 +6,8 @@ checkout, git-ignored):
 - `state.pickle`: one snapshot of moto's backends for the services storesync uses (DynamoDB, SQS, Secrets
   Manager, KMS with its key material, EventBridge) in the runtime's account and region, the simulator's world
   (sellers, LWA codes, grants and tokens, orders with their shipments, notification destinations and
-  subscriptions, the catalog's listings, the clock's offset) and the runtime's own (the JWT secret, so the
-  console's development tokens stay valid). Written whole to a temporary file then renamed: a snapshot is
+  subscriptions, the catalog's listings, the clock's offset, the reports and feeds with their documents) and
+  the runtime's own (the JWT secret, so the console's development tokens stay valid). Written whole to a temporary file then renamed: a snapshot is
   either the old one or the new one, never half of each.
 - `lock`: held (flock) while a runtime uses the folder, so two runs never share one state.
 
@@ -24,9 +24,11 @@ fork: the gates stay closed only while the process forks, and the child, a copy-
 pickles and writes while the runtime serves on); a crash (SIGKILL) loses what happened since the last one, and
 since moto and the simulator go back together storesync does that work again (its cursors are in the snapshot).
 
-Not kept: the simulator's reports and feeds in progress and their documents (their contents are produced by
-closures; a report requested before the restart is unknown after it, as if Amazon had lost it), fault
-settings, quota buckets and call counts.
+Not kept: the simulator's fault settings, quota buckets, call counts and notifications still being delivered.
+A report or feed asked for before the restart is known after it (a report's document is written when it is
+downloaded, from the world as it is then). Had Amazon forgotten one (getReport, getFeed or a document answering
+404), storesync counts that report or feed as failed and asks again, never as "nothing" (the product import,
+the catch-up and the inventory push: tests/integration/test_amazon_forgets.py).
 """
 
 from __future__ import annotations

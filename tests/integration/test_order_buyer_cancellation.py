@@ -6,38 +6,18 @@ when the merchant ships it anyway (WMS shipment confirmed by the real ShipmentPu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import requests
 from fixtures_stores import Api
-from order_import_support import (
-    MERCHANT,
-    admin,
-    level,
-    make_harness,
-    new_order,
-    sim_skus,
-    stock,
-    store_of,
-    stored,
-)
+from order_import_support import MERCHANT, OrderImportHarness, admin, level, new_order, stocked_store, stored
 from shipment_push_support import push_event, ship
-from spapi_simulator.sellers import APPLICATION_ID
-from spapi_simulator.simulator import Simulator
 
 HOLD = "buyer_requested_cancellation"
 
 
-def test_the_hold_until_amazon_cancels(
-    make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function, lambda_context
-):
-    sim = spapi_sim_factory(orders=0)
-    h = make_harness(make_stack, sim, load_function, SpApiApplicationId=APPLICATION_ID)
-    api = Api(load_function("ApiFunction"), lambda_context, sim, h.stack)
-    fbm, _ = sim_skus(sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 10)
+def test_the_hold_until_amazon_cancels(app_h: OrderImportHarness, orders_api: Api):
+    h, sim, api = app_h, app_h.sim, orders_api
+    store, fbm = stocked_store(h, 10)
     order_id = new_order(sim, {fbm[0]: 2})
     other_id = new_order(sim, {fbm[0]: 1})
     h.deliver_notifications()
@@ -77,14 +57,9 @@ def test_the_hold_until_amazon_cancels(
     assert order.buyer_cancellation_reason == "Ordered by mistake"  # kept: why it was cancelled
 
 
-def test_the_merchant_ships_it_anyway(
-    make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function, lambda_context
-):
-    sim = spapi_sim_factory(orders=0)
-    h = make_harness(make_stack, sim, load_function, SpApiApplicationId=APPLICATION_ID)
-    fbm, _ = sim_skus(sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 10)
+def test_the_merchant_ships_it_anyway(app_h: OrderImportHarness, load_function, lambda_context):
+    h, sim = app_h, app_h.sim
+    store, fbm = stocked_store(h, 10)
     order_id = new_order(sim, {fbm[0]: 2})
     h.deliver_notifications()
     admin(sim, "POST", f"orders/{order_id}/buyer-cancellation", {"reason": "Found it cheaper"})

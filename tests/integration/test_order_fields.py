@@ -12,9 +12,16 @@ from typing import Any
 import boto3
 import requests
 from fixtures_stores import Api
-from order_import_support import MERCHANT, SELLER, US, admin, make_harness, sim_skus, stock, store_of, stored
+from order_import_support import (
+    SELLER,
+    US,
+    OrderImportHarness,
+    admin,
+    sim_skus,
+    stocked_store,
+    stored,
+)
 from spapi_simulator.schemas import response_errors
-from spapi_simulator.sellers import APPLICATION_ID
 from spapi_simulator.simulator import Simulator
 from spapi_simulator.testing import authorize
 from storesync.clock import iso
@@ -41,15 +48,9 @@ def _window(start: datetime, hours: float) -> dict[str, str]:
     return {"earliestDateTime": iso(start - timedelta(hours=hours)), "latestDateTime": iso(start)}
 
 
-def test_every_fulfilment_field_reaches_the_api(
-    make_stack: Callable[..., Any], spapi_sim_factory: Callable[..., Simulator], load_function, lambda_context
-):
-    sim = spapi_sim_factory(orders=0)
-    h = make_harness(make_stack, sim, load_function, SpApiApplicationId=APPLICATION_ID)
-    api = Api(load_function("ApiFunction"), lambda_context, sim, h.stack)
-    fbm, _ = sim_skus(sim)
-    store = store_of(h)
-    stock(MERCHANT, fbm[0], 20)
+def test_every_fulfilment_field_reaches_the_api(app_h: OrderImportHarness, orders_api: Api):
+    h, sim, api = app_h, app_h.sim, orders_api
+    store, fbm = stocked_store(h, 20)
     now = datetime.now(UTC)
     original_id = _order(sim, fbm[0])
     business_id = _order(

@@ -42,8 +42,19 @@ def rotate(secrets: Any, secret: str) -> None:
     )
 
 
-def source(secrets: Any, max_age: int) -> SecretLwaCredentials:
-    return SecretLwaCredentials(parameters.SecretsProvider(boto3_client=secrets), SECRET, max_age)
+class Clock:
+    """Seconds that pass only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def source(secrets: Any, max_age: int, clock: Clock | None = None) -> SecretLwaCredentials:
+    provider = parameters.SecretsProvider(boto3_client=secrets)
+    return SecretLwaCredentials(provider, SECRET, max_age, clock or Clock())
 
 
 def built_secret(factory: SpApiFactory) -> str:
@@ -53,12 +64,16 @@ def built_secret(factory: SpApiFactory) -> str:
 
 
 def test_a_rotated_client_secret_reaches_the_clients_built_after_its_maximum_age(secrets: Any) -> None:
-    factory = SpApiFactory(SpApiConfig(), source(secrets, max_age=1))
+    clock = Clock()
+    factory = SpApiFactory(SpApiConfig(), source(secrets, max_age=300, clock=clock))
     assert factory.credentials == LwaCredentials("app", "v1") and built_secret(factory) == "v1"
     rotate(secrets, "v2")
+    clock.now += 299
     assert built_secret(factory) == "v1"  # the cached copy, younger than its maximum age
-    time.sleep(1.1)
+    clock.now += 1
     assert built_secret(factory) == "v2" and factory.credentials.client_secret == "v2"
+    rotate(secrets, "v3")
+    assert built_secret(factory) == "v2"  # kept anew from the read that found v2
 
 
 def test_a_fresh_read_skips_the_cache(secrets: Any) -> None:

@@ -16,7 +16,7 @@ from storesync.jobs import JobMessage
 from storesync.usecases.order_import import OrderImport, OrderImportDeps
 from storesync.usecases.order_upsert import UpsertResult
 from storesync.usecases.product_import import ImportLimits, product_import_work
-from storesync.usecases.runner import JobContext, JobOutcome, Progress, StoreJobRunner
+from storesync.usecases.runner import DynamoRunBook, JobContext, JobOutcome, Progress, StoreJobRunner
 from test_products_usecase import FakeAmazon as FakeProductsAmazon
 from test_runner import MemoryBook, make_store
 
@@ -42,11 +42,22 @@ def test_the_runner_keeps_progress_while_the_chain_continues_and_clears_it_when_
     assert kept["started_at"] and kept["updated_epoch"]
 
     # a duplicate message the use case drops ("already in progress") leaves the chain's progress alone
-    runner.run(message, lambda ctx: JobOutcome(result="skipped"))
+    runner.run(message, lambda ctx: JobOutcome(result="skipped", in_progress_elsewhere=True))
     assert book.progress["products"]["done"] == 40
 
     runner.run(queue.deliveries.pop()[0], lambda ctx: JobOutcome())  # the chain ends
     assert "products" not in book.progress
+
+
+def test_a_skipped_duplicate_clears_the_progress_a_chain_left_behind() -> None:
+    book, queue = MemoryBook(make_store()), RecordingJobQueue()
+    book.progress["products"] = {"step": "rows", "done": 40}  # the chain's last run died before clearing it
+    runner = StoreJobRunner(queue, book=book)
+    message = JobMessage(job="products", merchant_id="m", store_id="s", trigger="continuation")
+
+    outcome = runner.run(message, lambda ctx: JobOutcome(result="skipped", summary="nothing in progress"))
+    assert outcome.final_result() == "skipped" and not queue.deliveries
+    assert book.progress == {}
 
 
 def test_a_failed_chain_leaves_no_progress_behind() -> None:
@@ -87,6 +98,50 @@ def test_the_product_import_reports_its_steps_and_the_report_rows(stack: Any) ->
     assert rows == [(100, 250), (200, 250)]  # Amazon's report says how many: counted on the first slice
     assert seen[-1] is None  # the import finished: nothing in progress any more
     assert len({p["started_at"] for p in seen if p}) == 1  # one import, one start
+
+
+class DyingBook(DynamoRunBook):
+    """The tables, but the bookkeeping of a chain's last run fails once (the run dies before the progress is
+    cleared; SQS delivers its message again)."""
+
+    die = True
+
+    def record_run(
+        self, store: Store, message: JobMessage, started_at: float, result: str, outcome: JobOutcome
+    ) -> None:
+        if self.die and outcome.continue_after is None and outcome.final_result() != "skipped":
+            self.die = False
+            raise RuntimeError("the function died after the import finished")
+        super().record_run(store, message, started_at, result, outcome)
+
+
+def test_a_duplicate_of_the_last_product_import_message_clears_its_progress(stack: Any) -> None:
+    Store("m1", "s1", name="S", marketplace_id="ATVPDKIKX0DER", region="NA", status="active",
+          created_at=datetime.now(UTC)).save()  # fmt: skip
+    amazon, queue = FakeProductsAmazon(rows=120), RecordingJobQueue()
+    amazon.throttle_types_once = False
+    work = product_import_work(lambda store: amazon, ImportLimits(report_poll_seconds=45, chunk_rows=50))
+    runner = StoreJobRunner(queue, book=DyingBook())
+    scheduled = JobMessage(job="products", mode="incremental", merchant_id="m1", store_id="s1")
+    runner.run(scheduled, work)
+    assert progress_of("s1")["products"]["step"] == "report"
+
+    # the schedule again while the import runs: dropped, the chain's progress stays
+    assert runner.run(scheduled, work).final_result() == "skipped"
+    assert progress_of("s1")["products"]["step"] == "report"
+
+    died: list[JobMessage] = []
+    while queue.deliveries and not died:
+        last = queue.deliveries.pop()[0]
+        try:
+            runner.run(last, work)
+        except RuntimeError:  # the import finished (its cursor saved), then the run died
+            died.append(last)
+    assert died and not queue.deliveries and progress_of("s1")["products"]  # left behind
+
+    again = runner.run(last, work)  # SQS delivers the message again: nothing in progress
+    assert (again.final_result(), again.summary) == ("skipped", "no product import in progress")
+    assert progress_of("s1") == {}
 
 
 def test_progress_nobody_touched_for_long_is_not_shown(stack: Any) -> None:

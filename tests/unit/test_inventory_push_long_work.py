@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fakes import RecordingJobQueue
 from storesync.amazon.answers import FeedProcessingReport
-from storesync.amazon.errors import TransientAmazonError
+from storesync.amazon.errors import NOT_FOUND, TransientAmazonError
 from storesync.amazon.listings_feed import SkuVerdict
 from storesync.amazon.listings_transport import FeedState
 from storesync.clock import utcnow
@@ -150,3 +150,22 @@ def test_a_feed_report_without_its_summary_never_marks_a_listing_accepted(stack:
     assert all(x.last_pushed_quantity == 1 for x in Listing.query(STORE))
     assert "could not be read" in " ".join(e.message for e in outcome.errors)
     assert len(transport.feeds) == 2  # the same quantities sent again in a new feed
+
+
+def test_a_feed_amazon_no_longer_knows_is_not_processed_and_its_quantities_are_sent_again(stack: Any) -> None:
+    a_store()
+
+    class Forgetful(Transport):  # getFeed answered 404: the adapter's NOT_FOUND
+        def feed_state(self, feed_id: str) -> FeedState:
+            return FeedState(NOT_FOUND) if feed_id == "feed-1" else super().feed_state(feed_id)
+
+    transport = Forgetful()
+    settings = PushSettings(crossover=0, feed_poll_seconds=5)
+    run(transport, settings)  # the feed goes out
+    outcome, _ = run(transport, settings, "continuation")  # Amazon no longer knows it: not processed
+    assert "NOT_FOUND" in " ".join(e.message for e in outcome.errors)
+    assert all(x.last_push_status != "accepted" for x in Listing.query(STORE))
+    run(transport, settings)  # planned again: the same quantities in a new feed, whose report is read
+    run(transport, settings, "continuation")
+    assert len(transport.feeds) == 2
+    assert pushed() == {sku: 10 + n for n, sku in enumerate(SKUS, start=1)}

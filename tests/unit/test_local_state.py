@@ -282,3 +282,38 @@ def test_a_background_snapshot_is_written_by_a_forked_copy_of_that_moment(
     assert set(restored.world.orders.by_id) == set(persistence.simulator.world.orders.by_id)
     persistence.state_dir.close()
     _fresh_region()
+
+
+def test_the_simulators_reports_feeds_and_documents_survive_a_restart() -> None:
+    from spapi_simulator.documents import documents_of
+    from spapi_simulator.feeds_api import Feed, feeds_of
+    from spapi_simulator.reports_api import Report, refreshed, reports_of
+
+    before = _simulator()
+    seller, market = "A2NASELLER0002", "ATVPDKIKX0DER"
+    reports = reports_of(before)
+    now = before.clock.time()
+    done = Report(reports.new_id(), seller, "GET_MERCHANT_LISTINGS_ALL_DATA", [market], now - 60, 2.0)
+    waiting = Report(reports.new_id(), seller, "GET_MERCHANT_LISTINGS_ALL_DATA", [market], now, 600.0)
+    reports.by_id.update({done.report_id: done, waiting.report_id: waiting})
+    refreshed(before, done)  # DONE: its document is made (written when it is downloaded)
+    upload = documents_of(before).new(seller, "feed-input", "application/json", content=b'{"messages": []}')
+    feeds = feeds_of(before)
+    feed = Feed(feeds.new_id(), seller, "JSON_LISTINGS_FEED", [market], upload.document_id, now, 600.0)
+    feeds.by_id[feed.feed_id] = feed
+    sku = before.world.catalog.listings(seller, market)[0].sku
+
+    after = _simulator(seed=99)
+    after.load_saved_state(loads(dumps(before.saved_state())))
+
+    kept = reports_of(after).by_id
+    assert kept[done.report_id].status(after.clock.time()) == "DONE"
+    assert kept[waiting.report_id].status(after.clock.time()) == "IN_QUEUE"  # followed after the restart
+    document = documents_of(after).get(str(kept[done.report_id].document_id), seller)
+    assert document is not None
+    text = b"".join(document.chunks(after)).decode()
+    assert text.startswith("item-name\t") and f"\t{sku}\t" in text  # produced from the restored catalog
+    assert feeds_of(after).by_id[feed.feed_id].input_document_id == upload.document_id
+    assert documents_of(after).get(upload.document_id) is not None
+    assert reports_of(after).new_id() not in (done.report_id, waiting.report_id)  # ids go on
+    assert feeds_of(after).new_id() != feed.feed_id

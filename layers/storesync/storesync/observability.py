@@ -13,6 +13,8 @@ store lags is in the API's store health and in the run's log line (store_id is a
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -27,7 +29,25 @@ SYNC_LAG_CADENCES = (
 CLIENT_SECRET_EXPIRY_NOTICES = "client_secret_expiry_notices"  # Amazon said storesync's LWA secret expires
 CLIENT_SECRET_EXPIRY_DAYS = "client_secret_expiry_days"  # days left until it expires
 
-logger = Logger(service=SERVICE)
+
+class InvocationLogger(Logger):
+    """Powertools' Logger whose appended keys (the store's correlation ids, inject_lambda_context's function
+    name, request id and cold start) belong to the thread that appends them: an invocation runs in one thread.
+    In Lambda one process runs one invocation at a time, so nothing changes there; the local runtime runs several
+    invocations at once in threads of one process, which share this logger, and global keys gave one
+    invocation's lines another's store_id or request id."""
+
+    def append_keys(self, **additional_keys: object) -> None:
+        self.thread_safe_append_keys(**additional_keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        self.thread_safe_remove_keys(keys)
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return {**super().get_current_keys(), **self.thread_safe_get_current_keys()}
+
+
+logger = InvocationLogger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 

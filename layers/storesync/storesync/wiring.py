@@ -9,6 +9,8 @@ next invocation after that age, without a deploy. Unit tests build use cases wit
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -87,29 +89,44 @@ def _client(settings: FunctionSettings, service: str) -> Any:
 
 class SecretLwaCredentials:
     """The LWA client id and secret from a Secrets Manager secret (JSON with client_id and client_secret), read
-    through a Powertools parameters provider that keeps them at most `max_age` seconds; `fresh=True` reads the
-    secret at once. A CredentialsSource for SpApiFactory."""
+    through a Powertools parameters provider and kept at most `max_age` seconds of `clock` (a rotated secret
+    reaches the clients built after that); `fresh=True` reads the secret at once. A CredentialsSource for
+    SpApiFactory."""
 
-    def __init__(self, provider: parameters.BaseProvider, secret_id: str, max_age: int) -> None:
+    def __init__(
+        self,
+        provider: parameters.BaseProvider,
+        secret_id: str,
+        max_age: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._provider = provider
         self._secret_id = secret_id
         self._max_age = max_age
+        self._clock = clock
+        self._kept: tuple[float, LwaCredentials] | None = None  # (read at, on `clock`; the credentials)
 
     def __repr__(self) -> str:
         return f"SecretLwaCredentials({self._secret_id!r}, max_age={self._max_age})"
 
     def __call__(self, fresh: bool = False) -> LwaCredentials:
+        now = self._clock()
+        kept = self._kept
+        if not fresh and kept is not None and now - kept[0] < self._max_age:
+            return kept[1]
         secret: Any = self._provider.get(
-            self._secret_id, transform="json", max_age=self._max_age, force_fetch=fresh
+            self._secret_id, transform="json", max_age=self._max_age, force_fetch=True
         )
         try:
-            return LwaCredentials(
+            credentials = LwaCredentials(
                 client_id=str(secret["client_id"]), client_secret=str(secret["client_secret"])
             )
         except (KeyError, TypeError):
             raise RuntimeError(
                 f"secret {self._secret_id} must be JSON with client_id and client_secret"
             ) from None  # no chained traceback: it could show the secret
+        self._kept = (now, credentials)
+        return credentials
 
 
 def lwa_credentials(settings: AmazonSettings) -> SecretLwaCredentials:

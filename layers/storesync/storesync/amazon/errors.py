@@ -21,7 +21,12 @@ Every error below is an AmazonError; each names the operation and, when Amazon g
   body, HTML, JSON cut short, or a missing payload or required field. Never read as "no data": the gate re-reads
   it a few times, then raises it; the message names the operation and the field.
 - ReportFailed: a report Amazon was asked for ended CANCELLED or FATAL: the data it would carry is unknown (never
-  "no products"). Raised by products_amazon.ReportState.raise_if_failed.
+  "no products"). Raised by products_amazon.ReportState.raise_if_failed. ReportDocumentUnknown: getReportDocument
+  (or the document's download) answered 404 for the document of a DONE report.
+- Amazon no longer knows an id it gave (getReport or getFeed answering 404 NotFound: past Amazon's retention, or
+  a simulator that lost it): `unknown_to_amazon(exc)`; the adapters answer the processing status NOT_FOUND
+  (storesync's, not Amazon's), which the callers read as a failed report or feed and ask again, never as
+  "nothing".
 
 `check_http_answer` is the first look at every SP-API HTTP answer (storesync.amazon.clients runs it before the
 library reads the body): python-amazon-sp-api itself reads an empty, HTML or truncated body as `{}`, a 5xx or
@@ -133,6 +138,29 @@ class ReportFailed(AmazonError):
         self.report_id = report_id
         self.status = status
         self.document_id = document_id
+
+
+# The processing status the adapters give a report or feed Amazon no longer knows (getReport/getFeed answered
+# 404): storesync's, not one of Amazon's; it counts as failed (CANCELLED or FATAL), never as "nothing".
+NOT_FOUND = "NOT_FOUND"
+
+
+class ReportDocumentUnknown(ReportFailed):
+    """Amazon answered 404 for the document of a DONE report (getReportDocument, or the document's URL): the
+    report's data is unknown; a new report is asked for."""
+
+    def __init__(self, document_id: str, where: str = "getReportDocument") -> None:
+        AmazonError.__init__(
+            self, f"Amazon no longer knows the report document {document_id} ({where} answered 404)"
+        )
+        self.report_id = ""
+        self.status = NOT_FOUND
+        self.document_id = document_id
+
+
+def unknown_to_amazon(exc: AmazonError) -> bool:
+    """Amazon refused with 404 NotFound: it does not know the id storesync asked about."""
+    return isinstance(exc, AmazonRejected) and exc.status == 404
 
 
 class BadAnswer(Exception):

@@ -21,18 +21,26 @@ from storesync.amazon.answers import (
     parse_answer,
 )
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import AmazonAnswerInvalid, TransientAmazonError, call_amazon
+from storesync.amazon.errors import (
+    NOT_FOUND,
+    AmazonAnswerInvalid,
+    AmazonRejected,
+    TransientAmazonError,
+    call_amazon,
+    unknown_to_amazon,
+)
 from storesync.amazon.listings_feed import CONTENT_TYPE, FEED_TYPE, SkuVerdict, quantity_patch
 
 
 @dataclass(frozen=True)
 class FeedState:
-    status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL
+    status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL, or NOT_FOUND (Amazon no longer knows it)
     result_document_id: str | None = None
 
     @property
     def finished(self) -> bool:
-        return self.status in ("DONE", "CANCELLED", "FATAL")
+        """Processing is over: DONE (read the report), else the feed was not processed (sent again)."""
+        return self.status in ("DONE", "CANCELLED", "FATAL", NOT_FOUND)
 
 
 class ListingsTransport(Protocol):
@@ -97,23 +105,38 @@ class SpApiListingsTransport:
             raise TransientAmazonError(f"uploading the feed document failed ({response.status_code})")
 
     def feed_state(self, feed_id: str) -> FeedState:
+        """getFeed; a feed Amazon no longer knows (404) is NOT_FOUND: not processed, its quantities sent again."""
         feeds = self._spapi.feeds()
-        feed = self._spapi.gate.call(
-            "getFeed",
-            lambda: feeds.get_feed(feed_id),
-            parse=lambda answer: parse_answer(FeedAnswer, "getFeed", answer.payload),
-        )
+        try:
+            feed = self._spapi.gate.call(
+                "getFeed",
+                lambda: feeds.get_feed(feed_id),
+                parse=lambda answer: parse_answer(FeedAnswer, "getFeed", answer.payload),
+            )
+        except AmazonRejected as exc:
+            if unknown_to_amazon(exc):
+                return FeedState(NOT_FOUND)
+            raise
         return FeedState(feed.processing_status, feed.result_feed_document_id)
 
     def feed_report(self, document_id: str) -> FeedProcessingReport:
         """getFeedDocument and the download of the processing report (the library's public
-        get_feed_result_document does both, and gunzips)."""
+        get_feed_result_document does both, and gunzips). A report Amazon no longer knows (404) is no answer:
+        AmazonAnswerInvalid, as an unreadable one (the feed counts as not processed after a few reads)."""
         feeds = self._spapi.feeds()
-        return self._spapi.gate.call(
-            "getFeedDocument",
-            lambda: feeds.get_feed_result_document(document_id),
-            parse=_processing_report,
-        )
+        try:
+            return self._spapi.gate.call(
+                "getFeedDocument",
+                lambda: feeds.get_feed_result_document(document_id),
+                parse=_processing_report,
+            )
+        except AmazonRejected as exc:
+            if unknown_to_amazon(exc):
+                raise AmazonAnswerInvalid(
+                    f"getFeedDocument: Amazon no longer knows the processing report {document_id} (404)",
+                    operation="getFeedDocument",
+                ) from exc
+            raise
 
 
 def _processing_report(text: object) -> FeedProcessingReport:

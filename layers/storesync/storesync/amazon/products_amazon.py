@@ -27,7 +27,15 @@ from storesync.amazon.answers import (
     parse_answer,
 )
 from storesync.amazon.clients import SpApi
-from storesync.amazon.errors import AmazonAnswerInvalid, ReportFailed, TransientAmazonError
+from storesync.amazon.errors import (
+    NOT_FOUND,
+    AmazonAnswerInvalid,
+    AmazonRejected,
+    ReportDocumentUnknown,
+    ReportFailed,
+    TransientAmazonError,
+    unknown_to_amazon,
+)
 
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 TYPES_PER_SEARCH = 20  # searchListingsItems: at most 20 identifiers (and pageSize 20)
@@ -41,14 +49,14 @@ REPORT_STATUSES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
 
 @dataclass(frozen=True)
 class ReportState:
-    status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL
+    status: str  # IN_QUEUE | IN_PROGRESS | DONE | CANCELLED | FATAL, or NOT_FOUND (Amazon no longer knows it)
     document_id: str | None = None  # DONE: the report; FATAL: the error document, when Amazon gives one
     data_end: str | None = None  # dataEndTime: the end of the data window Amazon applied
 
     @property
     def failed(self) -> bool:
-        """CANCELLED or FATAL: the report carries no listings (never read that as "no products")."""
-        return self.status in ("CANCELLED", "FATAL")
+        """CANCELLED, FATAL or NOT_FOUND: the report carries no listings (never read that as "no products")."""
+        return self.status in ("CANCELLED", "FATAL", NOT_FOUND)
 
     def raise_if_failed(self, report_id: str) -> None:
         """ReportFailed when the report ended CANCELLED or FATAL."""
@@ -152,30 +160,44 @@ def request_report(spapi: SpApi, report_type: str, **params: Any) -> str:
 
 
 def report_state(spapi: SpApi, report_id: str) -> ReportState:
-    """getReport: the report's status (CANCELLED and FATAL included: `ReportState.failed`)."""
+    """getReport: the report's status (CANCELLED and FATAL included: `ReportState.failed`; a report Amazon no
+    longer knows, a 404, is NOT_FOUND: failed too)."""
     client = spapi.reports()
-    return spapi.gate.call(
-        "getReport",
-        lambda: client.get_report(report_id),
-        parse=lambda answer: read_report_state("getReport", answer.payload),
-    )
+    try:
+        return spapi.gate.call(
+            "getReport",
+            lambda: client.get_report(report_id),
+            parse=lambda answer: read_report_state("getReport", answer.payload),
+        )
+    except AmazonRejected as exc:
+        if unknown_to_amazon(exc):
+            return ReportState(NOT_FOUND)
+        raise
 
 
 @contextmanager
 def open_report_document(
     spapi: SpApi, document_id: str, http: httpx.Client | None = None
 ) -> Iterator[TextIO]:
-    """getReportDocument, then the document streamed from its URL as text (gunzipped when it is gzip)."""
+    """getReportDocument, then the document streamed from its URL as text (gunzipped when it is gzip). A document
+    Amazon no longer knows (404 from either) is ReportDocumentUnknown: the report is to be asked for again."""
     client = spapi.reports()
-    document = spapi.gate.call(
-        "getReportDocument",
-        lambda: client.get_report_document(document_id),
-        parse=lambda answer: parse_answer(DocumentLocation, "getReportDocument", answer.payload),
-    )
+    try:
+        document = spapi.gate.call(
+            "getReportDocument",
+            lambda: client.get_report_document(document_id),
+            parse=lambda answer: parse_answer(DocumentLocation, "getReportDocument", answer.payload),
+        )
+    except AmazonRejected as exc:
+        if unknown_to_amazon(exc):
+            raise ReportDocumentUnknown(document_id) from exc
+        raise
     gzip = (document.compression_algorithm or "").upper() == "GZIP"
     own = http or httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
     try:
         with own.stream("GET", document.url) as response:
+            if response.status_code == 404:
+                raise ReportDocumentUnknown(document_id, "its download")
             if response.status_code != 200:
                 raise TransientAmazonError(
                     f"the report document could not be downloaded (HTTP {response.status_code}): retrying"

@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
-from storesync.amazon.errors import AmazonError, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.errors import (
+    AmazonError,
+    AuthorizationRevoked,
+    ReportDocumentUnknown,
+    Throttled,
+    TransientAmazonError,
+)
 from storesync.amazon.order_reports import OrderReportUnreadable, read_order_report
 from storesync.amazon.products_amazon import ReportState
 from storesync.clock import iso, parse_iso
@@ -114,8 +120,13 @@ class OrderReportDoor:
             return None
         if report.failed or not report.document_id:
             raise OrderReportFailed(state["report_id"], f"ended {report.status}")
-        with self.reports.open_report(report.document_id) as stream:
-            reported = read_order_report(stream)
+        try:
+            with self.reports.open_report(report.document_id) as stream:
+                reported = read_order_report(stream)
+        except ReportDocumentUnknown as exc:  # Amazon no longer knows the document: a new report is asked for
+            raise OrderReportFailed(
+                state["report_id"], f"has a document Amazon no longer knows ({exc})"
+            ) from exc
         state["before"] = report.data_end  # the window Amazon's report covers ends here
         return reported
 

@@ -70,6 +70,9 @@ class JobOutcome:
     result: str | None = None
     summary: str = ""
     paused: bool = False  # Amazon refused the store's authorization: the store is paused, no continuation
+    # "skipped" because a run chain in progress carries the work on (its progress stays); any other run that
+    # ends without a continuation ends the chain, a skipped duplicate too, and clears the chain's progress
+    in_progress_elsewhere: bool = False
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -394,7 +397,9 @@ class StoreJobRunner:
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
             self._book.set_last_run(store, message.job, entry)
             self._publish(store, message.job, entry, paused=outcome.paused)
-            if following is None and result != "skipped" and not redelivered:  # no progress bar left behind
+            # no progress bar left behind: a chain ends with its last run, or with a duplicate message that found
+            # nothing in progress (the last run may have died before clearing it; SQS delivered twice)
+            if following is None and not outcome.in_progress_elsewhere and not redelivered:
                 self._book.save_progress(store.store_id, message.job, ctx.owner, None)
         finally:  # never leave the lease behind, whatever failed above
             rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner)
