@@ -289,6 +289,7 @@ class Move:
     ships: bool = False  # ... and it is shipped (in the WMS, outside it, or by Amazon): shipped_at is now
     release_allocation: bool = False  # give every allocated unit back
     remove_stock: bool = False  # the order's units leave on hand (shipped outside the WMS, setting on)
+    holds: tuple[Hold, ...] | None = None  # the holds after the move (None: the move leaves them as they are)
 
 
 @dataclass(frozen=True)
@@ -691,7 +692,8 @@ def skus_known(
 
 def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:
     """Amazon confirmed the WMS's packages; `shipped` is the quantity shipped of each order item now. Partially
-    shipped once some units left, shipped (it closes) once every unit has."""
+    shipped once some units left, shipped (it closes) once every unit has; a shipped order loses the holds
+    that wait for its close (the merchant shipped it anyway: the buyer-requested-cancellation hold ends)."""
     if order.status in CLOSED_STATUSES:
         return Move(order.status)
     quantities = [
@@ -702,7 +704,9 @@ def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:
         status = OrderStatus.SHIPPED
     elif any(done > 0 for _, done in quantities):
         status = OrderStatus.PARTIALLY_SHIPPED
-    return _move(order.status, status)
+    move = _move(order.status, status)
+    holds = close_holds(order.holds, status)
+    return move if holds == tuple(order.holds) else replace(move, holds=holds)
 
 
 def shipping_refusal(order: OrderSnapshot) -> tuple[str, str] | None:
