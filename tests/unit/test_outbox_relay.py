@@ -69,7 +69,9 @@ def test_a_refused_event_stays_and_the_relay_sends_it_once_with_the_same_id() ->
     bus.fail = None
     sent = relay_events(bus, outbox, COMMIT + timedelta(minutes=21))
     assert (sent.waiting, sent.published, sent.refused) == (1, 1, 0)
-    assert [e.event_id for e in bus.events] == [e.event_id for e in imported()]  # the same change, the same id
+    assert [e.event_id for e in bus.events] == [
+        e.event_id for e in imported()
+    ]  # the same change, the same id
     assert bus.events[0].detail == events[0].detail
     assert outbox.rows == {}
     assert relay_events(bus, outbox, COMMIT + timedelta(minutes=22)).waiting == 0
@@ -144,4 +146,7 @@ def test_shipping_anyway_goes_through_the_state_machine_and_is_an_order_changed(
     after = replace(before, status=move.status, holds=move.holds)
     told = ev.order_transition_events("m", "s", before, after, 4, COMMIT)
     assert [e.detail_type for e in told] == ["Order Changed"]
-    assert (told[0].detail["previousHolds"], told[0].detail["holds"]) == (["buyer_requested_cancellation"], [])
+    assert (told[0].detail["previousHolds"], told[0].detail["holds"]) == (
+        ["buyer_requested_cancellation"],
+        [],
+    )
