@@ -278,6 +278,17 @@ class OrderSnapshot:
     has_address: bool = False
     stock_removed_externally: bool = False
     has_wms_shipment: bool = False
+    has_fulfilment_fields: bool = True  # False: stored before storesync kept Orders v2026's fulfilment fields
+
+
+def lacks_fulfilment_fields(order: OrderSnapshot) -> bool:
+    """An open merchant order stored before storesync kept Orders v2026's fulfilment fields: Amazon's next answer
+    is stored even when nothing else changed (the backfill), and the catch-up counts it as differing."""
+    return (
+        order.channel == CHANNEL_FBM
+        and order.status not in CLOSED_STATUSES
+        and not order.has_fulfilment_fields
+    )
 
 
 @dataclass(frozen=True)
@@ -621,6 +632,7 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         or holds != existing.holds
         or store_address
         or incoming.last_updated != existing.amazon_last_updated
+        or lacks_fulfilment_fields(existing)
     )
     if not changed:
         reason = "no change"
