@@ -107,3 +107,33 @@ class RecordingEventPublisher:
 
     def types(self) -> list[str]:
         return [e.detail_type for e in self.events]
+
+
+class MemoryOutbox:
+    """The outbox port in memory (storesync.usecases.event_relay.Outbox): rows by eventId with their commit time;
+    `stage` is what a committed transaction writes; `fail_remove` makes deleting rows raise."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Any] = {}  # event id -> StagedEvent
+        self.removed: list[str] = []
+        self.fail_remove: Exception | None = None
+
+    def stage(self, events: Any, now: Any) -> None:
+        from storesync.dal.outbox import StagedEvent
+
+        for event in events:
+            self.rows[event.event_id] = StagedEvent(event, now)
+
+    def put(self, events: Any, now: Any) -> None:
+        self.stage(events, now)
+
+    def remove(self, event_ids: Any) -> None:
+        if self.fail_remove is not None:
+            raise self.fail_remove
+        for event_id in event_ids:
+            self.rows.pop(event_id, None)
+            self.removed.append(event_id)
+
+    def waiting(self, committed_before: Any, limit: int) -> list[Any]:
+        old = [r for r in self.rows.values() if r.created_at < committed_before]
+        return sorted(old, key=lambda r: r.created_at)[:limit]

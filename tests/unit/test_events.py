@@ -187,6 +187,38 @@ def test_the_functions_that_publish_know_the_bus_and_may_put_events() -> None:
         policies = resources[function]["Properties"]["Policies"]
         allowed = [p["EventBridgePutEventsPolicy"] for p in policies if "EventBridgePutEventsPolicy" in p]
         assert allowed == [{"EventBusName": {"Ref": "StoresyncEventBus"}}], function
+        # the events' outbox rows are written with the change they report, and deleted once published
+        tables = [p["DynamoDBCrudPolicy"]["TableName"] for p in policies if "DynamoDBCrudPolicy" in p]
+        assert {"Ref": "EventOutboxTable"} in tables, function
+
+
+def test_the_relay_runs_every_minute_on_the_outbox_and_its_age_has_an_alarm() -> None:
+    template = load_template()
+    resources = template["Resources"]
+    relay = resources["EventRelayFunction"]["Properties"]
+    assert relay["CodeUri"] == "functions/event_relay/"
+    (schedule,) = [e["Properties"] for e in relay["Events"].values() if e["Type"] == "Schedule"]
+    assert schedule["Schedule"] == {"Ref": "EventRelaySchedule"}
+    assert template["Parameters"]["EventRelaySchedule"]["Default"] == "rate(1 minute)"
+    policies = relay["Policies"]
+    assert {"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "StoresyncEventBus"}}} in policies
+    assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "EventOutboxTable"}}} in policies
+    table = resources["EventOutboxTable"]["Properties"]
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    alarm = resources["OutboxAgeAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "storesync",
+        "outbox_oldest_event_age_seconds",
+        "Maximum",
+    )
+    assert alarm["Threshold"] == {"Ref": "OutboxAgeAlarmSeconds"}
+    source = (Path(__file__).resolve().parents[2] / "functions" / "event_relay" / "app.py").read_text()
+    assert '"outbox_oldest_event_age_seconds"' in source  # the metric the relay publishes
+    from storesync.dal.outbox import ROW_TTL
+    from storesync.usecases.event_relay import RELAY_MIN_AGE
+
+    assert ROW_TTL >= 1000 * RELAY_MIN_AGE  # rows outlive the relay's reach by far
 
 
 class FakeEventBridge:

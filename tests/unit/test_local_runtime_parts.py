@@ -86,9 +86,11 @@ def test_scheduler_fires_due_schedules_once_per_passing_and_hands_over_the_input
     template = load_template()
     clock = SimulatedClock(speed=1.0, start=T0)
     calls: list[tuple[str, dict[str, Any]]] = []
-    scheduler = Scheduler(
-        template_schedules(template, parameter_values(template)), clock, lambda f, e: calls.append((f, e))
-    )
+    schedules = template_schedules(template, parameter_values(template))
+    relay = [s for s in schedules if s.function == "EventRelayFunction"]
+    assert [s.rule for s in relay] == [Rate(60)]  # the event relay's minute: left out of the counts below
+    dispatch = [s for s in schedules if s.function == "DispatchFunction"]
+    scheduler = Scheduler(dispatch, clock, lambda f, e: calls.append((f, e)))
     assert scheduler.run_due() == 0
     clock.advance(20 * 60)
     assert scheduler.run_due() == 1

@@ -3,12 +3,12 @@ failure summary; a revoked grant pauses the store; bugs leave no lease behind; s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fakes import RecordingJobQueue
+from fakes import MemoryOutbox, RecordingJobQueue
 from storesync.amazon.errors import (
     AmazonAnswerInvalid,
     AmazonError,
@@ -18,6 +18,7 @@ from storesync.amazon.errors import (
     TransientAmazonError,
 )
 from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.events import Event
 from storesync.domain.notices import NoticeCode
 from storesync.jobs import JobMessage, JobName
 from storesync.usecases.runner import (
@@ -48,6 +49,7 @@ class MemoryBook:
         self.progress: dict[str, dict[str, Any]] = {}
         self.runs: list[dict[str, Any]] = []
         self.fail_record = False
+        self.outbox = MemoryOutbox()
 
     def get_store(self, merchant_id: str, store_id: str) -> Store | None:
         return self.store if store_id == self.store.store_id else None
@@ -90,10 +92,11 @@ class MemoryBook:
         runs[job] = dict(entry)
         store.last_runs = runs
 
-    def pause_for_reauthorization(self, store: Store, reason: str) -> bool:
+    def pause_for_reauthorization(self, store: Store, reason: str, events: Sequence[Event] = ()) -> bool:
         if store.status != "active":
             return False
         store.status, store.status_reason = "needs_reauthorization", reason
+        self.outbox.stage(events, NOW)  # committed with the status, as DynamoRunBook does
         return True
 
 
@@ -373,6 +376,7 @@ def test_a_revoked_grant_publishes_store_needs_reauthorization_once(
     detail = published.events[0].detail
     assert (detail["storeId"], detail["merchantId"]) == ("s", "m")
     assert detail["reason"].startswith("Amazon refused the store's authorization (invalid_grant)")
+    assert book.outbox.rows == {} and book.outbox.removed == [published.events[0].event_id]  # delivered
     # with a job context, the use cases get the same publisher
     seen: list[Any] = []
     book.store.status = "active"
@@ -410,3 +414,5 @@ def test_a_bus_that_refuses_sync_events_never_fails_the_run(
     published.fail = RuntimeError("bus down")
     outcome = runner.run(message(), failing(AuthorizationRevoked("invalid_grant")))
     assert outcome.paused and book.store.status == "needs_reauthorization"
+    # the event committed with the status stays in the outbox: the relay sends it
+    assert [r.event.detail_type for r in book.outbox.rows.values()] == ["Store Needs Reauthorization"]

@@ -3,8 +3,9 @@
 Entries go out in batches of 10 (PutEvents' limit). An entry the bus did not take (FailedEntryCount, e.g.
 throttling) is sent again, with the same eventId, up to `attempts` times with a short backoff; what still fails
 raises EventsNotPublished naming the detail types and EventBridge's error codes. The caller has committed the
-change already: the error makes its job or message fail visibly and be retried rather than drop the event
-silently. Events never carry buyer data (no address, no name, no gift message).
+change and the events' outbox rows already (storesync.usecases.event_relay.deliver): it logs the error and the
+relay sends those events later, with the same eventId. Events never carry buyer data (no address, no name, no
+gift message).
 """
 
 from __future__ import annotations

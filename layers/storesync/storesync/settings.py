@@ -190,3 +190,10 @@ class ApiSettings(AmazonSettings):
     order_notifications_queue_arn: str = ""
     local_dev_tokens: bool = Field(default=False, description="local runtime only: GET /local/token")
     local_jwt_secret: str | None = None
+
+
+class EventRelaySettings(FunctionSettings):
+    """The event relay: the outbox table (its tables) and the bus it publishes to (required: without a bus the
+    relay would delete events it never sent)."""
+
+    event_bus_name: str = Field(min_length=1, description="the EventBridge bus storesync publishes to")

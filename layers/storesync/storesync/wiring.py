@@ -149,6 +149,13 @@ def event_publisher(settings: FunctionSettings) -> EventPublisher:
     return EventBridgePublisher(_client(settings, "events"), settings.event_bus_name)
 
 
+@cache
+def relay_publisher(settings: FunctionSettings) -> EventPublisher:
+    """The event relay's bus, with its tables (the outbox) bound."""
+    bind_tables(settings.table_prefix, settings.aws_region, settings.aws_endpoint_url)
+    return event_publisher(settings)
+
+
 def build_services(settings: AmazonSettings) -> Services:
     queue = job_queue(settings)
     kms = _client(settings, "kms")

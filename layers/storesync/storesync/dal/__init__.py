@@ -12,6 +12,7 @@ from pynamodb.models import Model
 from storesync.dal.inventory import InventoryItem, Warehouse
 from storesync.dal.jobs import JobState, SyncRun
 from storesync.dal.orders import Order, OrderAddress
+from storesync.dal.outbox import OutboxEvent
 from storesync.dal.products import Listing, Product
 from storesync.dal.quota import QuotaBucket
 from storesync.dal.shipments import Shipment
@@ -32,6 +33,7 @@ TABLES: dict[str, type[Model]] = {
     "JobStatesTable": JobState,
     "SyncRunsTable": SyncRun,
     "QuotaBucketsTable": QuotaBucket,
+    "EventOutboxTable": OutboxEvent,
 }
 
 TABLE_SUFFIXES: dict[str, str] = {
@@ -49,6 +51,7 @@ TABLE_SUFFIXES: dict[str, str] = {
     "SyncRunsTable": "sync-runs",
     "QuotaBucketsTable": "quota-buckets",
     "IdempotencyTable": "idempotency",
+    "EventOutboxTable": "event-outbox",
 }
 
 

@@ -13,7 +13,14 @@ from pynamodb.exceptions import UpdateError
 
 from storesync.clock import iso, parse_iso
 from storesync.dal.inventory import InventoryItem, warehouse_key
-from storesync.dal.orders import Allocation, AssociatedOrderRef, Order, OrderAddress, OrderItem
+from storesync.dal.orders import (
+    ORDER_FIELDS_VERSION,
+    Allocation,
+    AssociatedOrderRef,
+    Order,
+    OrderAddress,
+    OrderItem,
+)
 from storesync.dal.products import Listing, Product
 from storesync.dal.shipments import Shipment
 from storesync.dal.stock_ledger import StockCommit
@@ -32,6 +39,7 @@ from storesync.domain.orders import (
     amazon_close_time,
     awaiting_shipment,
     buyer_data_expiry,
+    lacks_fulfilment_fields,
     late_risk_threshold,
     late_shipment_risk,
 )
@@ -90,6 +98,7 @@ def held_orders(store_id: str, amazon_order_ids: Iterable[str]) -> dict[str, Hel
             amazon_status=order.amazon_status,
             amazon_last_updated=order.amazon_last_updated,
             units=units_of((i.sku, int(i.quantity)) for i in order.items or []),
+            fields_missing=lacks_fulfilment_fields(snapshot(order, has_wms_shipment=False)),
         )
     return held
 
@@ -115,6 +124,7 @@ def snapshot(order: Order, has_wms_shipment: bool) -> OrderSnapshot:
         has_address=bool(order.has_address),
         stock_removed_externally=bool(order.stock_removed_externally),
         has_wms_shipment=has_wms_shipment,
+        has_fulfilment_fields=order.fulfilment_fields is not None,
     )
 
 
@@ -373,6 +383,7 @@ def apply_order_fields(order: Order, incoming: AmazonOrder) -> None:
     """The stored order takes Amazon's fulfilment fields (programs, service level, windows, the business buyer's
     company and purchase order number, associated orders; per item see `apply_item_fields`). A field Amazon
     leaves out of a later answer keeps what was stored (the windows, the buyer's company and PO number)."""
+    order.fulfilment_fields = ORDER_FIELDS_VERSION
     order.programs = list(incoming.programs) or None
     order.service_level = incoming.service_level or order.service_level
     order.ship_by = incoming.ship_by or order.ship_by

@@ -21,6 +21,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from storesync.dal.base import OrderKeyed
 
+ORDER_FIELDS_VERSION = 2026  # the Orders API version whose fulfilment fields an order holds
+
 
 class Allocation(MapAttribute):  # type: ignore[type-arg]
     warehouse_id = UnicodeAttribute()
@@ -109,6 +111,8 @@ class Order(OrderKeyed):
     buyer_company = UnicodeAttribute(null=True)
     buyer_po_number = UnicodeAttribute(null=True)
     associated_orders = ListAttribute(of=AssociatedOrderRef, null=True)
+    # ORDER_FIELDS_VERSION once Amazon's fulfilment fields were stored (absent: stored before them, backfilled)
+    fulfilment_fields = NumberAttribute(null=True)
     amazon_last_updated = UnicodeAttribute()  # never overwritten by an older one
     has_address = BooleanAttribute(default=False)
     stock_removed_externally = BooleanAttribute(default=False)

@@ -10,7 +10,8 @@ the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -18,22 +19,25 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import iso
-from storesync.dal import order_queries, stock_ledger
+from storesync.dal import order_queries, outbox, stock_ledger
 from storesync.dal.orders import Order, OrderItem, expire_address
 from storesync.dal.shipments import Shipment, ShipmentItem
 from storesync.dal.stock_ledger import StockCommit, StockConflict, StockUnavailable
 from storesync.dal.warehouses import PRIMARY_WAREHOUSE_ID
 from storesync.domain import shipments as rules
 from storesync.domain.allocation import StockDelta, merge_deltas, ship_delta
+from storesync.domain.events import Event
 from storesync.domain.orders import (
-    Hold,
+    OrderSnapshot,
     automation_blocked,
     awaiting_shipment,
     buyer_data_expiry,
-    close_holds,
     ship_in_wms,
     wms_close_time,
 )
+
+# the events a confirmation reports: given the order before and after it (None: no order) and its version after
+ConfirmationEvents = Callable[[OrderSnapshot | None, OrderSnapshot | None, int], list[Event]]
 
 
 class ShipmentConflict(RuntimeError):
@@ -208,12 +212,18 @@ def mark_refused(shipment: Shipment, message: str) -> None:
     )
 
 
-def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None:
-    """The shipment is confirmed and the order follows (quantity shipped, status; when it closes shipped_at,
-    its close time (the latest ship date of its confirmed packages, storesync.domain.orders.wms_close_time) and
-    the buyer address's expiry 30 days after it), in one transaction."""
+def mark_confirmed(
+    shipment: Shipment, now: datetime, attempts: int = 5, events: ConfirmationEvents | None = None
+) -> list[Event]:
+    """The shipment is confirmed and the order follows (quantity shipped, status and holds as the state machine
+    decides; when it closes shipped_at, its close time (the latest ship date of its confirmed packages,
+    storesync.domain.orders.wms_close_time) and the buyer address's expiry 30 days after it), in one
+    transaction. With `events` (given the order's snapshot before and after this transaction, None when there
+    is no order, and the order's version after it), the events they return have their outbox rows in that same
+    transaction; they are returned, to be delivered after the commit (none when someone else confirmed it)."""
     for _ in range(attempts):
         order = order_queries.get_order(shipment.store_id, shipment.amazon_order_id)
+        staged: list[Event] = []
         try:
             with TransactWrite(connection=stock_ledger.connection()) as transaction:
                 transaction.update(
@@ -226,21 +236,32 @@ def mark_confirmed(shipment: Shipment, now: datetime, attempts: int = 5) -> None
                         Shipment.amazon_message.remove(),
                     ],
                 )
+                before = after = None
                 if order is not None:
-                    _order_follows(transaction, order, shipment, now)
+                    before = order_queries.snapshot(order, has_wms_shipment=True)
+                    after = _order_follows(transaction, order, before, shipment, now)
+                if events is not None:
+                    version = int(order.version or 0) + 1 if order is not None else 0
+                    staged = events(before, after, version)
+                    outbox.stage(transaction, staged, now)
         except TransactWriteError:
             fresh = refresh(shipment)
             if fresh is None:
                 raise
             if fresh.push_state == rules.CONFIRMED:
-                return  # someone else finished it
+                return []  # someone else finished it (and told it)
             shipment = fresh
             continue  # the shipment or the order changed meanwhile: read again
-        return
+        return staged
     raise ShipmentConflict(f"order {shipment.amazon_order_id} kept changing while confirming its shipment")
 
 
-def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment, now: datetime) -> None:
+def _order_follows(
+    transaction: TransactWrite, order: Order, before: OrderSnapshot, shipment: Shipment, now: datetime
+) -> OrderSnapshot:
+    """The order's move with the confirmation, as the state machine decides it (storesync.domain.orders
+    .ship_in_wms: quantities shipped, status, the holds that end when it ships), written into the transaction.
+    Returns the order's snapshot after it."""
     confirmed = [
         s
         for s in order_shipments(order.store_id, order.amazon_order_id)
@@ -250,7 +271,7 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     packages = [{i.order_item_id: int(i.quantity) for i in s.items or []} for s in confirmed]
     current = {i.order_item_id: int(i.quantity_shipped or 0) for i in order.items or []}
     shipped = rules.confirmed_quantities(current, packages)
-    move = ship_in_wms(order_queries.snapshot(order, has_wms_shipment=True), shipped)
+    move = ship_in_wms(before, shipped)
     items = [
         order_queries.order_item(
             item,
@@ -263,10 +284,9 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     actions: list[Action] = [Order.items.set(items), Order.status.set(move.status), Order.updated_at.set(now)]
     if move.ships:
         actions.append(Order.shipped_at.set(now))
-    holds = [Hold(h) for h in order.holds or []]
-    kept = close_holds(holds, move.status)  # shipped anyway: the buyer-requested-cancellation hold ends
-    if list(kept) != holds:
-        actions += [Order.holds.set(list(kept)), Order.automation_blocked.set(automation_blocked(kept))]
+    holds = before.holds if move.holds is None else move.holds
+    if move.holds is not None:  # shipped anyway: the buyer-requested-cancellation hold ends
+        actions += [Order.holds.set(list(holds)), Order.automation_blocked.set(automation_blocked(holds))]
     if order.awaiting_merchant and not awaiting_shipment(order.channel, move.status):
         actions.append(Order.awaiting_merchant.remove())  # nothing left to ship: out of the to-ship index
     if move.closes:
@@ -275,3 +295,8 @@ def _order_follows(transaction: TransactWrite, order: Order, shipment: Shipment,
     transaction.update(order, actions=actions)
     if move.closes and order.has_address:
         expire_address(transaction, order.store_id, order.amazon_order_id, buyer_data_expiry(closed_at))
+    lines = tuple(
+        replace(line, quantity_shipped=shipped.get(line.order_item_id, line.quantity_shipped))
+        for line in before.lines
+    )
+    return replace(before, status=move.status, holds=tuple(holds), lines=lines)

@@ -3,18 +3,20 @@ use cases and routes call these functions and never name the pynamodb attributes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from pynamodb.connection import TableConnection
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from storesync.clock import utcnow
+from storesync.dal import outbox
 from storesync.dal.stores import OAuthState, SellerAuthorization, Store, StoreSettings
+from storesync.domain.events import Event
 from storesync.domain.notices import Notice, distinct
 
 STATUS_ACTIVE = "active"
@@ -52,18 +54,27 @@ def stores_of_seller(selling_partner_id: str, region: str) -> list[Store]:
     return list(Store.by_seller.query(f"{selling_partner_id}#{region}"))
 
 
-def mark_needs_reauthorization(store: Store, reason: str) -> bool:
-    """An active store turns needs_reauthorization with `reason` (plain words). False when it was not active
-    any more (another job or a disconnect got there first): nothing is changed then."""
+def mark_needs_reauthorization(store: Store, reason: str, events: Sequence[Event] = ()) -> bool:
+    """An active store turns needs_reauthorization with `reason` (plain words), and the `events` that report it
+    get their outbox rows (storesync.dal.outbox), in one transaction. False when it was not active any more
+    (another job or a disconnect got there first): nothing is written then."""
+    now = utcnow()
     try:
-        store.update(
-            actions=[Store.status.set(STATUS_NEEDS_REAUTHORIZATION), Store.status_reason.set(reason)],
-            condition=Store.status == STATUS_ACTIVE,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with TransactWrite(connection=Store._get_connection().connection) as transaction:
+            transaction.update(
+                store,
+                actions=[Store.status.set(STATUS_NEEDS_REAUTHORIZATION), Store.status_reason.set(reason)],
+                condition=Store.status == STATUS_ACTIVE,
+            )
+            outbox.stage(transaction, events, now)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
             return False
         raise
+    store.status = STATUS_NEEDS_REAUTHORIZATION  # what the transaction wrote (it returns no attributes)
+    store.status_reason = reason
+    store.update_local_version_attribute()
     return True
 
 

@@ -1,10 +1,11 @@
 """The events storesync publishes for a WMS, as plain data: what each one says, its id, and the port it goes out by.
 
-Plain Python: no AWS. A use case builds events here after the change they report is committed and hands them to
-an `EventPublisher` (storesync.event_bus.EventBridgePublisher in Lambda and the local runtime; a recording fake in
-unit tests). Delivery is at least once: every event carries an `eventId` that is the same each time the same
-change is published again (a uuid5 of what happened: the order's committed version, the shipment, the run...),
-so a subscriber deduplicates on it.
+Plain Python: no AWS. A use case builds events here from the change they report, writes their outbox rows in the
+change's own transaction (storesync.dal.outbox) and, after the commit, hands them to an `EventPublisher`
+(storesync.event_bus.EventBridgePublisher in Lambda and the local runtime; a recording fake in unit tests); what
+the bus refuses, the relay sends later (storesync.usecases.event_relay). Delivery is at least once: every event
+carries an `eventId` that is the same each time the same change is published again (a uuid5 of what happened:
+the order's committed version, the shipment, the run...), so a subscriber deduplicates on it.
 
 The order events come from one place, `order_transition_events`: it compares the order before and after a
 committed transition of the state machine (storesync.domain.orders) and says what happened:

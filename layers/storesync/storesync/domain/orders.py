@@ -278,6 +278,17 @@ class OrderSnapshot:
     has_address: bool = False
     stock_removed_externally: bool = False
     has_wms_shipment: bool = False
+    has_fulfilment_fields: bool = True  # False: stored before storesync kept Orders v2026's fulfilment fields
+
+
+def lacks_fulfilment_fields(order: OrderSnapshot) -> bool:
+    """An open merchant order stored before storesync kept Orders v2026's fulfilment fields: Amazon's next answer
+    is stored even when nothing else changed (the backfill), and the catch-up counts it as differing."""
+    return (
+        order.channel == CHANNEL_FBM
+        and order.status not in CLOSED_STATUSES
+        and not order.has_fulfilment_fields
+    )
 
 
 @dataclass(frozen=True)
@@ -289,6 +300,7 @@ class Move:
     ships: bool = False  # ... and it is shipped (in the WMS, outside it, or by Amazon): shipped_at is now
     release_allocation: bool = False  # give every allocated unit back
     remove_stock: bool = False  # the order's units leave on hand (shipped outside the WMS, setting on)
+    holds: tuple[Hold, ...] | None = None  # the holds after the move (None: the move leaves them as they are)
 
 
 @dataclass(frozen=True)
@@ -620,6 +632,7 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         or holds != existing.holds
         or store_address
         or incoming.last_updated != existing.amazon_last_updated
+        or lacks_fulfilment_fields(existing)
     )
     if not changed:
         reason = "no change"
@@ -691,7 +704,8 @@ def skus_known(
 
 def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:
     """Amazon confirmed the WMS's packages; `shipped` is the quantity shipped of each order item now. Partially
-    shipped once some units left, shipped (it closes) once every unit has."""
+    shipped once some units left, shipped (it closes) once every unit has; a shipped order loses the holds
+    that wait for its close (the merchant shipped it anyway: the buyer-requested-cancellation hold ends)."""
     if order.status in CLOSED_STATUSES:
         return Move(order.status)
     quantities = [
@@ -702,7 +716,9 @@ def ship_in_wms(order: OrderSnapshot, shipped: Mapping[str, int]) -> Move:
         status = OrderStatus.SHIPPED
     elif any(done > 0 for _, done in quantities):
         status = OrderStatus.PARTIALLY_SHIPPED
-    return _move(order.status, status)
+    move = _move(order.status, status)
+    holds = close_holds(order.holds, status)
+    return move if holds == tuple(order.holds) else replace(move, holds=holds)
 
 
 def shipping_refusal(order: OrderSnapshot) -> tuple[str, str] | None:

@@ -12,7 +12,9 @@ Rules:
   orders (storesync never stores those: a release shows up later as UNSHIPPED);
 - storesync's copy newer than the report's (Amazon's lastUpdatedTime after the report's last-updated-date: a
   notification or a sweep stored a later change) is never fetched again;
-- a different Amazon status, or different items (units per SKU), is a difference.
+- a different Amazon status, or different items (units per SKU), is a difference;
+- an open FBM order stored before storesync kept the v2026 fulfilment fields (`HeldOrder.fields_missing`) is a
+  difference: getOrder brings them (the backfill; the upsert stores them though nothing else changed).
 
 Choosing the door (`use_search`): a searchOrders page (100 orders) costs the quota time of SEARCH_PAGE_COST
 getOrder calls (0.5 / 0.0056 requests a second): the window is swept by searchOrders only when that is cheaper
@@ -56,6 +58,7 @@ class HeldOrder:
     amazon_status: str
     amazon_last_updated: str
     units: tuple[tuple[str, int], ...]  # (sku, quantity) summed per SKU, sorted
+    fields_missing: bool = False  # an open FBM order stored before the v2026 fulfilment fields (backfill)
 
 
 def units_of(lines: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
@@ -73,6 +76,8 @@ def difference(reported: ReportedOrder, held: HeldOrder | None, *, import_pendin
         if reported.status in NOT_RELEASED and not import_pending:
             return None
         return "missing"
+    if held.fields_missing:
+        return "stored before the v2026 fulfilment fields"  # getOrder brings them (the backfill)
     if parse_iso(held.amazon_last_updated) > parse_iso(reported.last_updated):
         return None  # storesync stored a later change than the report shows
     if held.amazon_status != reported.status:

@@ -64,6 +64,7 @@ from storesync.domain.inventory import (
 )
 from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_warnings, notice
 from storesync.observability import logger
+from storesync.usecases.event_relay import send
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.usecases.time_left import InvocationTime
@@ -357,14 +358,17 @@ class _Run:
 
     # -- store warnings --------------------------------------------------------------------------------
     def publish_pushed(self) -> None:
-        """Stock Pushed: the quantities Amazon accepted in this invocation (written already)."""
+        """Stock Pushed: the quantities Amazon accepted in this invocation (written already, listing by listing:
+        not one transaction, so the events' outbox rows are written now, then published; a bus that refuses
+        leaves them to the relay: storesync.usecases.event_relay.send)."""
         if self.ctx.events is None or not self.accepted:
             return
         run_id = f"{self.ctx.owner}:{self.ctx.message.attempt}"
-        self.ctx.events.publish(
+        send(
+            self.ctx.events,
             stock_pushed(
                 self.store.merchant_id, self.store.store_id, run_id, sorted(self.accepted.items()), utcnow()
-            )
+            ),
         )
 
     def update_warnings(self) -> None:

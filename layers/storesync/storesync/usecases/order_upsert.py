@@ -24,7 +24,7 @@ from typing import Protocol
 
 from storesync.clock import utcnow
 from storesync.crypto import Cipher
-from storesync.dal import order_queries
+from storesync.dal import order_queries, outbox
 from storesync.dal.orders import Order, expire_address
 from storesync.dal.stock_ledger import StockCommit, keys_for, retry_on_conflict
 from storesync.dal.stores import Store
@@ -37,7 +37,7 @@ from storesync.domain.allocation import (
     release_deltas,
     removal_deltas,
 )
-from storesync.domain.events import DiscardEvents, Event, EventPublisher, order_transition_events
+from storesync.domain.events import Event, EventPublisher, order_transition_events
 from storesync.domain.orders import (
     CHANNEL_FBM,
     IGNORE,
@@ -51,6 +51,7 @@ from storesync.domain.orders import (
 )
 from storesync.observability import logger
 from storesync.queues import JobQueue
+from storesync.usecases.event_relay import deliver
 from storesync.usecases.stock_watch import after_stock_change
 
 
@@ -85,7 +86,7 @@ class OrderUpserter:
     def __init__(self, cipher: Cipher, queue: JobQueue, events: EventPublisher | None = None) -> None:
         self._cipher = cipher
         self._queue = queue
-        self._events: EventPublisher = events or DiscardEvents()
+        self._events = events  # None: no events (tools, benchmarks), and no outbox rows
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         if incoming.marketplace_id != store.marketplace_id:
@@ -96,8 +97,8 @@ class OrderUpserter:
             return self._attempt(store, incoming, encrypted)
 
         result = retry_on_conflict(attempt)
-        if result.events:  # after the commit: the change they report is stored
-            self._events.publish(result.events)
+        if self._events is not None:  # after the commit; refused: the relay sends them
+            deliver(self._events, result.events)
         if result.stock_moves:
             after_stock_change(store.merchant_id, sorted({d.sku for d in result.stock_moves}), self._queue)
         return result
@@ -135,7 +136,6 @@ class OrderUpserter:
         elif expires_at is not None and order.has_address:
             expire_address(tx, store.store_id, incoming.order_id, expires_at)
         tx.save(order)
-        moves = tx.commit()
         events = order_transition_events(
             store.merchant_id,
             store.store_id,
@@ -144,6 +144,9 @@ class OrderUpserter:
             version + 1,
             now,
         )
+        if self._events is not None:  # the outbox rows commit with the change they report
+            outbox.stage(tx, events, tx.now)
+        moves = tx.commit()
         logger.info(
             "order stored",
             extra={
@@ -277,15 +280,17 @@ def release_unknown_sku_holds(
         outcome.checked += 1
         order_id = listed.amazon_order_id
         try:
-            result = retry_on_conflict(partial(_reevaluate, store, order_id, known, warehouses))
+            result = retry_on_conflict(
+                partial(_reevaluate, store, order_id, known, warehouses, staged=events is not None)
+            )
         except Exception as exc:  # one order never blocks the others: it stays held, tried again next time
             logger.exception("unknown-SKU hold not re-evaluated", extra={"amazon_order_id": order_id})
             outcome.failed[order_id] = type(exc).__name__
             continue
         if result is None:
             continue
-        if events is not None and result.events:  # after the commit
-            events.publish(result.events)
+        if events is not None:  # after the commit; refused: the relay sends them
+            deliver(events, result.events)
         if Hold.UNKNOWN_SKU in result.holds:
             outcome.narrowed += 1
             continue
@@ -316,9 +321,10 @@ class _Reevaluated:
 
 
 def _reevaluate(
-    store: Store, amazon_order_id: str, known: set[str], warehouses: list[str]
+    store: Store, amazon_order_id: str, known: set[str], warehouses: list[str], staged: bool = False
 ) -> _Reevaluated | None:
-    """One order on the hold, read again and decided (None: nothing to write)."""
+    """One order on the hold, read again and decided (None: nothing to write); `staged`: its events' outbox
+    rows commit with it."""
     order = order_queries.get_order(store.store_id, amazon_order_id)
     if order is None:
         return None
@@ -338,9 +344,11 @@ def _reevaluate(
     )
     backordered = OrderUpserter._plan_stock(tx, store, order, decision, warehouses)
     tx.save(order)
-    moves = tx.commit()
     after = order_queries.snapshot(order, has_wms_shipment=False)
-    events = order_transition_events(store.merchant_id, store.store_id, before, after, version + 1, utcnow())
+    events = order_transition_events(store.merchant_id, store.store_id, before, after, version + 1, tx.now)
+    if staged:
+        outbox.stage(tx, events, tx.now)
+    moves = tx.commit()
     logger.info(
         "unknown-SKU hold re-evaluated",
         extra={"amazon_order_id": amazon_order_id, "reason": decision.reason, "stock_moves": len(moves)},

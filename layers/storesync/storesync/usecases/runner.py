@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from storesync.amazon.errors import (
 )
 from storesync.clock import iso, utcnow
 from storesync.dal import job_state, store_queries
+from storesync.dal.outbox import DynamoOutbox
 from storesync.dal.store_queries import STATUS_ACTIVE
 from storesync.dal.stores import Store
 from storesync.domain.events import Event, EventPublisher, store_needs_reauthorization, sync_lagging
@@ -49,6 +50,7 @@ from storesync.domain.notices import Notice, NoticeCode, notice
 from storesync.jobs import JobMessage, JobMode, JobName
 from storesync.observability import bind_store, logger, publish_sync_lag
 from storesync.queues import MAX_DELAY_SECONDS, JobQueue
+from storesync.usecases.event_relay import OutboxRows, deliver
 
 MAX_ATTEMPTS = 5  # failed attempts of one run chain before the runner gives up until the next schedule
 FIRST_RETRY_SECONDS = 60.0
@@ -119,10 +121,15 @@ class RunBook(Protocol):
 
     def set_last_run(self, store: Store, job: str, entry: Mapping[str, Any]) -> None: ...
 
-    def pause_for_reauthorization(self, store: Store, reason: str) -> bool: ...
+    def pause_for_reauthorization(self, store: Store, reason: str, events: Sequence[Event] = ()) -> bool: ...
+
+    @property
+    def outbox(self) -> OutboxRows: ...  # where pause_for_reauthorization stages its events' rows
 
 
 class DynamoRunBook:
+    outbox: OutboxRows = DynamoOutbox()
+
     def get_store(self, merchant_id: str, store_id: str) -> Store | None:
         return store_queries.get_store(merchant_id, store_id)
 
@@ -160,8 +167,8 @@ class DynamoRunBook:
     def set_last_run(self, store: Store, job: str, entry: Mapping[str, Any]) -> None:
         store_queries.set_last_run(store, job, entry)
 
-    def pause_for_reauthorization(self, store: Store, reason: str) -> bool:
-        return store_queries.mark_needs_reauthorization(store, reason)
+    def pause_for_reauthorization(self, store: Store, reason: str, events: Sequence[Event] = ()) -> bool:
+        return store_queries.mark_needs_reauthorization(store, reason, events)
 
 
 def authorization_refused(exc: AuthorizationRevoked) -> Notice:
@@ -177,16 +184,23 @@ def pause_for_reauthorization(
     events: EventPublisher | None = None,
 ) -> Notice:
     """The store turns needs_reauthorization at once, with the plain-words reason (jobs and ORDER_CHANGE
-    notifications call this); the one that turned it publishes Store Needs Reauthorization. Returns the
-    notice for the sync log."""
+    notifications call this); the one that turned it commits Store Needs Reauthorization's outbox row with the
+    change and publishes it (refused: the relay sends it). Returns the notice for the sync log."""
     reason = authorization_refused(exc)
-    if (book or DynamoRunBook()).pause_for_reauthorization(store, reason.message):
-        logger.warning("store needs reauthorization: Amazon refused its authorization")
-        if events is not None:
-            event = store_needs_reauthorization(
+    told = (
+        []
+        if events is None
+        else [
+            store_needs_reauthorization(
                 store.merchant_id, store.store_id, reason.message, store.authorized_at, utcnow()
             )
-            publish_quietly(events, [event])
+        ]
+    )
+    runbook = book or DynamoRunBook()
+    if runbook.pause_for_reauthorization(store, reason.message, told):
+        logger.warning("store needs reauthorization: Amazon refused its authorization")
+        if events is not None:
+            deliver(events, told, runbook.outbox)
     return reason
 
 
@@ -224,8 +238,9 @@ ProgressWriter = Callable[[str, str, str, "dict[str, Any] | None"], None]
 
 
 def publish_quietly(events: EventPublisher, batch: list[Event]) -> None:
-    """Publish events about the sync itself (reauthorization, lag): a bus that refuses them is logged and never
-    fails the run (the lag event comes again with the next late run)."""
+    """Publish events about the sync itself (the lag): best effort, without the outbox. Sync Lagging reports no
+    committed change (only that a job is late): a bus that refuses it is logged and never fails the run, and
+    the event comes again, with the same eventId, with the next late run of the same spell."""
     try:
         events.publish(batch)
     except Exception:  # noqa: BLE001 - logged; the run's own outcome stands

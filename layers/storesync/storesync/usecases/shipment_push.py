@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from storesync.amazon.errors import (
@@ -43,13 +44,14 @@ from storesync.amazon.errors import (
 )
 from storesync.amazon.shipments import AmazonPackage, SpApiShipmentConfirmer
 from storesync.clock import utcnow
-from storesync.dal import order_queries
 from storesync.dal import shipment_writes as db
 from storesync.dal.shipments import Shipment
 from storesync.domain import shipments as rules
 from storesync.domain.events import Event, order_transition_events, shipment_confirmed
 from storesync.domain.notices import NoticeCode, ParamValue, notice
+from storesync.domain.orders import OrderSnapshot
 from storesync.observability import logger
+from storesync.usecases.event_relay import deliver
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.usecases.time_left import InvocationTime
 from storesync.wiring import Services
@@ -229,46 +231,43 @@ class ShipmentPush:
 
     def _confirmed(self, shipment: Shipment) -> None:
         now = self.now()
-        before = (
-            order_queries.get_order(shipment.store_id, shipment.amazon_order_id)
-            if self.ctx.events is not None
-            else None
-        )
-        db.mark_confirmed(shipment, now)
+        told = partial(self._confirmation_events, shipment, now) if self.ctx.events is not None else None
+        events = db.mark_confirmed(shipment, now, events=told)  # their outbox rows commit with it
         self.outcome.add("confirmed")
         logger.info("shipment confirmed on Amazon", extra=self._log(shipment))
-        if self.ctx.events is not None:  # after the commit
-            items: dict[str, int] = {}
-            for item in shipment.items or []:
-                items[item.order_item_id] = items.get(item.order_item_id, 0) + int(item.quantity)
-            event = shipment_confirmed(
-                shipment.merchant_id,
-                shipment.store_id,
-                shipment.amazon_order_id,
-                shipment.shipment_id,
-                shipment.package_reference_id,
-                shipment.carrier_code,
-                shipment.tracking_number,
-                items,
-                now,
-            )
-            self.ctx.events.publish([event, *self._order_followed(shipment, before, now)])
+        if self.ctx.events is not None:  # after the commit; refused: the relay sends them
+            deliver(self.ctx.events, events)
 
     @staticmethod
-    def _order_followed(shipment: Shipment, before: Any, now: datetime) -> list[Event]:
-        """The order's own transition with the confirmation (partially shipped, shipped; a hold lifted), as the
-        state machine's transition events (Order Changed), read back after the commit."""
-        after = order_queries.get_order(shipment.store_id, shipment.amazon_order_id)
-        if before is None or after is None:
-            return []
-        return order_transition_events(
+    def _confirmation_events(
+        shipment: Shipment,
+        now: datetime,
+        before: OrderSnapshot | None,
+        after: OrderSnapshot | None,
+        version: int,
+    ) -> list[Event]:
+        """Shipment Confirmed, and the order's own transition with it (partially shipped, shipped; the buyer's
+        cancellation hold lifted by shipping anyway) as the state machine's transition events (Order Changed)."""
+        items: dict[str, int] = {}
+        for item in shipment.items or []:
+            items[item.order_item_id] = items.get(item.order_item_id, 0) + int(item.quantity)
+        event = shipment_confirmed(
             shipment.merchant_id,
             shipment.store_id,
-            order_queries.snapshot(before, has_wms_shipment=True),
-            order_queries.snapshot(after, has_wms_shipment=True),
-            int(after.version or 0),
+            shipment.amazon_order_id,
+            shipment.shipment_id,
+            shipment.package_reference_id,
+            shipment.carrier_code,
+            shipment.tracking_number,
+            items,
             now,
         )
+        if before is None or after is None:
+            return [event]
+        followed = order_transition_events(
+            shipment.merchant_id, shipment.store_id, before, after, version, now
+        )
+        return [event, *followed]
 
     def _refused(self, shipment: Shipment, message: str) -> None:
         db.mark_refused(shipment, message)
