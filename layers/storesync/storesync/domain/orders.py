@@ -2,7 +2,9 @@
 
 Plain Python: no AWS, no HTTP. Every writer of an order (the order upsert, the shipment confirmation) asks this
 module where the order goes and writes what it answers; no other module spells a status or a hold.
-storesync.amazon.orders reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field).
+storesync.amazon.orders reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field);
+Amazon's order, its statuses, channels and v2026 fulfilment fields are storesync.domain.order_fields (re-exported
+here).
 
 Transitions (each a function below; `decide` picks the import's):
 - import of a new order (`import_new`, B7, B8, B12, B13): an order first seen CANCELLED is never created; with
@@ -40,28 +42,77 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from storesync.clock import parse_iso
-
-# Amazon's fulfillment statuses
-PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
-PENDING = "PENDING"
-UNSHIPPED = "UNSHIPPED"
-PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
-SHIPPED = "SHIPPED"
-CANCELLED = "CANCELLED"
-UNFULFILLABLE = "UNFULFILLABLE"
-AMAZON_STATUSES = (
-    PENDING_AVAILABILITY,
-    PENDING,
-    UNSHIPPED,
-    PARTIALLY_SHIPPED,
-    SHIPPED,
-    CANCELLED,
-    UNFULFILLABLE,
+from storesync.domain.order_fields import (
+    AMAZON_STATUSES as AMAZON_STATUSES,
 )
-NOT_RELEASED = (PENDING_AVAILABILITY, PENDING)
+from storesync.domain.order_fields import (
+    ASSOCIATION_TYPES as ASSOCIATION_TYPES,
+)
+from storesync.domain.order_fields import (
+    CANCELLED as CANCELLED,
+)
+from storesync.domain.order_fields import (
+    CHANNEL_FBA as CHANNEL_FBA,
+)
+from storesync.domain.order_fields import (
+    CHANNEL_FBM as CHANNEL_FBM,
+)
+from storesync.domain.order_fields import (
+    CHANNELS as CHANNELS,
+)
+from storesync.domain.order_fields import (
+    ITEM_PROGRAMS as ITEM_PROGRAMS,
+)
+from storesync.domain.order_fields import (
+    LATE_SHIPMENT_MARGIN as LATE_SHIPMENT_MARGIN,
+)
+from storesync.domain.order_fields import (
+    NOT_RELEASED as NOT_RELEASED,
+)
+from storesync.domain.order_fields import (
+    ORDER_PROGRAMS as ORDER_PROGRAMS,
+)
+from storesync.domain.order_fields import (
+    PARTIALLY_SHIPPED as PARTIALLY_SHIPPED,
+)
+from storesync.domain.order_fields import (
+    PENDING as PENDING,
+)
+from storesync.domain.order_fields import (  # re-exported: every importer of these names keeps working
+    PENDING_AVAILABILITY as PENDING_AVAILABILITY,
+)
+from storesync.domain.order_fields import (
+    SERVICE_LEVELS as SERVICE_LEVELS,
+)
+from storesync.domain.order_fields import (
+    SHIPPED as SHIPPED,
+)
+from storesync.domain.order_fields import (
+    SHIPPING_CONSTRAINTS as SHIPPING_CONSTRAINTS,
+)
+from storesync.domain.order_fields import (
+    UNFULFILLABLE as UNFULFILLABLE,
+)
+from storesync.domain.order_fields import (
+    UNSHIPPED as UNSHIPPED,
+)
+from storesync.domain.order_fields import (
+    AmazonItem as AmazonItem,
+)
+from storesync.domain.order_fields import (
+    AmazonOrder as AmazonOrder,
+)
+from storesync.domain.order_fields import (
+    AssociatedOrder as AssociatedOrder,
+)
+from storesync.domain.order_fields import (
+    CancellationRequest as CancellationRequest,
+)
+from storesync.domain.order_fields import (
+    GiftOption as GiftOption,
+)
 
 
 class OrderStatus(StrEnum):
@@ -80,10 +131,6 @@ WMS_STATUSES = tuple(OrderStatus)
 CLOSED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY, OrderStatus.CANCELLED})
 SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY})
 BUYER_DATA_RETENTION = timedelta(days=30)  # Amazon's Data Protection Policy: gone 30 days after shipment
-
-CHANNEL_FBM = "FBM"
-CHANNEL_FBA = "FBA"
-CHANNELS = (CHANNEL_FBM, CHANNEL_FBA)
 
 
 class Hold(StrEnum):
@@ -116,134 +163,6 @@ HOLDS = tuple(Hold)
 CREATE = "create"
 UPDATE = "update"
 IGNORE = "ignore"
-
-
-# Orders v2026-01-01's fulfilment vocabulary (the model documents these values; Amazon may add others, which are
-# kept as given: a program or constraint we do not know yet is still shown to the packer)
-ORDER_PROGRAMS = (
-    "AMAZON_BAZAAR",
-    "AMAZON_BUSINESS",
-    "AMAZON_EASY_SHIP",
-    "AMAZON_HAUL",
-    "DELIVERY_BY_AMAZON",
-    "FBM_SHIP_PLUS",
-    "INVOICE_BY_AMAZON",
-    "IN_STORE_PICK_UP",
-    "PREMIUM",
-    "PREORDER",
-    "PRIME",
-)
-ITEM_PROGRAMS = ("TRANSPARENCY", "SUBSCRIBE_AND_SAVE")
-SERVICE_LEVELS = (
-    "EXPEDITED",
-    "FREE_ECONOMY",
-    "NEXT_DAY",
-    "PRIORITY",
-    "SAME_DAY",
-    "SECOND_DAY",
-    "SCHEDULED",
-    "STANDARD",
-)
-# ItemShippingConstraints: each is MANDATORY when present
-SHIPPING_CONSTRAINTS = (
-    "palletDelivery",
-    "cashOnDelivery",
-    "signatureConfirmation",
-    "recipientIdentityVerification",
-    "recipientAgeVerification",
-)
-ASSOCIATION_TYPES = ("REPLACEMENT_ORIGINAL_ID", "EXCHANGE_ORIGINAL_ID")
-# an FBM order still to ship whose ship-by window ends within this time is at risk of shipping late
-LATE_SHIPMENT_MARGIN = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class GiftOption:
-    """An item's gift wrap and message: buyer data (stored encrypted, expired with the address)."""
-
-    message: str | None = None
-    wrap_level: str | None = None
-
-
-@dataclass(frozen=True)
-class CancellationRequest:
-    """A cancellation request on an item (Amazon's `cancellation.cancellationRequest`)."""
-
-    requester: str  # BUYER
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class AssociatedOrder:
-    """Another order this one is related to (a replacement or exchange names its original)."""
-
-    order_id: str
-    association_type: str  # REPLACEMENT_ORIGINAL_ID | EXCHANGE_ORIGINAL_ID (or what Amazon adds)
-
-
-@dataclass(frozen=True)
-class AmazonItem:
-    order_item_id: str
-    sku: str
-    quantity: int
-    quantity_shipped: int = 0
-    price: str | None = None
-    currency: str | None = None
-    programs: tuple[str, ...] = ()
-    customized_url: str | None = None
-    gift: GiftOption | None = None
-    shipping_constraints: tuple[str, ...] = ()  # names from SHIPPING_CONSTRAINTS (MANDATORY ones)
-    cancellation_request: CancellationRequest | None = None
-
-
-@dataclass(frozen=True)
-class AmazonOrder:
-    order_id: str
-    marketplace_id: str
-    status: str
-    channel: str  # FBM | FBA
-    created: str
-    last_updated: str
-    items: tuple[AmazonItem, ...]
-    address: Mapping[str, Any] | None = None
-    # the buyer's cancellation request told by an ORDER_CHANGE (BuyerRequestedChange) when the order read does
-    # not show it on an item yet (see `buyer_cancellation`)
-    buyer_cancel_request: CancellationRequest | None = None
-    ship_by: str | None = None  # the end of the ship-by window (latestDateTime)
-    deliver_by: str | None = None  # the end of the deliver-by window
-    ship_by_start: str | None = None  # earliestDateTime of the ship-by window
-    deliver_by_start: str | None = None
-    programs: tuple[str, ...] = ()
-    service_level: str | None = None  # fulfillment.fulfillmentServiceLevel
-    buyer_company: str | None = None  # business orders: buyer.buyerCompanyName
-    buyer_po_number: str | None = None  # buyer.buyerPurchaseOrderNumber
-    associated_orders: tuple[AssociatedOrder, ...] = ()
-    # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
-    shipped_time: str | None = None
-
-    @property
-    def released(self) -> bool:
-        return self.status not in NOT_RELEASED
-
-    @property
-    def gift_options(self) -> dict[str, GiftOption]:
-        """The items' gift options by order item id (buyer data)."""
-        return {i.order_item_id: i.gift for i in self.items if i.gift is not None}
-
-    @property
-    def buyer_cancellation(self) -> CancellationRequest | None:
-        """The buyer's cancellation request, on any item or told by a notification (None: the buyer asked for
-        none)."""
-        if self.buyer_cancel_request is not None:
-            return self.buyer_cancel_request
-        return next(
-            (
-                i.cancellation_request
-                for i in self.items
-                if i.cancellation_request is not None and i.cancellation_request.requester == "BUYER"
-            ),
-            None,
-        )
 
 
 @dataclass(frozen=True)
