@@ -116,6 +116,22 @@ class AmazonItem:
     shipping_constraints: tuple[str, ...] = ()  # names from SHIPPING_CONSTRAINTS (MANDATORY ones)
     cancellation_request: CancellationRequest | None = None
 
+    @property
+    def from_report(self) -> bool:
+        """A line of an order report's row: named by its SKU, Amazon's order item id unknown (see
+        `report_item_id`)."""
+        return self.order_item_id.startswith(REPORT_ITEM_PREFIX)
+
+
+# Amazon's order reports list an order's items by SKU, without their order item ids: an order stored from a report
+# row names its lines "report:<SKU>" until the order is read whole (getOrder, searchOrders, a notification), when
+# they take Amazon's items (storesync.domain.orders.names_report_lines)
+REPORT_ITEM_PREFIX = "report:"
+
+
+def report_item_id(sku: str) -> str:
+    return f"{REPORT_ITEM_PREFIX}{sku}"
+
 
 @dataclass(frozen=True)
 class AmazonOrder:
@@ -141,6 +157,16 @@ class AmazonOrder:
     associated_orders: tuple[AssociatedOrder, ...] = ()
     # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
     shipped_time: str | None = None
+
+    @property
+    def from_report(self) -> bool:
+        """Told by an order report's row (no address, no fulfilment fields, lines named by SKU)."""
+        return any(i.from_report for i in self.items)
+
+    @property
+    def read_whole(self) -> bool:
+        """Amazon's items with their order item ids (getOrder, searchOrders), not an order report's row."""
+        return bool(self.items) and not any(i.from_report for i in self.items)
 
     @property
     def released(self) -> bool:

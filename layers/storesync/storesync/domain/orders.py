@@ -21,6 +21,9 @@ Transitions (each a function below; `decide` picks the import's):
   `ship_outside` (SHIPPED on Amazon with no WMS shipment: shipped externally; with "remove stock for
   fulfillments created in Amazon" the units leave on hand, once; without it the allocation goes back) and
   `follow_status` (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after a WMS shipment).
+  An order stored from an order report's row (FBA or closed: the order planner; lines named by SKU, the report has
+  no order item ids) that is read whole later takes Amazon's items (`names_report_lines`), never a second set of
+  lines, and no stock moves for it.
 - the buyer asks to cancel (`buyer_requests_cancellation`: an item's cancellation request when the order is
   read, or an ORDER_CHANGE BuyerRequestedChange): a merchant order not closed goes on the
   "buyer_requested_cancellation" hold (automation blocked, shipping allowed, stock stays allocated); the hold
@@ -44,74 +47,34 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from storesync.clock import parse_iso
-from storesync.domain.order_fields import (
-    AMAZON_STATUSES as AMAZON_STATUSES,
-)
-from storesync.domain.order_fields import (
-    ASSOCIATION_TYPES as ASSOCIATION_TYPES,
-)
-from storesync.domain.order_fields import (
-    CANCELLED as CANCELLED,
-)
-from storesync.domain.order_fields import (
-    CHANNEL_FBA as CHANNEL_FBA,
-)
-from storesync.domain.order_fields import (
-    CHANNEL_FBM as CHANNEL_FBM,
-)
-from storesync.domain.order_fields import (
-    CHANNELS as CHANNELS,
-)
-from storesync.domain.order_fields import (
-    ITEM_PROGRAMS as ITEM_PROGRAMS,
-)
-from storesync.domain.order_fields import (
-    LATE_SHIPMENT_MARGIN as LATE_SHIPMENT_MARGIN,
-)
-from storesync.domain.order_fields import (
-    NOT_RELEASED as NOT_RELEASED,
-)
-from storesync.domain.order_fields import (
-    ORDER_PROGRAMS as ORDER_PROGRAMS,
-)
-from storesync.domain.order_fields import (
-    PARTIALLY_SHIPPED as PARTIALLY_SHIPPED,
-)
-from storesync.domain.order_fields import (
-    PENDING as PENDING,
-)
-from storesync.domain.order_fields import (  # re-exported: every importer of these names keeps working
-    PENDING_AVAILABILITY as PENDING_AVAILABILITY,
-)
-from storesync.domain.order_fields import (
-    SERVICE_LEVELS as SERVICE_LEVELS,
-)
-from storesync.domain.order_fields import (
-    SHIPPED as SHIPPED,
-)
-from storesync.domain.order_fields import (
-    SHIPPING_CONSTRAINTS as SHIPPING_CONSTRAINTS,
-)
-from storesync.domain.order_fields import (
-    UNFULFILLABLE as UNFULFILLABLE,
-)
-from storesync.domain.order_fields import (
-    UNSHIPPED as UNSHIPPED,
-)
-from storesync.domain.order_fields import (
-    AmazonItem as AmazonItem,
-)
-from storesync.domain.order_fields import (
-    AmazonOrder as AmazonOrder,
-)
-from storesync.domain.order_fields import (
-    AssociatedOrder as AssociatedOrder,
-)
-from storesync.domain.order_fields import (
-    CancellationRequest as CancellationRequest,
-)
-from storesync.domain.order_fields import (
-    GiftOption as GiftOption,
+
+# Amazon's order and its fields, re-exported here: every importer of these names keeps working
+from storesync.domain.order_fields import (  # noqa: F401
+    AMAZON_STATUSES,
+    ASSOCIATION_TYPES,
+    CANCELLED,
+    CHANNEL_FBA,
+    CHANNEL_FBM,
+    CHANNELS,
+    ITEM_PROGRAMS,
+    LATE_SHIPMENT_MARGIN,
+    NOT_RELEASED,
+    ORDER_PROGRAMS,
+    PARTIALLY_SHIPPED,
+    PENDING,
+    PENDING_AVAILABILITY,
+    REPORT_ITEM_PREFIX,
+    SERVICE_LEVELS,
+    SHIPPED,
+    SHIPPING_CONSTRAINTS,
+    UNFULFILLABLE,
+    UNSHIPPED,
+    AmazonItem,
+    AmazonOrder,
+    AssociatedOrder,
+    CancellationRequest,
+    GiftOption,
+    report_item_id,
 )
 
 
@@ -235,6 +198,7 @@ class OrderDecision:
     holds_added: tuple[Hold, ...] = field(default_factory=tuple)
     holds_lifted: tuple[Hold, ...] = field(default_factory=tuple)
     buyer_cancel_reason: str | None = None  # with the buyer-requested-cancellation hold: the buyer's reason
+    names_lines: bool = False  # the report's lines (named by SKU) take Amazon's items: `names_report_lines`
 
 
 # statuses in which a merchant order holds stock (allocated at import, or once its SKUs are known)
@@ -388,6 +352,7 @@ def _decision(
     unknown_skus: tuple[str, ...] = (),
     before: Sequence[Hold] = (),
     buyer_cancel_reason: str | None = None,
+    names_lines: bool = False,
 ) -> OrderDecision:
     """`before`: the holds as stored (the decision names those it puts on and lifts)."""
     return OrderDecision(
@@ -407,6 +372,7 @@ def _decision(
         holds_added=tuple(h for h in holds if h not in before),
         holds_lifted=tuple(h for h in before if h not in holds),
         buyer_cancel_reason=buyer_cancel_reason if Hold.BUYER_CANCELLATION in holds else None,
+        names_lines=names_lines,
     )
 
 
@@ -533,8 +499,10 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
     holds = close_holds(
         buyer_requests_cancellation(holds, existing.channel, move.status, request), move.status
     )
+    names_lines = names_report_lines(existing, incoming)
     changed = (
-        move.status != existing.status
+        names_lines
+        or move.status != existing.status
         or incoming.status != existing.amazon_status
         or holds != existing.holds
         or store_address
@@ -542,6 +510,8 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
     )
     if not changed:
         reason = "no change"
+    elif names_lines and move.status == existing.status and holds == existing.holds:
+        reason = "the report's lines take Amazon's items"
     elif existing.status in CLOSED_STATUSES:
         reason = "closed order"
     else:
@@ -554,6 +524,16 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         store_address=store_address,
         before=existing.holds,
         buyer_cancel_reason=request.reason if request else None,
+        names_lines=names_lines,
+    )
+
+
+def names_report_lines(existing: OrderSnapshot, incoming: AmazonOrder) -> bool:
+    """An order stored from an order report's row (its lines named by SKU: order_fields.report_item_id) read
+    whole now: its lines take Amazon's items, matched by SKU (the writer replaces them; never a second set of
+    lines). Such lines hold no stock: only FBA orders and closed ones are stored from a row."""
+    return incoming.read_whole and any(
+        line.order_item_id.startswith(REPORT_ITEM_PREFIX) for line in existing.lines
     )
 
 
