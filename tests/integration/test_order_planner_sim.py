@@ -6,12 +6,15 @@ CANCELLED or FATAL never counts as "nothing changed" (retried, then the window i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import order_import_support as support
 import pytest
 from spapi_simulator.testing import fault_mode
+from storesync.clock import iso
 from storesync.dal import job_state
+from storesync.dal.job_state import JobState
 from storesync.dal.stores import Store
 
 FBM_OPEN = 110  # more than one searchOrders page: the first connect's window is a backlog
@@ -108,6 +111,50 @@ def test_a_backlog_at_connect_is_read_by_planner_rounds_each_order_once_fba_and_
     h.poll(store)
     used = calls(h)
     assert "createReport" not in used and 1 <= used.get("searchOrders", 0) <= 2
+
+
+def test_after_a_long_outage_orders_closed_meanwhile_come_from_the_report_and_give_their_stock_back_once(
+    h: support.OrderImportHarness,
+):
+    store, fbm = support.stocked_store(h, 1_000)
+    held_open = [support.new_order(h.sim, {fbm[0]: 2}) for _ in range(5)]
+    h.drain("OrderNotificationsQueue")
+    h.advance()
+    h.poll(store)
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, 10)
+    # three hours without storesync (notifications lost): two shipped outside the WMS, one cancelled, a backlog
+    new = [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(FBM_OPEN)]
+    h.advance(
+        5.0
+    )  # the changes are the newest: past the first page the sweep reads before the planner takes over
+    for order_id in held_open[:2]:
+        support.admin(h.sim, "POST", f"orders/{order_id}/ship")
+    support.admin(h.sim, "POST", f"orders/{held_open[2]}/cancel")
+    h.drain("OrderNotificationsQueue")
+    h.advance()
+    cursor = job_state.load_cursor(store.store_id, "orders")
+    cursor["last_complete"] = iso(datetime.now(UTC) - timedelta(hours=3))
+    JobState(store.store_id, "orders").update(actions=[JobState.cursor.set(cursor)])
+    support.admin(h.sim, "POST", "stats/reset")
+
+    import_until_done(h, store)
+
+    used = calls(h)
+    assert used.get("createReport") == 1
+    held = {o.amazon_order_id: o for o in support.orders_of(store)}
+    assert set(held) == {*held_open, *new}
+    assert [held[i].status for i in held_open] == ["shipped_externally"] * 2 + ["cancelled", "open", "open"]
+    # their allocations went back once (no "remove stock" setting): 2 open x 2 units + the new ones
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, 4 + FBM_OPEN)
+    assert all(not i.allocations for o in held_open[:3] for i in held[o].items)
+    # the lines they had keep Amazon's item ids: the report's rows did not add lines
+    assert all(
+        len(held[o].items) == 1 and not held[o].items[0].order_item_id.startswith("report:")
+        for o in held_open
+    )
+    runs = [r.counts.as_dict() for r in h.runs(store)]
+    assert sum(r.get("windows_planned", 0) for r in runs) == 1
+    assert sum(r.get("orders_from_report", 0) for r in runs) == 3
 
 
 @pytest.mark.parametrize("mode", ["report_cancelled", "report_fatal"])

@@ -71,6 +71,8 @@ MAX_PAGES_PER_SLICE = 20
 MAX_RETRY_ATTEMPTS = 5
 MAX_RETRIES_PER_RUN = 25
 UNKNOWN_ORDER_ID = "?"  # storesync.amazon.orders.UnreadableOrder: even the order id could not be read
+# a large window's sweep hands it to planner rounds once it has read this many orders (one page) and has more
+PLAN_AFTER_ORDERS = 100
 MAX_WINDOW_RESTARTS = 5  # refused page tokens in a row before the run fails (the next run starts again)
 
 
@@ -145,7 +147,7 @@ class OrderImport:
                 self.outcome.continue_after = amazon.search_wait_time()
                 break
             try:
-                page = search_page(amazon, self.store, sweep)
+                page = search_page(amazon, self.store, sweep, page_size=PAGE_SIZE)
             except Throttled as exc:
                 if not pages:
                     raise  # nothing done yet: the runner re-enqueues after the wait
@@ -186,12 +188,14 @@ class OrderImport:
         return self.outcome
 
     def _large(self, sweep: dict[str, Any]) -> bool:
-        """A sweep with more pages to read whose window started more than `plan_window` ago (a first connect with
-        history, a long outage, a sweep falling behind) is a backlog: planner rounds read it (when configured)
+        """A sweep with more pages to read after PLAN_AFTER_ORDERS orders (one page of Amazon's size) whose window
+        started more than `plan_window` ago (a first connect with history, a long outage, a sweep falling behind) is
+        a backlog: planner rounds read it (when configured)
         unless a planner round gave it back (its report failed)."""
         if self.deps.planner is None or sweep.get("planned_out"):
             return False
-        return self.deps.clock() - parse_iso(sweep["after"]) > self.deps.plan_window
+        backlog = int(sweep.get("read") or 0) >= PLAN_AFTER_ORDERS
+        return backlog and self.deps.clock() - parse_iso(sweep["after"]) > self.deps.plan_window
 
     def _planned(self, cursor: dict[str, Any]) -> bool:
         """A planner round is under way, or the sweep under way is a backlog (it becomes a round)."""

@@ -53,7 +53,11 @@ class OrdersAmazon(Protocol):
 
 
 def search_page(
-    amazon: OrdersAmazon, store: Store, sweep: Mapping[str, Any], fulfilled_by: Sequence[str] | None = None
+    amazon: OrdersAmazon,
+    store: Store,
+    sweep: Mapping[str, Any],
+    fulfilled_by: Sequence[str] | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> OrdersPage:
     """The sweep's next page ({"after", "before" (None: Amazon's now less two minutes), "token"})."""
     return amazon.search_orders(
@@ -61,7 +65,7 @@ def search_page(
         before=sweep.get("before"),
         token=sweep.get("token"),
         statuses=wanted_statuses(store),
-        page_size=PAGE_SIZE,
+        page_size=page_size,
         fulfilled_by=fulfilled_by,
     )
 
