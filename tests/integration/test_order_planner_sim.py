@@ -147,6 +147,8 @@ def test_after_a_long_outage_orders_closed_meanwhile_come_from_the_report_and_gi
     # their allocations went back once (no "remove stock" setting): 2 open x 2 units + the new ones
     assert support.level(support.MERCHANT, fbm[0]) == (1_000, 4 + FBM_OPEN)
     assert all(not i.allocations for o in held_open[:3] for i in held[o].items)
+    # the row's units shipped (per SKU) reach the stored lines
+    assert [int(held[o].items[0].quantity_shipped) for o in held_open[:2]] == [2, 2]
     # the lines they had keep Amazon's item ids: the report's rows did not add lines
     assert all(
         len(held[o].items) == 1 and not held[o].items[0].order_item_id.startswith("report:")
