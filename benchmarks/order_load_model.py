@@ -6,8 +6,9 @@ SP-API client, quota gate, the polling use case (incremental sweeps every 30 min
 hours re-reading 3 days, as template.yaml schedules them), the ORDER_CHANGE use case and the order rules
 (`decide`) over one in-memory orders table shared by both paths. Lambda/SQS are a discrete-event loop on the
 simulator's clock:
-- a schedule message finds its mode's chain still continuing: absorbed (the lease's rerun); the incremental
-  and catch-up chains run between each other's slices (one lease per job, released between slices);
+- a schedule message that finds its mode's chain still continuing asks for a rerun (the runner's lease:
+  request_rerun) and the chain starts again as soon as it ends (several such messages: one rerun); the
+  incremental and catch-up chains run between each other's slices (one lease per job, released between slices);
 - an ORDER_CHANGE message (new order, release, cancellation) is handled 5 s after it is sent (batching
   window); when it fails (Throttled) it comes back after the queue's 360 s visibility timeout, and after 5
   receives goes to the dead-letter queue (template.yaml's redrive policy).
@@ -51,6 +52,7 @@ from storesync.domain.orders import (
     IGNORE,
     AmazonOrder,
     ImportRules,
+    OrderDecision,
     OrderSnapshot,
     OrderStatus,
     decide,
@@ -89,23 +91,25 @@ class OrdersTable:
         return PathUpserter(self, path)
 
     def upsert(self, path: str, incoming: AmazonOrder) -> UpsertResult:
-        existing = self.orders.get(incoming.order_id)
-        decision = decide(existing, incoming, ImportRules(import_pending=False))
+        decision = decide_and_keep(self.orders, incoming)
         if decision.action != IGNORE:
             if decision.action == CREATE:
                 self.creates[incoming.order_id] = self.creates.get(incoming.order_id, 0) + 1
-            self.orders[incoming.order_id] = OrderSnapshot(
-                amazon_order_id=incoming.order_id,
-                marketplace_id=incoming.marketplace_id,
-                status=decision.status,
-                amazon_status=incoming.status,
-                channel=incoming.channel,
-                amazon_last_updated=incoming.last_updated,
-                holds=decision.holds,
-                has_address=incoming.address is not None,
-            )
             self.arrived.setdefault(incoming.order_id, (self.clock(), path))
         return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)
+
+
+def decide_and_keep(orders: dict[str, OrderSnapshot], incoming: AmazonOrder) -> OrderDecision:
+    """The order rules (`decide`, the store's default: pending orders not imported) over an in-memory orders
+    table: what storesync would store for `incoming`, kept in `orders` unless the decision is to ignore it."""
+    decision = decide(orders.get(incoming.order_id), incoming, ImportRules(import_pending=False))
+    if decision.action != IGNORE:
+        orders[incoming.order_id] = OrderSnapshot(
+            amazon_order_id=incoming.order_id, marketplace_id=incoming.marketplace_id, status=decision.status,
+            amazon_status=incoming.status, channel=incoming.channel, amazon_last_updated=incoming.last_updated,
+            holds=decision.holds, has_address=incoming.address is not None,
+        )  # fmt: skip
+    return decision
 
 
 @dataclass
@@ -177,6 +181,7 @@ class Door:
     at: Callable[[float, str, Any], None]
     cursor: dict[str, Any] = field(default_factory=dict)
     chains: set[str] = field(default_factory=set)  # modes with a chain continuing
+    reruns: set[str] = field(default_factory=set)  # modes whose schedule found the chain busy
     catchups: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     runs: int = 0
@@ -193,14 +198,33 @@ class Door:
         )  # fmt: skip
 
     def schedule(self, mode: str, now: float) -> None:
+        """A schedule's message for `mode`: starts its chain or, when that chain is still continuing, asks for a
+        rerun (the runner's lease): the chain starts again as soon as it ends."""
         if mode in self.chains:
+            self.reruns.add(mode)
             if mode == "catchup":
                 self.catchups.append({"fired": now, "absorbed": True})
             return
         self.chains.add(mode)
         if mode == "catchup":
-            self.catchups.append({"fired": now, "started": None, "finished": None})
+            rerun = self.catchups[-1] if self.catchups and self.catchups[-1].get("absorbed") else None
+            if rerun is not None:  # the last catch-up that found the chain busy runs now, from when it fired
+                rerun.update(absorbed=False, started=None, finished=None)
+            else:
+                self.catchups.append({"fired": now, "started": None, "finished": None})
+        self.start(mode, now)
+
+    def start(self, mode: str, now: float) -> None:
         self.at(now, "job", mode)
+
+    def chain_ended(self, mode: str, now: float) -> None:
+        self.chains.discard(mode)
+        if mode in self.reruns:
+            self.reruns.discard(mode)
+            self.schedule(mode, now)
+
+    def active_catchup(self) -> dict[str, Any]:
+        return next(c for c in reversed(self.catchups) if not c.get("absorbed"))
 
     def job(self, mode: str, now: float) -> None:
         self.runs += 1
@@ -214,7 +238,7 @@ class Door:
             return
         self.cursor = ctx.cursor
         if mode == "catchup":
-            last = next(c for c in reversed(self.catchups) if not c.get("absorbed"))
+            last = self.active_catchup()
             if began_sweep and last["started"] is None:
                 last["started"] = now
             if not self.cursor.get("catchup"):
@@ -222,7 +246,7 @@ class Door:
         if outcome.continue_after is not None:
             self.at(self.sim.clock.time() + outcome.continue_after + sqs_jitter(), "job", mode)
         else:
-            self.chains.discard(mode)
+            self.chain_ended(mode, self.sim.clock.time())
 
     def all_calls(self) -> dict[str, int]:
         return dict(self.spapi.gate.calls)
