@@ -176,3 +176,17 @@ def test_an_order_a_notification_stored_meanwhile_is_unchanged_at_the_next_round
     amazon = Amazon()
     outcome, _ = run(table, Reports([row("o1")]), amazon)
     assert amazon.got == [] and outcome.counts["orders_unchanged"] == 1 and table.creates == {"o1": 1}
+
+
+def test_the_sweep_lists_only_open_merchant_orders_what_the_fetch_list_can_hold() -> None:
+    """Closed orders come from the report's rows: a sweep page listing them would spend searchOrders' quota
+    (20 pages an hour) on orders no fetch waits for."""
+    table = Table()
+    fbm = [f"fbm-{n:03d}" for n in range(FETCH_SWEEP_THRESHOLD + 10)]
+    amazon = Amazon(pages=[fbm])
+    run(table, Reports([row(i) for i in fbm] + [row("shipped", status="SHIPPED")]), amazon)
+    assert amazon.searched and all(
+        p["statuses"] == ["PARTIALLY_SHIPPED", "UNSHIPPED"] and p["fulfilled_by"] == ["MERCHANT"]
+        for p in amazon.searched
+    )
+    assert set(table.orders) == set(fbm) | {"shipped"}

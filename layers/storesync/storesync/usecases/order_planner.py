@@ -44,7 +44,7 @@ from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
 from storesync.domain.orders import CHANNEL_FBA, CHANNEL_FBM, NOT_RELEASED, AmazonItem, AmazonOrder
-from storesync.usecases.order_import import AMAZON_MIN_LAG, PAGE_SIZE, wanted_statuses
+from storesync.usecases.order_import import AMAZON_MIN_LAG, PAGE_SIZE
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
@@ -260,8 +260,10 @@ class OrderPlanner:
     def _sweep_page(
         self, store: Store, amazon: PlannerAmazon, rnd: dict[str, Any], sweep: dict[str, Any]
     ) -> None:
+        # only what the fetch list can hold (open FBM orders, `needs_details`): closed orders came from the
+        # report, and a page of them would spend the quota on orders nobody waits for
         page = amazon.search_orders(
-            after=rnd["after"], before=rnd["before"], token=sweep.get("token"), statuses=wanted_statuses(store),
+            after=rnd["after"], before=rnd["before"], token=sweep.get("token"), statuses=sorted(OPEN_STATUSES),
             page_size=PAGE_SIZE, fulfilled_by=["MERCHANT"],
         )  # fmt: skip
         wanted = set(rnd["fetch"])
