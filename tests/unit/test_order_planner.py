@@ -101,7 +101,7 @@ class Amazon:
         self.searched.append(params)
         index = int(params.get("token") or 0)
         token = str(index + 1) if index + 1 < len(self.pages) else None
-        return OrdersPage([order(i) for i in self.pages[index]], token)
+        return OrdersPage([order(i) for i in self.pages[index]] if self.pages else [], token)
 
 
 class Ctx(JobContext):
@@ -190,3 +190,14 @@ def test_the_sweep_lists_only_open_merchant_orders_what_the_fetch_list_can_hold(
         for p in amazon.searched
     )
     assert set(table.orders) == set(fbm) | {"shipped"}
+
+
+def test_a_round_ends_by_the_sweep_when_notifications_take_every_get_order_token() -> None:
+    """A handful of orders to fetch (fewer than getOrder's burst) while ORDER_CHANGE notifications, which come
+    first, take every getOrder token: the searchOrders sweep brings them and the round ends."""
+    table = Table()
+    fbm = [f"fbm-{n}" for n in range(5)]
+    amazon = Amazon(pages=[fbm], get_budget=0)
+    outcome, ctx = run(table, Reports([row(i) for i in fbm]), amazon)
+    assert set(table.orders) == set(fbm) and outcome.counts["orders_swept"] == 5 and amazon.got == []
+    assert ctx.cursor["round"] is None and ctx.cursor["last_complete"]

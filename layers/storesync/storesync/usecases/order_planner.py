@@ -48,7 +48,10 @@ from storesync.usecases.order_import import AMAZON_MIN_LAG, PAGE_SIZE
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
-FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: the searchOrders door helps
+# the searchOrders door helps whenever orders are to be fetched: getOrder is shared with ORDER_CHANGE
+# notifications, which come first (background gate), so above ~1,600 notifications an hour the planner gets no
+# getOrder token at all and a round waiting for getOrder alone never ends; searchOrders is the planner's own
+FETCH_SWEEP_THRESHOLD = 0
 MAX_FETCHES_PER_SLICE = 200
 REPORT_POLL_SECONDS = 60.0
 
