@@ -199,5 +199,15 @@ def test_a_round_ends_by_the_sweep_when_notifications_take_every_get_order_token
     fbm = [f"fbm-{n}" for n in range(5)]
     amazon = Amazon(pages=[fbm], get_budget=0)
     outcome, ctx = run(table, Reports([row(i) for i in fbm]), amazon)
+    assert outcome.continue_after and not amazon.searched and len(ctx.cursor["round"]["fetch"]) == 5
+    outcome, ctx = run(table, Reports([]), amazon, ctx.cursor)  # the next slice: getOrder still taken
     assert set(table.orders) == set(fbm) and outcome.counts["orders_swept"] == 5 and amazon.got == []
     assert ctx.cursor["round"] is None and ctx.cursor["last_complete"]
+
+
+def test_get_order_free_a_small_round_spends_no_sweep_page() -> None:
+    table = Table()
+    fbm = [f"fbm-{n}" for n in range(5)]
+    amazon = Amazon(pages=[fbm])
+    run(table, Reports([row(i) for i in fbm]), amazon)
+    assert set(table.orders) == set(fbm) and amazon.searched == [] and sorted(amazon.got) == fbm

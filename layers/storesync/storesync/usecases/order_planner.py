@@ -48,10 +48,7 @@ from storesync.usecases.order_import import AMAZON_MIN_LAG, PAGE_SIZE
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
-# the searchOrders door helps whenever orders are to be fetched: getOrder is shared with ORDER_CHANGE
-# notifications, which come first (background gate), so above ~1,600 notifications an hour the planner gets no
-# getOrder token at all and a round waiting for getOrder alone never ends; searchOrders is the planner's own
-FETCH_SWEEP_THRESHOLD = 0
+FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: the searchOrders door helps
 MAX_FETCHES_PER_SLICE = 200
 REPORT_POLL_SECONDS = 60.0
 
@@ -236,20 +233,29 @@ class OrderPlanner:
     def _fetch(
         self, store: Store, amazon: PlannerAmazon, rnd: dict[str, Any], cursor: dict[str, Any]
     ) -> None:
-        """getOrder newest first and (while many remain) searchOrders pages of FBM orders oldest first."""
+        """getOrder newest first and (while many remain, or while getOrder is taken) searchOrders pages of FBM
+        orders oldest first. getOrder is shared with ORDER_CHANGE notifications, which come first at the gate (this
+        gate is background): above ~1,600 notifications an hour the planner gets no getOrder token at all, so a
+        throttled getOrder starts (or keeps going) the window's sweep, searchOrders being the planner's own door."""
         fetched = 0
         while rnd["fetch"] and fetched < MAX_FETCHES_PER_SLICE:
             sweep = rnd.get("sweep")
-            if sweep is not None and len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD:
+            if sweep is not None and (len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD or sweep.get("starved")):
                 with contextlib.suppress(
                     Throttled
                 ):  # the searchOrders door is empty for now: getOrder goes on
                     self._sweep_page(store, amazon, rnd, sweep)
+                if rnd["sweep"] is None:
+                    rnd["swept"] = True  # the window's pages are read: getOrder alone for the rest
                 if not rnd["fetch"]:
                     break
             order_id = rnd["fetch"][-1]
             try:
                 order = amazon.get_order(order_id)
+            except Throttled:
+                if not rnd.get("swept"):
+                    rnd["sweep"] = {**(rnd.get("sweep") or {"token": None}), "starved": True}
+                raise
             except AmazonRejected as exc:
                 if exc.status != 404:
                     raise
