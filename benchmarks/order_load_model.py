@@ -28,6 +28,7 @@ import json
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -182,6 +183,8 @@ class Door:
     cursor: dict[str, Any] = field(default_factory=dict)
     chains: set[str] = field(default_factory=set)  # modes with a chain continuing
     reruns: set[str] = field(default_factory=set)  # modes whose schedule found the chain busy
+    inbox: deque[tuple[str, str, int]] = field(default_factory=deque)  # ORDER_CHANGE messages waiting
+    drain_due: bool = False  # the notifications' consumer has its next turn scheduled
     catchups: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     runs: int = 0
@@ -255,16 +258,32 @@ class Door:
         if self.notifications:
             self.at(now + BATCH_WINDOW, "notification", (order.order_id, order.status, 1))
 
-    def notification(self, payload: tuple[str, str, int], now: float) -> None:
-        order_id, status, receives = payload
-        change = OrderChange(f"n-{order_id}-{status}", SELLER, order_id, US, status)
-        try:
-            self.handler.handle(change)
-        except Throttled:
-            if receives >= MAX_RECEIVES:
-                self.dead_letters += 1
-            else:
-                self.at(now + VISIBILITY_TIMEOUT, "notification", (order_id, status, receives + 1))
+    def notification(self, payload: tuple[str, str, int] | None, now: float) -> None:
+        """A message reaches the notifications queue (None: its consumer's next turn). Messages are handled in
+        order, each when a getOrder token is there: the consumers' waits for the token are scheduled, not slept
+        on the one clock, so a queue that has fallen behind does not hold the other chains back (Lambda runs
+        the notifications and the order jobs side by side)."""
+        if payload is None:
+            self.drain_due = False
+        else:
+            self.inbox.append(payload)
+        while self.inbox:
+            wait = self.spapi.gate.wait_time("getOrder")
+            if wait > 0:
+                if not self.drain_due:
+                    self.drain_due = True
+                    self.at(now + wait, "notification", None)
+                return
+            order_id, status, receives = self.inbox.popleft()
+            change = OrderChange(f"n-{order_id}-{status}", SELLER, order_id, US, status)
+            try:
+                self.handler.handle(change)
+            except Throttled:
+                if receives >= MAX_RECEIVES:
+                    self.dead_letters += 1
+                else:
+                    self.at(now + VISIBILITY_TIMEOUT, "notification", (order_id, status, receives + 1))
+            now = self.sim.clock.time()
 
 
 JITTER = random.Random("sqs")
