@@ -31,24 +31,21 @@ from typing import Any
 
 import harness  # noqa: F401  (the benchmarks' environment, before storesync)
 import requests
-from spapi_simulator.sellers import CLIENT_ID, CLIENT_SECRET
+from order_load_model import SELLER, US, MemoryContext, bench_store, build_spapi, decide_and_keep
 from spapi_simulator.simulator import Simulator
-from spapi_simulator.testing import authorize
-from storesync.amazon.clients import LwaCredentials, SpApi, SpApiConfig, SpApiFactory, seller_key
+from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import Throttled
 from storesync.amazon.orders import AmazonOrders
-from storesync.amazon.quota_gate import InMemoryBucketStore, QuotaGate
 from storesync.amazon.quotas import USAGE_PLANS
-from storesync.dal.stores import Store, StoreSettings
-from storesync.domain.orders import IGNORE, AmazonOrder, ImportRules, OrderSnapshot, decide
+from storesync.dal.stores import Store
+from storesync.domain.orders import AmazonOrder, OrderSnapshot
 from storesync.jobs import JobMessage
 from storesync.usecases.order_import import OrderImport, OrderImportDeps
 from storesync.usecases.order_notifications import OrderChangeBody, OrderChangeHandler
 from storesync.usecases.order_upsert import UpsertResult
-from storesync.usecases.runner import JobContext, JobOutcome
+from storesync.usecases.runner import JobOutcome
 
-SELLER = "A2NASELLER0002"  # one marketplace (US): every generated order of this seller is the store's
-US = "ATVPDKIKX0DER"
+# SELLER (one marketplace, US): every generated order of this seller is the store's
 SCHEDULE_SECONDS = 30 * 60
 LIVE_AFTER_BACKLOG = 4 * 3600  # live orders keep coming this long after the backlog is in
 NOTIFICATION_BATCH_WINDOW = 5.0
@@ -68,41 +65,10 @@ class MemoryUpserter:
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         if len(self.sample) < SAMPLE_KEEP and incoming.channel == "FBM":
             self.sample.append(incoming)
-        existing = self.orders.get(incoming.order_id)
-        decision = decide(existing, incoming, ImportRules(import_pending=False))
+        decision = decide_and_keep(self.orders, incoming)
         seen = self.first_seen.setdefault(incoming.order_id, {})
         seen.setdefault(self.path, self.sim.clock.time())
-        if decision.action != IGNORE:
-            self.orders[incoming.order_id] = OrderSnapshot(
-                amazon_order_id=incoming.order_id,
-                marketplace_id=incoming.marketplace_id,
-                status=decision.status,
-                amazon_status=incoming.status,
-                channel=incoming.channel,
-                amazon_last_updated=incoming.last_updated,
-                holds=decision.holds,
-                has_address=incoming.address is not None,
-            )
         return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)
-
-
-class MemoryContext(JobContext):
-    def save_cursor(self, cursor: dict[str, Any]) -> None:
-        self.cursor = dict(cursor)
-
-
-def build_spapi(sim: Simulator, scale: float) -> SpApi:
-    config = SpApiConfig(endpoint=sim.url, lwa_url=sim.url + "/auth/o2/token", quota_scale=scale)
-    factory = SpApiFactory(config, LwaCredentials(CLIENT_ID, CLIENT_SECRET))
-    token = authorize(sim, SELLER).refresh_token
-    gate = QuotaGate(
-        seller_key(SELLER, "NA"),
-        InMemoryBucketStore(),
-        scale=scale,
-        clock=sim.clock.time,
-        sleep=sim.clock.advance,
-    )
-    return SpApi(factory, US, token, gate)
 
 
 def main() -> None:
@@ -136,10 +102,7 @@ def main() -> None:
     fbm_sku = next(
         x.sku for x in sim.world.catalog.listings(SELLER, US) if not x.is_fba and x.status == "Active"
     )
-    store = Store(
-        "bench-merchant", "bench-store", name="bench", marketplace_id=US, region="NA", status="active",
-        selling_partner_id=SELLER, settings=StoreSettings(), created_at=datetime.now(UTC),
-    )  # fmt: skip
+    store = bench_store()
     poller = MemoryUpserter(sim, "poll")
     notified = MemoryUpserter(sim, "notification")
     deps = OrderImportDeps(
@@ -277,10 +240,7 @@ def measure_storage(orders: list[AmazonOrder]) -> None:
         bind_tables("bench-orders", "us-east-1", endpoint)
         kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
         upserter = OrderUpserter(KmsCipher(kms, prov.physical["DataKey"]), NoQueue())
-        store = Store(
-            "bench-merchant", "bench-store", name="bench", marketplace_id=US, region="NA", status="active",
-            selling_partner_id=SELLER, settings=StoreSettings(), created_at=datetime.now(UTC),
-        )  # fmt: skip
+        store = bench_store()
         store.save()
         ensure_primary_warehouse("bench-merchant")
         for sku in sorted({i.sku for o in orders for i in o.items}):

@@ -6,8 +6,9 @@ SP-API client, quota gate, the polling use case (incremental sweeps every 30 min
 hours re-reading 3 days, as template.yaml schedules them), the ORDER_CHANGE use case and the order rules
 (`decide`) over one in-memory orders table shared by both paths. Lambda/SQS are a discrete-event loop on the
 simulator's clock:
-- a schedule message finds its mode's chain still continuing: absorbed (the lease's rerun); the incremental
-  and catch-up chains run between each other's slices (one lease per job, released between slices);
+- a schedule message that finds its mode's chain still continuing asks for a rerun (the runner's lease:
+  request_rerun) and the chain starts again as soon as it ends (several such messages: one rerun); the
+  incremental and catch-up chains run between each other's slices (one lease per job, released between slices);
 - an ORDER_CHANGE message (new order, release, cancellation) is handled 5 s after it is sent (batching
   window); when it fails (Throttled) it comes back after the queue's 360 s visibility timeout, and after 5
   receives goes to the dead-letter queue (template.yaml's redrive policy).
@@ -27,6 +28,7 @@ import json
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +53,7 @@ from storesync.domain.orders import (
     IGNORE,
     AmazonOrder,
     ImportRules,
+    OrderDecision,
     OrderLine,
     OrderSnapshot,
     OrderStatus,
@@ -90,26 +93,26 @@ class OrdersTable:
         return PathUpserter(self, path)
 
     def upsert(self, path: str, incoming: AmazonOrder) -> UpsertResult:
-        existing = self.orders.get(incoming.order_id)
-        decision = decide(existing, incoming, ImportRules(import_pending=False))
+        decision = decide_and_keep(self.orders, incoming)
         if decision.action != IGNORE:
             if decision.action == CREATE:
                 self.creates[incoming.order_id] = self.creates.get(incoming.order_id, 0) + 1
-            self.orders[incoming.order_id] = OrderSnapshot(
-                amazon_order_id=incoming.order_id,
-                marketplace_id=incoming.marketplace_id,
-                status=decision.status,
-                amazon_status=incoming.status,
-                channel=incoming.channel,
-                amazon_last_updated=incoming.last_updated,
-                holds=decision.holds,
-                has_address=incoming.address is not None,
-                lines=tuple(
-                    OrderLine(i.order_item_id, i.sku, i.quantity, i.quantity_shipped) for i in incoming.items
-                ),
-            )
             self.arrived.setdefault(incoming.order_id, (self.clock(), path))
         return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)
+
+
+def decide_and_keep(orders: dict[str, OrderSnapshot], incoming: AmazonOrder) -> OrderDecision:
+    """The order rules (`decide`, the store's default: pending orders not imported) over an in-memory orders
+    table: what storesync would store for `incoming`, kept in `orders` unless the decision is to ignore it."""
+    decision = decide(orders.get(incoming.order_id), incoming, ImportRules(import_pending=False))
+    if decision.action != IGNORE:
+        orders[incoming.order_id] = OrderSnapshot(
+            amazon_order_id=incoming.order_id, marketplace_id=incoming.marketplace_id, status=decision.status,
+            amazon_status=incoming.status, channel=incoming.channel, amazon_last_updated=incoming.last_updated,
+            holds=decision.holds, has_address=incoming.address is not None,
+            lines=tuple(OrderLine(i.order_item_id, i.sku, i.quantity, i.quantity_shipped) for i in incoming.items),
+        )  # fmt: skip
+    return decision
 
 
 @dataclass
@@ -181,6 +184,9 @@ class Door:
     at: Callable[[float, str, Any], None]
     cursor: dict[str, Any] = field(default_factory=dict)
     chains: set[str] = field(default_factory=set)  # modes with a chain continuing
+    reruns: set[str] = field(default_factory=set)  # modes whose schedule found the chain busy
+    inbox: deque[tuple[str, str, int]] = field(default_factory=deque)  # ORDER_CHANGE messages waiting
+    drain_due: bool = False  # the notifications' consumer has its next turn scheduled
     catchups: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     runs: int = 0
@@ -197,14 +203,33 @@ class Door:
         )  # fmt: skip
 
     def schedule(self, mode: str, now: float) -> None:
+        """A schedule's message for `mode`: starts its chain or, when that chain is still continuing, asks for a
+        rerun (the runner's lease): the chain starts again as soon as it ends."""
         if mode in self.chains:
+            self.reruns.add(mode)
             if mode == "catchup":
                 self.catchups.append({"fired": now, "absorbed": True})
             return
         self.chains.add(mode)
         if mode == "catchup":
-            self.catchups.append({"fired": now, "started": None, "finished": None})
+            rerun = self.catchups[-1] if self.catchups and self.catchups[-1].get("absorbed") else None
+            if rerun is not None:  # the last catch-up that found the chain busy runs now, from when it fired
+                rerun.update(absorbed=False, started=None, finished=None)
+            else:
+                self.catchups.append({"fired": now, "started": None, "finished": None})
+        self.start(mode, now)
+
+    def start(self, mode: str, now: float) -> None:
         self.at(now, "job", mode)
+
+    def chain_ended(self, mode: str, now: float) -> None:
+        self.chains.discard(mode)
+        if mode in self.reruns:
+            self.reruns.discard(mode)
+            self.schedule(mode, now)
+
+    def active_catchup(self) -> dict[str, Any]:
+        return next(c for c in reversed(self.catchups) if not c.get("absorbed"))
 
     def job(self, mode: str, now: float) -> None:
         self.runs += 1
@@ -218,7 +243,7 @@ class Door:
             return
         self.cursor = ctx.cursor
         if mode == "catchup":
-            last = next(c for c in reversed(self.catchups) if not c.get("absorbed"))
+            last = self.active_catchup()
             if began_sweep and last["started"] is None:
                 last["started"] = now
             if not self.cursor.get("catchup"):
@@ -226,7 +251,7 @@ class Door:
         if outcome.continue_after is not None:
             self.at(self.sim.clock.time() + outcome.continue_after + sqs_jitter(), "job", mode)
         else:
-            self.chains.discard(mode)
+            self.chain_ended(mode, self.sim.clock.time())
 
     def all_calls(self) -> dict[str, int]:
         return dict(self.spapi.gate.calls)
@@ -235,16 +260,32 @@ class Door:
         if self.notifications:
             self.at(now + BATCH_WINDOW, "notification", (order.order_id, order.status, 1))
 
-    def notification(self, payload: tuple[str, str, int], now: float) -> None:
-        order_id, status, receives = payload
-        change = OrderChange(f"n-{order_id}-{status}", SELLER, order_id, US, status)
-        try:
-            self.handler.handle(change)
-        except Throttled:
-            if receives >= MAX_RECEIVES:
-                self.dead_letters += 1
-            else:
-                self.at(now + VISIBILITY_TIMEOUT, "notification", (order_id, status, receives + 1))
+    def notification(self, payload: tuple[str, str, int] | None, now: float) -> None:
+        """A message reaches the notifications queue (None: its consumer's next turn). Messages are handled in
+        order, each when a getOrder token is there: the consumers' waits for the token are scheduled, not slept
+        on the one clock, so a queue that has fallen behind does not hold the other chains back (Lambda runs
+        the notifications and the order jobs side by side)."""
+        if payload is None:
+            self.drain_due = False
+        else:
+            self.inbox.append(payload)
+        while self.inbox:
+            wait = self.spapi.gate.wait_time("getOrder")
+            if wait > 0:
+                if not self.drain_due:
+                    self.drain_due = True
+                    self.at(now + wait, "notification", None)
+                return
+            order_id, status, receives = self.inbox.popleft()
+            change = OrderChange(f"n-{order_id}-{status}", SELLER, order_id, US, status)
+            try:
+                self.handler.handle(change)
+            except Throttled:
+                if receives >= MAX_RECEIVES:
+                    self.dead_letters += 1
+                else:
+                    self.at(now + VISIBILITY_TIMEOUT, "notification", (order_id, status, receives + 1))
+            now = self.sim.clock.time()
 
 
 JITTER = random.Random("sqs")
@@ -413,13 +454,15 @@ def main_backlog(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench_order_import_simulated.py backlog")
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--door", choices=("today", "planner"), default="today")
+    parser.add_argument("--max-hours", type=float, default=72.0, help="simulated hours before giving up")
     args = parser.parse_args(argv)
     wall = time.time()
     sim = Simulator(seed=7, skus=200, orders=args.orders, token_ttl=10**9).start()
     try:
-        backlog = [
-            o.order_id for o in sim.world.orders.by_id.values() if o.seller_id == SELLER and o.released
-        ]
+        mine = [o for o in sim.world.orders.by_id.values() if o.seller_id == SELLER and o.released]
+        # an order Amazon cancelled before storesync first read it is never created (domain/orders.py
+        # import_new): waiting for it would never end, so the backlog is the rest
+        backlog = [o.order_id for o in mine if o.status != CANCELLED]
         spapi = build_spapi(sim)
         table = OrdersTable(sim.clock.time)
         events: list[tuple[float, int, str, Any]] = []
@@ -435,7 +478,7 @@ def main_backlog(argv: list[str]) -> None:
         door.schedule("incremental", start)
         at(start + SCHEDULE_SECONDS, "schedule", "incremental")
         done_at = None
-        while events:
+        while events and events[0][0] <= start + args.max_hours * HOUR:
             when, _, kind, payload = heapq.heappop(events)
             advance_to(sim, when)
             now = sim.clock.time()
@@ -445,14 +488,19 @@ def main_backlog(argv: list[str]) -> None:
                     at(now + SCHEDULE_SECONDS, "schedule", "incremental")
             elif kind == "job":
                 door.job(payload, now)
-            if done_at is None and all(i in table.arrived for i in backlog):
+            if (
+                done_at is None
+                and len(table.arrived) >= len(backlog)
+                and all(i in table.arrived for i in backlog)
+            ):
                 done_at = sim.clock.time()
                 break
         delays = sorted(table.arrived[i][0] - start for i in backlog if i in table.arrived)
         fba = sum(1 for i in backlog if sim.world.orders.by_id[i].fulfilled_by == "AMAZON")
         print(json.dumps({
-            "door": args.door, "backlog": len(backlog), "fba": fba,
-            "hours_until_all_in": round(((done_at or sim.clock.time()) - start) / HOUR, 2),
+            "door": args.door, "backlog": len(backlog), "fba": fba, "cancelled_never_created": len(mine) - len(backlog),
+            "hours_until_all_in": round((done_at - start) / HOUR, 2) if done_at else None,
+            "hours_run": round((sim.clock.time() - start) / HOUR, 2),
             "median_delay_h": round(percentile(delays, 0.5) / HOUR, 2), "missing": len(backlog) - len(delays),
             "calls": door.all_calls(), "duplicated": sum(1 for n in table.creates.values() if n > 1),
             "throttled_429": throttled_429(sim), "wall_s": round(time.time() - wall),

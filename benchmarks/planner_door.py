@@ -128,17 +128,15 @@ class PlannedDoor(Door):
         if mode == "plan-tick":
             self.at(now + PLAN_EVERY, "schedule", "plan-tick")
             mode = "incremental"
-        if mode in self.chains:
-            if mode == "catchup":
-                self.catchups.append({"fired": now, "absorbed": True})
-            return
-        self.chains.add(mode)
+        super().schedule(mode, now)
+
+    def start(self, mode: str, now: float) -> None:
         if mode == "catchup":
-            self.catchups.append({"fired": now, "started": now, "finished": None})
+            self.active_catchup()["started"] = now
             before = self.sim.clock.now() - AMAZON_MIN_LAG
             after = before - timedelta(days=CATCHUP_DAYS)
             self.cursors["catchup"] = {"round": {"after": iso(after), "attempt": 1}}
-        self.at(now, "job", mode)
+        super().start(mode, now)
 
     def job(self, mode: str, now: float) -> None:
         self.runs += 1
@@ -157,6 +155,6 @@ class PlannedDoor(Door):
         if outcome.continue_after is not None:
             self.at(self.sim.clock.time() + max(outcome.continue_after, 1.0) + sqs_jitter(), "job", mode)
             return
-        self.chains.discard(mode)
         if mode == "catchup":
-            self.catchups[-1]["finished"] = self.sim.clock.time()
+            self.active_catchup()["finished"] = self.sim.clock.time()
+        self.chain_ended(mode, self.sim.clock.time())

@@ -147,7 +147,7 @@ class Amazon:
         self.searched.append(params)
         index = int(params.get("token") or 0)
         token = str(index + 1) if index + 1 < len(self.pages) else None
-        return OrdersPage(tuple(order(i) for i in self.pages[index]), next_token=token,
+        return OrdersPage(tuple(order(i) for i in self.pages[index]) if self.pages else (), next_token=token,
                           last_updated_before="2026-07-10T11:58:00Z")  # fmt: skip
 
     def search_wait_time(self) -> float:
@@ -366,3 +366,40 @@ def test_a_small_window_or_no_planner_keeps_the_searchorders_sweep() -> None:
         outcome = OrderImport(import_deps(table, reports, amazon, planner), ctx).run()
         assert "windows_planned" not in outcome.counts and not reports.requested
         assert len(table.orders) == 101 and ctx.cursor.get("round") is None
+
+
+def test_the_sweep_lists_only_open_merchant_orders_what_the_fetch_list_can_hold() -> None:
+    """Closed orders come from the report's rows: a sweep page listing them would spend searchOrders' quota
+    (20 pages an hour) on orders no fetch waits for."""
+    table = Table()
+    fbm = [f"fbm-{n:03d}" for n in range(FETCH_SWEEP_THRESHOLD + 10)]
+    amazon = Amazon(pages=[fbm])
+    run_round(table, Reports([row(i) for i in fbm] + [row("shipped", status="SHIPPED")]), amazon)
+    assert amazon.searched and all(
+        # what the fetch list can hold: every released status but the closed ones the report's rows store
+        sorted(p["statuses"]) == ["PARTIALLY_SHIPPED", "UNFULFILLABLE", "UNSHIPPED"]
+        and p["fulfilled_by"] == ["MERCHANT"]
+        for p in amazon.searched
+    )
+    assert set(table.orders) == set(fbm) | {"shipped"}
+
+
+def test_a_round_ends_by_the_sweep_when_notifications_take_every_get_order_token() -> None:
+    """A handful of orders to fetch (fewer than getOrder's burst) while ORDER_CHANGE notifications, which come
+    first, take every getOrder token: the searchOrders sweep brings them and the round ends."""
+    table = Table()
+    fbm = [f"fbm-{n}" for n in range(5)]
+    amazon = Amazon(pages=[fbm], get_budget=0)
+    outcome, ctx = run_round(table, Reports([row(i) for i in fbm]), amazon)
+    assert outcome.continue_after and not amazon.searched and len(ctx.cursor["round"]["fetch"]) == 5
+    outcome, ctx = run(table, Reports([]), amazon, ctx.cursor)  # the next slice: getOrder still taken
+    assert set(table.orders) == set(fbm) and outcome.counts["orders_swept"] == 5 and amazon.got == []
+    assert ctx.cursor["round"] is None and ctx.cursor["last_complete"]
+
+
+def test_get_order_free_a_small_round_spends_no_sweep_page() -> None:
+    table = Table()
+    fbm = [f"fbm-{n}" for n in range(5)]
+    amazon = Amazon(pages=[fbm])
+    run_round(table, Reports([row(i) for i in fbm]), amazon)
+    assert set(table.orders) == set(fbm) and amazon.searched == [] and sorted(amazon.got) == fbm

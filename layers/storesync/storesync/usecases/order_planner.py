@@ -60,7 +60,13 @@ from storesync.usecases.order_reconciliation import (
     read_report,
     report_attempt_failed,
 )
-from storesync.usecases.order_search import AMAZON_MIN_LAG, OrdersAmazon, count_upsert, search_page
+from storesync.usecases.order_search import (
+    AMAZON_MIN_LAG,
+    OrdersAmazon,
+    count_upsert,
+    open_statuses,
+    search_page,
+)
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
@@ -237,11 +243,16 @@ class OrderPlanner:
         count_upsert(self.outcome, result)
 
     def _fetch(self, store: Store, amazon: OrdersAmazon, rnd: dict[str, Any], cursor: dict[str, Any]) -> None:
-        """getOrder newest first and (while many remain) searchOrders pages of FBM orders oldest first."""
+        """getOrder newest first and (while many remain, or while getOrder is taken) searchOrders pages of FBM
+        orders oldest first. getOrder is shared with ORDER_CHANGE notifications, which come first at the gate (this
+        gate is background): above ~1,600 notifications an hour the planner gets no getOrder token at all, so a
+        throttled getOrder starts (or keeps going) the window's sweep, searchOrders being the planner's own door."""
         fetched = 0
         while _remaining(rnd) and fetched < MAX_FETCHES_PER_SLICE:
             sweep = rnd.get("sweep")
-            if sweep is not None and (rnd.get("unlisted") or len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD):
+            if sweep is not None and (
+                rnd.get("unlisted") or sweep.get("starved") or len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD
+            ):
                 if not rnd["fetch"]:  # only the sweep is left: its wait is the round's
                     self._sweep_page(store, amazon, rnd, sweep, cursor)
                     fetched += 1
@@ -251,17 +262,23 @@ class OrderPlanner:
                     Throttled
                 ):  # the searchOrders door is empty for now: getOrder goes on
                     self._sweep_page(store, amazon, rnd, sweep, cursor)
+                if rnd.get("sweep") is None:
+                    rnd["swept"] = True  # the window's pages are read: getOrder alone for the rest
                 if not rnd["fetch"]:
                     continue
             order_id = rnd["fetch"][-1]
             order: AmazonOrder | None
             try:
                 order = amazon.get_order(order_id)
+            except Throttled:
+                if not rnd.get("swept"):
+                    rnd["sweep"] = {**(rnd.get("sweep") or {"token": None}), "starved": True}
+                raise
             except AmazonRejected as exc:
                 if exc.status != 404:
                     raise
                 order = None  # gone from this seller: nothing to store
-            except (Throttled, TransientAmazonError, AuthorizationRevoked):
+            except (TransientAmazonError, AuthorizationRevoked):
                 raise
             except (
                 Exception
@@ -287,8 +304,14 @@ class OrderPlanner:
         sweep: dict[str, Any],
         cursor: dict[str, Any],
     ) -> None:
+        # only what the fetch list can hold (open merchant orders): closed orders came from the report, and a page
+        # of them would spend the quota on orders nobody waits for
         page = search_page(
-            amazon, store, {**sweep, "after": rnd["after"], "before": rnd["before"]}, ["MERCHANT"]
+            amazon,
+            store,
+            {**sweep, "after": rnd["after"], "before": rnd["before"]},
+            ["MERCHANT"],
+            statuses=open_statuses(store),
         )
         wanted = set(rnd["fetch"])
         unlisted = bool(

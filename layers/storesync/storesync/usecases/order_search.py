@@ -16,7 +16,16 @@ from typing import Any, Protocol
 from storesync.amazon.orders import OrdersPage
 from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
-from storesync.domain.orders import AMAZON_STATUSES, CREATE, IGNORE, NOT_RELEASED, UPDATE, AmazonOrder
+from storesync.domain.orders import (
+    AMAZON_STATUSES,
+    CANCELLED,
+    CREATE,
+    IGNORE,
+    NOT_RELEASED,
+    SHIPPED,
+    UPDATE,
+    AmazonOrder,
+)
 from storesync.usecases.order_upsert import UpsertResult
 from storesync.usecases.runner import JobOutcome
 
@@ -30,6 +39,13 @@ def wanted_statuses(store: Store) -> list[str] | None:
     if store.settings.import_pending_orders:
         return None
     return [s for s in AMAZON_STATUSES if s not in NOT_RELEASED]
+
+
+def open_statuses(store: Store) -> list[str]:
+    """The statuses of the orders still to pack (what the order planner fetches: `wanted_statuses` less shipped and
+    cancelled, which the order report's rows store). The planner's sweep asks for these only: a page of closed
+    orders would spend searchOrders' 20 pages an hour on orders nobody waits for."""
+    return [s for s in wanted_statuses(store) or AMAZON_STATUSES if s not in (SHIPPED, CANCELLED)]
 
 
 class OrdersAmazon(Protocol):
@@ -58,13 +74,15 @@ def search_page(
     sweep: Mapping[str, Any],
     fulfilled_by: Sequence[str] | None = None,
     page_size: int = PAGE_SIZE,
+    statuses: Sequence[str] | None = None,
 ) -> OrdersPage:
-    """The sweep's next page ({"after", "before" (None: Amazon's now less two minutes), "token"})."""
+    """The sweep's next page ({"after", "before" (None: Amazon's now less two minutes), "token"}), of orders in
+    `statuses` (None: `wanted_statuses`)."""
     return amazon.search_orders(
         after=sweep["after"],
         before=sweep.get("before"),
         token=sweep.get("token"),
-        statuses=wanted_statuses(store),
+        statuses=list(statuses) if statuses is not None else wanted_statuses(store),
         page_size=page_size,
         fulfilled_by=fulfilled_by,
     )
