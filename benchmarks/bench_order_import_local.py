@@ -71,6 +71,7 @@ REPORT_SECONDS = 180.0  # the order report's processing time, simulated seconds
 REPORT_POLL_SECONDS = 30.0  # storesync's getReport interval (ReconciliationDeps.report_poll_seconds)
 NEVER = "cron(0 0 1 1 ? 2030)"  # not within a run: the run fires it itself
 ORDER_JOB = "orders"
+SCHEDULE_MINUTES = 30  # template.yaml's OrdersSchedule
 
 
 @dataclass(frozen=True)
@@ -304,9 +305,12 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
         stats = bench.stats()
         stored = bench.stored()
         world = runtime.simulator.world.orders.by_id
-        delays, missing, stale = [], 0, 0
+        delays, missing, stale, unseen = [], 0, 0, 0
         for order_id, at in ready.items():
             got = arrivals.first.get(order_id)
+            if got is None and world[order_id].status == "CANCELLED":
+                unseen += 1  # cancelled before storesync saw it: never created (the order rules)
+                continue
             if got is None:
                 missing += 1
                 delays.append(scale.sim_minutes(final - at))
@@ -321,7 +325,7 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
             "max_min": round(max(delays), 1) if delays else None,
             "calls_per_100": {op: round(100 * n / max(1, total), 2) for op, n in sorted(stats["calls"].items())
                               if op in ORDER_OPERATIONS},
-            "lost": missing, "wrong_status": stale, "duplicated": arrivals.duplicated(),
+            "lost": missing, "cancelled_before_seen": unseen, "wrong_status": stale, "duplicated": arrivals.duplicated(),
             "catchup_fired_h": None if catchup["fired"] is None else round(catchup["fired"] / HOUR, 2),
             "catchup_hours": None if catchup["finished"] is None
             else round((catchup["finished"] - catchup["fired"]) / HOUR, 2),
@@ -339,23 +343,26 @@ def backlog(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
     arrivals = Arrivals()
     arrivals.install()
     per_seller = round(args.orders / args.divisor)
-    with local_system(scale, orders=per_seller, OrdersCatchupDays="15", OrdersCatchupSchedule=NEVER) as runtime:
+    with local_system(scale, orders=per_seller, schedules=False, OrdersCatchupDays="15") as runtime:
         bench = Bench(runtime, scale, out)
         world = runtime.simulator.world
         waiting = [o.order_id for o in list(world.orders.by_id.values())
-                   if o.seller_id == SELLER and o.marketplace_id == US and o.released]  # fmt: skip
-        bench.say(f"   backlog: {len(waiting)} orders of {SELLER} waiting in {US} (pending left out); "
-                  f"{scale.describe()}")  # fmt: skip
-        bench.connect(args.settle_timeout)
+                   if o.seller_id == SELLER and o.marketplace_id == US and o.released and o.status != "CANCELLED"]  # fmt: skip
+        bench.say(f"   backlog: {len(waiting)} orders of {SELLER} waiting in {US} (pending and cancelled left "
+                  f"out: never created); {scale.describe()}")  # fmt: skip
+        bench.connect(args.settle_timeout)  # schedules off: no order run yet
         bench.reset_stats()
-        connected = bench.sync(ORDER_JOB, "incremental")  # the store's first order run
+        connected = time.time()
         deadline = time.monotonic() + args.deadline
-        done_at = None
+        done_at, next_tick = None, 0.0
         while time.monotonic() < deadline:
             if all(i in arrivals.first for i in waiting):
                 done_at = max(arrivals.first[i] for i in waiting)
                 break
-            time.sleep(1.0)
+            if scale.sim_minutes(time.time() - connected) >= next_tick:
+                runtime.fire_schedule("Orders")  # the first run at once, then every 30 simulated minutes
+                next_tick += SCHEDULE_MINUTES
+            time.sleep(0.2)
         stats = bench.stats()
         delays = sorted(scale.sim_minutes(arrivals.first[i] - connected) / 60 for i in waiting if i in arrivals.first)
         end = done_at if done_at is not None else time.time()
@@ -433,13 +440,13 @@ def main() -> int:
     parser.add_argument("--drain-hours", type=float, default=1.0, help="sustained: simulated hours after")
     parser.add_argument("--orders", type=int, default=None, help="backlog 50,000 / catchup 10,000 (nominal)")
     parser.add_argument("--differences", type=int, default=20, help="catchup: orders that differ")
-    parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 180)")
+    parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 120)")
     parser.add_argument("--divisor", type=float, default=None, help="sizes and quotas divided by (6; backlog 10)")
     parser.add_argument("--settle-timeout", type=float, default=300.0, help="real s to wait for queues")
     parser.add_argument("--deadline", type=float, default=1800.0, help="real s before giving up")
     parser.add_argument("--out", default="", help="append one JSON line per run to this file")
     args = parser.parse_args()
-    defaults = {"sustained": (36.0, 6.0, 0), "backlog": (180.0, 10.0, 50_000), "catchup": (36.0, 6.0, 10_000)}
+    defaults = {"sustained": (36.0, 6.0, 0), "backlog": (120.0, 10.0, 50_000), "catchup": (36.0, 6.0, 10_000)}
     speed, divisor, orders = defaults[args.mode]
     args.speed = args.speed or speed
     args.divisor = args.divisor or divisor
