@@ -147,7 +147,9 @@ def amazon_scaled(scale: Scale) -> Iterator[None]:
 
 
 @contextmanager
-def local_system(scale: Scale, *, orders: int = 0, schedules: bool = True, **parameters: str) -> Iterator[Any]:
+def local_system(
+    scale: Scale, *, orders: int = 0, schedules: bool = True, **parameters: str
+) -> Iterator[Any]:
     from storesync_local.runtime import LocalRuntime, RuntimeConfig, unique_stack_name
 
     # the product schedules ask for listings reports (createReport, getReport...): not fired, so the
@@ -195,7 +197,7 @@ class Bench:
         self.settle(settle_timeout)
 
     def sync(self, job: str, mode: str) -> float:
-        """"Sync now" (POST /stores/{id}/sync); returns the real time it was queued."""
+        """Sync now (POST /stores/{id}/sync); returns the real time it was queued."""
         self.client.post(f"/stores/{self.store_id}/sync", {"job": job, "mode": mode})
         return time.time()
 
@@ -259,13 +261,17 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
         for n in range(total):
             heapq.heappush(events, ((n + rng.random()) * HOUR / per_hour, n, "create", ""))
         catchup_at = HOUR
-        end_load, end = args.load_hours * HOUR, (args.load_hours + args.drain_hours) * HOUR
+        end = (args.load_hours + args.drain_hours) * HOUR
         bench.reset_stats()
         bench.say(f"   sustained {rate:g}/h nominal ({per_hour:g}/h created), notifications "
                   f"{'on' if notifications else 'off'}: {total} orders over {args.load_hours:g} h; {scale.describe()}")  # fmt: skip
         ready: dict[str, float] = {}  # order -> real time it became importable (created or released)
         seq = total
-        catchup: dict[str, Any] = {"fired": None, "finished": None, "before": bench.cursor().get("reconciled")}
+        catchup: dict[str, Any] = {
+            "fired": None,
+            "finished": None,
+            "before": bench.cursor().get("reconciled"),
+        }
         start = time.monotonic()
         behind, looked = 0.0, 0.0
         while True:
@@ -275,7 +281,9 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
             if catchup["fired"] is None and now_sim >= catchup_at:
                 runtime.fire_schedule("OrdersCatchup")
                 catchup["fired"] = now_sim
-            elif catchup["fired"] is not None and catchup["finished"] is None and time.monotonic() > looked + 2:
+            elif (
+                catchup["fired"] is not None and catchup["finished"] is None and time.monotonic() > looked + 2
+            ):
                 looked = time.monotonic()
                 cursor = bench.cursor()
                 if cursor.get("reconciled") != catchup["before"] and not cursor.get("reconcile"):
@@ -364,7 +372,9 @@ def backlog(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
                 next_tick += SCHEDULE_MINUTES
             time.sleep(0.2)
         stats = bench.stats()
-        delays = sorted(scale.sim_minutes(arrivals.first[i] - connected) / 60 for i in waiting if i in arrivals.first)
+        delays = sorted(
+            scale.sim_minutes(arrivals.first[i] - connected) / 60 for i in waiting if i in arrivals.first
+        )
         end = done_at if done_at is not None else time.time()
         return {
             "mode": "backlog", "door": "today", "speed": scale.speed, "divisor": scale.divisor,
@@ -402,8 +412,13 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
         open_fbm = [i for i in held if runtime.simulator.world.orders.by_id[i].fulfilled_by == "MERCHANT"]
         for order_id in rng.sample(open_fbm, args.differences // 2):
             bench.sim("POST", f"/_sim/orders/{order_id}/cancel")
-        unseen = [bench.new_order(rng.choice(fbm), False, False) for _ in range(args.differences - args.differences // 2)]
-        bench.say(f"   catch-up: {stored_before} orders held, {args.differences} differences; {scale.describe()}")
+        unseen = [
+            bench.new_order(rng.choice(fbm), False, False)
+            for _ in range(args.differences - args.differences // 2)
+        ]
+        bench.say(
+            f"   catch-up: {stored_before} orders held, {args.differences} differences; {scale.describe()}"
+        )
         bench.reset_stats()
         before = bench.cursor().get("reconciled")
         began = time.time()
@@ -411,7 +426,11 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
         finished = None
         while time.monotonic() < deadline:
             cursor = bench.cursor()
-            if cursor.get("reconciled") != before and not cursor.get("reconcile") and not cursor.get("catchup"):
+            if (
+                cursor.get("reconciled") != before
+                and not cursor.get("reconcile")
+                and not cursor.get("catchup")
+            ):
                 finished = time.time()
                 break
             time.sleep(0.5)
@@ -434,14 +453,18 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("sustained", "backlog", "catchup"))
-    parser.add_argument("--rates", default="1000,2000", help="sustained: nominal orders an hour, comma separated")
+    parser.add_argument(
+        "--rates", default="1000,2000", help="sustained: nominal orders an hour, comma separated"
+    )
     parser.add_argument("--notifications", choices=("on", "off", "both"), default="both")
     parser.add_argument("--load-hours", type=float, default=2.0, help="sustained: simulated hours of load")
     parser.add_argument("--drain-hours", type=float, default=1.0, help="sustained: simulated hours after")
     parser.add_argument("--orders", type=int, default=None, help="backlog 50,000 / catchup 10,000 (nominal)")
     parser.add_argument("--differences", type=int, default=20, help="catchup: orders that differ")
     parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 120)")
-    parser.add_argument("--divisor", type=float, default=None, help="sizes and quotas divided by (6; backlog 10)")
+    parser.add_argument(
+        "--divisor", type=float, default=None, help="sizes and quotas divided by (6; backlog 10)"
+    )
     parser.add_argument("--settle-timeout", type=float, default=300.0, help="real s to wait for queues")
     parser.add_argument("--deadline", type=float, default=1800.0, help="real s before giving up")
     parser.add_argument("--out", default="", help="append one JSON line per run to this file")
