@@ -146,6 +146,25 @@ def amazon_scaled(scale: Scale) -> Iterator[None]:
         ReconciliationDeps.__init__.__defaults__ = defaults
 
 
+PLAN_WINDOW_MINUTES = (
+    120  # template.yaml's OrdersPlanWindowMinutes (the planner takes windows older than this)
+)
+
+
+def door_parameters(door: str, scale: Scale) -> dict[str, str]:
+    """today: the planner off (OrdersPlanWindowMinutes 0; a template without the planner ignores it); planner:
+    on, its window age in storesync's (real) minutes, i.e. 120 simulated minutes."""
+    if door == "today":
+        return {"OrdersPlanWindowMinutes": "0"}
+    from storesync_local.template import load_template
+
+    if "OrdersPlanWindowMinutes" not in load_template().get("Parameters", {}):
+        raise SystemExit(
+            "--door planner: this checkout's template has no OrdersPlanWindowMinutes (not wired)"
+        )
+    return {"OrdersPlanWindowMinutes": str(max(1, round(PLAN_WINDOW_MINUTES / scale.speed)))}
+
+
 @contextmanager
 def local_system(
     scale: Scale, *, orders: int = 0, schedules: bool = True, **parameters: str
@@ -248,7 +267,8 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
     scale = Scale(args.speed, args.divisor)
     arrivals = Arrivals()
     arrivals.install()
-    with local_system(scale, OrdersCatchupSchedule=NEVER) as runtime:
+    doors = door_parameters(args.door, scale)
+    with local_system(scale, OrdersCatchupSchedule=NEVER, **doors) as runtime:
         bench = Bench(runtime, scale, out)
         bench.connect(args.settle_timeout)
         if not notifications:
@@ -327,7 +347,7 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
             if stored.get(order_id) != world[order_id].status:
                 stale += 1
         result = {
-            "mode": "sustained", "door": "today", "rate": rate, "notifications": notifications,
+            "mode": "sustained", "door": args.door, "rate": rate, "notifications": notifications,
             "speed": scale.speed, "divisor": scale.divisor, "orders_created": total, "orders_ready": len(ready),
             "median_min": round(percentile(delays, 0.5), 1), "p95_min": round(percentile(delays, 0.95), 1),
             "max_min": round(max(delays), 1) if delays else None,
@@ -351,7 +371,8 @@ def backlog(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
     arrivals = Arrivals()
     arrivals.install()
     per_seller = round(args.orders / args.divisor)
-    with local_system(scale, orders=per_seller, schedules=False, OrdersCatchupDays="15") as runtime:
+    doors = door_parameters(args.door, scale)
+    with local_system(scale, orders=per_seller, schedules=False, OrdersCatchupDays="15", **doors) as runtime:
         bench = Bench(runtime, scale, out)
         world = runtime.simulator.world
         waiting = [o.order_id for o in list(world.orders.by_id.values())
@@ -377,7 +398,7 @@ def backlog(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
         )
         end = done_at if done_at is not None else time.time()
         return {
-            "mode": "backlog", "door": "today", "speed": scale.speed, "divisor": scale.divisor,
+            "mode": "backlog", "door": args.door, "speed": scale.speed, "divisor": scale.divisor,
             "backlog": len(waiting), "nominal_backlog": round(len(waiting) * args.divisor),
             "hours_until_all_in": round(scale.sim_minutes(end - connected) / 60, 2), "all_in": done_at is not None,
             "median_delay_h": round(statistics.median(delays), 2) if delays else None,
@@ -391,7 +412,7 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
     scale = Scale(args.speed, args.divisor)
     arrivals = Arrivals()
     arrivals.install()
-    with local_system(scale, schedules=False) as runtime:
+    with local_system(scale, schedules=False, **door_parameters(args.door, scale)) as runtime:
         bench = Bench(runtime, scale, out)
         fbm, fba = bench.listings()
         rng = random.Random("local-catchup")
@@ -442,7 +463,7 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
         agree = sum(1 for i in everything if stored.get(i) == world[i].status)
         calls = {op: n for op, n in sorted(stats["calls"].items()) if op in ORDER_OPERATIONS}
         return {
-            "mode": "catchup", "door": "today", "speed": scale.speed, "divisor": scale.divisor,
+            "mode": "catchup", "door": args.door, "speed": scale.speed, "divisor": scale.divisor,
             "orders": len(everything), "nominal_orders": round(count * args.divisor), "differences": args.differences,
             "calls": calls, "total_calls": sum(calls.values()), "done": finished is not None,
             "hours": round(scale.sim_minutes((finished or time.time()) - began) / 60, 2),
@@ -460,6 +481,9 @@ def main() -> int:
     parser.add_argument("--load-hours", type=float, default=2.0, help="sustained: simulated hours of load")
     parser.add_argument("--drain-hours", type=float, default=1.0, help="sustained: simulated hours after")
     parser.add_argument("--orders", type=int, default=None, help="backlog 50,000 / catchup 10,000 (nominal)")
+    parser.add_argument(
+        "--door", choices=("today", "planner"), default="today", help="the order planner off / on"
+    )
     parser.add_argument("--differences", type=int, default=20, help="catchup: orders that differ")
     parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 120)")
     parser.add_argument(
