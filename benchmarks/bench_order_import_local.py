@@ -473,7 +473,10 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("sustained", "backlog", "catchup"))
+    parser.add_argument(
+        "mode", nargs="?", default="catchup", choices=("sustained", "backlog", "catchup"),
+        help="catchup (the default: a few minutes, as `make bench` runs it), sustained or backlog",
+    )  # fmt: skip
     parser.add_argument(
         "--rates", default="1000,2000", help="sustained: nominal orders an hour, comma separated"
     )
