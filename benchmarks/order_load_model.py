@@ -51,6 +51,7 @@ from storesync.domain.orders import (
     IGNORE,
     AmazonOrder,
     ImportRules,
+    OrderLine,
     OrderSnapshot,
     OrderStatus,
     decide,
@@ -103,6 +104,9 @@ class OrdersTable:
                 amazon_last_updated=incoming.last_updated,
                 holds=decision.holds,
                 has_address=incoming.address is not None,
+                lines=tuple(
+                    OrderLine(i.order_item_id, i.sku, i.quantity, i.quantity_shipped) for i in incoming.items
+                ),
             )
             self.arrived.setdefault(incoming.order_id, (self.clock(), path))
         return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)

@@ -5,75 +5,96 @@ Two SP-API sessions share one set of quota buckets: the notifications' (first ca
 last complete one, less the overlap) and every 6 hours a 3-day reconciliation round (the catch-up), each a chain
 of its own cursor.
 
-The report door is a model: the simulator of this branch does not serve the order reports yet (the `reports`
-branch adds them), so `SimOrderReports` reads the simulator's world directly, as
-GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL would list it, and charges the Reports API calls on the
-planner's gate at their real quotas (createReport once, getReport every minute until the report is ready
-REPORT_DELAY later, getReportDocument once).
+The planner reads its reports through the Lambda's report door (OrderReportDoor, read_order_report); the Reports
+API under it is `SimOrderReports`: the simulator's own order selection and flat file
+(GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL) in process, the Reports API calls charged on the planner's
+gate at their real quotas (createReport once, getReport every minute until the report is ready REPORT_DELAY
+later, getReportDocument once); the report's window ends when it was asked for, less two minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TextIO
 
 from order_load_model import CATCHUP_DAYS, SELLER, US, Door, MemoryContext, sqs_jitter
 from spapi_simulator.clock import iso as sim_iso
+from spapi_simulator.order_reports import BY_LAST_UPDATE, flat_file_chunks, select_orders
 from storesync.amazon.clients import SpApi
 from storesync.amazon.errors import Throttled
 from storesync.amazon.orders import AmazonOrders
+from storesync.amazon.products_amazon import ReportState
 from storesync.amazon.quota_gate import QuotaGate
-from storesync.clock import iso, parse_iso
+from storesync.clock import iso
 from storesync.dal.stores import Store
+from storesync.domain.reconciliation import HeldOrder, units_of
 from storesync.jobs import JobMessage
-from storesync.usecases.order_import import AMAZON_MIN_LAG
-from storesync.usecases.order_planner import OrderPlanner, OrderPlannerDeps, ReportRow
+from storesync.usecases.order_planner import OrderPlanner, OrderPlannerDeps
+from storesync.usecases.order_reconciliation import ReconciliationDeps
+from storesync.usecases.order_search import AMAZON_MIN_LAG
 
 PLAN_EVERY = 10 * 60.0
 REPORT_DELAY = 3 * 60.0
+REPORT_POLL_SECONDS = 60.0
 
 
 @dataclass
 class SimOrderReports:
+    """The Reports API of the order report (storesync.usecases.order_reconciliation.OrderReportsAmazon) answered
+    in process from the simulator's world, with the simulator's own selection and flat file
+    (spapi_simulator.order_reports), the calls charged on the planner's gate. The planner reads it through the
+    same OrderReportDoor and read_order_report as the Lambda."""
+
     sim: Any
     gate: QuotaGate
+    requested: dict[str, tuple[float, float]] = field(default_factory=dict)  # report id -> (since, asked at)
 
     def _charge(self, operation: str) -> None:
         self.gate.acquire(operation)
         self.gate.calls[operation] = self.gate.calls.get(operation, 0) + 1
 
-    def window_rows(
-        self, store: Store, after: str, before: str, state: dict[str, Any]
-    ) -> list[ReportRow] | None:
-        now = self.sim.clock.time()
-        if "requested_at" not in state:
-            self._charge("createReport")
-            state["requested_at"] = now
-            return None
+    def request_order_report(self, *, after: datetime, before: datetime | None = None) -> str:
+        self._charge("createReport")
+        report_id = f"bench-report-{len(self.requested) + 1}"
+        self.requested[report_id] = (after.timestamp(), self.sim.clock.time())
+        return report_id
+
+    def _until(self, report_id: str) -> float:
+        return self.requested[report_id][1] - AMAZON_MIN_LAG.total_seconds()
+
+    def report_state(self, report_id: str) -> ReportState:
         self._charge("getReport")
-        if now < state["requested_at"] + REPORT_DELAY:
-            return None
+        if self.sim.clock.time() < self.requested[report_id][1] + REPORT_DELAY:
+            return ReportState("IN_PROGRESS")
+        return ReportState("DONE", document_id=report_id, data_end=sim_iso(self._until(report_id)))
+
+    @contextmanager
+    def open_report(self, document_id: str) -> Iterator[TextIO]:
         self._charge("getReportDocument")
-        start, end = parse_iso(after).timestamp(), parse_iso(before).timestamp()
-        rows = []
-        for order in self.sim.world.orders.scan(SELLER, "updated", start):
-            if order.updated > end:
-                break
-            items = tuple((i.order_item_id, i.sku, i.quantity) for i in order.items)
-            rows.append(ReportRow(order.order_id, order.status, order.fulfilled_by, sim_iso(order.created),
-                                  sim_iso(order.updated), items))  # fmt: skip
-        return rows
+        since = self.requested[document_id][0]
+        chosen = select_orders(self.sim.world, SELLER, US, BY_LAST_UPDATE, since, self._until(document_id))
+        text = b"".join(flat_file_chunks(self.sim.world, BY_LAST_UPDATE, chosen)).decode()
+        yield io.StringIO(text)
 
 
 @dataclass
 class TableHeld:
+    """What the bench's orders table holds (order_queries.held_orders for the report door)."""
+
     table: Any
 
-    def held(self, store: Store, order_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    def __call__(self, store: Store, order_ids: Sequence[str]) -> dict[str, HeldOrder]:
         orders = self.table.orders
-        return {i: (orders[i].amazon_status, orders[i].amazon_last_updated) for i in order_ids if i in orders}
+        return {
+            i: HeldOrder(i, orders[i].amazon_status, orders[i].amazon_last_updated,
+                         units_of((line.sku, line.quantity) for line in orders[i].lines))
+            for i in order_ids
+            if i in orders
+        }  # fmt: skip
 
 
 @dataclass
@@ -86,9 +107,11 @@ class PlannedDoor(Door):
         self.background = QuotaGate(first.seller_key, first._store, clock=first._clock, sleep=first._sleep,
                                     background=True)  # fmt: skip
         planner_spapi = SpApi(self.spapi._factory, US, self.spapi._refresh_token, self.background)
+        reports = SimOrderReports(self.sim, self.background)
         self.planner_deps = OrderPlannerDeps(
             upserter=self.table.view("planner"), amazon_for=lambda _store: AmazonOrders(planner_spapi),
-            reports=SimOrderReports(self.sim, self.background), held=TableHeld(self.table),
+            reports=ReconciliationDeps(reports_for=lambda _store: reports, held_orders=TableHeld(self.table),
+                                       report_poll_seconds=REPORT_POLL_SECONDS),
             first_window=self.first_sweep, clock=self.sim.clock.now,
         )  # fmt: skip
 
@@ -114,7 +137,7 @@ class PlannedDoor(Door):
             self.catchups.append({"fired": now, "started": now, "finished": None})
             before = self.sim.clock.now() - AMAZON_MIN_LAG
             after = before - timedelta(days=CATCHUP_DAYS)
-            self.cursors["catchup"] = {"round": {"after": iso(after), "before": iso(before)}}
+            self.cursors["catchup"] = {"round": {"after": iso(after), "attempt": 1}}
         self.at(now, "job", mode)
 
     def job(self, mode: str, now: float) -> None:

@@ -27,6 +27,7 @@ from storesync.usecases.order_notifications import (
     handle_order_change_batch,
     is_order_change,
 )
+from storesync.usecases.order_planner import OrderPlannerDeps
 from storesync.usecases.order_reconciliation import ReconciliationDeps
 from storesync.usecases.order_upsert import OrderUpserter, release_unknown_sku_holds
 from storesync.usecases.runner import JobWork
@@ -37,17 +38,34 @@ _order_changes: IdempotentOrderChanges | None = None  # built at the first notif
 
 
 def _work_for(message: JobMessage, svc: Services) -> JobWork:
+    upserter = OrderUpserter(svc.cipher, svc.queue, svc.events)
+    overlap = timedelta(minutes=SETTINGS.orders_overlap_minutes)
+    catchup = timedelta(days=SETTINGS.orders_catchup_days)
+    # one report door for the catch-up's reconciliation and the planner's rounds
+    reports = ReconciliationDeps(
+        reports_for=svc.store_order_reports,
+        held_orders=lambda store, ids: order_queries.held_orders(store.store_id, ids),
+    )
     return order_import_work(
         OrderImportDeps(
-            upserter=OrderUpserter(svc.cipher, svc.queue, svc.events),
+            upserter=upserter,
             amazon_for=svc.background_orders,  # ORDER_CHANGE notifications get the first call
-            overlap=timedelta(minutes=SETTINGS.orders_overlap_minutes),
-            catchup=timedelta(days=SETTINGS.orders_catchup_days),
+            overlap=overlap,
+            catchup=catchup,
             release_holds=lambda store: release_unknown_sku_holds(store, queue=svc.queue, events=svc.events),
-            reconciliation=ReconciliationDeps(
-                reports_for=svc.store_order_reports,
-                held_orders=lambda store, ids: order_queries.held_orders(store.store_id, ids),
-            ),
+            reconciliation=reports,
+            # backlogs and peaks (a window older than ORDERS_PLAN_WINDOW_MINUTES with more than one page): planner
+            # rounds across the doors instead of the searchOrders sweep
+            planner=OrderPlannerDeps(
+                upserter=upserter,
+                amazon_for=svc.background_orders,
+                reports=reports,
+                overlap=overlap,
+                first_window=catchup,
+            )
+            if SETTINGS.orders_plan_window_minutes > 0
+            else None,
+            plan_window=timedelta(minutes=SETTINGS.orders_plan_window_minutes),
         )
     )
 

@@ -47,7 +47,7 @@ class RepeatingPages:
         self.calls = 0
 
     def search_orders(self, *, after: str, before: str | None = None, token: str | None = None,
-                      statuses: Any = None, page_size: int = 100) -> OrdersPage:  # fmt: skip
+                      statuses: Any = None, page_size: int = 100, fulfilled_by: Any = None) -> OrdersPage:  # fmt: skip
         self.calls += 1
         index = int(token or 0)
         more = index + 1 < len(self.pages)

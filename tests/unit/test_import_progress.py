@@ -112,7 +112,8 @@ class PagedAmazon:
         self.pages = [[order(f"O-{p}-{i}") for i in range(per_page)] for p in range(pages)]
 
     def search_orders(self, *, after: str, before: str | None = None, token: str | None = None,
-                      statuses: list[str] | None = None, page_size: int = 100) -> OrdersPage:  # fmt: skip
+                      statuses: list[str] | None = None, page_size: int = 100,
+                      fulfilled_by: Any = None) -> OrdersPage:  # fmt: skip
         index = int(token or 0)
         more = str(index + 1) if index + 1 < len(self.pages) else None
         return OrdersPage(

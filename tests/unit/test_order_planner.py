@@ -1,91 +1,137 @@
-"""The order planner with fakes (no AWS, no HTTP): which door brings which order, a report that is not ready or
-failed, the two fetch doors sharing the list, throttling mid-round, and no order created twice."""
+"""The order planner with fakes (no AWS, no HTTP): which door brings which order, a report that is not ready,
+cancelled, fatal or unreadable (never "nothing changed"), the two fetch doors sharing the list, throttling
+mid-round, no order created twice, the report's lines named by SKU until the order is read whole, and the order
+import handing a large window to planner rounds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
 import pytest
-from storesync.amazon.errors import AmazonError, Throttled
+import storesync.usecases.order_planner as planner_module
+from storesync.amazon.errors import Throttled
 from storesync.amazon.orders import OrdersPage
+from storesync.amazon.products_amazon import ReportState
 from storesync.dal.stores import Store, StoreSettings
+from storesync.domain.notices import NoticeCode
 from storesync.domain.orders import (
     CREATE,
     IGNORE,
+    UPDATE,
     AmazonItem,
     AmazonOrder,
     ImportRules,
+    OrderLine,
     OrderSnapshot,
     decide,
 )
+from storesync.domain.reconciliation import HeldOrder, ReportedOrder, row_order, units_of
 from storesync.jobs import JobMessage
+from storesync.usecases.order_import import OrderImport, OrderImportDeps
 from storesync.usecases.order_planner import (
     FETCH_SWEEP_THRESHOLD,
     OrderPlanner,
     OrderPlannerDeps,
-    ReportRow,
     plan_doors,
 )
+from storesync.usecases.order_reconciliation import ReconciliationDeps
 from storesync.usecases.order_upsert import UpsertResult
 from storesync.usecases.runner import JobContext
 
 US = "ATVPDKIKX0DER"
 NOW = datetime(2026, 7, 10, 12, 0, tzinfo=UTC)
 T0 = "2026-07-10T10:00:00Z"
+COLUMNS = ("amazon-order-id", "purchase-date", "last-updated-date", "order-status", "fulfillment-channel", "sku",
+           "quantity")  # fmt: skip
+WORDS = {"UNSHIPPED": "Unshipped", "SHIPPED": "Shipped", "CANCELLED": "Cancelled", "PENDING": "Pending"}
 
 
-def row(
-    order_id: str, fulfilled_by: str = "MERCHANT", status: str = "UNSHIPPED", updated: str = T0
-) -> ReportRow:
-    return ReportRow(order_id, status, fulfilled_by, T0, updated, ((f"{order_id}-1", "SKU-A", 1),))
+def row(order_id: str, channel: str = "FBM", status: str = "UNSHIPPED", updated: str = T0) -> ReportedOrder:
+    return ReportedOrder(order_id, status, status, channel, updated, (("SKU-A", 1),), T0)
 
 
-def order(order_id: str, status: str = "UNSHIPPED", updated: str = T0) -> AmazonOrder:
-    return AmazonOrder(order_id, US, status, "FBM", T0, updated, (AmazonItem(f"{order_id}-1", "SKU-A", 1),),
+def flat_file(rows: Sequence[ReportedOrder]) -> str:
+    """The rows as Amazon's tab-separated order report (one line per SKU)."""
+    lines = ["\t".join(COLUMNS)]
+    for r in rows:
+        channel = "Amazon" if r.channel == "FBA" else "Merchant"
+        for sku, quantity in r.units:
+            word = WORDS.get(r.status or "", r.raw_status)
+            lines.append("\t".join((r.order_id, T0, r.last_updated, word, channel, sku, str(quantity))))
+    return "\n".join(lines) + "\n"
+
+
+def order(order_id: str, status: str = "UNSHIPPED", updated: str = T0, channel: str = "FBM") -> AmazonOrder:
+    return AmazonOrder(order_id, US, status, channel, T0, updated, (AmazonItem(f"{order_id}-1", "SKU-A", 1),),
                        address={"city": "Seattle"})  # fmt: skip
 
 
 class Table:
-    """The orders table through the state machine; counts creations per order."""
+    """The orders table through the state machine; counts creations per order; keeps the lines."""
 
     def __init__(self) -> None:
         self.orders: dict[str, OrderSnapshot] = {}
         self.creates: dict[str, int] = {}
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
-        decision = decide(self.orders.get(incoming.order_id), incoming, ImportRules())
+        existing = self.orders.get(incoming.order_id)
+        decision = decide(existing, incoming, ImportRules())
         if decision.action == CREATE:
             self.creates[incoming.order_id] = self.creates.get(incoming.order_id, 0) + 1
         if decision.action != IGNORE:
+            lines = tuple(OrderLine(i.order_item_id, i.sku, i.quantity) for i in incoming.items)
+            if existing is not None and not decision.names_lines:
+                lines = existing.lines
             self.orders[incoming.order_id] = OrderSnapshot(
-                amazon_order_id=incoming.order_id, marketplace_id=US, channel=incoming.channel,
+                amazon_order_id=incoming.order_id, marketplace_id=US, channel=incoming.channel, lines=lines,
                 status=decision.status, amazon_status=incoming.status, amazon_last_updated=incoming.last_updated,
             )  # fmt: skip
         return UpsertResult(incoming.order_id, decision.action, decision.reason, decision.status)
 
-    def held(self, store: Store, order_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        return {i: (o.amazon_status, o.amazon_last_updated) for i, o in self.orders.items() if i in order_ids}
+    def held_orders(self, store: Store, order_ids: Sequence[str]) -> dict[str, HeldOrder]:
+        return {
+            i: HeldOrder(
+                i, o.amazon_status, o.amazon_last_updated, units_of((x.sku, x.quantity) for x in o.lines)
+            )
+            for i, o in self.orders.items()
+            if i in order_ids
+        }
 
 
 class Reports:
-    def __init__(self, rows: list[ReportRow] | None, fail: Exception | None = None) -> None:
-        self.rows, self.fail, self.asked = rows, fail, 0
+    """The Reports API of the order report: `states` are getReport's answers in turn (then DONE)."""
 
-    def window_rows(
-        self, store: Store, after: str, before: str, state: dict[str, Any]
-    ) -> list[ReportRow] | None:
-        self.asked += 1
-        if self.fail is not None:
-            raise self.fail
-        return self.rows
+    def __init__(
+        self, rows: Sequence[ReportedOrder], states: Sequence[str] = (), document: str | None = None
+    ):
+        self.rows, self.states, self.document = rows, list(states), document
+        self.requested: list[datetime] = []
+        self.downloads = 0
+
+    def request_order_report(self, *, after: datetime, before: datetime | None = None) -> str:
+        self.requested.append(after)
+        return f"r{len(self.requested)}"
+
+    def report_state(self, report_id: str) -> ReportState:
+        status = self.states.pop(0) if self.states else "DONE"
+        return ReportState(
+            status, document_id="d1" if status == "DONE" else None, data_end="2026-07-10T11:58:00Z"
+        )
+
+    @contextmanager
+    def open_report(self, document_id: str) -> Iterator[TextIO]:
+        self.downloads += 1
+        yield io.StringIO(self.document if self.document is not None else flat_file(self.rows))
 
 
 class Amazon:
     """getOrder for any id; searchOrders (FBM only) over `pages`; Throttled after `get_budget` getOrders."""
 
-    def __init__(self, pages: list[list[str]] | None = None, get_budget: int = 10**6) -> None:
+    def __init__(self, pages: list[list[str]] | None = None, get_budget: int = 10**6, token: bool = False):
         self.pages = pages or []
         self.get_budget = get_budget
         self.got: list[str] = []
@@ -101,7 +147,11 @@ class Amazon:
         self.searched.append(params)
         index = int(params.get("token") or 0)
         token = str(index + 1) if index + 1 < len(self.pages) else None
-        return OrdersPage([order(i) for i in self.pages[index]], token)
+        return OrdersPage(tuple(order(i) for i in self.pages[index]), next_token=token,
+                          last_updated_before="2026-07-10T11:58:00Z")  # fmt: skip
+
+    def search_wait_time(self) -> float:
+        return 7.0
 
 
 class Ctx(JobContext):
@@ -113,42 +163,123 @@ STORE = Store("m", "s", name="s", marketplace_id=US, region="NA", status="active
               settings=StoreSettings(), created_at=NOW)  # fmt: skip
 
 
+def deps(table: Table, reports: Reports, amazon: Amazon) -> OrderPlannerDeps:
+    door = ReconciliationDeps(reports_for=lambda _s: reports, held_orders=table.held_orders)
+    return OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=door, clock=lambda: NOW)
+
+
+def ctx_of(cursor: dict[str, Any] | None = None) -> Ctx:
+    message = JobMessage(job="orders", mode="incremental", merchant_id="m", store_id="s")
+    return Ctx(message, STORE, "t", cursor or {})
+
+
 def run(
     table: Table, reports: Reports, amazon: Amazon, cursor: dict[str, Any] | None = None
 ) -> tuple[Any, Ctx]:
-    deps = OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=reports, held=table,
-                            clock=lambda: NOW)  # fmt: skip
-    ctx = Ctx(
-        JobMessage(job="orders", mode="incremental", merchant_id="m", store_id="s"), STORE, "t", cursor or {}
-    )
-    return OrderPlanner(deps, ctx).run(), ctx
+    ctx = ctx_of(cursor)
+    return OrderPlanner(deps(table, reports, amazon), ctx).run(), ctx
+
+
+def run_round(table: Table, reports: Reports, amazon: Amazon) -> tuple[Any, Ctx]:
+    """The round to its end: asked for, then read (the report is done at the first getReport)."""
+    _, ctx = run(table, reports, amazon)
+    return run(table, reports, amazon, ctx.cursor)
 
 
 def test_each_order_has_its_door_held_none_fba_and_closed_the_row_open_fbm_a_fetch_pending_left_out() -> None:
-    held = {"same": ("UNSHIPPED", T0), "changed": ("UNSHIPPED", T0)}
+    held = {"same": HeldOrder("same", "UNSHIPPED", T0, (("SKU-A", 1),)),
+            "changed": HeldOrder("changed", "UNSHIPPED", T0, (("SKU-A", 1),))}  # fmt: skip
+    odd = ReportedOrder("odd", None, "Pending - Waiting for Pick Up", "FBM", T0, (("SKU-A", 1),))
     rows = [row("same"), row("changed", status="CANCELLED", updated="2026-07-10T11:00:00Z"),
-            row("fba", "AMAZON"), row("new"), row("pending", status="PENDING")]  # fmt: skip
+            row("fba", "FBA"), row("new"), row("pending", status="PENDING"), odd,
+            row("shipped", status="SHIPPED")]  # fmt: skip
     plan = plan_doors(rows, held, US, import_pending=False)
     assert plan.unchanged == 1 and plan.skipped == 1
-    assert [(o.order_id, o.channel) for o in plan.from_report] == [("fba", "FBA"), ("changed", "FBM")]
-    assert plan.fetch == ["new"]  # an open merchant order needs its address: fetched
+    by_row = [(o.order_id, o.channel, o.status) for o in plan.from_report]
+    assert by_row == [
+        ("fba", "FBA", "UNSHIPPED"),
+        ("shipped", "FBM", "SHIPPED"),
+        ("changed", "FBM", "CANCELLED"),
+    ]
+    # an open merchant order needs its address; a status storesync cannot read is never taken from the row
+    assert plan.fetch == ["new", "odd"]
 
 
-def test_a_report_not_ready_waits_and_a_failed_report_is_never_nothing_changed() -> None:
+def test_a_row_order_names_its_lines_by_sku_and_takes_amazons_items_once_read_whole() -> None:
+    reported = ReportedOrder("o1", "SHIPPED", "Shipped", "FBA", T0, (("SKU-A", 2), ("SKU-B", 1)), T0)
+    from_row = row_order(reported, US)
+    assert [(i.order_item_id, i.sku, i.quantity, i.quantity_shipped) for i in from_row.items] == [
+        ("report:SKU-A", "SKU-A", 2, 2), ("report:SKU-B", "SKU-B", 1, 1)]  # fmt: skip
+    assert from_row.from_report and not from_row.read_whole and from_row.address is None
+    created = decide(None, from_row, ImportRules())
+    assert created.action == CREATE and not created.allocate  # FBA: no stock
+    stored = OrderSnapshot(amazon_order_id="o1", marketplace_id=US, channel="FBA", status=created.status,
+                           amazon_status="SHIPPED", amazon_last_updated=T0,
+                           lines=tuple(OrderLine(i.order_item_id, i.sku, i.quantity) for i in from_row.items))  # fmt: skip
+    whole = AmazonOrder(
+        "o1",
+        US,
+        "SHIPPED",
+        "FBA",
+        T0,
+        T0,
+        (AmazonItem("111", "SKU-A", 2, 2), AmazonItem("112", "SKU-B", 1, 1)),
+    )
+    named = decide(stored, whole, ImportRules())
+    assert (
+        named.action == UPDATE
+        and named.names_lines
+        and not named.release_allocation
+        and not named.remove_stock
+    )
+    same_row = decide(stored, from_row, ImportRules())  # the row again: nothing to do
+    assert same_row.action == IGNORE
+
+
+def test_a_report_not_ready_waits_and_the_round_keeps_its_window() -> None:
     table = Table()
-    outcome, ctx = run(table, Reports(None), Amazon())
-    assert outcome.continue_after and ctx.cursor["round"] and "last_complete" not in ctx.cursor
-    with pytest.raises(AmazonError):
-        run(table, Reports(None, fail=AmazonError("report CANCELLED")), Amazon(), ctx.cursor)
-    assert "last_complete" not in ctx.cursor and ctx.cursor["round"]["after"]  # the window is kept
+    reports = Reports([row("o1")], states=["IN_PROGRESS"])
+    outcome, ctx = run(table, reports, Amazon())
+    assert outcome.continue_after and outcome.counts["order_reports_requested"] == 1
+    outcome, ctx = run(table, reports, Amazon(), ctx.cursor)
+    assert outcome.continue_after and reports.downloads == 0 and "last_complete" not in ctx.cursor
+    assert ctx.cursor["round"]["report"]["status"] == "IN_PROGRESS" and len(reports.requested) == 1
+
+
+@pytest.mark.parametrize("fault", ["CANCELLED", "FATAL", "unreadable"])
+def test_a_failed_report_is_never_nothing_changed_it_is_retried_then_the_window_is_swept(fault: str) -> None:
+    table = Table()
+    states = [] if fault == "unreadable" else [fault] * 3
+    reports = Reports(
+        [row("o1")], states=states, document="no header here" if fault == "unreadable" else None
+    )
+    amazon = Amazon(pages=[["o1"]])
+    import_deps = OrderImportDeps(upserter=table, amazon_for=lambda _s: amazon, clock=lambda: NOW,
+                                  planner=deps(table, reports, amazon))  # fmt: skip
+    ctx = ctx_of({"round": {"after": "2026-07-09T12:00:00Z", "attempt": 1}})
+    codes: list[str] = []
+    for attempt in (1, 2):
+        OrderImport(import_deps, ctx).run()  # asks for the report
+        outcome = OrderImport(import_deps, ctx).run()  # reads it: failed
+        codes += [e.code for e in outcome.errors]
+        assert not table.orders and "last_complete" not in ctx.cursor  # never "nothing changed"
+        assert outcome.result == "error" and ctx.cursor["round"]["attempt"] == attempt + 1
+        assert ctx.cursor["round"]["after"] == "2026-07-09T12:00:00Z" and not amazon.searched
+    OrderImport(import_deps, ctx).run()
+    outcome = OrderImport(import_deps, ctx).run()  # the third report fails: the window is swept at once
+    codes += [e.code for e in outcome.errors]
+    assert codes.count(NoticeCode.ORDER_REPORT_FAILED) == 3 and NoticeCode.ORDER_REPORT_GAVE_UP in codes
+    assert len(reports.requested) == 3 and ctx.cursor["round"] is None
+    assert amazon.searched[0]["after"] == "2026-07-09T12:00:00Z"  # the round's own window
+    assert "o1" in table.orders and ctx.cursor["last_complete"] == "2026-07-10T11:58:00Z"
 
 
 def test_a_round_stores_fba_from_the_report_and_fetches_fbm_by_both_doors_each_order_once() -> None:
     table = Table()
     fbm = [f"fbm-{n:03d}" for n in range(FETCH_SWEEP_THRESHOLD + 70)]
-    rows = [row(i) for i in fbm] + [row("fba-1", "AMAZON")]
+    rows = [row(i) for i in fbm] + [row("fba-1", "FBA")]
     amazon = Amazon(pages=[fbm[:50], fbm[50:]])
-    outcome, ctx = run(table, Reports(rows), amazon)
+    outcome, ctx = run_round(table, Reports(rows), amazon)
     assert set(table.orders) == set(fbm) | {"fba-1"}
     assert all(n == 1 for n in table.creates.values())
     assert amazon.searched and all(p["fulfilled_by"] == ["MERCHANT"] for p in amazon.searched)
@@ -156,23 +287,82 @@ def test_a_round_stores_fba_from_the_report_and_fetches_fbm_by_both_doors_each_o
     assert outcome.counts["orders_from_report"] == 1
     assert not set(amazon.got) & set(fbm[:50])  # what a page brought is not fetched again
     assert ctx.cursor["round"] is None and ctx.cursor["last_complete"] == "2026-07-10T11:58:00Z"
+    assert table.orders["fba-1"].lines[0].order_item_id == "report:SKU-A"
+
+
+def test_more_orders_to_fetch_than_the_cursor_carries_the_sweep_stores_the_older_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(planner_module, "MAX_FETCH_LIST", 40)
+    table = Table()
+    fbm = [f"fbm-{n:03d}" for n in range(100)]
+    amazon = Amazon(pages=[fbm[:60], fbm[60:]])
+    reports = Reports([row(i) for i in fbm])
+    _, ctx = run(table, reports, amazon)
+    listed: list[int] = []
+    ctx.save_cursor = lambda cursor: (  # type: ignore[method-assign]
+        listed.append(len((cursor.get("round") or {}).get("fetch") or [])),
+        setattr(ctx, "cursor", dict(cursor)),
+    )
+    OrderPlanner(deps(table, reports, amazon), ctx).run()
+    assert max(listed) == 40  # the cursor carries the newest 40; the sweep read the 60 older ones
+    assert set(table.orders) == set(fbm) and all(n == 1 for n in table.creates.values())
+    assert ctx.cursor["round"] is None and len(amazon.searched) == 2 and set(amazon.got) <= set(fbm[60:])
 
 
 def test_a_throttled_get_order_keeps_the_rest_for_the_next_slice() -> None:
     table = Table()
     rows = [row(f"o{n}") for n in range(10)]
-    outcome, ctx = run(table, Reports(rows), Amazon(get_budget=4))
-    assert outcome.continue_after == 2.0 and len(ctx.cursor["round"]["fetch"]) == 6
     reports = Reports(rows)
+    _, ctx = run(table, reports, Amazon(get_budget=4))
+    outcome, ctx = run(table, reports, Amazon(get_budget=4), ctx.cursor)
+    assert outcome.continue_after == 2.0 and len(ctx.cursor["round"]["fetch"]) == 6
     outcome, ctx = run(table, reports, Amazon(), ctx.cursor)
-    assert reports.asked == 0  # the planned round goes on, the report is not asked again
+    assert len(reports.requested) == 1 and reports.downloads == 1  # the planned round goes on
     assert len(table.orders) == 10 and ctx.cursor["round"] is None
 
 
 def test_an_order_a_notification_stored_meanwhile_is_unchanged_at_the_next_round() -> None:
     table = Table()
     table.upsert(STORE, order("o1"))
-    _, ctx = run(table, Reports([row("o1")]), Amazon())
     amazon = Amazon()
-    outcome, _ = run(table, Reports([row("o1")]), amazon)
+    outcome, _ = run_round(table, Reports([row("o1")]), amazon)
     assert amazon.got == [] and outcome.counts["orders_unchanged"] == 1 and table.creates == {"o1": 1}
+
+
+# the order import hands a large window to planner rounds ------------------------------------------------------
+def import_deps(table: Table, reports: Reports, amazon: Amazon, planner: bool = True) -> OrderImportDeps:
+    return OrderImportDeps(upserter=table, amazon_for=lambda _s: amazon, clock=lambda: NOW,
+                           planner=deps(table, reports, amazon) if planner else None)  # fmt: skip
+
+
+def test_a_first_connect_with_history_becomes_planner_rounds_after_one_page() -> None:
+    table = Table()
+    history = [f"h{n}" for n in range(150)]
+    reports = Reports([row(i) for i in history] + [row("fba-1", "FBA")])
+    amazon = Amazon(pages=[history[:100], history[100:]])
+    d = import_deps(table, reports, amazon)
+    ctx = ctx_of()
+    outcome = OrderImport(d, ctx).run()
+    assert outcome.counts["pages"] == 1 and outcome.counts["windows_planned"] == 1
+    assert ctx.cursor["incremental"] is None
+    assert ctx.cursor["round"]["after"] == (NOW - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for _ in range(5):
+        outcome = OrderImport(d, ctx).run()
+        if not ctx.cursor.get("round"):
+            break
+    assert set(table.orders) == {*history, "fba-1"} and all(n == 1 for n in table.creates.values())
+    assert len(reports.requested) == 1 and ctx.cursor["last_complete"] == "2026-07-10T11:58:00Z"
+    assert len(amazon.got) + sum(len(p) for p in amazon.pages) >= 50  # the first page was not fetched again
+    assert "h0" not in amazon.got
+
+
+def test_a_small_window_or_no_planner_keeps_the_searchorders_sweep() -> None:
+    recent = {"last_complete": (NOW - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    for cursor, planner in ((recent, True), ({}, False)):
+        table, reports = Table(), Reports([])
+        amazon = Amazon(pages=[[f"a{n}" for n in range(100)], ["b1"]])
+        ctx = ctx_of(dict(cursor))
+        outcome = OrderImport(import_deps(table, reports, amazon, planner), ctx).run()
+        assert "windows_planned" not in outcome.counts and not reports.requested
+        assert len(table.orders) == 101 and ctx.cursor.get("round") is None

@@ -4,6 +4,7 @@ allocation plan) for the writers, which commit it through the stock ledger."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from storesync.domain.allocation import LinePlan
 from storesync.domain.orders import (
     AT_RISK,
     LATE,
+    REPORT_ITEM_PREFIX,
     AmazonItem,
     AmazonOrder,
     Hold,
@@ -439,17 +441,50 @@ def apply_holds(order: Order, decision: OrderDecision, now: datetime) -> None:
 def apply_decision(order: Order, incoming: AmazonOrder, decision: OrderDecision, now: datetime) -> None:
     """The order takes the decision's status and holds and Amazon's latest facts (units shipped never drop);
     when it closes, Amazon's close time (`closed_at`, from which its buyer data expires)."""
-    apply_order_fields(order, incoming)
+    if decision.names_lines:
+        name_report_lines(order, incoming)
+    if not incoming.from_report:  # a report's row has no fulfilment fields: the stored ones stay
+        apply_order_fields(order, incoming)
     apply_holds(order, decision, now)
     order.amazon_status = incoming.status
     order.amazon_last_updated = incoming.last_updated
-    shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items}
+    shipped = {i.order_item_id: i.quantity_shipped for i in incoming.items if not i.from_report}
+    shipped_by_sku = Counter[str]()  # a report's row tells the units shipped per SKU
+    for line in incoming.items:
+        if line.from_report:
+            shipped_by_sku[line.sku] += line.quantity_shipped
     for item in order.items:
-        item.quantity_shipped = max(int(item.quantity_shipped or 0), shipped.get(item.order_item_id, 0))
+        done = shipped.get(item.order_item_id, 0)
+        if shipped_by_sku[item.sku] > 0:
+            take = min(int(item.quantity), shipped_by_sku[item.sku])
+            shipped_by_sku[item.sku] -= take
+            done = max(done, take)
+        item.quantity_shipped = max(int(item.quantity_shipped or 0), done)
     if decision.ships:
         order.shipped_at = now
     if decision.closes:
         order.closed_at = amazon_close_time(incoming)
+
+
+def name_report_lines(order: Order, incoming: AmazonOrder) -> None:
+    """The lines stored from an order report's row (named by SKU: domain.order_fields.report_item_id) become
+    Amazon's items of that SKU (their ids, prices and fields), each once; units shipped never drop. A line whose
+    SKU Amazon's answer lacks stays as it is. Such lines hold no stock (only FBA and closed orders are stored from
+    a row), so no stock moves."""
+    by_sku: dict[str, list[AmazonItem]] = {}
+    for line in incoming.items:
+        by_sku.setdefault(line.sku, []).append(line)
+    items: list[OrderItem] = []
+    for item in order.items:
+        if not item.order_item_id.startswith(REPORT_ITEM_PREFIX) or item.sku not in by_sku:
+            items.append(item)
+            continue
+        shipped = int(item.quantity_shipped or 0)
+        for line in by_sku.pop(item.sku):
+            take = min(int(line.quantity), shipped)
+            shipped -= take
+            items.append(order_item(line, quantity_shipped=max(line.quantity_shipped, take)))
+    order.items = items
 
 
 def buyer_data_expires_at(order: Order, incoming: AmazonOrder, decision: OrderDecision) -> datetime | None:

@@ -120,12 +120,12 @@ TEMPLATES: dict[NoticeCode, str] = {
     ),
     C.ORDER_UNKNOWN_SKUS: "Order {order_id}: unknown SKU {skus}; created with an unknown_sku hold",
     C.ORDER_REPORT_FAILED: (
-        "Amazon's order report for the catch-up {reason} (attempt {attempt} of {attempts}); no order was taken "
-        "as unchanged: a new report is asked for"
+        "Amazon's order report {reason} (attempt {attempt} of {attempts}); no order was taken as unchanged: a "
+        "new report is asked for"
     ),
     C.ORDER_REPORT_GAVE_UP: (
-        "Amazon gave no readable order report in {attempts} attempts: the catch-up reads its window with "
-        "searchOrders instead"
+        "Amazon gave no readable order report in {attempts} attempts: its window is read with searchOrders "
+        "instead"
     ),
     C.SHIPMENT_REFUSED: (
         "Order {order_id}, package {package}: Amazon refused the shipment confirmation: {reason}"

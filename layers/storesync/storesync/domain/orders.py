@@ -2,7 +2,9 @@
 
 Plain Python: no AWS, no HTTP. Every writer of an order (the order upsert, the shipment confirmation) asks this
 module where the order goes and writes what it answers; no other module spells a status or a hold.
-storesync.amazon.orders reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field).
+storesync.amazon.orders reads Amazon's JSON into an AmazonOrder (a bad order raises OrderDataError naming the field);
+Amazon's order, its statuses, channels and v2026 fulfilment fields are storesync.domain.order_fields (re-exported
+here).
 
 Transitions (each a function below; `decide` picks the import's):
 - import of a new order (`import_new`, B7, B8, B12, B13): an order first seen CANCELLED is never created; with
@@ -19,6 +21,9 @@ Transitions (each a function below; `decide` picks the import's):
   `ship_outside` (SHIPPED on Amazon with no WMS shipment: shipped externally; with "remove stock for
   fulfillments created in Amazon" the units leave on hand, once; without it the allocation goes back) and
   `follow_status` (open, partially shipped, unfulfillable; shipped by Amazon for FBA or after a WMS shipment).
+  An order stored from an order report's row (FBA or closed: the order planner; lines named by SKU, the report has
+  no order item ids) that is read whole later takes Amazon's items (`names_report_lines`), never a second set of
+  lines, and no stock moves for it.
 - the buyer asks to cancel (`buyer_requests_cancellation`: an item's cancellation request when the order is
   read, or an ORDER_CHANGE BuyerRequestedChange): a merchant order not closed goes on the
   "buyer_requested_cancellation" hold (automation blocked, shipping allowed, stock stays allocated); the hold
@@ -40,28 +45,37 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from storesync.clock import parse_iso
 
-# Amazon's fulfillment statuses
-PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
-PENDING = "PENDING"
-UNSHIPPED = "UNSHIPPED"
-PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
-SHIPPED = "SHIPPED"
-CANCELLED = "CANCELLED"
-UNFULFILLABLE = "UNFULFILLABLE"
-AMAZON_STATUSES = (
-    PENDING_AVAILABILITY,
-    PENDING,
-    UNSHIPPED,
-    PARTIALLY_SHIPPED,
-    SHIPPED,
+# Amazon's order and its fields, re-exported here: every importer of these names keeps working
+from storesync.domain.order_fields import (  # noqa: F401
+    AMAZON_STATUSES,
+    ASSOCIATION_TYPES,
     CANCELLED,
+    CHANNEL_FBA,
+    CHANNEL_FBM,
+    CHANNELS,
+    ITEM_PROGRAMS,
+    LATE_SHIPMENT_MARGIN,
+    NOT_RELEASED,
+    ORDER_PROGRAMS,
+    PARTIALLY_SHIPPED,
+    PENDING,
+    PENDING_AVAILABILITY,
+    REPORT_ITEM_PREFIX,
+    SERVICE_LEVELS,
+    SHIPPED,
+    SHIPPING_CONSTRAINTS,
     UNFULFILLABLE,
+    UNSHIPPED,
+    AmazonItem,
+    AmazonOrder,
+    AssociatedOrder,
+    CancellationRequest,
+    GiftOption,
+    report_item_id,
 )
-NOT_RELEASED = (PENDING_AVAILABILITY, PENDING)
 
 
 class OrderStatus(StrEnum):
@@ -80,10 +94,6 @@ WMS_STATUSES = tuple(OrderStatus)
 CLOSED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY, OrderStatus.CANCELLED})
 SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.SHIPPED_EXTERNALLY})
 BUYER_DATA_RETENTION = timedelta(days=30)  # Amazon's Data Protection Policy: gone 30 days after shipment
-
-CHANNEL_FBM = "FBM"
-CHANNEL_FBA = "FBA"
-CHANNELS = (CHANNEL_FBM, CHANNEL_FBA)
 
 
 class Hold(StrEnum):
@@ -116,134 +126,6 @@ HOLDS = tuple(Hold)
 CREATE = "create"
 UPDATE = "update"
 IGNORE = "ignore"
-
-
-# Orders v2026-01-01's fulfilment vocabulary (the model documents these values; Amazon may add others, which are
-# kept as given: a program or constraint we do not know yet is still shown to the packer)
-ORDER_PROGRAMS = (
-    "AMAZON_BAZAAR",
-    "AMAZON_BUSINESS",
-    "AMAZON_EASY_SHIP",
-    "AMAZON_HAUL",
-    "DELIVERY_BY_AMAZON",
-    "FBM_SHIP_PLUS",
-    "INVOICE_BY_AMAZON",
-    "IN_STORE_PICK_UP",
-    "PREMIUM",
-    "PREORDER",
-    "PRIME",
-)
-ITEM_PROGRAMS = ("TRANSPARENCY", "SUBSCRIBE_AND_SAVE")
-SERVICE_LEVELS = (
-    "EXPEDITED",
-    "FREE_ECONOMY",
-    "NEXT_DAY",
-    "PRIORITY",
-    "SAME_DAY",
-    "SECOND_DAY",
-    "SCHEDULED",
-    "STANDARD",
-)
-# ItemShippingConstraints: each is MANDATORY when present
-SHIPPING_CONSTRAINTS = (
-    "palletDelivery",
-    "cashOnDelivery",
-    "signatureConfirmation",
-    "recipientIdentityVerification",
-    "recipientAgeVerification",
-)
-ASSOCIATION_TYPES = ("REPLACEMENT_ORIGINAL_ID", "EXCHANGE_ORIGINAL_ID")
-# an FBM order still to ship whose ship-by window ends within this time is at risk of shipping late
-LATE_SHIPMENT_MARGIN = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class GiftOption:
-    """An item's gift wrap and message: buyer data (stored encrypted, expired with the address)."""
-
-    message: str | None = None
-    wrap_level: str | None = None
-
-
-@dataclass(frozen=True)
-class CancellationRequest:
-    """A cancellation request on an item (Amazon's `cancellation.cancellationRequest`)."""
-
-    requester: str  # BUYER
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class AssociatedOrder:
-    """Another order this one is related to (a replacement or exchange names its original)."""
-
-    order_id: str
-    association_type: str  # REPLACEMENT_ORIGINAL_ID | EXCHANGE_ORIGINAL_ID (or what Amazon adds)
-
-
-@dataclass(frozen=True)
-class AmazonItem:
-    order_item_id: str
-    sku: str
-    quantity: int
-    quantity_shipped: int = 0
-    price: str | None = None
-    currency: str | None = None
-    programs: tuple[str, ...] = ()
-    customized_url: str | None = None
-    gift: GiftOption | None = None
-    shipping_constraints: tuple[str, ...] = ()  # names from SHIPPING_CONSTRAINTS (MANDATORY ones)
-    cancellation_request: CancellationRequest | None = None
-
-
-@dataclass(frozen=True)
-class AmazonOrder:
-    order_id: str
-    marketplace_id: str
-    status: str
-    channel: str  # FBM | FBA
-    created: str
-    last_updated: str
-    items: tuple[AmazonItem, ...]
-    address: Mapping[str, Any] | None = None
-    # the buyer's cancellation request told by an ORDER_CHANGE (BuyerRequestedChange) when the order read does
-    # not show it on an item yet (see `buyer_cancellation`)
-    buyer_cancel_request: CancellationRequest | None = None
-    ship_by: str | None = None  # the end of the ship-by window (latestDateTime)
-    deliver_by: str | None = None  # the end of the deliver-by window
-    ship_by_start: str | None = None  # earliestDateTime of the ship-by window
-    deliver_by_start: str | None = None
-    programs: tuple[str, ...] = ()
-    service_level: str | None = None  # fulfillment.fulfillmentServiceLevel
-    buyer_company: str | None = None  # business orders: buyer.buyerCompanyName
-    buyer_po_number: str | None = None  # buyer.buyerPurchaseOrderNumber
-    associated_orders: tuple[AssociatedOrder, ...] = ()
-    # the latest package's shipTime (Amazon gives packages for FBM orders only): see amazon_close_time
-    shipped_time: str | None = None
-
-    @property
-    def released(self) -> bool:
-        return self.status not in NOT_RELEASED
-
-    @property
-    def gift_options(self) -> dict[str, GiftOption]:
-        """The items' gift options by order item id (buyer data)."""
-        return {i.order_item_id: i.gift for i in self.items if i.gift is not None}
-
-    @property
-    def buyer_cancellation(self) -> CancellationRequest | None:
-        """The buyer's cancellation request, on any item or told by a notification (None: the buyer asked for
-        none)."""
-        if self.buyer_cancel_request is not None:
-            return self.buyer_cancel_request
-        return next(
-            (
-                i.cancellation_request
-                for i in self.items
-                if i.cancellation_request is not None and i.cancellation_request.requester == "BUYER"
-            ),
-            None,
-        )
 
 
 @dataclass(frozen=True)
@@ -316,6 +198,7 @@ class OrderDecision:
     holds_added: tuple[Hold, ...] = field(default_factory=tuple)
     holds_lifted: tuple[Hold, ...] = field(default_factory=tuple)
     buyer_cancel_reason: str | None = None  # with the buyer-requested-cancellation hold: the buyer's reason
+    names_lines: bool = False  # the report's lines (named by SKU) take Amazon's items: `names_report_lines`
 
 
 # statuses in which a merchant order holds stock (allocated at import, or once its SKUs are known)
@@ -469,6 +352,7 @@ def _decision(
     unknown_skus: tuple[str, ...] = (),
     before: Sequence[Hold] = (),
     buyer_cancel_reason: str | None = None,
+    names_lines: bool = False,
 ) -> OrderDecision:
     """`before`: the holds as stored (the decision names those it puts on and lifts)."""
     return OrderDecision(
@@ -488,6 +372,7 @@ def _decision(
         holds_added=tuple(h for h in holds if h not in before),
         holds_lifted=tuple(h for h in before if h not in holds),
         buyer_cancel_reason=buyer_cancel_reason if Hold.BUYER_CANCELLATION in holds else None,
+        names_lines=names_lines,
     )
 
 
@@ -614,8 +499,10 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
     holds = close_holds(
         buyer_requests_cancellation(holds, existing.channel, move.status, request), move.status
     )
+    names_lines = names_report_lines(existing, incoming)
     changed = (
-        move.status != existing.status
+        names_lines
+        or move.status != existing.status
         or incoming.status != existing.amazon_status
         or holds != existing.holds
         or store_address
@@ -623,6 +510,8 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
     )
     if not changed:
         reason = "no change"
+    elif names_lines and move.status == existing.status and holds == existing.holds:
+        reason = "the report's lines take Amazon's items"
     elif existing.status in CLOSED_STATUSES:
         reason = "closed order"
     else:
@@ -635,6 +524,16 @@ def follow_amazon(existing: OrderSnapshot, incoming: AmazonOrder, rules: ImportR
         store_address=store_address,
         before=existing.holds,
         buyer_cancel_reason=request.reason if request else None,
+        names_lines=names_lines,
+    )
+
+
+def names_report_lines(existing: OrderSnapshot, incoming: AmazonOrder) -> bool:
+    """An order stored from an order report's row (its lines named by SKU: order_fields.report_item_id) read
+    whole now: its lines take Amazon's items, matched by SKU (the writer replaces them; never a second set of
+    lines). Such lines hold no stock: only FBA orders and closed ones are stored from a row."""
+    return incoming.read_whole and any(
+        line.order_item_id.startswith(REPORT_ITEM_PREFIX) for line in existing.lines
     )
 
 

@@ -14,6 +14,9 @@ Rules:
   notification or a sweep stored a later change) is never fetched again;
 - a different Amazon status, or different items (units per SKU), is a difference.
 
+The order planner (usecases/order_planner.py) stores FBA and closed orders from their rows (`stored_from_row`,
+`row_order`) and fetches the others.
+
 Choosing the door (`use_search`): a searchOrders page (100 orders) costs the quota time of SEARCH_PAGE_COST
 getOrder calls (0.5 / 0.0056 requests a second): the window is swept by searchOrders only when that is cheaper
 than one getOrder per difference, or when the differences are too many to keep in the cursor.
@@ -27,7 +30,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storesync.clock import parse_iso
-from storesync.domain.orders import NOT_RELEASED
+from storesync.domain.orders import (
+    CANCELLED,
+    CHANNEL_FBA,
+    NOT_RELEASED,
+    SHIPPED,
+    AmazonItem,
+    AmazonOrder,
+    report_item_id,
+)
 
 SEARCH_PAGE_ORDERS = 100
 SEARCH_PAGE_COST = 90  # getOrder calls the quota allows in the time of one searchOrders page (0.5 / 0.0056)
@@ -88,3 +99,35 @@ def use_search(differences: int, window_orders: int) -> bool:
         return False
     pages = max(1, math.ceil(window_orders / SEARCH_PAGE_ORDERS))
     return differences > MAX_FETCH_LIST or pages * SEARCH_PAGE_COST < differences
+
+
+def stored_from_row(reported: ReportedOrder) -> bool:
+    """Whether the order can be stored from its report row, with no fetch: an FBA order (Amazon ships it: no
+    address or fulfilment details to read) or a closed one (shipped or cancelled: nothing left to pack), in a
+    status storesync reads. An open merchant order needs its address and details: it is fetched."""
+    return reported.status is not None and (
+        reported.channel == CHANNEL_FBA or reported.status in (SHIPPED, CANCELLED)
+    )
+
+
+def row_order(reported: ReportedOrder, marketplace_id: str) -> AmazonOrder:
+    """The order as its report row tells it (`stored_from_row`): no address, no fulfilment fields, one line per
+    SKU named by it (order_fields.report_item_id: the report has no order item ids; the lines take Amazon's
+    items when the order is read whole), shipped units for a shipped order. It goes through the same upsert and
+    state machine as every other door."""
+    if reported.status is None:
+        raise ValueError(f"order {reported.order_id}: status {reported.raw_status!r} unknown: fetch it")
+    shipped = reported.status == SHIPPED
+    items = tuple(
+        AmazonItem(report_item_id(sku), sku, quantity, quantity if shipped else 0)
+        for sku, quantity in reported.units
+    )
+    return AmazonOrder(
+        reported.order_id,
+        marketplace_id,
+        reported.status,
+        reported.channel,
+        reported.created or reported.last_updated,
+        reported.last_updated,
+        items,
+    )

@@ -8,6 +8,7 @@ Amazon returns for every following page.
 
 The cursor (JobState, per store):
   {"incremental": {"after", "before", "token"} | None,   # the sweep in progress (token survives invocations)
+   "round": {...} | None,                                # a planner round in progress (usecases/order_planner.py)
    "catchup": {...} | None,                              # the catch-up sweep in progress
    "last_complete": iso,                                 # end of the last completed sweep
    "retry": {amazon order id: attempts}}                 # orders that failed to store, re-read with getOrder
@@ -27,6 +28,13 @@ without it, or when the report fails `report_attempts` times, or when sweeping i
 sweep of the window. A slice stops after a bounded time and enqueues its continuation
 (the runner), and on Throttled (quota gate or Amazon 429) the runner re-enqueues with the gate's wait.
 
+Backlogs and peaks: with `planner` set (the Lambda's wiring), an incremental sweep whose window started more than
+`plan_window` ago and still has pages to read after one (a first connect with history, a long outage, a sweep
+falling behind) hands its window to planner rounds (usecases/order_planner.py: one order report, FBA and closed
+orders from its rows, open merchant orders by getOrder and searchOrders; cursor["round"]), which run instead of
+the sweep until the window is in ("last_complete" moves on). A round whose reports fail `report_attempts` times
+gives its window back to the sweep (marked "planned_out": it is swept to its end).
+
 Every run first re-evaluates the store's orders on the unknown-SKU hold (`release_holds`,
 order_upsert.release_unknown_sku_holds): an order whose SKUs are known now is allocated and its hold lifted.
 """
@@ -37,60 +45,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.amazon.orders import OrdersPage
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
-from storesync.domain.orders import (
-    AMAZON_STATUSES,
-    CREATE,
-    IGNORE,
-    NOT_RELEASED,
-    UPDATE,
-    AmazonOrder,
-)
 from storesync.observability import logger
+from storesync.usecases.order_planner import OrderPlanner, OrderPlannerDeps
 from storesync.usecases.order_reconciliation import Reconciliation, ReconciliationDeps
+from storesync.usecases.order_search import (  # noqa: F401  (PAGE_SIZE, wanted_statuses: importable from here too)
+    AMAZON_MIN_LAG,
+    PAGE_SIZE,
+    OrdersAmazon,
+    count_upsert,
+    search_page,
+    wanted_statuses,
+)
 from storesync.usecases.order_upsert import HoldRelease, Upserter, UpsertResult
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork, Progress
 
-PAGE_SIZE = 100
 SLICE_SECONDS = 30.0  # a slice hands over to its continuation after this long
 MAX_PAGES_PER_SLICE = 20
 MAX_RETRY_ATTEMPTS = 5
 MAX_RETRIES_PER_RUN = 25
 UNKNOWN_ORDER_ID = "?"  # storesync.amazon.orders.UnreadableOrder: even the order id could not be read
 MAX_WINDOW_RESTARTS = 5  # refused page tokens in a row before the run fails (the next run starts again)
-AMAZON_MIN_LAG = timedelta(minutes=2)
-
-
-def wanted_statuses(store: Store) -> list[str] | None:
-    """Without "import pending orders", pending orders are never stored: leave them out of the search so the
-    quota reads only orders that can change something (a release shows up later as UNSHIPPED anyway)."""
-    if store.settings.import_pending_orders:
-        return None
-    return [s for s in AMAZON_STATUSES if s not in NOT_RELEASED]
-
-
-class OrdersAmazon(Protocol):
-    """What the order import (and ORDER_CHANGE notifications) need of Amazon: storesync.amazon.orders.AmazonOrders."""
-
-    def search_orders(
-        self,
-        *,
-        after: str,
-        before: str | None = None,
-        token: str | None = None,
-        statuses: list[str] | None = None,
-        page_size: int = PAGE_SIZE,
-    ) -> OrdersPage: ...
-
-    def search_wait_time(self) -> float: ...
-
-    def get_order(self, amazon_order_id: str) -> AmazonOrder: ...
 
 
 @dataclass
@@ -105,6 +86,10 @@ class OrderImportDeps:
     release_holds: Callable[[Store], HoldRelease] | None = None
     # the catch-up as a reconciliation with an order report (order_reconciliation.py); None: a searchOrders sweep
     reconciliation: ReconciliationDeps | None = None
+    # planner rounds (order_planner.py) instead of the incremental sweep for a large window; None: always sweep
+    planner: OrderPlannerDeps | None = None
+    # a window that started longer ago than this and holds more than one searchOrders page is large
+    plan_window: timedelta = timedelta(hours=2)
 
 
 def refused_page_token(exc: AmazonRejected) -> bool:
@@ -143,6 +128,10 @@ class OrderImport:
             self._retry_failed(amazon, cursor)
             self.ctx.save_cursor(cursor)
             return self.outcome
+        if sweep_key == "incremental" and self._planned(cursor):
+            if not self._plan(cursor):
+                return self.outcome
+            cursor = dict(self.ctx.cursor)  # the report failed `report_attempts` times: the window is swept
         sweep = cursor.get(sweep_key) or self._new_sweep(cursor, sweep_key)
         first = not cursor.get("last_complete")
         self._report_progress(sweep_key, sweep, first)
@@ -156,13 +145,7 @@ class OrderImport:
                 self.outcome.continue_after = amazon.search_wait_time()
                 break
             try:
-                page = amazon.search_orders(
-                    after=sweep["after"],
-                    before=sweep.get("before"),
-                    token=sweep.get("token"),
-                    statuses=wanted_statuses(self.store),
-                    page_size=PAGE_SIZE,
-                )
+                page = search_page(amazon, self.store, sweep)
             except Throttled as exc:
                 if not pages:
                     raise  # nothing done yet: the runner re-enqueues after the wait
@@ -182,11 +165,18 @@ class OrderImport:
                 sweep.get("before") or page.last_updated_before or iso(self.deps.clock() - AMAZON_MIN_LAG)
             )
             if token:
+                planned_out = sweep.get("planned_out")
                 sweep = {"after": sweep["after"], "before": before, "token": token, "read": read,
                          "started_at": sweep.get("started_at")}  # fmt: skip
+                if planned_out:
+                    sweep["planned_out"] = True
                 if sweep_restarts := self._restarts(cursor, sweep_key):
                     sweep["restarts"] = sweep_restarts
                 self._save(cursor, sweep_key, sweep)
+                if sweep_key == "incremental" and self._large(sweep):  # a backlog: planner rounds take it
+                    self._to_planner(cursor, sweep)
+                    self.outcome.continue_after = 0.0
+                    break
                 self._report_progress(sweep_key, sweep, first)
                 continue
             self._finish_sweep(cursor, sweep_key, before)
@@ -194,6 +184,41 @@ class OrderImport:
         self._retry_failed(amazon, cursor)
         self.ctx.save_cursor(cursor)
         return self.outcome
+
+    def _large(self, sweep: dict[str, Any]) -> bool:
+        """A sweep with more pages to read whose window started more than `plan_window` ago (a first connect with
+        history, a long outage, a sweep falling behind) is a backlog: planner rounds read it (when configured)
+        unless a planner round gave it back (its report failed)."""
+        if self.deps.planner is None or sweep.get("planned_out"):
+            return False
+        return self.deps.clock() - parse_iso(sweep["after"]) > self.deps.plan_window
+
+    def _planned(self, cursor: dict[str, Any]) -> bool:
+        """A planner round is under way, or the sweep under way is a backlog (it becomes a round)."""
+        if self.deps.planner is None:
+            return False
+        if cursor.get("round"):
+            return True
+        sweep = cursor.get("incremental")
+        if sweep and sweep.get("token") and self._large(sweep):
+            self._to_planner(cursor, sweep)
+            return True
+        return False
+
+    def _to_planner(self, cursor: dict[str, Any], sweep: dict[str, Any]) -> None:
+        """The sweep's window becomes a planner round (what the sweep stored stays stored)."""
+        cursor["round"] = {"after": sweep["after"], "attempt": 1}
+        self._save(cursor, "incremental", None)
+        self.outcome.add("windows_planned")
+
+    def _plan(self, cursor: dict[str, Any]) -> bool:
+        """One slice of the planner round (same upserter, same cursor): True when the round gave its window back
+        to the searchOrders sweep (its report failed `report_attempts` times)."""
+        assert self.deps.planner is not None
+        self.ctx.save_cursor(cursor)
+        planner = OrderPlanner(self.deps.planner, self.ctx, self.outcome)
+        planner.run()
+        return planner.swept_instead
 
     def _reconcile(self, amazon: OrdersAmazon, cursor: dict[str, Any]) -> bool:
         """The catch-up by order report (when configured): True when the window is to be swept instead (now)."""
@@ -340,24 +365,7 @@ class OrderImport:
             raise RuntimeError(f"{unexpected} of {page.size} orders could not be stored")
 
     def _count(self, result: UpsertResult) -> None:
-        if result.action == CREATE:
-            self.outcome.add("orders_created")
-        elif result.action == UPDATE:
-            self.outcome.add("orders_updated")
-        elif result.action == IGNORE:
-            self.outcome.add(
-                "orders_unchanged"
-                if result.reason in ("no change", "older than what is stored")
-                else "orders_skipped"
-            )
-        if result.backordered:
-            self.outcome.add("units_backordered", result.backordered)
-        if result.unknown_skus:
-            self.outcome.errors.append(
-                notice(
-                    NoticeCode.ORDER_UNKNOWN_SKUS, order_id=result.order_id, skus=list(result.unknown_skus)
-                )
-            )
+        count_upsert(self.outcome, result)
 
     def _retry_failed(self, amazon: OrdersAmazon, cursor: dict[str, Any]) -> None:
         retry: dict[str, int] = dict(cursor.get("retry") or {})

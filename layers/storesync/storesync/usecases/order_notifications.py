@@ -31,7 +31,7 @@ from storesync.domain.events import EventPublisher
 from storesync.domain.orders import CancellationRequest
 from storesync.marketplaces import marketplace
 from storesync.observability import bind_store, logger, unbind_store
-from storesync.usecases.order_import import OrdersAmazon
+from storesync.usecases.order_search import OrdersAmazon
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import pause_for_reauthorization
 

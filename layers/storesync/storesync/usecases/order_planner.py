@@ -1,101 +1,72 @@
 """The order planner (issue 18 part 2): backlogs and peaks planned across Amazon's doors, each for what it does best.
 
-One planning round covers a window [after, before] of order updates:
-1. the window's order report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, through the `OrderReports`
-   port: a few report calls whatever the window's size; no buyer data) lists every order and its status;
-2. each row is compared with what storesync holds (`HeldOrders`): the same lastUpdatedTime and status is
-   nothing to do; an FBA order (no address to read) and a closed order (shipped or cancelled: nothing left to
-   pack) are stored from their row; an open FBM order that is missing or differs needs its details (the
-   address...) and joins the fetch list;
+The order import runs planner rounds instead of its searchOrders sweep when a store's window is large (a first
+connect with history, a long outage, a sweep falling behind: usecases/order_import.py `plan_window`). One round
+covers a window of order updates from `after` to the end of Amazon's order report:
+1. the window's order report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL) through the one report door
+   of the catch-up (usecases/order_reconciliation.OrderReportDoor: a few Reports API calls whatever the
+   window's size; no buyer data) lists every order, its status and its units per SKU (ReportedOrder);
+2. each order is compared with what storesync holds (domain.reconciliation.difference, the catch-up's rule):
+   an order held as the report shows it (or newer) is nothing to do; an FBA order (no address to read) and a
+   closed one (shipped or cancelled: nothing left to pack) are stored from their row
+   (domain.reconciliation.row_order: lines named by SKU, since the report has no order item ids; they take
+   Amazon's items when the order is read whole, domain.orders.names_report_lines); an open merchant order
+   that is missing or differs, or one whose status storesync cannot read, needs the whole order (address,
+   fulfilment details) and joins the fetch list;
 3. the fetch list is read by two doors at once, each in its own quota: getOrder one order at a time through
-   a background gate (what ORDER_CHANGE notifications leave free: quota_gate.first_call_reserve), newest
+   the background gate (what ORDER_CHANGE notifications leave free: quota_gate.first_call_reserve), newest
    first, and, while more than FETCH_SWEEP_THRESHOLD remain, a searchOrders sweep of the window restricted to
    fulfilledBy MERCHANT (100 orders a page), oldest first. An order one door stored is taken off the other
-   door's list.
+   door's list. The list travels in the cursor (one DynamoDB item): its newest MAX_FETCH_LIST orders; when
+   there are more, the sweep stores every merchant order of its pages and the round ends with the sweep.
 
 Every order, from any door, goes through the same Upserter and so through the state machine (`decide`): an
 older lastUpdatedTime never overwrites a newer one and a second door finding the same order changes nothing,
-so no order is imported twice or left in the state of the older door. A report that Amazon cancelled or that
-failed (or that cannot be read) raises from the port: the round is not done and never counts as "nothing
-changed"; the cursor keeps the window for the next attempt.
+so no order is imported twice or left in the state of the older door; a row's order moves stock only as the
+state machine says (FBA orders take none; a closed order releases or removes its allocation once). A report
+that Amazon cancelled, that failed, that stays queued too long or that cannot be read never counts as "nothing
+changed": the round keeps its window (the cursor does not move), the run is a failed attempt retried with a new
+report, and after `report_attempts` reports the window is read by the order import's searchOrders sweep.
 
-Built at the same time as the `reports` branch (the order report door and the catch-up's reconciliation):
-`ReportRow` and `OrderReports` are the port this planner needs; once both are merged, ReportRow is
-storesync.domain.reconciliation.ReportedOrder (channel and per-SKU units instead of fulfilled_by and item
-lines) and the port is answered by their SpApiOrderReports + read_order_report. Not wired into a Lambda yet:
-the benchmark (benchmarks/planner_door.py) drives it.
-
-Cursor (a JobState cursor of its own per store):
-  {"round": {"after", "before", "fetch": [order ids], "sweep": {"token"} | None, "report": {...}} | None,
-   "last_complete": iso}
+Cursor: the order import's (JobState "orders"), shared with its sweeps ("last_complete", "retry"):
+  {"round": {"after", "attempt", "report": {OrderReportDoor state}, "before", "fetch": [order ids],
+             "sweep": {"token"} | None} | None, ...}
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from storesync.amazon.errors import AmazonRejected, Throttled
-from storesync.amazon.orders import OrdersPage
+from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
-from storesync.domain.orders import CHANNEL_FBA, CHANNEL_FBM, NOT_RELEASED, AmazonItem, AmazonOrder
-from storesync.usecases.order_import import AMAZON_MIN_LAG, PAGE_SIZE, wanted_statuses
+from storesync.domain.orders import CHANNEL_FBM, AmazonOrder
+from storesync.domain.reconciliation import (
+    MAX_FETCH_LIST,
+    HeldOrder,
+    ReportedOrder,
+    difference,
+    row_order,
+    stored_from_row,
+)
+from storesync.usecases.order_reconciliation import (
+    OrderReportDoor,
+    ReconciliationDeps,
+    read_report,
+    report_attempt_failed,
+)
+from storesync.usecases.order_search import AMAZON_MIN_LAG, OrdersAmazon, count_upsert, search_page
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
 FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: the searchOrders door helps
 MAX_FETCHES_PER_SLICE = 200
-REPORT_POLL_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """One order of an order report (one row per order; its items' SKUs and quantities)."""
-
-    order_id: str
-    status: str  # Amazon's order status (UNSHIPPED, SHIPPED, CANCELLED...)
-    fulfilled_by: str  # AMAZON | MERCHANT
-    created: str
-    last_updated: str
-    items: tuple[tuple[str, str, int], ...]  # (order item id, SKU, quantity)
-
-
-class OrderReports(Protocol):
-    """The report door (the `reports` branch builds it over the Reports API 2021-06-30)."""
-
-    def window_rows(
-        self, store: Store, after: str, before: str, state: dict[str, Any]
-    ) -> list[ReportRow] | None:
-        """The rows of the window's order report, or None while Amazon is still making it (`state` is the
-        round's report state, kept in the cursor: the report asked for). Raises when the report is cancelled,
-        fatal or unreadable: never an empty list for a report that did not come."""
-        ...
-
-
-class HeldOrders(Protocol):
-    def held(self, store: Store, order_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """Order id -> (Amazon status, Amazon lastUpdatedTime) as storesync holds them (missing: not held)."""
-        ...
-
-
-class PlannerAmazon(Protocol):
-    def search_orders(
-        self,
-        *,
-        after: str,
-        before: str | None = None,
-        token: str | None = None,
-        statuses: list[str] | None = None,
-        page_size: int = PAGE_SIZE,
-        fulfilled_by: list[str] | None = None,
-    ) -> OrdersPage: ...
-
-    def get_order(self, amazon_order_id: str) -> AmazonOrder: ...
+COMPARE_BATCH = 100  # orders looked up per BatchGetItem
 
 
 @dataclass
@@ -108,51 +79,40 @@ class DoorPlan:
     skipped: int = 0  # pending orders the store does not import
 
 
-OPEN_STATUSES = frozenset(
-    {"UNSHIPPED", "PARTIALLY_SHIPPED"}
-)  # a merchant order still to pack needs its address
-
-
-def needs_details(row: ReportRow) -> bool:
-    return row.fulfilled_by != "AMAZON" and row.status in OPEN_STATUSES
-
-
-def row_order(row: ReportRow, marketplace_id: str) -> AmazonOrder:
-    """An order as its report row tells it: FBA (Amazon ships it) or closed (nothing left to pack), so no
-    address is needed."""
-    shipped = row.status == "SHIPPED"
-    items = tuple(AmazonItem(i, sku, quantity, quantity if shipped else 0) for i, sku, quantity in row.items)
-    channel = CHANNEL_FBA if row.fulfilled_by == "AMAZON" else CHANNEL_FBM
-    return AmazonOrder(
-        row.order_id, marketplace_id, row.status, channel, row.created, row.last_updated, items
-    )
-
-
 def plan_doors(
-    rows: Iterable[ReportRow], held: dict[str, tuple[str, str]], marketplace_id: str, *, import_pending: bool
+    reported: Iterable[ReportedOrder],
+    held: Mapping[str, HeldOrder],
+    marketplace_id: str,
+    *,
+    import_pending: bool,
 ) -> DoorPlan:
-    """Which door brings each order of the report: nothing (held as it is), the row (FBA) or a fetch (FBM)."""
+    """Which door brings each order of the report: nothing (held as it is), its row (FBA, closed) or a fetch."""
     plan = DoorPlan()
-    for row in sorted(rows, key=lambda r: (r.last_updated, r.order_id)):
-        if row.status in NOT_RELEASED and not import_pending:
-            plan.skipped += 1
-            continue
-        have = held.get(row.order_id)
-        if have is not None and have[0] == row.status and parse_iso(have[1]) >= parse_iso(row.last_updated):
-            plan.unchanged += 1
-        elif needs_details(row):
-            plan.fetch.append(row.order_id)
+    for order in sorted(reported, key=lambda r: (r.last_updated, r.order_id)):
+        have = held.get(order.order_id)
+        if difference(order, have, import_pending=import_pending) is None:
+            if have is None:
+                plan.skipped += 1
+            else:
+                plan.unchanged += 1
+        elif stored_from_row(order):
+            plan.from_report.append(row_order(order, marketplace_id))
         else:
-            plan.from_report.append(row_order(row, marketplace_id))
+            plan.fetch.append(order.order_id)
     return plan
+
+
+def _remaining(rnd: Mapping[str, Any]) -> bool:
+    """Orders of the round still to bring: listed ones, or older ones only its sweep reads."""
+    return bool(rnd["fetch"]) or bool(rnd.get("unlisted") and rnd.get("sweep") is not None)
 
 
 @dataclass
 class OrderPlannerDeps:
     upserter: Upserter
-    amazon_for: Callable[[Store], PlannerAmazon]
-    reports: OrderReports
-    held: HeldOrders
+    amazon_for: Callable[[Store], OrdersAmazon]
+    # the report door and what the store holds: the catch-up's (order_reconciliation.ReconciliationDeps)
+    reports: ReconciliationDeps
     overlap: timedelta = timedelta(minutes=5)
     first_window: timedelta = timedelta(days=3)
     clock: Callable[[], datetime] = utcnow
@@ -160,24 +120,21 @@ class OrderPlannerDeps:
 
 @dataclass
 class OrderPlanner:
+    """One slice of a planner round of one store (see the module's docstring)."""
+
     deps: OrderPlannerDeps
     ctx: JobContext
     outcome: JobOutcome = field(default_factory=JobOutcome)
+    swept_instead: bool = False  # the report failed `report_attempts` times: cursor["incremental"] sweeps it
 
-    def run(self) -> JobOutcome:
+    def run(self, after: str | None = None) -> JobOutcome:
+        """`after`: the start of a new round's window (default: the last complete one less the overlap, or
+        `first_window` back for a store never read)."""
         store = self.ctx.store
         cursor = dict(self.ctx.cursor)
-        rnd = cursor.get("round") or self._new_round(cursor)
-        if "fetch" not in rnd:
-            rows = self.deps.reports.window_rows(
-                store, rnd["after"], rnd["before"], rnd.setdefault("report", {})
-            )
-            if rows is None:  # Amazon is still making the report
-                self._save(cursor, rnd)
-                self.outcome.continue_after = REPORT_POLL_SECONDS
-                return self.outcome
-            self._plan(store, rows, rnd)
-            self._save(cursor, rnd)
+        rnd = cursor.get("round") or self._new_round(cursor, after)
+        if "fetch" not in rnd and not self._read_report(store, cursor, rnd):
+            return self.outcome
         amazon = self.deps.amazon_for(store)
         try:
             self._fetch(store, amazon, rnd, cursor)
@@ -185,7 +142,7 @@ class OrderPlanner:
             self._save(cursor, rnd)
             self.outcome.continue_after = exc.retry_after
             return self.outcome
-        if rnd["fetch"]:
+        if _remaining(rnd):
             self._save(cursor, rnd)
             self.outcome.continue_after = 0.0
             return self.outcome
@@ -194,82 +151,155 @@ class OrderPlanner:
             cursor["last_complete"] = rnd["before"]
         cursor["round"] = None
         self.ctx.save_cursor(cursor)
+        self.outcome.summary = f"planned round: orders updated up to {rnd['before']} are in"
         return self.outcome
 
-    def _new_round(self, cursor: dict[str, Any]) -> dict[str, Any]:
-        now = self.deps.clock()
-        last = cursor.get("last_complete")
-        after = parse_iso(last) - self.deps.overlap if last else now - self.deps.first_window
-        return {"after": iso(after), "before": iso(now - AMAZON_MIN_LAG)}
+    def _new_round(self, cursor: dict[str, Any], after: str | None) -> dict[str, Any]:
+        if after is None:
+            last = cursor.get("last_complete")
+            start = (
+                parse_iso(last) - self.deps.overlap if last else self.deps.clock() - self.deps.first_window
+            )
+            after = iso(start)
+        return {"after": after, "attempt": 1}
 
-    def _save(self, cursor: dict[str, Any], rnd: dict[str, Any]) -> None:
+    def _save(self, cursor: dict[str, Any], rnd: dict[str, Any] | None) -> None:
         cursor["round"] = rnd
         self.ctx.save_cursor(cursor)
 
-    def _plan(self, store: Store, rows: list[ReportRow], rnd: dict[str, Any]) -> None:
-        held = self.deps.held.held(store, [r.order_id for r in rows])
+    def _read_report(self, store: Store, cursor: dict[str, Any], rnd: dict[str, Any]) -> bool:
+        """The round's report, planned once read (True); False while Amazon makes it, or when it failed."""
+        reports = self.deps.reports
+        door = OrderReportDoor(reports.reports_for(store), self.deps.clock, reports.report_max_wait)
+        state = rnd.setdefault("report", {"after": rnd["after"]})
+        requested = bool(state.get("report_id"))
+        reported = read_report(door, state)
+        if isinstance(reported, str):
+            attempt = int(rnd.get("attempt") or 1)
+            if report_attempt_failed(
+                self.outcome, state.get("report_id"), reported, attempt, reports.report_attempts
+            ):
+                self._sweep_instead(cursor, rnd)
+            else:
+                self._save(cursor, {"after": rnd["after"], "attempt": attempt + 1})
+            return False
+        if reported is None:  # asked for, or Amazon is still making it
+            if not requested:
+                self.outcome.add("order_reports_requested")
+            self._save(cursor, rnd)
+            self.outcome.summary = "planned round: waiting for Amazon's order report"
+            self.outcome.continue_after = reports.report_poll_seconds
+            return False
+        rnd["before"] = state.get("before") or iso(self.deps.clock() - AMAZON_MIN_LAG)
+        self._plan(store, reported, rnd, cursor)
+        self._save(cursor, rnd)
+        return True
+
+    def _sweep_instead(self, cursor: dict[str, Any], rnd: dict[str, Any]) -> None:
+        """No report in `report_attempts`: the order import's searchOrders sweep reads the round's window."""
+        cursor["incremental"] = {"after": rnd["after"], "before": None, "token": None, "read": 0,
+                                 "started_at": iso(self.deps.clock()), "planned_out": True}  # fmt: skip
+        self.outcome.add("windows_swept_instead")
+        self.swept_instead = True
+        self._save(cursor, None)
+
+    def _plan(
+        self, store: Store, reported: list[ReportedOrder], rnd: dict[str, Any], cursor: dict[str, Any]
+    ) -> None:
+        held: dict[str, HeldOrder] = {}
+        for start in range(0, len(reported), COMPARE_BATCH):
+            chunk = [r.order_id for r in reported[start : start + COMPARE_BATCH]]
+            held.update(self.deps.reports.held_orders(store, chunk))
         plan = plan_doors(
-            rows, held, store.marketplace_id, import_pending=store.settings.import_pending_orders
+            reported, held, store.marketplace_id, import_pending=bool(store.settings.import_pending_orders)
         )
-        self.outcome.add("report_rows", len(rows))
+        self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_unchanged", plan.unchanged)
         for order in plan.from_report:
-            self._store(store, order, "from_report")
-        rnd["fetch"] = plan.fetch
+            self._store(store, order, "from_report", cursor)
+        # the newest MAX_FETCH_LIST travel in the cursor (one DynamoDB item); the sweep reads the older ones
+        rnd["fetch"] = plan.fetch[-MAX_FETCH_LIST:]
+        rnd["unlisted"] = len(plan.fetch) - len(rnd["fetch"])
         rnd["sweep"] = {"token": None} if len(plan.fetch) > FETCH_SWEEP_THRESHOLD else None
 
-    def _store(self, store: Store, order: AmazonOrder, door: str) -> None:
+    def _store(self, store: Store, order: AmazonOrder, door: str, cursor: dict[str, Any]) -> None:
         try:
             result = self.deps.upserter.upsert(store, order)
-        except Exception as exc:  # one order never blocks the round; the next round finds it again
+        except Exception as exc:  # one order never blocks the round: getOrder re-reads it (the retry list)
             self.outcome.add("orders_failed")
             self.outcome.errors.append(
                 notice(NoticeCode.ORDER_NOT_STORED, order_id=order.order_id, error_type=type(exc).__name__)
             )
+            retry = cursor.setdefault("retry", {})
+            retry[order.order_id] = int(retry.get(order.order_id, 0))
             return
         self.outcome.add(f"orders_{door}")
-        self.outcome.add(f"orders_{result.action}")
+        count_upsert(self.outcome, result)
 
-    def _fetch(
-        self, store: Store, amazon: PlannerAmazon, rnd: dict[str, Any], cursor: dict[str, Any]
-    ) -> None:
+    def _fetch(self, store: Store, amazon: OrdersAmazon, rnd: dict[str, Any], cursor: dict[str, Any]) -> None:
         """getOrder newest first and (while many remain) searchOrders pages of FBM orders oldest first."""
         fetched = 0
-        while rnd["fetch"] and fetched < MAX_FETCHES_PER_SLICE:
+        while _remaining(rnd) and fetched < MAX_FETCHES_PER_SLICE:
             sweep = rnd.get("sweep")
-            if sweep is not None and len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD:
+            if sweep is not None and (rnd.get("unlisted") or len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD):
+                if not rnd["fetch"]:  # only the sweep is left: its wait is the round's
+                    self._sweep_page(store, amazon, rnd, sweep, cursor)
+                    fetched += 1
+                    self._save(cursor, rnd)
+                    continue
                 with contextlib.suppress(
                     Throttled
                 ):  # the searchOrders door is empty for now: getOrder goes on
-                    self._sweep_page(store, amazon, rnd, sweep)
+                    self._sweep_page(store, amazon, rnd, sweep, cursor)
                 if not rnd["fetch"]:
-                    break
+                    continue
             order_id = rnd["fetch"][-1]
+            order: AmazonOrder | None
             try:
                 order = amazon.get_order(order_id)
             except AmazonRejected as exc:
                 if exc.status != 404:
                     raise
                 order = None  # gone from this seller: nothing to store
+            except (Throttled, TransientAmazonError, AuthorizationRevoked):
+                raise
+            except (
+                Exception
+            ) as exc:  # this order only (unreadable): the order import's retry list re-reads it
+                self.outcome.add("orders_failed")
+                self.outcome.errors.append(
+                    notice(NoticeCode.ORDER_NOT_STORED, order_id=order_id, error_type=type(exc).__name__)
+                )
+                retry = cursor.setdefault("retry", {})
+                retry[order_id] = int(retry.get(order_id, 0))
+                order = None
             rnd["fetch"].pop()
             fetched += 1
             if order is not None:
-                self._store(store, order, "fetched")
+                self._store(store, order, "fetched", cursor)
             self._save(cursor, rnd)
 
     def _sweep_page(
-        self, store: Store, amazon: PlannerAmazon, rnd: dict[str, Any], sweep: dict[str, Any]
+        self,
+        store: Store,
+        amazon: OrdersAmazon,
+        rnd: dict[str, Any],
+        sweep: dict[str, Any],
+        cursor: dict[str, Any],
     ) -> None:
-        page = amazon.search_orders(
-            after=rnd["after"], before=rnd["before"], token=sweep.get("token"), statuses=wanted_statuses(store),
-            page_size=PAGE_SIZE, fulfilled_by=["MERCHANT"],
-        )  # fmt: skip
+        page = search_page(
+            amazon, store, {**sweep, "after": rnd["after"], "before": rnd["before"]}, ["MERCHANT"]
+        )
         wanted = set(rnd["fetch"])
+        unlisted = bool(
+            rnd.get("unlisted")
+        )  # orders beyond the list: every merchant order of the page is stored
         for order in page.orders:
-            if order.order_id in wanted and order.channel == CHANNEL_FBM:
-                self._store(store, order, "swept")
+            if order.channel == CHANNEL_FBM and (unlisted or order.order_id in wanted):
+                self._store(store, order, "swept", cursor)
                 wanted.discard(order.order_id)
         rnd["fetch"] = [o for o in rnd["fetch"] if o in wanted]
         sweep["token"] = page.next_token
         if not page.next_token:
             rnd["sweep"] = None
+            rnd["unlisted"] = 0

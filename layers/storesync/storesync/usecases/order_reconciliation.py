@@ -22,7 +22,8 @@ searchOrders, as it did before reports. A failed getReport / download is retried
 where it was. An order that cannot be fetched or stored joins the order import's retry list (getOrder again).
 
 Steps 1 to 3's report part is `OrderReportDoor` (request, follow, read one order report, its state in the
-caller's cursor), usable on its own by other callers (the order planner's report door).
+caller's cursor), with `read_report` and `report_attempt_failed` for its failures: the one report door of the
+catch-up and of the order planner (usecases/order_planner.py).
 """
 
 from __future__ import annotations
@@ -120,6 +121,36 @@ class OrderReportDoor:
         return reported
 
 
+def read_report(door: OrderReportDoor, state: dict[str, Any]) -> list[ReportedOrder] | str | None:
+    """`door.rows(state)`, with a report that gave no data told as why (a str): CANCELLED, FATAL, stuck or
+    unreadable. The caller counts that as a failed attempt (`report_attempt_failed`), never as "nothing changed"."""
+    try:
+        return door.rows(state)
+    except OrderReportFailed as exc:
+        return exc.reason
+    except OrderReportUnreadable as exc:
+        return f"could not be read ({exc})"
+
+
+def report_attempt_failed(
+    outcome: JobOutcome, report_id: str | None, reason: str, attempt: int, attempts: int
+) -> bool:
+    """One order report that gave no data (never "nothing changed"): in the sync log, and the run is a failed
+    attempt the runner retries with backoff (the caller asks a new report then). True once `attempts` reports
+    failed: the caller reads the window with searchOrders instead."""
+    logger.warning("order report failed", extra={"report_id": report_id, "reason": reason[:300]})
+    outcome.errors.append(
+        notice(NoticeCode.ORDER_REPORT_FAILED, reason=reason, attempt=attempt, attempts=attempts)
+    )
+    outcome.add("order_reports_failed")
+    if attempt >= attempts:
+        outcome.errors.append(notice(NoticeCode.ORDER_REPORT_GAVE_UP, attempts=attempts))
+        return True
+    outcome.result = "error"  # a failed attempt: the runner retries with backoff, asking a new report
+    outcome.continue_after = TRANSIENT_RETRY_SECONDS
+    return False
+
+
 @dataclass
 class Reconciliation:
     """One slice of the catch-up reconciliation of one store (see the module's docstring)."""
@@ -149,12 +180,9 @@ class Reconciliation:
             return False
         door = OrderReportDoor(self.deps.reports_for(self.store), self.clock, self.deps.report_max_wait)
         requested = bool(state.get("report_id"))
-        try:
-            reported = door.rows(state)
-        except OrderReportFailed as exc:
-            return self._report_failed(state, exc.reason)
-        except OrderReportUnreadable as exc:
-            return self._report_failed(state, f"could not be read ({exc})")
+        reported = read_report(door, state)
+        if isinstance(reported, str):
+            return self._report_failed(state, reported)
         if reported is None:
             self._keep(state)
             if not requested:
@@ -245,22 +273,11 @@ class Reconciliation:
     def _report_failed(self, state: dict[str, Any], reason: str) -> bool:
         """No answer about the window (CANCELLED, FATAL, stuck or unreadable): never "nothing changed"."""
         attempt = int(state.get("attempt") or 1)
-        attempts = self.deps.report_attempts
-        logger.warning(
-            "order report failed", extra={"report_id": state.get("report_id"), "reason": reason[:300]}
-        )
-        self.outcome.errors.append(
-            notice(NoticeCode.ORDER_REPORT_FAILED, reason=reason, attempt=attempt, attempts=attempts)
-        )
-        self.outcome.add("order_reports_failed")
-        if attempt >= attempts:
-            self.outcome.errors.append(notice(NoticeCode.ORDER_REPORT_GAVE_UP, attempts=attempts))
+        if report_attempt_failed(
+            self.outcome, state.get("report_id"), reason, attempt, self.deps.report_attempts
+        ):
             return self._sweep_instead(state)
         self._keep({"after": state["after"], "before": None, "attempt": attempt + 1})
-        self.outcome.result = (
-            "error"  # a failed attempt: the runner retries with backoff, asking a new report
-        )
-        self.outcome.continue_after = TRANSIENT_RETRY_SECONDS
         return False
 
     def _sweep_instead(self, state: dict[str, Any]) -> bool:

@@ -1,0 +1,132 @@
+"""The order planner wired into the order import, against the simulator + moto through the real
+OrderImportFunction handler: a store connecting with a backlog reads it by planner rounds (one order report, FBA
+and closed orders from their rows, open merchant orders by getOrder and searchOrders), every order once, stock
+allocated once; an order stored from its row takes Amazon's items when read whole; and a report that ends
+CANCELLED or FATAL never counts as "nothing changed" (retried, then the window is swept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import order_import_support as support
+import pytest
+from spapi_simulator.testing import fault_mode
+from storesync.dal import job_state
+from storesync.dal.stores import Store
+
+FBM_OPEN = 110  # more than one searchOrders page: the first connect's window is a backlog
+
+
+def calls(h: support.OrderImportHarness) -> dict[str, int]:
+    return dict(support.admin(h.sim, "GET", "stats")["calls"])
+
+
+def import_until_done(h: support.OrderImportHarness, store: Store, limit: int = 60) -> list[Any]:
+    """The order import from its schedule to its end: every continuation runs (its delay skipped) with Amazon's
+    clock moved on between slices (the order report gets done, the quota refills)."""
+    answers = [h.handler(h.job_event(store), h.context)]
+    for _ in range(limit):
+        cursor = job_state.load_cursor(store.store_id, "orders")
+        if cursor.get("last_complete") and not cursor.get("round") and not cursor.get("incremental"):
+            return answers
+        h.drain("OrderImportQueue")
+        h.advance(max(30.0, float(h.sim.config.report_seconds)))
+        answers.append(h.handler(h.job_event(store, trigger="continuation"), h.context))
+    raise AssertionError(f"the order import did not end in {limit} slices")
+
+
+def backlog(h: support.OrderImportHarness) -> tuple[Store, list[str], dict[str, list[str]]]:
+    """A store connecting to a seller with a backlog: open merchant orders, FBA orders, shipped merchant
+    orders and a cancelled one (their notifications lost)."""
+    store, fbm = support.stocked_store(h, 1_000)
+    _, fba_skus = support.sim_skus(h.sim)
+    orders = {
+        "open": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(FBM_OPEN)],
+        "fba": [support.new_order(h.sim, {fba_skus[0]: 2}, fulfilled_by="AMAZON") for _ in range(6)],
+        "shipped": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(3)],
+        "cancelled": [support.new_order(h.sim, {fbm[0]: 1})],
+    }
+    for order_id in orders["shipped"]:
+        support.admin(h.sim, "POST", f"orders/{order_id}/ship")
+    for order_id in orders["cancelled"]:
+        support.admin(h.sim, "POST", f"orders/{order_id}/cancel")
+    h.drain("OrderNotificationsQueue")
+    h.advance()
+    support.admin(h.sim, "POST", "stats/reset")
+    return store, fbm, orders
+
+
+def test_a_backlog_at_connect_is_read_by_planner_rounds_each_order_once_fba_and_closed_from_the_report(
+    h: support.OrderImportHarness,
+):
+    store, fbm, orders = backlog(h)
+
+    import_until_done(h, store)
+
+    used = calls(h)
+    assert used.get("createReport") == 1 and used.get("getReportDocument") == 1
+    held = {o.amazon_order_id: o for o in support.orders_of(store)}
+    # first seen cancelled: not created
+    assert set(held) == {*orders["open"], *orders["fba"], *orders["shipped"]}
+    # the open ones fetched (the first page of the sweep brought 100 before the window went to the planner)
+    assert used.get("getOrder", 0) + 100 * used.get("searchOrders", 0) >= FBM_OPEN - 100
+    assert used.get("getOrder", 0) <= FBM_OPEN  # never the FBA or closed ones
+    for order_id in orders["fba"]:
+        assert held[order_id].channel == "FBA" and [i.order_item_id for i in held[order_id].items] == [
+            f"report:{held[order_id].items[0].sku}"
+        ]
+    for order_id in orders["shipped"]:
+        assert held[order_id].status == "shipped_externally" and not held[order_id].items[0].allocations
+    for order_id in orders["open"]:
+        order = held[order_id]
+        assert order.status == "open" and order.has_address  # read whole: the address is there
+        assert not order.items[0].order_item_id.startswith("report:")
+    # stock allocated once per open order, whatever door brought it
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, FBM_OPEN)
+    runs = [r.counts.as_dict() for r in h.runs(store)]
+    assert sum(r.get("windows_planned", 0) for r in runs) == 1
+    from_rows = len(orders["fba"]) + len(orders["shipped"])
+    assert sum(r.get("orders_created", 0) for r in runs) == FBM_OPEN + from_rows
+    assert sum(r.get("orders_from_report", 0) for r in runs) == from_rows + 1  # + the cancelled one (ignored)
+
+    # read whole later (a notification): the FBA order's lines take Amazon's items, once; no stock moves
+    fba = orders["fba"][0]
+    support.admin(h.sim, "POST", f"orders/{fba}/ship")
+    h.advance()
+    h.deliver_notifications()
+    stored = support.stored(store, fba)
+    amazon = support.fetch_amazon_order(store, fba)
+    assert [(i.order_item_id, i.sku, int(i.quantity)) for i in stored.items] == [
+        (i.order_item_id, i.sku, i.quantity) for i in amazon.items
+    ]
+    assert stored.amazon_status == "SHIPPED"
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, FBM_OPEN)
+
+    # the next run is an ordinary sweep of a small window
+    support.admin(h.sim, "POST", "stats/reset")
+    h.advance()
+    h.poll(store)
+    used = calls(h)
+    assert "createReport" not in used and 1 <= used.get("searchOrders", 0) <= 2
+
+
+@pytest.mark.parametrize("mode", ["report_cancelled", "report_fatal"])
+def test_a_cancelled_or_fatal_report_of_a_round_never_counts_as_nothing_changed(
+    h: support.OrderImportHarness, mode: str
+):
+    store, fbm, orders = backlog(h)
+    fault_mode(h.sim, mode, 1.0)
+
+    import_until_done(h, store)
+
+    used = calls(h)
+    assert used.get("createReport") == 3  # three reports asked for, each ended without data
+    held = {o.amazon_order_id: o for o in support.orders_of(store)}
+    # then the window was swept with searchOrders: every order is in all the same, stock allocated once
+    assert set(held) == {*orders["open"], *orders["fba"], *orders["shipped"]}
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, FBM_OPEN)
+    logged = [e for r in h.runs(store) for e in (r.errors or [])]
+    codes = [e.code for e in logged]
+    assert codes.count("order_report_failed") == 3 and "order_report_gave_up" in codes
+    status = "CANCELLED" if mode == "report_cancelled" else "FATAL"
+    assert any(status in e.message for e in logged if e.code == "order_report_failed")
