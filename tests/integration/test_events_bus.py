@@ -163,3 +163,54 @@ def test_a_confirmed_shipment_and_the_pushed_stock_reach_the_wms_queue(
     for sku, quantity in items.items():
         assert inventory.amazon_quantity(spapi_sim, store, sku) == quantity
     assert items[sku_b] == inventory.amazon_quantity(spapi_sim, store, sku_b)
+
+
+def test_a_push_that_dies_after_amazon_accepted_still_tells_the_wms_through_the_relay(
+    make_stack: Any, spapi_sim: Any, load_function: Any, lambda_context: Any, monkeypatch: Any
+) -> None:
+    """Amazon accepted the quantities and the listings recorded them, then the function died before publishing:
+    the Stock Pushed rows were written before the listings' writes, so the relay tells the WMS, once."""
+    from datetime import timedelta
+
+    import inventory_push_support as inventory
+    from fixtures_stores import connected_store, sim_stack
+    from storesync.clock import utcnow
+    from storesync.dal.outbox import OutboxEvent
+    from storesync.usecases import event_relay
+    from storesync.usecases import inventory_push as push_usecase
+    from storesync_local.functions import FakeLambdaContext
+
+    stack = sim_stack(make_stack, spapi_sim)
+    store = connected_store(spapi_sim, stack, inventory.SELLER, inventory.US)
+    sku = inventory.fbm_skus(spapi_sim, inventory.SELLER, inventory.US)[0]
+    inventory.mirror_listings(spapi_sim, store, [sku])
+    inventory.set_stock(store.merchant_id, sku, on_hand=7, allocated=0)
+    wms_events(stack)
+
+    def die(self: Any) -> None:
+        raise RuntimeError("the function died before publishing")
+
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    with monkeypatch.context() as dying:
+        dying.setattr(push_usecase._Run, "publish_pushed", die)
+        handler = load_function("InventoryPushFunction")
+        try:
+            inventory.deliver(handler, lambda_context, inventory.push_message(store))
+        except BatchProcessingError as failed:  # the invocation failed (its only record)...
+            assert "the function died" in str(failed.child_exceptions)
+        else:
+            raise AssertionError("the push did not fail")
+    assert inventory.amazon_quantity(spapi_sim, store, sku) == 7  # ...after Amazon accepted
+    assert inventory.listing(store, sku).last_pushed_quantity == 7  # ...and the listing recorded it
+    assert wms_events(stack) == []  # nothing told yet
+    rows = list(OutboxEvent.scan(consistent_read=True))
+    assert [r.detail_type for r in rows] == ["Stock Pushed"]
+
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(event_relay, "utcnow", lambda: later)
+    load_function("EventRelayFunction")({}, FakeLambdaContext("EventRelayFunction"))
+    (told,) = [e for e in wms_events(stack) if e["detail-type"] == "Stock Pushed"]
+    check_schema(told)
+    assert {i["sku"]: i["quantity"] for i in told["detail"]["items"]} == {sku: 7}
+    assert list(OutboxEvent.scan(consistent_read=True)) == []

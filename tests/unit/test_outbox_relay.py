@@ -13,7 +13,7 @@ from fakes import MemoryOutbox, RecordingEventPublisher
 from storesync.domain import events as ev
 from storesync.domain.orders import Hold, OrderLine, OrderSnapshot, OrderStatus, ship_in_wms
 from storesync.event_bus import EventsNotPublished
-from storesync.usecases.event_relay import RELAY_GIVE_UP_AFTER, deliver, relay_events, send
+from storesync.usecases.event_relay import RELAY_GIVE_UP_AFTER, deliver, relay_events
 
 COMMIT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -122,16 +122,6 @@ def test_the_relay_sends_batches_of_ten_and_stops_trying_when_the_bus_is_down() 
     assert (up.published, bus.calls - RELAY_GIVE_UP_AFTER, len(outbox.rows)) == (30, 3, 25)
     relay_events(bus, outbox, COMMIT + timedelta(minutes=7))
     assert outbox.rows == {} and len({e.event_id for e in bus.events}) == 55 == len(bus.events)
-
-
-def test_send_writes_the_rows_before_publishing() -> None:
-    outbox, bus = MemoryOutbox(), RecordingEventPublisher()
-    lag = [ev.sync_lagging("m", "s", "orders", 4000, 1800, None, COMMIT)]
-    bus.fail = RuntimeError("bus down")
-    assert send(bus, lag, outbox, COMMIT) is False
-    assert list(outbox.rows) == [lag[0].event_id]
-    bus.fail = None
-    assert send(bus, lag, outbox, COMMIT) is True and outbox.rows == {}
 
 
 @pytest.mark.parametrize("status", ["partially_shipped", "shipped"])

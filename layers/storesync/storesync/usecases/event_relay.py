@@ -8,9 +8,12 @@ change's own transaction (storesync.dal.outbox.stage). Then:
 - `relay_events` (EventRelayFunction, on a schedule of a minute) publishes the rows older than `min_age` (their
   function died between the commit and the publish, or the bus refused) with their own eventId, and deletes each
   batch the bus accepted. A row younger than `min_age` is being delivered by its own function.
-A change that is not one transaction (the inventory push's accepted quantities, written listing by listing; the
-sync lag, not a write at all) writes its rows just before publishing (`send`): a bus that refuses is covered, a
-function that dies between its writes and that row is not.
+One change is not a transaction: the quantities Amazon accepted in an inventory push, which the listings record
+by batch writes. Its Stock Pushed rows are written (DynamoOutbox.put) BEFORE the listings record the quantities
+(usecases/inventory_push.py stage_pushed): a function that dies after the rows is covered by the relay, one that
+dies before them recorded nothing, so the next run sends the same absolute quantities and tells it then. Sync
+Lagging reports no write at all: it is published best effort (usecases/runner.py) and comes again on the next
+late run with the same id.
 
 Republishing is harmless: an event's eventId is a uuid5 of the change (storesync.domain.events), the same each
 time, and subscribers deduplicate on it.
@@ -64,21 +67,6 @@ def deliver(publisher: EventPublisher, events: Sequence[Event], outbox: OutboxRo
         return False
     _remove(outbox or DynamoOutbox(), [e.event_id for e in events])
     return True
-
-
-def send(
-    publisher: EventPublisher,
-    events: Sequence[Event],
-    outbox: Outbox | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Events of a change that is not one transaction: their rows are written, then delivered (see the module
-    docstring). Raises only when the rows cannot be written (nothing was published then)."""
-    if not events:
-        return True
-    box = outbox or DynamoOutbox()
-    box.put(events, now or utcnow())
-    return deliver(publisher, events, box)
 
 
 def _remove(outbox: OutboxRows, event_ids: list[str]) -> None:

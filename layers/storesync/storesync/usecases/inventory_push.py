@@ -49,10 +49,11 @@ from storesync.amazon.listings_transport import ListingsTransport
 from storesync.amazon.quotas import USAGE_PLANS
 from storesync.clock import iso, utcnow
 from storesync.dal import listing_push_state as state
+from storesync.dal.outbox import DynamoOutbox
 from storesync.dal.products import Listing
 from storesync.dal.store_queries import get_store, set_warnings
 from storesync.dal.stores import Store
-from storesync.domain.events import stock_pushed
+from storesync.domain.events import Event, stock_pushed
 from storesync.domain.inventory import (
     FEED_MAX_MESSAGES,
     PATCH_SLICE_SECONDS,
@@ -64,7 +65,7 @@ from storesync.domain.inventory import (
 )
 from storesync.domain.notices import Notice, NoticeCode, distinct, inventory_warnings, notice
 from storesync.observability import logger
-from storesync.usecases.event_relay import send
+from storesync.usecases.event_relay import deliver
 from storesync.usecases.quantities import quantities_in_range, quantities_to_show
 from storesync.usecases.runner import JobContext, JobOutcome, JobWork
 from storesync.usecases.time_left import InvocationTime
@@ -103,7 +104,8 @@ class _Run:
         self.outcome = JobOutcome()
         self.rejected: dict[str, str] = {}  # sku -> Amazon's message (this run)
         self.cleared: set[str] = set()  # skus accepted this run (their old rejection warning goes)
-        self.accepted: dict[str, int] = {}  # sku -> quantity Amazon accepted this run (Stock Pushed events)
+        self.accepted: dict[str, int] = {}  # sku -> quantity Amazon accepted this run
+        self.staged: list[Event] = []  # Stock Pushed events whose outbox rows are written, to publish
         self.siblings = SiblingListings()  # the other stores' listings of the SKUs planned this run
         self.unified_warning: Notice | None = None
         self.mid_pass = False  # the plan stopped before the store's end: a later slice plans the rest
@@ -189,6 +191,7 @@ class _Run:
         now = utcnow()
         siblings = sibling_listings(self.store, [x.sku for x in pending]) if pending else SiblingListings()
         shared: list[Listing] = []
+        accepted: dict[str, int] = {}
         for listing in pending:
             quantity = int(listing.last_push_sent_quantity or 0)
             if report is None or report.fatal_message is not None:
@@ -201,7 +204,7 @@ class _Run:
             if verdict is None or verdict.accepted:
                 state.set_attempt_fields(listing, quantity, state.ACCEPTED, None, now)
                 self.cleared.add(listing.sku)
-                self.accepted[listing.sku] = quantity
+                accepted[listing.sku] = quantity
                 self.outcome.add("pushed")
                 for sibling in siblings.by_sku.get(listing.sku, []):
                     state.set_attempt_fields(sibling, quantity, state.ACCEPTED, None, now)
@@ -209,6 +212,7 @@ class _Run:
             else:
                 state.set_attempt_fields(listing, quantity, state.REJECTED, verdict.message, now)
                 self._reject(listing.sku, quantity, verdict.message)
+        self.stage_pushed(accepted)  # before the listings record it (see stage_pushed)
         state.save_many([*pending, *shared])
 
     # -- planning --------------------------------------------------------------------------------------
@@ -280,7 +284,17 @@ class _Run:
 
     # -- sending ---------------------------------------------------------------------------------------
     def send_patches(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> list[QuantityChange]:
-        """The changes not sent (the slice ended or Amazon throttled); empty when every one went out."""
+        """The changes not sent (the slice ended or Amazon throttled); empty when every one went out. The
+        listings record what Amazon accepted at the end (after the Stock Pushed rows: `record_accepted`)."""
+        accepted: list[tuple[Listing, int]] = []
+        try:
+            return self._send_patches(changes, by_sku, accepted)
+        finally:
+            self.record_accepted(accepted)
+
+    def _send_patches(
+        self, changes: list[QuantityChange], by_sku: dict[str, Listing], accepted: list[tuple[Listing, int]]
+    ) -> list[QuantityChange]:
         for done, change in enumerate(changes):
             if done and self._past(self.settings.patch_slice_seconds):
                 self.outcome.continue_after = 1.0  # the rest in the next slice
@@ -299,19 +313,27 @@ class _Run:
                 state.record_attempt(listing, change.quantity, state.REJECTED, answer_message, utcnow())
                 self._reject(change.sku, change.quantity, answer_message)
                 continue
-            now = utcnow()
             if answer.accepted:
-                state.record_attempt(listing, change.quantity, state.ACCEPTED, None, now)
-                self.accepted[change.sku] = change.quantity
-                for sibling in self.siblings.by_sku.get(change.sku, []):
-                    state.record_attempt(sibling, change.quantity, state.ACCEPTED, None, now)
-                self.cleared.add(change.sku)
+                accepted.append((listing, change.quantity))
                 self.outcome.add("pushed")
                 self.outcome.add("stockouts_pushed" if change.quantity == 0 else "patched")
             else:
-                state.record_attempt(listing, change.quantity, state.REJECTED, answer.message, now)
+                state.record_attempt(listing, change.quantity, state.REJECTED, answer.message, utcnow())
                 self._reject(change.sku, change.quantity, answer.message)
         return []
+
+    def record_accepted(self, accepted: list[tuple[Listing, int]]) -> None:
+        """The listings (and their unified-account siblings) record the quantities Amazon accepted by patch,
+        after the Stock Pushed rows are written."""
+        if not accepted:
+            return
+        self.stage_pushed({listing.sku: quantity for listing, quantity in accepted})
+        now = utcnow()
+        for listing, quantity in accepted:
+            state.record_attempt(listing, quantity, state.ACCEPTED, None, now)
+            for sibling in self.siblings.by_sku.get(listing.sku, []):
+                state.record_attempt(sibling, quantity, state.ACCEPTED, None, now)
+            self.cleared.add(listing.sku)
 
     def send_feed(self, changes: list[QuantityChange], by_sku: dict[str, Listing]) -> bool:
         """True when the feed was submitted (plan_slice never gathers more than max_feed_messages)."""
@@ -357,19 +379,31 @@ class _Run:
             )
 
     # -- store warnings --------------------------------------------------------------------------------
-    def publish_pushed(self) -> None:
-        """Stock Pushed: the quantities Amazon accepted in this invocation (written already, listing by listing:
-        not one transaction, so the events' outbox rows are written now, then published; a bus that refuses
-        leaves them to the relay: storesync.usecases.event_relay.send)."""
-        if self.ctx.events is None or not self.accepted:
+    def stage_pushed(self, accepted: dict[str, int]) -> None:
+        """Amazon accepted these quantities: their Stock Pushed events' outbox rows are written BEFORE the
+        listings record them (the listings are batch-written, not one transaction with the rows). A function
+        that dies after the rows: the relay tells the WMS. One that dies before them: the listings recorded
+        nothing either, so the next run sends the same absolute quantities again (moving nothing on Amazon) and
+        tells it then. Each staging is its own run id (`owner:attempt:n`), so an event the relay sent early is
+        never the same id as a later, larger one."""
+        self.accepted.update(accepted)
+        if self.ctx.events is None or not accepted:
             return
-        run_id = f"{self.ctx.owner}:{self.ctx.message.attempt}"
-        send(
-            self.ctx.events,
-            stock_pushed(
-                self.store.merchant_id, self.store.store_id, run_id, sorted(self.accepted.items()), utcnow()
-            ),
+        run_id = f"{self.ctx.owner}:{self.ctx.message.attempt}:{len(self.staged)}"
+        now = utcnow()
+        events = stock_pushed(
+            self.store.merchant_id, self.store.store_id, run_id, sorted(accepted.items()), now
         )
+        DynamoOutbox().put(events, now)
+        self.staged.extend(events)
+
+    def publish_pushed(self) -> None:
+        """Publish the staged Stock Pushed events and delete their rows (a refusing bus leaves them to the relay:
+        storesync.usecases.event_relay.deliver)."""
+        if self.ctx.events is None or not self.staged:
+            return
+        staged, self.staged = self.staged, []
+        deliver(self.ctx.events, staged)
 
     def update_warnings(self) -> None:
         fresh = get_store(self.store.merchant_id, self.store.store_id)
