@@ -436,6 +436,8 @@ def held(order: Order) -> OrderSnapshot:
         amazon_order_id=order.order_id, marketplace_id=US, status=status, amazon_status=order.status,
         channel="FBA" if order.fulfilled_by == "AMAZON" else "FBM",
         amazon_last_updated=iso_time(order.updated), holds=(), has_address=True,
+        # its lines: the catch-up (domain/reconciliation.difference) compares units per SKU with the report's
+        lines=tuple(OrderLine(i.order_item_id, i.sku, i.quantity, i.shipped) for i in order.items),
     )  # fmt: skip
 
 
