@@ -192,7 +192,8 @@ def test_a_round_hands_over_to_its_continuation_when_its_slice_time_runs_out_and
     same report (no new one), finds what the slices before stored held as the report shows it, and gets further."""
     from storesync.usecases import order_planner
 
-    store, fbm, orders = backlog(h, fba=3, shipped=1, cancelled=0)  # each slice reads the document again: few rows
+    # few rows: each slice reads the report's document again (getReportDocument's burst is 15)
+    store, fbm, orders = backlog(h, fba=3, shipped=1, cancelled=0)
     monkeypatch.setattr(order_planner, "SLICE_SECONDS", 0.0, raising=False)
 
     import_until_done(h, store)
@@ -202,7 +203,10 @@ def test_a_round_hands_over_to_its_continuation_when_its_slice_time_runs_out_and
     runs = [r.counts.as_dict() for r in h.runs(store)]
     assert max(r.get("orders_from_report", 0) for r in runs) == 1
     assert max(r.get("orders_fetched", 0) for r in runs) == 1
-    assert sum(1 for r in runs if r.get("order_report_rows_left")) == len(orders["fba"]) + len(orders["shipped"]) - 1
+    assert (
+        sum(1 for r in runs if r.get("order_report_rows_left"))
+        == len(orders["fba"]) + len(orders["shipped"]) - 1
+    )
     held = {o.amazon_order_id: o for o in support.orders_of(store)}
     assert set(held) == {*orders["open"], *orders["fba"], *orders["shipped"]}
     assert all(held[o].status == "open" and held[o].has_address for o in orders["open"])

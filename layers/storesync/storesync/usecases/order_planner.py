@@ -208,7 +208,7 @@ class OrderPlanner:
         rnd["before"] = state.get("before") or iso(self.deps.clock() - AMAZON_MIN_LAG)
         planned = self._plan(store, reported, rnd, cursor)
         self._save(cursor, rnd)
-        if not planned:  # the slice's time ran out storing rows: the next slice reads the report's document again
+        if not planned:  # the time ran out storing rows: the next slice reads the report's document again
             self.outcome.summary = "planned round: storing the order report's rows"
             self.outcome.continue_after = 0.0
         return planned
