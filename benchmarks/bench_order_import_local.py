@@ -488,7 +488,7 @@ def main() -> int:
         "--door", choices=("today", "planner"), default="today", help="the order planner off / on"
     )
     parser.add_argument("--differences", type=int, default=20, help="catchup: orders that differ")
-    parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 120)")
+    parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 30)")
     parser.add_argument(
         "--divisor", type=float, default=None, help="sizes and quotas divided by (6; backlog 10)"
     )
@@ -496,7 +496,7 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=1800.0, help="real s before giving up")
     parser.add_argument("--out", default="", help="append one JSON line per run to this file")
     args = parser.parse_args()
-    defaults = {"sustained": (36.0, 6.0, 0), "backlog": (120.0, 10.0, 50_000), "catchup": (36.0, 6.0, 10_000)}
+    defaults = {"sustained": (36.0, 6.0, 0), "backlog": (30.0, 10.0, 50_000), "catchup": (36.0, 6.0, 10_000)}
     speed, divisor, orders = defaults[args.mode]
     args.speed = args.speed or speed
     args.divisor = args.divisor or divisor

@@ -38,16 +38,18 @@ def import_until_done(h: support.OrderImportHarness, store: Store, limit: int = 
     raise AssertionError(f"the order import did not end in {limit} slices")
 
 
-def backlog(h: support.OrderImportHarness) -> tuple[Store, list[str], dict[str, list[str]]]:
+def backlog(
+    h: support.OrderImportHarness, fba: int = 6, shipped: int = 3, cancelled: int = 1
+) -> tuple[Store, list[str], dict[str, list[str]]]:
     """A store connecting to a seller with a backlog: open merchant orders, FBA orders, shipped merchant
     orders and a cancelled one (their notifications lost)."""
     store, fbm = support.stocked_store(h, 1_000)
     _, fba_skus = support.sim_skus(h.sim)
     orders = {
         "open": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(FBM_OPEN)],
-        "fba": [support.new_order(h.sim, {fba_skus[0]: 2}, fulfilled_by="AMAZON") for _ in range(6)],
-        "shipped": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(3)],
-        "cancelled": [support.new_order(h.sim, {fbm[0]: 1})],
+        "fba": [support.new_order(h.sim, {fba_skus[0]: 2}, fulfilled_by="AMAZON") for _ in range(fba)],
+        "shipped": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(shipped)],
+        "cancelled": [support.new_order(h.sim, {fbm[0]: 1}) for _ in range(cancelled)],
     }
     for order_id in orders["shipped"]:
         support.admin(h.sim, "POST", f"orders/{order_id}/ship")
@@ -179,3 +181,35 @@ def test_a_cancelled_or_fatal_report_of_a_round_never_counts_as_nothing_changed(
     assert codes.count("order_report_failed") == 3 and "order_report_gave_up" in codes
     status = "CANCELLED" if mode == "report_cancelled" else "FATAL"
     assert any(status in e.message for e in logged if e.code == "order_report_failed")
+
+
+def test_a_round_hands_over_to_its_continuation_when_its_slice_time_runs_out_and_still_brings_every_order_once(
+    h: support.OrderImportHarness, monkeypatch: pytest.MonkeyPatch
+):
+    """A report's rows and the fetch list are stored over as many slices as it takes (a Lambda has 60 s and the
+    job's lease 300 s: a slice storing a whole backlog's rows ran past both, and its plan was lost with it). With
+    no time at all per slice, each slice stores one row or fetches one order and hands over; the round re-reads the
+    same report (no new one), finds what the slices before stored held as the report shows it, and gets further."""
+    from storesync.usecases import order_planner
+
+    # few rows: each slice reads the report's document again (getReportDocument's burst is 15)
+    store, fbm, orders = backlog(h, fba=3, shipped=1, cancelled=0)
+    monkeypatch.setattr(order_planner, "SLICE_SECONDS", 0.0, raising=False)
+
+    import_until_done(h, store)
+
+    used = calls(h)
+    assert used.get("createReport") == 1  # the one report, its document read again by the following slices
+    runs = [r.counts.as_dict() for r in h.runs(store)]
+    assert max(r.get("orders_from_report", 0) for r in runs) == 1
+    assert max(r.get("orders_fetched", 0) for r in runs) == 1
+    assert (
+        sum(1 for r in runs if r.get("order_report_rows_left"))
+        == len(orders["fba"]) + len(orders["shipped"]) - 1
+    )
+    held = {o.amazon_order_id: o for o in support.orders_of(store)}
+    assert set(held) == {*orders["open"], *orders["fba"], *orders["shipped"]}
+    assert all(held[o].status == "open" and held[o].has_address for o in orders["open"])
+    from_rows = len(orders["fba"]) + len(orders["shipped"])
+    assert sum(r.get("orders_created", 0) for r in runs) == FBM_OPEN + from_rows  # each order once
+    assert support.level(support.MERCHANT, fbm[0]) == (1_000, FBM_OPEN)  # stock allocated once

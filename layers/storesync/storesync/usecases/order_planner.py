@@ -36,6 +36,7 @@ Cursor: the order import's (JobState "orders"), shared with its sweeps ("last_co
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,6 +71,10 @@ from storesync.usecases.order_search import (
 from storesync.usecases.order_upsert import Upserter
 from storesync.usecases.runner import JobContext, JobOutcome
 
+# a slice hands over to its continuation after this long (the order import's SLICE_SECONDS; the Lambda's timeout
+# is 60 s and the job's lease 300 s: a slice storing a whole report's rows, or 200 getOrders at Amazon's 0.5/s, ran
+# past both, and its plan was lost with it)
+SLICE_SECONDS = 30.0
 FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: the searchOrders door helps
 MAX_FETCHES_PER_SLICE = 200
 COMPARE_BATCH = 100  # orders looked up per BatchGetItem
@@ -132,6 +137,10 @@ class OrderPlanner:
     ctx: JobContext
     outcome: JobOutcome = field(default_factory=JobOutcome)
     swept_instead: bool = False  # the report failed `report_attempts` times: cursor["incremental"] sweeps it
+    started: float = field(default_factory=time.monotonic)
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() - self.started > SLICE_SECONDS
 
     def run(self, after: str | None = None) -> JobOutcome:
         """`after`: the start of a new round's window (default: the last complete one less the overlap, or
@@ -197,9 +206,12 @@ class OrderPlanner:
             self.outcome.continue_after = reports.report_poll_seconds
             return False
         rnd["before"] = state.get("before") or iso(self.deps.clock() - AMAZON_MIN_LAG)
-        self._plan(store, reported, rnd, cursor)
+        planned = self._plan(store, reported, rnd, cursor)
         self._save(cursor, rnd)
-        return True
+        if not planned:  # the time ran out storing rows: the next slice reads the report's document again
+            self.outcome.summary = "planned round: storing the order report's rows"
+            self.outcome.continue_after = 0.0
+        return planned
 
     def _sweep_instead(self, cursor: dict[str, Any], rnd: dict[str, Any]) -> None:
         """No report in `report_attempts`: the order import's searchOrders sweep reads the round's window."""
@@ -211,7 +223,10 @@ class OrderPlanner:
 
     def _plan(
         self, store: Store, reported: list[ReportedOrder], rnd: dict[str, Any], cursor: dict[str, Any]
-    ) -> None:
+    ) -> bool:
+        """Compare, store the rows' orders, list the fetches: True; False when the slice's time ran out while
+        storing rows (the round keeps its read report: the next slice compares again, and the orders stored now
+        are then held as the report shows them, so every slice gets further)."""
         held: dict[str, HeldOrder] = {}
         for start in range(0, len(reported), COMPARE_BATCH):
             chunk = [r.order_id for r in reported[start : start + COMPARE_BATCH]]
@@ -221,12 +236,21 @@ class OrderPlanner:
         )
         self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_unchanged", plan.unchanged)
-        for order in plan.from_report:
+        for done, order in enumerate(plan.from_report, start=1):
             self._store(store, order, "from_report", cursor)
+            if done < len(plan.from_report) and self._out_of_time():
+                rnd.pop("fetch", None)
+                self.outcome.add("order_report_rows_left", len(plan.from_report) - done)
+                return False
+        return self._list_fetches(plan, rnd)
+
+    @staticmethod
+    def _list_fetches(plan: DoorPlan, rnd: dict[str, Any]) -> bool:
         # the newest MAX_FETCH_LIST travel in the cursor (one DynamoDB item); the sweep reads the older ones
         rnd["fetch"] = plan.fetch[-MAX_FETCH_LIST:]
         rnd["unlisted"] = len(plan.fetch) - len(rnd["fetch"])
         rnd["sweep"] = {"token": None} if len(plan.fetch) > FETCH_SWEEP_THRESHOLD else None
+        return True
 
     def _store(self, store: Store, order: AmazonOrder, door: str, cursor: dict[str, Any]) -> None:
         try:
@@ -248,7 +272,7 @@ class OrderPlanner:
         gate is background): above ~1,600 notifications an hour the planner gets no getOrder token at all, so a
         throttled getOrder starts (or keeps going) the window's sweep, searchOrders being the planner's own door."""
         fetched = 0
-        while _remaining(rnd) and fetched < MAX_FETCHES_PER_SLICE:
+        while _remaining(rnd) and fetched < MAX_FETCHES_PER_SLICE and not (fetched and self._out_of_time()):
             sweep = rnd.get("sweep")
             if sweep is not None and (
                 rnd.get("unlisted") or sweep.get("starved") or len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD
