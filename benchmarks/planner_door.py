@@ -30,6 +30,7 @@ from storesync.amazon.orders import AmazonOrders
 from storesync.amazon.products_amazon import ReportState
 from storesync.amazon.quota_gate import QuotaGate
 from storesync.clock import iso
+from storesync.dal.fetch_lists import MemoryFetchList
 from storesync.dal.stores import Store
 from storesync.domain.reconciliation import HeldOrder, units_of
 from storesync.jobs import JobMessage
@@ -112,6 +113,7 @@ class PlannedDoor(Door):
             upserter=self.table.view("planner"), amazon_for=lambda _store: AmazonOrders(planner_spapi),
             reports=ReconciliationDeps(reports_for=lambda _store: reports, held_orders=TableHeld(self.table),
                                        report_poll_seconds=REPORT_POLL_SECONDS),
+            fetch_list=MemoryFetchList(),
             first_window=self.first_sweep, clock=self.sim.clock.now,
         )  # fmt: skip
 

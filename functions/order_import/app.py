@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from storesync.dal import order_queries, table_name
+from storesync.dal.fetch_lists import DynamoFetchList
 from storesync.jobs import JobMessage
 from storesync.observability import logger, metrics, tracer
 from storesync.settings import OrderImportSettings
@@ -60,6 +61,7 @@ def _work_for(message: JobMessage, svc: Services) -> JobWork:
                 upserter=upserter,
                 amazon_for=svc.background_orders,
                 reports=reports,
+                fetch_list=DynamoFetchList(),
                 overlap=overlap,
                 first_window=catchup,
             )

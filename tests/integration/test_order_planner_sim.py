@@ -14,6 +14,7 @@ import pytest
 from spapi_simulator.testing import fault_mode
 from storesync.clock import iso
 from storesync.dal import job_state
+from storesync.dal.fetch_lists import FetchListEntry
 from storesync.dal.job_state import JobState
 from storesync.dal.stores import Store
 
@@ -93,6 +94,9 @@ def test_a_backlog_at_connect_is_read_by_planner_rounds_each_order_once_fba_and_
     from_rows = len(orders["fba"]) + len(orders["shipped"])
     assert sum(r.get("orders_created", 0) for r in runs) == FBM_OPEN + from_rows
     assert sum(r.get("orders_from_report", 0) for r in runs) == from_rows + 1  # + the cancelled one (ignored)
+    # the fetch list lived in its own table, not in the cursor: listed, then emptied as the orders came in
+    assert sum(r.get("orders_listed", 0) for r in runs) >= FBM_OPEN - 100
+    assert list(FetchListEntry.scan(consistent_read=True)) == []
 
     # read whole later (a notification): the FBA order's lines take Amazon's items, once; no stock moves
     fba = orders["fba"][0]

@@ -6,6 +6,7 @@ import handing a large window to planner rounds."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import storesync.usecases.order_planner as planner_module
 from storesync.amazon.errors import Throttled
 from storesync.amazon.orders import OrdersPage
 from storesync.amazon.products_amazon import ReportState
+from storesync.dal.fetch_lists import MemoryFetchList
 from storesync.dal.stores import Store, StoreSettings
 from storesync.domain.notices import NoticeCode
 from storesync.domain.orders import (
@@ -76,6 +78,12 @@ class Table:
     def __init__(self) -> None:
         self.orders: dict[str, OrderSnapshot] = {}
         self.creates: dict[str, int] = {}
+        self.fetch_list = MemoryFetchList()  # the planner's fetch lists, kept across slices like the table
+
+    def listed(self) -> list[str]:
+        """The orders on the store's fetch lists, oldest first."""
+        return [o.order_id for rows in self.fetch_list.lists.values() for o in sorted(rows.values(),
+                key=lambda r: r.rank)]  # fmt: skip
 
     def upsert(self, store: Store, incoming: AmazonOrder) -> UpsertResult:
         existing = self.orders.get(incoming.order_id)
@@ -165,7 +173,8 @@ STORE = Store("m", "s", name="s", marketplace_id=US, region="NA", status="active
 
 def deps(table: Table, reports: Reports, amazon: Amazon) -> OrderPlannerDeps:
     door = ReconciliationDeps(reports_for=lambda _s: reports, held_orders=table.held_orders)
-    return OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=door, clock=lambda: NOW)
+    return OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=door,
+                            fetch_list=table.fetch_list, clock=lambda: NOW)  # fmt: skip
 
 
 def ctx_of(cursor: dict[str, Any] | None = None) -> Ctx:
@@ -202,7 +211,7 @@ def test_each_order_has_its_door_held_none_fba_and_closed_the_row_open_fbm_a_fet
         ("changed", "FBM", "CANCELLED"),
     ]
     # an open merchant order needs its address; a status storesync cannot read is never taken from the row
-    assert plan.fetch == ["new", "odd"]
+    assert [o.order_id for o in plan.fetch] == ["new", "odd"]
 
 
 def test_a_row_order_names_its_lines_by_sku_and_takes_amazons_items_once_read_whole() -> None:
@@ -290,24 +299,68 @@ def test_a_round_stores_fba_from_the_report_and_fetches_fbm_by_both_doors_each_o
     assert table.orders["fba-1"].lines[0].order_item_id == "report:SKU-A"
 
 
-def test_more_orders_to_fetch_than_the_cursor_carries_the_sweep_stores_the_older_ones(
+def test_a_backlog_is_listed_whole_outside_the_cursor_and_fetched_by_both_doors_to_the_last_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(planner_module, "MAX_FETCH_LIST", 40)
+    """The fetch list is a table of its own (one row per order), so getOrder keeps working through a backlog of
+    any size: here 3,000 orders to fetch (more than the cursor's old 2,000), the sweep's two pages bring the
+    oldest 200, getOrder the rest (200 a slice), no order twice, and the cursor never carries the list."""
+    monkeypatch.setattr(planner_module, "SLICE_SECONDS", 1e9)
     table = Table()
-    fbm = [f"fbm-{n:03d}" for n in range(100)]
-    amazon = Amazon(pages=[fbm[:60], fbm[60:]])
-    reports = Reports([row(i) for i in fbm])
-    _, ctx = run(table, reports, amazon)
-    listed: list[int] = []
-    ctx.save_cursor = lambda cursor: (  # type: ignore[method-assign]
-        listed.append(len((cursor.get("round") or {}).get("fetch") or [])),
-        setattr(ctx, "cursor", dict(cursor)),
-    )
-    OrderPlanner(deps(table, reports, amazon), ctx).run()
-    assert max(listed) == 40  # the cursor carries the newest 40; the sweep read the 60 older ones
+    fbm = [f"fbm-{n:04d}" for n in range(3_000)]
+    amazon = Amazon(pages=[fbm[:100], fbm[100:200]])
+    reports = Reports([row(i, updated=f"2026-07-10T{10 + n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z")
+                       for n, i in enumerate(fbm)])  # fmt: skip
+    outcome, ctx = run(table, reports, amazon)
+    slices = 0
+    while ctx.cursor.get("round"):
+        outcome, ctx = run(table, reports, amazon, ctx.cursor)
+        slices += 1
+        assert len(json.dumps(ctx.cursor)) < 2_000  # the list is not in the cursor
+        assert slices < 30
     assert set(table.orders) == set(fbm) and all(n == 1 for n in table.creates.values())
-    assert ctx.cursor["round"] is None and len(amazon.searched) == 2 and set(amazon.got) <= set(fbm[60:])
+    assert len(amazon.searched) == 2 and not set(amazon.got) & set(fbm[:200])
+    assert amazon.got[:3] == ["fbm-2999", "fbm-2998", "fbm-2997"]  # getOrder: newest first
+    assert len(amazon.got) == 2_800 and table.listed() == []  # every row left the list once its order was in
+    assert ctx.cursor["last_complete"] == "2026-07-10T11:58:00Z"
+
+
+def test_listing_a_long_fetch_list_goes_on_where_the_last_slice_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slice whose time runs out while it writes the list hands over; the next one reads the report again and
+    lists only what is left, and the round then fetches every order once."""
+    monkeypatch.setattr(planner_module, "LIST_BATCH", 10)
+    monkeypatch.setattr(planner_module, "SLICE_SECONDS", -1.0)  # every look at the time finds it out
+    table = Table()
+    fbm = [f"fbm-{n:02d}" for n in range(25)]
+    reports = Reports([row(i) for i in fbm])
+    amazon = Amazon()
+    _, ctx = run(table, reports, amazon)  # asks for the report
+    outcome, ctx = run(table, reports, amazon, ctx.cursor)
+    assert outcome.continue_after == 0.0 and not ctx.cursor["round"].get("listed")
+    assert 0 < len(table.listed()) < 25 and ctx.cursor["round"]["listed_to"].endswith(table.listed()[-1])
+    for _ in range(60):  # out of time, a slice fetches one order
+        if not ctx.cursor.get("round"):
+            break
+        outcome, ctx = run(table, reports, amazon, ctx.cursor)
+    assert reports.downloads >= 2 and len(reports.requested) == 1
+    assert sorted(amazon.got) == fbm and all(n == 1 for n in table.creates.values())
+
+
+def test_an_order_stored_meanwhile_leaves_the_fetch_list_without_a_call() -> None:
+    """Between the listing and its turn, a notification stores the order (a newer state): getOrder skips it."""
+    table = Table()
+    reports = Reports([row("o1"), row("o2")])
+    amazon = Amazon(get_budget=0)
+    _, ctx = run(table, reports, amazon)
+    _, ctx = run(table, reports, amazon, ctx.cursor)  # listed; getOrder throttled
+    assert table.listed() == ["o1", "o2"]
+    table.upsert(STORE, order("o2", updated="2026-07-10T11:00:00Z"))  # a notification
+    amazon.get_budget = 10
+    outcome, ctx = run(table, reports, amazon, ctx.cursor)
+    assert amazon.got == ["o1"] and outcome.counts["orders_already_in"] == 1 and table.listed() == []
+    assert ctx.cursor["round"] is None
 
 
 def test_a_throttled_get_order_keeps_the_rest_for_the_next_slice() -> None:
@@ -316,7 +369,7 @@ def test_a_throttled_get_order_keeps_the_rest_for_the_next_slice() -> None:
     reports = Reports(rows)
     _, ctx = run(table, reports, Amazon(get_budget=4))
     outcome, ctx = run(table, reports, Amazon(get_budget=4), ctx.cursor)
-    assert outcome.continue_after == 2.0 and len(ctx.cursor["round"]["fetch"]) == 6
+    assert outcome.continue_after == 2.0 and len(table.listed()) == 6
     outcome, ctx = run(table, reports, Amazon(), ctx.cursor)
     assert len(reports.requested) == 1 and reports.downloads == 1  # the planned round goes on
     assert len(table.orders) == 10 and ctx.cursor["round"] is None
@@ -391,7 +444,7 @@ def test_a_round_ends_by_the_sweep_when_notifications_take_every_get_order_token
     fbm = [f"fbm-{n}" for n in range(5)]
     amazon = Amazon(pages=[fbm], get_budget=0)
     outcome, ctx = run_round(table, Reports([row(i) for i in fbm]), amazon)
-    assert outcome.continue_after and not amazon.searched and len(ctx.cursor["round"]["fetch"]) == 5
+    assert outcome.continue_after and not amazon.searched and len(table.listed()) == 5
     outcome, ctx = run(table, Reports([]), amazon, ctx.cursor)  # the next slice: getOrder still taken
     assert set(table.orders) == set(fbm) and outcome.counts["orders_swept"] == 5 and amazon.got == []
     assert ctx.cursor["round"] is None and ctx.cursor["last_complete"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from storesync.dal.fetch_lists import FetchListEntry
 from storesync.dal.inventory import InventoryItem, Warehouse
 from storesync.dal.jobs import JobState, SyncRun
 from storesync.dal.orders import Order, OrderAddress
@@ -34,6 +35,7 @@ TABLES: dict[str, type[Model]] = {
     "SyncRunsTable": SyncRun,
     "QuotaBucketsTable": QuotaBucket,
     "EventOutboxTable": OutboxEvent,
+    "OrderFetchListsTable": FetchListEntry,
 }
 
 TABLE_SUFFIXES: dict[str, str] = {
@@ -52,6 +54,7 @@ TABLE_SUFFIXES: dict[str, str] = {
     "QuotaBucketsTable": "quota-buckets",
     "IdempotencyTable": "idempotency",
     "EventOutboxTable": "event-outbox",
+    "OrderFetchListsTable": "order-fetch-lists",
 }
 
 

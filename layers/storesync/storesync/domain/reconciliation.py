@@ -60,6 +60,11 @@ class ReportedOrder:
     units: tuple[tuple[str, int], ...]  # (sku, quantity) summed per SKU, sorted
     created: str | None = None  # ISO 8601 (purchase-date), when the report has it
 
+    @property
+    def rank(self) -> str:
+        """Its place in a list of reported orders, oldest update first (the planner's fetch list)."""
+        return f"{self.last_updated}#{self.order_id}"
+
 
 @dataclass(frozen=True)
 class HeldOrder:
@@ -77,6 +82,12 @@ def units_of(lines: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     for sku, quantity in lines:
         counts[sku] += quantity
     return tuple(sorted(counts.items()))
+
+
+def as_reported(order: AmazonOrder) -> ReportedOrder:
+    """An order Amazon answered whole, told as a report row would tell it (to compare it with what is held)."""
+    units = units_of((item.sku, item.quantity) for item in order.items)
+    return ReportedOrder(order.order_id, order.status, order.status, order.channel, order.last_updated, units)
 
 
 def difference(reported: ReportedOrder, held: HeldOrder | None, *, import_pending: bool) -> str | None:

@@ -16,9 +16,11 @@ covers a window of order updates from `after` to the end of Amazon's order repor
 3. the fetch list is read by two doors at once, each in its own quota: getOrder one order at a time through
    the background gate (what ORDER_CHANGE notifications leave free: quota_gate.first_call_reserve), newest
    first, and, while more than FETCH_SWEEP_THRESHOLD remain, a searchOrders sweep of the window restricted to
-   fulfilledBy MERCHANT (100 orders a page), oldest first. An order one door stored is taken off the other
-   door's list. The list travels in the cursor (one DynamoDB item): its newest MAX_FETCH_LIST orders; when
-   there are more, the sweep stores every merchant order of its pages and the round ends with the sweep.
+   fulfilledBy MERCHANT (100 orders a page), oldest first, which stores every open merchant order of its pages.
+   The list is a table of its own (FetchList: storesync.dal.fetch_lists, one row per order, so a backlog of any
+   size is listed whole), written once per round (a slice that runs out of time goes on where it stopped). Before
+   getOrder spends a call on an order, the order is compared with what storesync holds again: one the sweep or a
+   notification stored meanwhile is taken off the list without a call. The round ends when the list is empty.
 
 Every order, from any door, goes through the same Upserter and so through the state machine (`decide`): an
 older lastUpdatedTime never overwrites a newer one and a second door finding the same order changes nothing,
@@ -29,18 +31,20 @@ changed": the round keeps its window (the cursor does not move), the run is a fa
 report, and after `report_attempts` reports the window is read by the order import's searchOrders sweep.
 
 Cursor: the order import's (JobState "orders"), shared with its sweeps ("last_complete", "retry"):
-  {"round": {"after", "attempt", "report": {OrderReportDoor state}, "before", "fetch": [order ids],
-             "sweep": {"token"} | None} | None, ...}
+  {"round": {"after", "attempt", "report": {OrderReportDoor state}, "before",
+             "list": fetch list id, "listed_to": rank of the last order listed, "listed": true once whole,
+             "sweep": {"token", "starved"} | None, "swept": true once the sweep read the window} | None, ...}
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
 from storesync.clock import iso, parse_iso, utcnow
@@ -48,9 +52,9 @@ from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
 from storesync.domain.orders import CHANNEL_FBM, AmazonOrder
 from storesync.domain.reconciliation import (
-    MAX_FETCH_LIST,
     HeldOrder,
     ReportedOrder,
+    as_reported,
     difference,
     row_order,
     stored_from_row,
@@ -78,6 +82,17 @@ SLICE_SECONDS = 30.0
 FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: the searchOrders door helps
 MAX_FETCHES_PER_SLICE = 200
 COMPARE_BATCH = 100  # orders looked up per BatchGetItem
+LIST_BATCH = 500  # orders written to the fetch list between two looks at the slice's time
+
+
+class FetchList(Protocol):
+    """The fetch lists of the planner's rounds (storesync.dal.fetch_lists: DynamoFetchList, MemoryFetchList)."""
+
+    def add(self, list_id: str, orders: Iterable[ReportedOrder]) -> None: ...
+
+    def newest(self, list_id: str, limit: int) -> list[ReportedOrder]: ...
+
+    def remove(self, list_id: str, orders: Sequence[ReportedOrder]) -> None: ...
 
 
 @dataclass
@@ -85,7 +100,9 @@ class DoorPlan:
     from_report: list[AmazonOrder] = field(
         default_factory=list
     )  # FBA and closed orders, stored from their rows
-    fetch: list[str] = field(default_factory=list)  # open FBM orders missing or differing, oldest first
+    fetch: list[ReportedOrder] = field(
+        default_factory=list
+    )  # open FBM orders missing or differing, oldest first
     unchanged: int = 0
     skipped: int = 0  # pending orders the store does not import
 
@@ -99,7 +116,7 @@ def plan_doors(
 ) -> DoorPlan:
     """Which door brings each order of the report: nothing (held as it is), its row (FBA, closed) or a fetch."""
     plan = DoorPlan()
-    for order in sorted(reported, key=lambda r: (r.last_updated, r.order_id)):
+    for order in sorted(reported, key=lambda r: r.rank):
         have = held.get(order.order_id)
         if difference(order, have, import_pending=import_pending) is None:
             if have is None:
@@ -109,13 +126,8 @@ def plan_doors(
         elif stored_from_row(order):
             plan.from_report.append(row_order(order, marketplace_id))
         else:
-            plan.fetch.append(order.order_id)
+            plan.fetch.append(order)
     return plan
-
-
-def _remaining(rnd: Mapping[str, Any]) -> bool:
-    """Orders of the round still to bring: listed ones, or older ones only its sweep reads."""
-    return bool(rnd["fetch"]) or bool(rnd.get("unlisted") and rnd.get("sweep") is not None)
 
 
 @dataclass
@@ -124,6 +136,7 @@ class OrderPlannerDeps:
     amazon_for: Callable[[Store], OrdersAmazon]
     # the report door and what the store holds: the catch-up's (order_reconciliation.ReconciliationDeps)
     reports: ReconciliationDeps
+    fetch_list: FetchList
     overlap: timedelta = timedelta(minutes=5)
     first_window: timedelta = timedelta(days=3)
     clock: Callable[[], datetime] = utcnow
@@ -148,16 +161,16 @@ class OrderPlanner:
         store = self.ctx.store
         cursor = dict(self.ctx.cursor)
         rnd = cursor.get("round") or self._new_round(cursor, after)
-        if "fetch" not in rnd and not self._read_report(store, cursor, rnd):
+        if not rnd.get("listed") and not self._read_report(store, cursor, rnd):
             return self.outcome
         amazon = self.deps.amazon_for(store)
         try:
-            self._fetch(store, amazon, rnd, cursor)
+            done = self._fetch(store, amazon, rnd, cursor)
         except Throttled as exc:
             self._save(cursor, rnd)
             self.outcome.continue_after = exc.retry_after
             return self.outcome
-        if _remaining(rnd):
+        if not done:
             self._save(cursor, rnd)
             self.outcome.continue_after = 0.0
             return self.outcome
@@ -225,8 +238,9 @@ class OrderPlanner:
         self, store: Store, reported: list[ReportedOrder], rnd: dict[str, Any], cursor: dict[str, Any]
     ) -> bool:
         """Compare, store the rows' orders, list the fetches: True; False when the slice's time ran out while
-        storing rows (the round keeps its read report: the next slice compares again, and the orders stored now
-        are then held as the report shows them, so every slice gets further)."""
+        storing rows or listing (the round keeps its read report: the next slice compares again, and the orders
+        stored now are then held as the report shows them, the orders listed stay listed, so every slice gets
+        further)."""
         held: dict[str, HeldOrder] = {}
         for start in range(0, len(reported), COMPARE_BATCH):
             chunk = [r.order_id for r in reported[start : start + COMPARE_BATCH]]
@@ -239,16 +253,23 @@ class OrderPlanner:
         for done, order in enumerate(plan.from_report, start=1):
             self._store(store, order, "from_report", cursor)
             if done < len(plan.from_report) and self._out_of_time():
-                rnd.pop("fetch", None)
                 self.outcome.add("order_report_rows_left", len(plan.from_report) - done)
                 return False
-        return self._list_fetches(plan, rnd)
+        return self._list_fetches(store, plan, rnd)
 
-    @staticmethod
-    def _list_fetches(plan: DoorPlan, rnd: dict[str, Any]) -> bool:
-        # the newest MAX_FETCH_LIST travel in the cursor (one DynamoDB item); the sweep reads the older ones
-        rnd["fetch"] = plan.fetch[-MAX_FETCH_LIST:]
-        rnd["unlisted"] = len(plan.fetch) - len(rnd["fetch"])
+    def _list_fetches(self, store: Store, plan: DoorPlan, rnd: dict[str, Any]) -> bool:
+        """Write the fetch list (from where an earlier slice stopped): True once it is whole."""
+        list_id = rnd.setdefault("list", f"{store.store_id}#{uuid.uuid4().hex}")
+        listed_to = rnd.get("listed_to") or ""
+        todo = [order for order in plan.fetch if order.rank > listed_to]
+        for start in range(0, len(todo), LIST_BATCH):
+            chunk = todo[start : start + LIST_BATCH]
+            self.deps.fetch_list.add(list_id, chunk)
+            rnd["listed_to"] = chunk[-1].rank
+            self.outcome.add("orders_listed", len(chunk))
+            if start + LIST_BATCH < len(todo) and self._out_of_time():
+                return False
+        rnd["listed"] = True
         rnd["sweep"] = {"token": None} if len(plan.fetch) > FETCH_SWEEP_THRESHOLD else None
         return True
 
@@ -256,69 +277,101 @@ class OrderPlanner:
         try:
             result = self.deps.upserter.upsert(store, order)
         except Exception as exc:  # one order never blocks the round: getOrder re-reads it (the retry list)
-            self.outcome.add("orders_failed")
-            self.outcome.errors.append(
-                notice(NoticeCode.ORDER_NOT_STORED, order_id=order.order_id, error_type=type(exc).__name__)
-            )
-            retry = cursor.setdefault("retry", {})
-            retry[order.order_id] = int(retry.get(order.order_id, 0))
+            self._not_stored(order.order_id, exc, cursor)
             return
         self.outcome.add(f"orders_{door}")
         count_upsert(self.outcome, result)
 
-    def _fetch(self, store: Store, amazon: OrdersAmazon, rnd: dict[str, Any], cursor: dict[str, Any]) -> None:
+    def _not_stored(self, order_id: str, exc: Exception, cursor: dict[str, Any]) -> None:
+        """The order goes to the order import's retry list, saved before the order leaves the fetch list."""
+        self.outcome.add("orders_failed")
+        self.outcome.errors.append(
+            notice(NoticeCode.ORDER_NOT_STORED, order_id=order_id, error_type=type(exc).__name__)
+        )
+        retry = cursor.setdefault("retry", {})
+        retry[order_id] = int(retry.get(order_id, 0))
+        self.ctx.save_cursor(cursor)
+
+    def _next_fetches(self, store: Store, rnd: dict[str, Any]) -> list[ReportedOrder] | None:
+        """The newest orders of the fetch list that still differ from what storesync holds, oldest first (the
+        others, stored meanwhile by the sweep or a notification, leave the list without a call); [] when the list
+        is empty, None when the slice's time ran out skipping stored ones."""
+        list_id = rnd["list"]
+        import_pending = bool(store.settings.import_pending_orders)
+        while True:
+            listed = self.deps.fetch_list.newest(list_id, COMPARE_BATCH)
+            if not listed:
+                return []
+            held = self.deps.reports.held_orders(store, [order.order_id for order in listed])
+            todo = [o for o in listed if difference(o, held.get(o.order_id), import_pending=import_pending)]
+            stored = [order for order in listed if order not in todo]
+            if stored:
+                self.deps.fetch_list.remove(list_id, stored)
+                self.outcome.add("orders_already_in", len(stored))
+            if todo:
+                rnd["many"] = len(todo) > FETCH_SWEEP_THRESHOLD
+                return todo[::-1]
+            if self._out_of_time():
+                return None
+
+    def _fetch(self, store: Store, amazon: OrdersAmazon, rnd: dict[str, Any], cursor: dict[str, Any]) -> bool:
         """getOrder newest first and (while many remain, or while getOrder is taken) searchOrders pages of FBM
-        orders oldest first. getOrder is shared with ORDER_CHANGE notifications, which come first at the gate (this
-        gate is background): above ~1,600 notifications an hour the planner gets no getOrder token at all, so a
-        throttled getOrder starts (or keeps going) the window's sweep, searchOrders being the planner's own door."""
+        orders oldest first: True once the fetch list is empty. getOrder is shared with ORDER_CHANGE notifications,
+        which come first at the gate (this gate is background): above ~1,600 notifications an hour the planner gets
+        no getOrder token at all, so a throttled getOrder starts (or keeps going) the window's sweep, searchOrders
+        being the planner's own door."""
+        list_id = rnd["list"]
         fetched = 0
-        while _remaining(rnd) and fetched < MAX_FETCHES_PER_SLICE and not (fetched and self._out_of_time()):
+        queue: list[ReportedOrder] = []  # oldest first: pop() takes the newest
+        while fetched < MAX_FETCHES_PER_SLICE and not (fetched and self._out_of_time()):
+            if not queue:
+                next_orders = self._next_fetches(store, rnd)
+                if next_orders is None:
+                    return False
+                if not next_orders:
+                    return True
+                queue = next_orders
             sweep = rnd.get("sweep")
-            if sweep is not None and (
-                rnd.get("unlisted") or sweep.get("starved") or len(rnd["fetch"]) > FETCH_SWEEP_THRESHOLD
-            ):
-                if not rnd["fetch"]:  # only the sweep is left: its wait is the round's
-                    self._sweep_page(store, amazon, rnd, sweep, cursor)
-                    fetched += 1
-                    self._save(cursor, rnd)
-                    continue
+            if sweep is not None and (rnd.get("many") or sweep.get("starved")):
                 with contextlib.suppress(
                     Throttled
                 ):  # the searchOrders door is empty for now: getOrder goes on
-                    self._sweep_page(store, amazon, rnd, sweep, cursor)
+                    swept = self._sweep_page(store, amazon, rnd, sweep, cursor)
+                    queue = [order for order in queue if order.order_id not in swept]
+                    self._save(cursor, rnd)
                 if rnd.get("sweep") is None:
                     rnd["swept"] = True  # the window's pages are read: getOrder alone for the rest
-                if not rnd["fetch"]:
+                if not queue:
                     continue
-            order_id = rnd["fetch"][-1]
-            order: AmazonOrder | None
-            try:
-                order = amazon.get_order(order_id)
-            except Throttled:
-                if not rnd.get("swept"):
-                    rnd["sweep"] = {**(rnd.get("sweep") or {"token": None}), "starved": True}
-                raise
-            except AmazonRejected as exc:
-                if exc.status != 404:
-                    raise
-                order = None  # gone from this seller: nothing to store
-            except (TransientAmazonError, AuthorizationRevoked):
-                raise
-            except (
-                Exception
-            ) as exc:  # this order only (unreadable): the order import's retry list re-reads it
-                self.outcome.add("orders_failed")
-                self.outcome.errors.append(
-                    notice(NoticeCode.ORDER_NOT_STORED, order_id=order_id, error_type=type(exc).__name__)
-                )
-                retry = cursor.setdefault("retry", {})
-                retry[order_id] = int(retry.get(order_id, 0))
-                order = None
-            rnd["fetch"].pop()
+            order = queue[-1]
+            amazon_order = self._get_order(amazon, order.order_id, rnd, cursor)
+            queue.pop()
             fetched += 1
-            if order is not None:
-                self._store(store, order, "fetched", cursor)
-            self._save(cursor, rnd)
+            if amazon_order is not None:
+                self._store(store, amazon_order, "fetched", cursor)
+            self.deps.fetch_list.remove(list_id, [order])
+        return False
+
+    def _get_order(
+        self, amazon: OrdersAmazon, order_id: str, rnd: dict[str, Any], cursor: dict[str, Any]
+    ) -> AmazonOrder | None:
+        """The order whole; None when there is nothing to store (gone from this seller, or unreadable: the order
+        import's retry list reads it again). Throttled: the sweep starts, since getOrder is taken."""
+        try:
+            return amazon.get_order(order_id)
+        except Throttled:
+            if not rnd.get("swept"):
+                rnd["sweep"] = {**(rnd.get("sweep") or {"token": None}), "starved": True}
+            raise
+        except AmazonRejected as exc:
+            if exc.status != 404:
+                raise
+            return None  # gone from this seller: nothing to store
+        except (TransientAmazonError, AuthorizationRevoked):
+            raise
+        except Exception as exc:  # this order only (unreadable)
+            self._not_stored(order_id, exc, cursor)
+            return None
 
     def _sweep_page(
         self,
@@ -327,9 +380,10 @@ class OrderPlanner:
         rnd: dict[str, Any],
         sweep: dict[str, Any],
         cursor: dict[str, Any],
-    ) -> None:
-        # only what the fetch list can hold (open merchant orders): closed orders came from the report, and a page
-        # of them would spend the quota on orders nobody waits for
+    ) -> set[str]:
+        """One searchOrders page of the window's open merchant orders (the fetch list holds only those: closed orders
+        came from the report, and a page of them would spend the quota on orders nobody waits for), each stored
+        unless storesync holds it as the page shows it; the ids the page brought."""
         page = search_page(
             amazon,
             store,
@@ -337,16 +391,17 @@ class OrderPlanner:
             ["MERCHANT"],
             statuses=open_statuses(store),
         )
-        wanted = set(rnd["fetch"])
-        unlisted = bool(
-            rnd.get("unlisted")
-        )  # orders beyond the list: every merchant order of the page is stored
-        for order in page.orders:
-            if order.channel == CHANNEL_FBM and (unlisted or order.order_id in wanted):
+        merchant = [order for order in page.orders if order.channel == CHANNEL_FBM]
+        held = self.deps.reports.held_orders(store, [order.order_id for order in merchant])
+        import_pending = bool(store.settings.import_pending_orders)
+        swept: set[str] = set()
+        for order in merchant:
+            swept.add(order.order_id)
+            if difference(as_reported(order), held.get(order.order_id), import_pending=import_pending):
                 self._store(store, order, "swept", cursor)
-                wanted.discard(order.order_id)
-        rnd["fetch"] = [o for o in rnd["fetch"] if o in wanted]
+            else:  # getOrder or a notification stored it as the page shows it
+                self.outcome.add("orders_unchanged")
         sweep["token"] = page.next_token
         if not page.next_token:
             rnd["sweep"] = None
-            rnd["unlisted"] = 0
+        return swept
