@@ -456,3 +456,30 @@ def test_get_order_free_a_small_round_spends_no_sweep_page() -> None:
     amazon = Amazon(pages=[fbm])
     run_round(table, Reports([row(i) for i in fbm]), amazon)
     assert set(table.orders) == set(fbm) and amazon.searched == [] and sorted(amazon.got) == fbm
+
+
+# a peak: rounds follow each other ---------------------------------------------------------------------------------
+def test_a_round_with_more_than_a_page_to_bring_is_a_peak_and_the_next_round_follows_within_ten_minutes() -> (
+    None
+):
+    table = Table()
+    rows = [row(f"fbm-{n:03d}") for n in range(planner_module.PEAK_ORDERS + 1)]
+    outcome, ctx = run_round(table, Reports(rows), Amazon())
+    assert ctx.cursor["round"] is None and ctx.cursor["peak"] is True
+    assert outcome.follow_up_after == planner_module.PEAK_ROUND_EVERY  # the test clock stands still
+
+    # the order import's next run (the follow-up, or the schedule) starts a round at once, no sweep first
+    amazon = Amazon(pages=[["x"]])
+    reports = Reports([row("fbm-new", updated="2026-07-10T11:59:00Z")])
+    OrderImport(import_deps(table, reports, amazon), ctx).run()
+    assert len(reports.requested) == 1 and not amazon.searched
+    assert reports.requested[0] == datetime(
+        2026, 7, 10, 11, 53, tzinfo=UTC
+    )  # the last round's end, less 5 min
+    outcome = OrderImport(import_deps(table, reports, amazon), ctx).run()
+    assert "fbm-new" in table.orders and ctx.cursor["peak"] is False  # one order: the peak is over
+    assert outcome.follow_up_after is None and ctx.cursor["round"] is None
+
+    # then the sweeps take over again
+    OrderImport(import_deps(table, reports, amazon), ctx).run()
+    assert amazon.searched and len(reports.requested) == 1

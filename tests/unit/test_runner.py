@@ -416,3 +416,29 @@ def test_a_bus_that_refuses_sync_events_never_fails_the_run(
     assert outcome.paused and book.store.status == "needs_reauthorization"
     # the event committed with the status stays in the outbox: the relay sends it
     assert [r.event.detail_type for r in book.outbox.rows.values()] == ["Store Needs Reauthorization"]
+
+
+def test_a_follow_up_starts_a_new_chain_after_its_delay_once_the_lease_is_free_and_a_rerun_goes_first(
+    runner: StoreJobRunner, queue: RecordingJobQueue, book: MemoryBook
+) -> None:
+    """The order planner's next round during a peak: the chain ends (a catch-up asked for meanwhile runs at once)
+    and a fresh message of the same mode comes after the delay."""
+
+    def peak_round(ctx: JobContext) -> JobOutcome:
+        book.reruns["orders"] = "catchup"  # the catch-up's schedule found the chain running
+        return JobOutcome(follow_up_after=420.0)
+
+    runner.run(message(attempt=2), peak_round)
+    (rerun, now), (follow_up, later) = queue.deliveries
+    assert (rerun.trigger, rerun.mode, now) == ("rerun", "catchup", 0)
+    assert (follow_up.trigger, follow_up.mode, follow_up.attempt, later) == (
+        "follow_up",
+        "incremental",
+        0,
+        420.0,
+    )
+    assert book.leases == {}
+
+    queue.deliveries.clear()
+    runner.run(message(), lambda ctx: JobOutcome(continue_after=5.0, follow_up_after=420.0))
+    assert [(m.trigger, d) for m, d in queue.deliveries] == [("continuation", 5.0)]  # the chain goes on first

@@ -35,7 +35,7 @@ JOB_MODES: dict[JobName, tuple[JobMode, ...]] = {
     JobName.SHIPMENTS: (JobMode.INCREMENTAL,),
 }
 
-Trigger = Literal["schedule", "manual", "continuation", "stockout", "rerun", "reauthorized"]
+Trigger = Literal["schedule", "manual", "continuation", "stockout", "rerun", "reauthorized", "follow_up"]
 
 
 class _JobAndMode(BaseModel):

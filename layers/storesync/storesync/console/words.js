@@ -70,6 +70,7 @@ export const TRIGGERS = {
   stockout: "stock ran out",
   rerun: "rerun",
   reauthorized: "store reauthorized",
+  follow_up: "next round of a peak",
 };
 
 export const MODES = {

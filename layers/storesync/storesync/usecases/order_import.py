@@ -204,6 +204,8 @@ class OrderImport:
         if cursor.get("round"):
             return True
         sweep = cursor.get("incremental")
+        if cursor.get("peak") and not sweep:  # the last round was a peak: the next window is a round too
+            return True
         if sweep and sweep.get("token") and self._large(sweep):
             self._to_planner(cursor, sweep)
             return True

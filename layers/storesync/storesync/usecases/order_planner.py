@@ -83,6 +83,11 @@ FETCH_SWEEP_THRESHOLD = 30  # more FBM orders to fetch than getOrder's burst: th
 MAX_FETCHES_PER_SLICE = 200
 COMPARE_BATCH = 100  # orders looked up per BatchGetItem
 LIST_BATCH = 500  # orders written to the fetch list between two looks at the slice's time
+# a peak: a round that had more orders to bring than one searchOrders page holds. The next round starts
+# PEAK_ROUND_EVERY after this one started (the runner's follow-up: JobOutcome.follow_up_after), not at the next
+# 30-minute schedule, and so on while the peak lasts; a round with fewer ends the peak (the sweeps take over)
+PEAK_ORDERS = 100
+PEAK_ROUND_EVERY = 600.0
 
 
 class FetchList(Protocol):
@@ -178,8 +183,14 @@ class OrderPlanner:
         if not last or parse_iso(rnd["before"]) > parse_iso(last):
             cursor["last_complete"] = rnd["before"]
         cursor["round"] = None
+        cursor["peak"] = int(rnd.get("to_bring") or 0) > PEAK_ORDERS
         self.ctx.save_cursor(cursor)
         self.outcome.summary = f"planned round: orders updated up to {rnd['before']} are in"
+        if cursor["peak"]:
+            started = parse_iso(rnd.get("started_at") or iso(self.deps.clock()))
+            elapsed = (self.deps.clock() - started).total_seconds()
+            self.outcome.follow_up_after = max(0.0, PEAK_ROUND_EVERY - elapsed)
+            self.outcome.summary += "; a peak: the next round follows"
         return self.outcome
 
     def _new_round(self, cursor: dict[str, Any], after: str | None) -> dict[str, Any]:
@@ -189,7 +200,7 @@ class OrderPlanner:
                 parse_iso(last) - self.deps.overlap if last else self.deps.clock() - self.deps.first_window
             )
             after = iso(start)
-        return {"after": after, "attempt": 1}
+        return {"after": after, "attempt": 1, "started_at": iso(self.deps.clock())}
 
     def _save(self, cursor: dict[str, Any], rnd: dict[str, Any] | None) -> None:
         cursor["round"] = rnd
@@ -250,6 +261,9 @@ class OrderPlanner:
         )
         self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_unchanged", plan.unchanged)
+        rnd.setdefault(
+            "to_bring", len(plan.from_report) + len(plan.fetch)
+        )  # at the first look: the peak's measure
         for done, order in enumerate(plan.from_report, start=1):
             self._store(store, order, "from_report", cursor)
             if done < len(plan.from_report) and self._out_of_time():

@@ -75,6 +75,9 @@ class JobOutcome:
     # "skipped" because a run chain in progress carries the work on (its progress stays); any other run that
     # ends without a continuation ends the chain, a skipped duplicate too, and clears the chain's progress
     in_progress_elsewhere: bool = False
+    # the chain is done, and a new one is to start this many seconds after it released its lease (the order
+    # planner's next round during a peak): a rerun asked for meanwhile (a catch-up) goes first
+    follow_up_after: float | None = None
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -423,6 +426,9 @@ class StoreJobRunner:
         elif rerun and not outcome.paused and not redelivered:
             mode = JobMode(rerun_mode) if rerun_mode else message.mode
             self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
+        if following is None and outcome.follow_up_after is not None and not outcome.paused:
+            follow_up = message.model_copy(update={"trigger": "follow_up", "attempt": 0})
+            self._queue.send(follow_up, delay_seconds=outcome.follow_up_after)
         logger.info(
             "job finished",
             extra={
