@@ -483,3 +483,39 @@ def test_a_round_with_more_than_a_page_to_bring_is_a_peak_and_the_next_round_fol
     # then the sweeps take over again
     OrderImport(import_deps(table, reports, amazon), ctx).run()
     assert amazon.searched and len(reports.requested) == 1
+
+
+def test_when_notifications_keep_every_get_order_token_the_round_ends_and_its_list_goes_to_the_next_round() -> (
+    None
+):
+    """Above what getOrder serves, ORDER_CHANGE notifications come first and take every token. Once the sweep has
+    read the window, the round does not wait for a token that does not come: after STARVED_SLICES empty slices
+    it ends, its orders still to fetch carried to the next round; none is dropped, and the next round (a peak,
+    so it follows at once) fetches them when getOrder is free again."""
+    table = Table()
+    later = "2026-07-10T11:00:00Z"  # updated after the sweep's window: no page lists them
+    rows = [row(f"fbm-{n}") for n in range(3)] + [row(f"late-{n}", updated=later) for n in range(2)]
+    amazon = Amazon(pages=[[f"fbm-{n}" for n in range(3)]], get_budget=0)
+    reports = Reports(rows)
+    _, ctx = run(table, reports, amazon)  # asks for the report
+    outcomes = []
+    for _ in range(planner_module.STARVED_SLICES + 1):
+        outcome, ctx = run(table, reports, amazon, ctx.cursor)
+        outcomes.append(outcome)
+        if not ctx.cursor["round"]:
+            break
+    assert ctx.cursor["round"] is None and outcomes[-1].counts["fetch_lists_carried"] == 1
+    assert {f"fbm-{n}" for n in range(3)} <= set(table.orders) and "late-0" not in table.orders
+    assert sorted(table.listed()) == ["late-0", "late-1"] and ctx.cursor["carried_list"]
+    assert ctx.cursor["peak"] is True and outcomes[-1].follow_up_after is not None
+    assert ctx.cursor["last_complete"] == "2026-07-10T11:58:00Z"
+
+    # the next round adopts the list, adds its own report's orders, and getOrder is free again
+    amazon.get_budget = 10**6
+    reports.rows = [row("fresh", updated="2026-07-10T11:59:00Z")]
+    outcome = OrderImport(import_deps(table, reports, amazon), ctx).run()  # the round asks for its report
+    assert "carried_list" not in ctx.cursor and ctx.cursor["round"]["list"]
+    OrderImport(import_deps(table, reports, amazon), ctx).run()
+    assert {"late-0", "late-1", "fresh"} <= set(table.orders) and table.listed() == []
+    assert ctx.cursor["round"] is None and "carried_list" not in ctx.cursor
+    assert all(n == 1 for n in table.creates.values())

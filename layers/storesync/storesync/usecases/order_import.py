@@ -204,7 +204,8 @@ class OrderImport:
         if cursor.get("round"):
             return True
         sweep = cursor.get("incremental")
-        if cursor.get("peak") and not sweep:  # the last round was a peak: the next window is a round too
+        # the last round was a peak, or left orders to fetch: the next window is a round too
+        if (cursor.get("peak") or cursor.get("carried_list")) and not sweep:
             return True
         if sweep and sweep.get("token") and self._large(sweep):
             self._to_planner(cursor, sweep)

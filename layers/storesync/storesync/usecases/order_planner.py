@@ -33,7 +33,16 @@ report, and after `report_attempts` reports the window is read by the order impo
 Cursor: the order import's (JobState "orders"), shared with its sweeps ("last_complete", "retry"):
   {"round": {"after", "attempt", "report": {OrderReportDoor state}, "before",
              "list": fetch list id, "listed_to": rank of the last order listed, "listed": true once whole,
-             "sweep": {"token", "starved"} | None, "swept": true once the sweep read the window} | None, ...}
+             "sweep": {"token", "starved"} | None, "swept": true once the sweep read the window,
+             "starved_slices": slices in a row without a getOrder since, "to_bring", "started_at"} | None,
+   "peak": the last round had more than PEAK_ORDERS to bring (the next round follows, not a sweep),
+   "carried_list": the fetch list a starved round left to the next one, ...}
+
+Peaks and starvation: a round with more than PEAK_ORDERS orders to bring is a peak, and the next round starts
+PEAK_ROUND_EVERY after it started (the runner's follow-up), not at the next 30-minute schedule. When ORDER_CHANGE
+notifications take every getOrder token (above ~1,600 orders an hour) and the sweep has read the window, the
+round does not wait: after STARVED_SLICES slices without a getOrder it ends, and its list (the orders still to
+fetch) becomes the next round's, which adds its own to it; rounds go on (a peak) while a list is carried.
 """
 
 from __future__ import annotations
@@ -88,6 +97,14 @@ LIST_BATCH = 500  # orders written to the fetch list between two looks at the sl
 # 30-minute schedule, and so on while the peak lasts; a round with fewer ends the peak (the sweeps take over)
 PEAK_ORDERS = 100
 PEAK_ROUND_EVERY = 600.0
+# getOrder taken by ORDER_CHANGE notifications for this many slices in a row after the window's sweep ended: the
+# round ends and its fetch list is carried to the next round (its orders wait there, none is dropped; the next
+# round's sweep and report bring them or their newer state), rather than waiting for a token that does not come
+STARVED_SLICES = 3
+
+
+class Starved(Exception):
+    """getOrder stays taken and the sweep has read the window: the round ends, its list carried over."""
 
 
 class FetchList(Protocol):
@@ -155,6 +172,7 @@ class OrderPlanner:
     ctx: JobContext
     outcome: JobOutcome = field(default_factory=JobOutcome)
     swept_instead: bool = False  # the report failed `report_attempts` times: cursor["incremental"] sweeps it
+    got_any: bool = False  # a getOrder answered in this slice
     started: float = field(default_factory=time.monotonic)
 
     def _out_of_time(self) -> bool:
@@ -166,15 +184,22 @@ class OrderPlanner:
         store = self.ctx.store
         cursor = dict(self.ctx.cursor)
         rnd = cursor.get("round") or self._new_round(cursor, after)
+        if "list" not in rnd and cursor.get("carried_list"):  # the last round's leftovers: this round's list
+            rnd["list"] = cursor.pop("carried_list")
         if not rnd.get("listed") and not self._read_report(store, cursor, rnd):
             return self.outcome
         amazon = self.deps.amazon_for(store)
+        carried = False
         try:
             done = self._fetch(store, amazon, rnd, cursor)
         except Throttled as exc:
             self._save(cursor, rnd)
             self.outcome.continue_after = exc.retry_after
             return self.outcome
+        except Starved:
+            done = carried = True
+            cursor["carried_list"] = rnd["list"]
+            self.outcome.add("fetch_lists_carried")
         if not done:
             self._save(cursor, rnd)
             self.outcome.continue_after = 0.0
@@ -183,9 +208,14 @@ class OrderPlanner:
         if not last or parse_iso(rnd["before"]) > parse_iso(last):
             cursor["last_complete"] = rnd["before"]
         cursor["round"] = None
-        cursor["peak"] = int(rnd.get("to_bring") or 0) > PEAK_ORDERS
+        cursor["peak"] = carried or int(rnd.get("to_bring") or 0) > PEAK_ORDERS
         self.ctx.save_cursor(cursor)
         self.outcome.summary = f"planned round: orders updated up to {rnd['before']} are in"
+        if carried:
+            self.outcome.summary = (
+                f"planned round up to {rnd['before']}: getOrder is taken by notifications, the orders left to "
+                "fetch go to the next round"
+            )
         if cursor["peak"]:
             started = parse_iso(rnd.get("started_at") or iso(self.deps.clock()))
             elapsed = (self.deps.clock() - started).total_seconds()
@@ -220,7 +250,10 @@ class OrderPlanner:
             ):
                 self._sweep_instead(cursor, rnd)
             else:
-                self._save(cursor, {"after": rnd["after"], "attempt": attempt + 1})
+                again = {"after": rnd["after"], "attempt": attempt + 1}
+                if "list" in rnd:  # a carried list stays with the round
+                    again["list"] = rnd["list"]
+                self._save(cursor, again)
             return False
         if reported is None:  # asked for, or Amazon is still making it
             if not requested:
@@ -243,6 +276,8 @@ class OrderPlanner:
                                  "started_at": iso(self.deps.clock()), "planned_out": True}  # fmt: skip
         self.outcome.add("windows_swept_instead")
         self.swept_instead = True
+        if "list" in rnd:  # a carried list waits for the next round
+            cursor["carried_list"] = rnd["list"]
         self._save(cursor, None)
 
     def _plan(
@@ -372,20 +407,27 @@ class OrderPlanner:
         """The order whole; None when there is nothing to store (gone from this seller, or unreadable: the order
         import's retry list reads it again). Throttled: the sweep starts, since getOrder is taken."""
         try:
-            return amazon.get_order(order_id)
+            got = amazon.get_order(order_id)
         except Throttled:
             if not rnd.get("swept"):
                 rnd["sweep"] = {**(rnd.get("sweep") or {"token": None}), "starved": True}
+            elif not self.got_any:  # a slice without a single getOrder, the window's pages all read
+                rnd["starved_slices"] = int(rnd.get("starved_slices") or 0) + 1
+                if rnd["starved_slices"] >= STARVED_SLICES:
+                    raise Starved from None
             raise
         except AmazonRejected as exc:
             if exc.status != 404:
                 raise
-            return None  # gone from this seller: nothing to store
+            got = None  # gone from this seller: nothing to store
         except (TransientAmazonError, AuthorizationRevoked):
             raise
         except Exception as exc:  # this order only (unreadable)
             self._not_stored(order_id, exc, cursor)
-            return None
+            got = None
+        self.got_any = True
+        rnd.pop("starved_slices", None)
+        return got
 
     def _sweep_page(
         self,
