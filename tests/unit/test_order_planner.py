@@ -519,3 +519,37 @@ def test_when_notifications_keep_every_get_order_token_the_round_ends_and_its_li
     assert {"late-0", "late-1", "fresh"} <= set(table.orders) and table.listed() == []
     assert ctx.cursor["round"] is None and "carried_list" not in ctx.cursor
     assert all(n == 1 for n in table.creates.values())
+
+
+def test_a_peak_round_asks_for_the_next_rounds_report_while_it_fetches_so_the_next_round_starts_at_once() -> (
+    None
+):
+    """Amazon takes minutes to make a report; a peak round asks for the next one NEXT_REPORT_AFTER into its own
+    fetching (getOrder would idle waiting otherwise), once, and the next round reads it without asking again."""
+    table = Table()
+    clock = [NOW]
+    reports = Reports([row(f"fbm-{n:03d}") for n in range(planner_module.PEAK_ORDERS + 50)])
+    amazon = Amazon(get_budget=20)
+    door = ReconciliationDeps(reports_for=lambda _s: reports, held_orders=table.held_orders)
+    planner_deps = OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=door,
+                                    fetch_list=table.fetch_list, clock=lambda: clock[0])  # fmt: skip
+    ctx = ctx_of()
+    OrderPlanner(planner_deps, ctx).run()  # asks for this round's report
+    OrderPlanner(planner_deps, ctx).run()  # reads it, lists 150, fetches 20 (getOrder's budget)
+    assert len(reports.requested) == 1 and "next_report" not in ctx.cursor
+    clock[0] = NOW + timedelta(seconds=planner_module.NEXT_REPORT_AFTER)
+    amazon.get_budget = 60
+    outcome = OrderPlanner(planner_deps, ctx).run()
+    assert len(reports.requested) == 2 and outcome.counts["order_reports_requested"] == 1
+    asked = ctx.cursor["next_report"]
+    assert (
+        asked["after"] == "2026-07-10T11:53:00Z" and asked["report_id"] == "r2"
+    )  # this round's end less 5 min
+    amazon.get_budget = 10**6
+    OrderPlanner(planner_deps, ctx).run()  # the round ends
+    assert ctx.cursor["round"] is None and len(reports.requested) == 2  # asked once
+    reports.rows = [row("next-1", updated="2026-07-10T11:59:00Z")]
+    downloads = reports.downloads
+    outcome = OrderPlanner(planner_deps, ctx).run()  # the next round: its report is done, read at once
+    assert len(reports.requested) == 2 and reports.downloads == downloads + 1 and "next-1" in table.orders
+    assert "next_report" not in ctx.cursor and ctx.cursor["round"] is None

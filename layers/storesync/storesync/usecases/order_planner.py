@@ -55,7 +55,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from storesync.amazon.errors import AmazonRejected, AuthorizationRevoked, Throttled, TransientAmazonError
+from storesync.amazon.errors import (
+    AmazonError,
+    AmazonRejected,
+    AuthorizationRevoked,
+    Throttled,
+    TransientAmazonError,
+)
 from storesync.clock import iso, parse_iso, utcnow
 from storesync.dal.stores import Store
 from storesync.domain.notices import NoticeCode, notice
@@ -101,6 +107,9 @@ PEAK_ROUND_EVERY = 600.0
 # round ends and its fetch list is carried to the next round (its orders wait there, none is dropped; the next
 # round's sweep and report bring them or their newer state), rather than waiting for a token that does not come
 STARVED_SLICES = 3
+# a peak round asks for the next round's report this long after it started (PEAK_ROUND_EVERY less the ~3 minutes
+# Amazon takes to make a report), so that the next round finds it done instead of waiting with getOrder idle
+NEXT_REPORT_AFTER = 420.0
 
 
 class Starved(Exception):
@@ -188,6 +197,7 @@ class OrderPlanner:
             rnd["list"] = cursor.pop("carried_list")
         if not rnd.get("listed") and not self._read_report(store, cursor, rnd):
             return self.outcome
+        self._ask_next_report(store, cursor, rnd)
         amazon = self.deps.amazon_for(store)
         carried = False
         try:
@@ -230,7 +240,33 @@ class OrderPlanner:
                 parse_iso(last) - self.deps.overlap if last else self.deps.clock() - self.deps.first_window
             )
             after = iso(start)
-        return {"after": after, "attempt": 1, "started_at": iso(self.deps.clock())}
+        rnd: dict[str, Any] = {"after": after, "attempt": 1, "started_at": iso(self.deps.clock())}
+        asked = cursor.pop(
+            "next_report", None
+        )  # asked for by the last round: this window's, maybe done already
+        if asked and after == asked["after"]:
+            rnd["report"] = asked
+        return rnd
+
+    def _ask_next_report(self, store: Store, cursor: dict[str, Any], rnd: dict[str, Any]) -> None:
+        """A peak round running for NEXT_REPORT_AFTER asks for the next round's report (its window starts where
+        this one's ends, less the overlap), once. A request Amazon refuses or throttles is left to the next round."""
+        if "next_report" in cursor or int(rnd.get("to_bring") or 0) <= PEAK_ORDERS or not rnd.get("before"):
+            return
+        started = parse_iso(rnd.get("started_at") or iso(self.deps.clock()))
+        if (self.deps.clock() - started).total_seconds() < NEXT_REPORT_AFTER:
+            return
+        reports = self.deps.reports
+        door = OrderReportDoor(reports.reports_for(store), self.deps.clock, reports.report_max_wait)
+        state = {"after": iso(parse_iso(rnd["before"]) - self.deps.overlap)}
+        try:
+            door.rows(state)
+        except AuthorizationRevoked:
+            raise
+        except AmazonError:
+            return
+        cursor["next_report"] = state
+        self.outcome.add("order_reports_requested")
 
     def _save(self, cursor: dict[str, Any], rnd: dict[str, Any] | None) -> None:
         cursor["round"] = rnd
