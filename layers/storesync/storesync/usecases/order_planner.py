@@ -131,9 +131,8 @@ class DoorPlan:
     from_report: list[AmazonOrder] = field(
         default_factory=list
     )  # FBA and closed orders, stored from their rows
-    fetch: list[ReportedOrder] = field(
-        default_factory=list
-    )  # open FBM orders missing or differing, oldest first
+    # open FBM orders missing or differing, oldest first
+    fetch: list[ReportedOrder] = field(default_factory=list)
     unchanged: int = 0
     skipped: int = 0  # pending orders the store does not import
 
@@ -241,9 +240,8 @@ class OrderPlanner:
             )
             after = iso(start)
         rnd: dict[str, Any] = {"after": after, "attempt": 1, "started_at": iso(self.deps.clock())}
-        asked = cursor.pop(
-            "next_report", None
-        )  # asked for by the last round: this window's, maybe done already
+        # asked for by the last round: this window's, maybe done already
+        asked = cursor.pop("next_report", None)
         if asked and after == asked["after"]:
             rnd["report"] = asked
         return rnd
@@ -332,9 +330,8 @@ class OrderPlanner:
         )
         self.outcome.add("orders_in_report", len(reported))
         self.outcome.add("orders_unchanged", plan.unchanged)
-        rnd.setdefault(
-            "to_bring", len(plan.from_report) + len(plan.fetch)
-        )  # at the first look: the peak's measure
+        # the peak's measure, taken at the first look
+        rnd.setdefault("to_bring", len(plan.from_report) + len(plan.fetch))
         for done, order in enumerate(plan.from_report, start=1):
             self._store(store, order, "from_report", cursor)
             if done < len(plan.from_report) and self._out_of_time():
