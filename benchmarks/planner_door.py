@@ -137,7 +137,12 @@ class PlannedDoor(Door):
             self.active_catchup()["started"] = now
             before = self.sim.clock.now() - AMAZON_MIN_LAG
             after = before - timedelta(days=CATCHUP_DAYS)
+            previous = self.cursors.get("catchup") or {}
             self.cursors["catchup"] = {"round": {"after": iso(after), "attempt": 1}}
+            # orders a starved catch-up left to fetch (or a catch-up still running) go on with the new one
+            carried = previous.get("carried_list") or (previous.get("round") or {}).get("list")
+            if carried:
+                self.cursors["catchup"]["carried_list"] = carried
         super().start(mode, now)
 
     def job(self, mode: str, now: float) -> None:

@@ -553,3 +553,23 @@ def test_a_peak_round_asks_for_the_next_rounds_report_while_it_fetches_so_the_ne
     outcome = OrderPlanner(planner_deps, ctx).run()  # the next round: its report is done, read at once
     assert len(reports.requested) == 2 and reports.downloads == downloads + 1 and "next-1" in table.orders
     assert "next_report" not in ctx.cursor and ctx.cursor["round"] is None
+
+
+def test_a_round_that_took_over_a_starved_list_does_not_ask_the_next_report_early() -> None:
+    """Notifications hold getOrder: the sweep is the planner's door, and the early report's shorter windows would
+    spend its pages on the overlap; the round asks for its report when it ends, as a round without a peak."""
+    table = Table()
+    table.fetch_list.add("s#old", [row("left-1")])
+    reports = Reports([row(f"fbm-{n:03d}") for n in range(planner_module.PEAK_ORDERS + 50)])
+    clock = [NOW]
+    amazon = Amazon(get_budget=0)
+    door = ReconciliationDeps(reports_for=lambda _s: reports, held_orders=table.held_orders)
+    planner_deps = OrderPlannerDeps(upserter=table, amazon_for=lambda _s: amazon, reports=door,
+                                    fetch_list=table.fetch_list, clock=lambda: clock[0])  # fmt: skip
+    ctx = ctx_of({"carried_list": "s#old", "last_complete": "2026-07-10T11:00:00Z"})
+    OrderPlanner(planner_deps, ctx).run()
+    assert ctx.cursor["round"]["list"] == "s#old" and ctx.cursor["round"]["carried"]
+    OrderPlanner(planner_deps, ctx).run()  # reads and lists
+    clock[0] = NOW + timedelta(seconds=planner_module.NEXT_REPORT_AFTER)
+    OrderPlanner(planner_deps, ctx).run()
+    assert len(reports.requested) == 1 and "next_report" not in ctx.cursor
