@@ -169,6 +169,7 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=36.0)
     parser.add_argument("--divisor", type=float, default=6.0)
     parser.add_argument("--door", default="today")
+    parser.add_argument("--overlap-minutes", type=float, default=bench_mod.OVERLAP_MINUTES)
     parser.add_argument("--out-dir", required=True)
     a = parser.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
@@ -176,7 +177,7 @@ def main() -> int:
     wrap_storesync()
     wrap_stored()
     args = argparse.Namespace(speed=a.speed, divisor=a.divisor, load_hours=a.load_hours, drain_hours=a.drain_hours,
-                              door=a.door, settle_timeout=300.0, deadline=1800.0)  # fmt: skip
+                              door=a.door, overlap_minutes=a.overlap_minutes, settle_timeout=300.0, deadline=1800.0)  # fmt: skip
     from storesync_local.demo import logs_to_file
 
     with logs_to_file(os.path.join(a.out_dir, "functions.log")) as terminal:
