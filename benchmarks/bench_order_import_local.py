@@ -19,7 +19,9 @@ getOrders) are Amazon's, i.e. k times larger against the scaled volume. Amazon-s
 benchmark as the runtime scales the pending release: the simulator's two-minute rule (searchOrders shows an
 order two simulated minutes after its last change) and its order report's processing time (3 simulated minutes,
 the simulated benchmark's assumption); storesync's report poll (30 s between getReport calls,
-ReconciliationDeps.report_poll_seconds) runs in simulated seconds too. Nothing else of storesync is changed.
+ReconciliationDeps.report_poll_seconds) runs in simulated seconds too, and so does the sweeps' overlap
+(OrdersOverlapMinutes, 5 simulated minutes: storesync's clock is real time, so it gets 5 / S real minutes;
+`--overlap-minutes`). Nothing else of storesync is changed.
 
 Modes:
 - sustained: `--load-hours` simulated hours at each rate (30 % FBA, 10 % pending released 30 minutes later,
@@ -72,6 +74,7 @@ REPORT_POLL_SECONDS = 30.0  # storesync's getReport interval (ReconciliationDeps
 NEVER = "cron(0 0 1 1 ? 2030)"  # not within a run: the run fires it itself
 ORDER_JOB = "orders"
 SCHEDULE_MINUTES = 30  # template.yaml's OrdersSchedule
+OVERLAP_MINUTES = 5.0  # template.yaml's OrdersOverlapMinutes, simulated minutes here (storesync gets 5 / S)
 
 
 @dataclass(frozen=True)
@@ -167,13 +170,21 @@ def door_parameters(door: str, scale: Scale) -> dict[str, str]:
 
 @contextmanager
 def local_system(
-    scale: Scale, *, orders: int = 0, schedules: bool = True, **parameters: str
+    scale: Scale,
+    *,
+    orders: int = 0,
+    schedules: bool = True,
+    overlap: float = OVERLAP_MINUTES,
+    **parameters: str,
 ) -> Iterator[Any]:
     from storesync_local.runtime import LocalRuntime, RuntimeConfig, unique_stack_name
 
     # the product schedules ask for listings reports (createReport, getReport...): not fired, so the
-    # Reports API calls counted are the orders' own
-    parameters = {"NewProductsSchedule": NEVER, "FullProductsSchedule": NEVER, **parameters}
+    # Reports API calls counted are the orders' own. storesync's clock is real time: the sweeps' overlap is
+    # scaled like the schedules (5 real minutes would be 3 simulated hours at S = 36: every sweep re-reading
+    # the six before it)
+    parameters = {"NewProductsSchedule": NEVER, "FullProductsSchedule": NEVER,
+                  "OrdersOverlapMinutes": f"{overlap / scale.speed:.6g}", **parameters}  # fmt: skip
     config = RuntimeConfig(
         api_port=0, spapi_port=0, moto_port=0, speed=scale.speed, quota_scale=scale.quota_scale, seed=7,
         skus=60, orders=orders, pending_release_minutes=None, stack_name=unique_stack_name("lbench"),
@@ -268,7 +279,7 @@ def sustained(args: argparse.Namespace, rate: float, notifications: bool, out: T
     arrivals = Arrivals()
     arrivals.install()
     doors = door_parameters(args.door, scale)
-    with local_system(scale, OrdersCatchupSchedule=NEVER, **doors) as runtime:
+    with local_system(scale, overlap=args.overlap_minutes, OrdersCatchupSchedule=NEVER, **doors) as runtime:
         bench = Bench(runtime, scale, out)
         bench.connect(args.settle_timeout)
         if not notifications:
@@ -372,7 +383,14 @@ def backlog(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
     arrivals.install()
     per_seller = round(args.orders / args.divisor)
     doors = door_parameters(args.door, scale)
-    with local_system(scale, orders=per_seller, schedules=False, OrdersCatchupDays="15", **doors) as runtime:
+    with local_system(
+        scale,
+        orders=per_seller,
+        schedules=False,
+        overlap=args.overlap_minutes,
+        OrdersCatchupDays="15",
+        **doors,
+    ) as runtime:
         bench = Bench(runtime, scale, out)
         world = runtime.simulator.world
         waiting = [o.order_id for o in list(world.orders.by_id.values())
@@ -412,7 +430,9 @@ def catchup(args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
     scale = Scale(args.speed, args.divisor)
     arrivals = Arrivals()
     arrivals.install()
-    with local_system(scale, schedules=False, **door_parameters(args.door, scale)) as runtime:
+    with local_system(
+        scale, schedules=False, overlap=args.overlap_minutes, **door_parameters(args.door, scale)
+    ) as runtime:
         bench = Bench(runtime, scale, out)
         fbm, fba = bench.listings()
         rng = random.Random("local-catchup")
@@ -488,6 +508,10 @@ def main() -> int:
         "--door", choices=("today", "planner"), default="today", help="the order planner off / on"
     )
     parser.add_argument("--differences", type=int, default=20, help="catchup: orders that differ")
+    parser.add_argument(
+        "--overlap-minutes", type=float, default=OVERLAP_MINUTES,
+        help="the sweeps' overlap in simulated minutes (storesync gets it / S; before 2026-12-04 it got 5 real minutes)",
+    )  # fmt: skip
     parser.add_argument("--speed", type=float, default=None, help="simulated s per real s (36; backlog 30)")
     parser.add_argument(
         "--divisor", type=float, default=None, help="sizes and quotas divided by (6; backlog 10)"

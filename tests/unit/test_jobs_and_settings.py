@@ -146,3 +146,18 @@ def test_a_function_names_only_the_queues_it_sends_to() -> None:
         table_prefix="p", kms_key_id="k", lwa_secret_id="l", shipment_push_queue_url="u"
     )
     assert settings.queue_urls() == {JobName.SHIPMENTS: "u"}
+
+
+def test_the_orders_overlap_takes_fractions_of_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local runtime at speed S gives storesync 5 / S real minutes (its clock is real, its schedules S times
+    faster): a whole number of minutes would make every sweep re-read hours of simulated orders."""
+    monkeypatch.setenv("TABLE_PREFIX", "unit")
+    for name in ("ORDER_IMPORT_QUEUE_URL", "INVENTORY_PUSH_QUEUE_URL"):
+        monkeypatch.setenv(name, f"https://sqs/{name}")
+    monkeypatch.setenv("KMS_KEY_ID", "key")
+    monkeypatch.setenv("LWA_SECRET_ID", "lwa")
+    monkeypatch.setenv("ORDERS_OVERLAP_MINUTES", "0.138889")
+    assert OrderImportSettings.load().orders_overlap_minutes == pytest.approx(5 / 36, rel=1e-4)
+    monkeypatch.setenv("ORDERS_OVERLAP_MINUTES", "-1")
+    with pytest.raises(SettingsError, match="ORDERS_OVERLAP_MINUTES"):
+        OrderImportSettings.load()

@@ -150,7 +150,8 @@ class OrderImportSettings(AmazonSettings):
     order_notifications_queue_arn: str = Field(
         default="", description="tells notification records from job records"
     )
-    orders_overlap_minutes: int = Field(default=5, ge=0)
+    # minutes, fractions allowed (a local run at speed S passes 5 / S: its clocks are real, its schedules S times faster)
+    orders_overlap_minutes: float = Field(default=5, ge=0)
     orders_catchup_days: int = Field(default=3, ge=1)
     # a window of order updates that started longer ago than this and holds more than one searchOrders page is read
     # by planner rounds (usecases/order_planner.py); 0: always the searchOrders sweep
