@@ -63,8 +63,12 @@ class MemoryBook:
     def request_rerun(self, store_id: str, job: str, mode: str) -> None:
         self.reruns[job] = mode
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]:
         assert self.leases.pop(job) == owner
+        if continuing:  # a rerun asked meanwhile waits for the chain's end
+            return False, None
         mode = self.reruns.pop(job, None)
         return mode is not None, mode
 

@@ -74,11 +74,14 @@ def test_a_run_asked_while_the_chain_continues_comes_once_after_the_chain(setup:
     runner.run(scheduled, work)  # slice 1 of 3: the catch-up finds the lease taken, the slice continues
     assert [m.trigger for m in queue.sent] == ["continuation"]
     delivered = drain(runner, queue, work)
-    # slices 2 and 3, then the catch-up that was asked: once, after the chain, in its own mode
+    # slices 2 and 3, then the catch-up that was asked: once, after the chain, in its own mode (its own chain
+    # of 3 slices)
     assert [(m.trigger, m.mode) for m in delivered] == [
         ("continuation", "incremental"),
         ("continuation", "incremental"),
         ("rerun", "catchup"),
+        ("continuation", "catchup"),
+        ("continuation", "catchup"),
     ]
 
 

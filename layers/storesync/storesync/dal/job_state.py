@@ -49,8 +49,14 @@ def request_rerun(store_id: str, job: str, mode: str) -> None:
     )
 
 
-def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
-    """Give the lease back. Returns (a rerun was requested meanwhile, its mode), clearing the request."""
+def release_lease(
+    store_id: str, job: str, owner: str, *, continuing: bool = False
+) -> tuple[bool, str | None]:
+    """Give the lease back. At the end of a run chain, returns (a rerun was requested meanwhile, its mode),
+    clearing the request: the caller sends the rerun (and asks again with `request_rerun` if it cannot). A run
+    that continues (its continuation is sent, or SQS delivers its message again) leaves the request for the
+    chain's end and returns (False, None). Two writes, each safe alone: a crash between them leaves the request
+    for the next chain's end."""
     state = JobState(store_id, job)
     try:
         # pynamodb's update returns ALL_NEW onto `state`: rerun_requested is left untouched here, so we see it.
@@ -64,7 +70,7 @@ def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None
         )
     except UpdateError:
         return False, None
-    if not state.rerun_requested:
+    if continuing or not state.rerun_requested:
         return False, None
     try:
         state.update(

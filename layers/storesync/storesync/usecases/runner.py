@@ -109,7 +109,9 @@ class RunBook(Protocol):
 
     def request_rerun(self, store_id: str, job: str, mode: str) -> None: ...
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]: ...
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]: ...  # (a rerun was asked, its mode) at a chain's end, the request cleared
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None: ...
 
@@ -140,8 +142,10 @@ class DynamoRunBook:
     def request_rerun(self, store_id: str, job: str, mode: str) -> None:
         job_state.request_rerun(store_id, job, mode)
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
-        return job_state.release_lease(store_id, job, owner)
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]:
+        return job_state.release_lease(store_id, job, owner, continuing=continuing)
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
         job_state.save_cursor(store_id, job, owner, cursor)
@@ -417,12 +421,20 @@ class StoreJobRunner:
             if following is None and not outcome.in_progress_elsewhere and not redelivered:
                 self._book.save_progress(store.store_id, message.job, ctx.owner, None)
         finally:  # never leave the lease behind, whatever failed above
-            rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner)
+            # a run asked meanwhile waits for the chain's end: this run continues, or SQS delivers it again
+            continuing = following is not None or redelivered
+            rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner, continuing)
         if following is not None and outcome.continue_after is not None:
             self._queue.send(following, delay_seconds=outcome.continue_after)
-        elif rerun and not outcome.paused and not redelivered:
+        elif rerun and not outcome.paused:
             mode = JobMode(rerun_mode) if rerun_mode else message.mode
-            self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
+            try:
+                self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
+            except (
+                Exception
+            ):  # the request was cleared: ask again, so SQS's redelivery of this message sends it
+                self._book.request_rerun(store.store_id, message.job, mode)
+                raise
         logger.info(
             "job finished",
             extra={
