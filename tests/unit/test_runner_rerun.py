@@ -121,15 +121,41 @@ def test_a_rerun_sqs_refused_is_asked_again(setup: Any) -> None:
     assert len(queue.sent) == 1  # once
 
 
+def test_each_mode_asked_runs_once_one_chain_at_a_time(setup: Any) -> None:
+    book, queue, scheduled = setup
+    runner = StoreJobRunner(queue, book=book)
+    catchup = scheduled.model_copy(update={"mode": "catchup"})
+    asked = [catchup, scheduled, catchup, scheduled]  # the catch-up and the 30-minute schedule, twice each
+
+    def work(ctx: JobContext) -> JobOutcome:
+        while asked:  # they all arrive during the first slice
+            assert runner.run(asked.pop(), lambda c: JobOutcome()).final_result() == "skipped"
+        return JobOutcome()
+
+    runner.run(scheduled, work)
+    assert [(m.trigger, m.mode) for m in drain(runner, queue, work)] == [
+        ("rerun", "catchup"),
+        ("rerun", "incremental"),
+    ]
+
+
 def test_the_tables_keep_the_request_until_the_chain_ends(stack: Any) -> None:
     from storesync.dal.job_state import acquire_lease, release_lease, request_rerun
 
+    def asked() -> set[str]:
+        return set(JobState.get("s2", "orders", consistent_read=True).rerun_modes or ())
+
     assert acquire_lease("s2", "orders", "m", "slice-1", 60) is not None
+    request_rerun("s2", "orders", "incremental")
+    request_rerun("s2", "orders", "catchup")
     request_rerun("s2", "orders", "catchup")
     assert release_lease("s2", "orders", "slice-1", continuing=True) == (False, None)
-    assert JobState.get("s2", "orders", consistent_read=True).rerun_requested
+    assert asked() == {"catchup", "incremental"}
     assert acquire_lease("s2", "orders", "m", "slice-2", 60) is not None
     assert release_lease("s2", "orders", "slice-2") == (True, "catchup")
-    assert not JobState.get("s2", "orders", consistent_read=True).rerun_requested
-    assert acquire_lease("s2", "orders", "m", "rerun", 60) is not None
-    assert release_lease("s2", "orders", "rerun") == (False, None)  # consumed once
+    assert asked() == {"incremental"}
+    assert acquire_lease("s2", "orders", "m", "rerun-1", 60) is not None
+    assert release_lease("s2", "orders", "rerun-1") == (True, "incremental")
+    assert asked() == set()
+    assert acquire_lease("s2", "orders", "m", "rerun-2", 60) is not None
+    assert release_lease("s2", "orders", "rerun-2") == (False, None)  # each taken once
