@@ -159,3 +159,20 @@ def test_the_tables_keep_the_request_until_the_chain_ends(stack: Any) -> None:
     assert asked() == set()
     assert acquire_lease("s2", "orders", "m", "rerun-2", 60) is not None
     assert release_lease("s2", "orders", "rerun-2") == (False, None)  # each taken once
+
+
+def test_a_run_whose_bookkeeping_fails_keeps_the_run_asked_for_its_redelivery(setup: Any) -> None:
+    book, queue, scheduled = setup
+    runner = StoreJobRunner(queue, book=book)
+    record_run = book.record_run
+
+    def gone(*args: Any) -> None:
+        raise RuntimeError("the sync log table is gone")
+
+    book.record_run = gone  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="sync log"):
+        runner.run(scheduled, chain_of(1, runner, asked=scheduled))
+    assert not queue.deliveries  # SQS delivers the message again
+    book.record_run = record_run  # type: ignore[method-assign]
+    runner.run(scheduled, lambda ctx: JobOutcome())
+    assert [m.trigger for m in queue.sent] == ["rerun"]

@@ -4,8 +4,9 @@ Every job use case is a function `work(ctx) -> JobOutcome` that does a bounded s
 through `ctx.save_cursor`, and sets `continue_after` when work remains (or Amazon throttled it). The runner:
 - skips stores that are not active (a paused or disconnected store's queued messages end "skipped", with no
   continuation);
-- holds a lease per (store, job) so two runs never overlap; a message that finds the lease taken asks the
-  holder to run once more when it finishes (no pile-up, nothing missed);
+- holds a lease per (store, job) so two runs never overlap; a message that finds the lease taken asks for a
+  run of its mode once the holder's chain ends, not when its slice ends (no pile-up, nothing missed: the
+  request waits through the chain's continuations and a slice SQS delivers again; each mode asked runs once);
 - turns AuthorizationRevoked into status needs_reauthorization with a plain-words reason, at once, and stops
   the chain (no retry loop: reauthorizing resumes the store, usecases/connect.py);
 - turns Throttled into a delayed continuation (not a failure);
@@ -411,6 +412,9 @@ class StoreJobRunner:
     ) -> None:
         message, store = ctx.message, ctx.store
         result = outcome.final_result()
+        # a run asked meanwhile waits for the chain's end: not while this run continues, or SQS delivers its
+        # message again (a bug in the work, or the bookkeeping below fails)
+        continuing = following is not None or redelivered
         try:
             self._book.record_run(store, message, started, result, outcome)
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
@@ -420,9 +424,10 @@ class StoreJobRunner:
             # nothing in progress (the last run may have died before clearing it; SQS delivered twice)
             if following is None and not outcome.in_progress_elsewhere and not redelivered:
                 self._book.save_progress(store.store_id, message.job, ctx.owner, None)
+        except BaseException:
+            continuing = True
+            raise
         finally:  # never leave the lease behind, whatever failed above
-            # a run asked meanwhile waits for the chain's end: this run continues, or SQS delivers it again
-            continuing = following is not None or redelivered
             rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner, continuing)
         if following is not None and outcome.continue_after is not None:
             self._queue.send(following, delay_seconds=outcome.continue_after)
@@ -430,10 +435,8 @@ class StoreJobRunner:
             mode = JobMode(rerun_mode) if rerun_mode else message.mode
             try:
                 self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
-            except (
-                Exception
-            ):  # the request was cleared: ask again, so SQS's redelivery of this message sends it
-                self._book.request_rerun(store.store_id, message.job, mode)
+            except Exception:
+                self._book.request_rerun(store.store_id, message.job, mode)  # SQS's redelivery sends it
                 raise
         logger.info(
             "job finished",
