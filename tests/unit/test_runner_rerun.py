@@ -1,6 +1,7 @@
 """A run asked for while a chain holds the lease (a schedule, "sync now", a notification's run) happens once,
-after the chain: also when the slice holding the lease continues itself, and when that slice dies. With the
-runner's in-memory book and with the tables (moto: DynamoRunBook, dal/job_state.py)."""
+after the chain: also when the slice holding the lease continues itself, when that slice dies or its bookkeeping
+fails (SQS delivers it again), when SQS refuses the rerun; each mode asked runs once. With the runner's in-memory
+book and with the tables (moto: DynamoRunBook, dal/job_state.py)."""
 
 from __future__ import annotations
 

@@ -112,7 +112,7 @@ class RunBook(Protocol):
 
     def release_lease(
         self, store_id: str, job: str, owner: str, continuing: bool = False
-    ) -> tuple[bool, str | None]: ...  # (a rerun was asked, its mode) at a chain's end, the request cleared
+    ) -> tuple[bool, str | None]: ...  # at a chain's end: (rerun asked, its mode), taken from the request
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None: ...
 
