@@ -438,6 +438,9 @@ class StoreJobRunner:
             except Exception:
                 self._book.request_rerun(store.store_id, message.job, mode)  # SQS's redelivery sends it
                 raise
+            logger.info(
+                "rerun queued: it was asked while the chain ran", extra={"job": message.job, "mode": mode}
+            )
         logger.info(
             "job finished",
             extra={
