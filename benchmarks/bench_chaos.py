@@ -37,6 +37,7 @@ import benchmark's item-level transaction rollback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -50,6 +51,7 @@ from typing import Any, TextIO
 import harness  # noqa: F401  (the benchmarks' environment, before storesync)
 import requests
 from spapi_simulator.faults import MODES, NOTIFICATION_MODES, REPORT_MODES
+from storesync_local.template import LOCAL_EVENTS_QUEUE
 
 # the functions log at the template's level (INFO): storesync's logger is made when storesync is first
 # imported, which happens here before the runtime sets the functions' environment
@@ -109,6 +111,8 @@ class Chaos:
         self.last_change = time.monotonic()
         self.dead: dict[str, int] = {}
         self.warehouse_id = ""
+        self.events: list[dict[str, Any]] = []  # what the WMS received on the bus (the local events queue)
+        self.relay_note = "not run"
 
     # -- plumbing ----------------------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -133,8 +137,8 @@ class Chaos:
     def store(self) -> dict[str, Any]:
         return dict(self.client.get(f"/stores/{self.store_id}"))
 
-    def fire(self, schedule: str) -> None:
-        self.rt.fire_schedule(schedule)
+    def fire(self, schedule: str) -> Any:
+        return self.rt.fire_schedule(schedule)
 
     def settle(self, timeout: float, retries_too: bool = False, only: tuple[str, ...] = ()) -> bool:
         """Wait until every queue (or those named in `only`) is empty, DLQs aside. A shipment push continuation
@@ -155,7 +159,7 @@ class Chaos:
                  "ApproximateNumberOfMessagesDelayed"]  # fmt: skip
         busy = {}
         for lid, url in self.rt.provisioned.physical.items():
-            if not str(url).startswith("http") or "DeadLetter" in lid:
+            if not str(url).startswith("http") or "DeadLetter" in lid or lid == LOCAL_EVENTS_QUEUE:
                 continue
             wanted = names if count_delayed_shipments or lid != "ShipmentPushQueue" else names[:2]
             attrs = self.rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=wanted)["Attributes"]
@@ -174,6 +178,33 @@ class Chaos:
                 if int(attrs.get("ApproximateNumberOfMessages", 0)):
                     found[lid] = int(attrs["ApproximateNumberOfMessages"])
         return found
+
+    def drain_events(self) -> int:
+        """Read (and delete) what the bus delivered to the local WMS queue so far; the count read."""
+        url = self.rt.provisioned.physical[LOCAL_EVENTS_QUEUE]
+        read = 0
+        while True:
+            answer = self.rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+            messages = answer.get("Messages") or []
+            if not messages:
+                return read
+            self.events += [json.loads(m["Body"]) for m in messages]
+            self.rt.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+            read += len(messages)
+
+    def relay_outbox(self) -> None:
+        """The EventRelay schedule once the outbox's rows are old enough for it (one real minute), then the bus's
+        deliveries read: what is still in the outbox afterwards was never delivered."""
+        from storesync.usecases.event_relay import RELAY_MIN_AGE
+
+        time.sleep(RELAY_MIN_AGE.total_seconds() + 2)
+        answer = self.fire("EventRelayFunction.Relay")
+        self.relay_note = str(answer)[:300]
+        time.sleep(2.0)
+        self.drain_events()
 
     def bring_shipment_retries_due(self, within: float) -> int:
         """Push cycles are 30 simulated minutes apart, but storesync plans a shipment's retry 1, 2, 4 ... real
@@ -401,6 +432,7 @@ class Chaos:
             for schedule in ("Orders", "Inventory", "Shipments"):
                 self.fire(schedule)
             self.settle(self.args.batch_settle, only=ORDER_QUEUES)
+            self.drain_events()
             if self.args.revoke and number == revoke_at:
                 self.revoke_batch = number + 1
                 self.revoke_episode()
@@ -439,6 +471,8 @@ class Chaos:
             self.settle(self.args.step_timeout)
             time.sleep(3.0)  # feeds and patches Amazon applies a little later (feed_seconds = 2)
             self.say(f"   push cycle {cycle + 1}: {moved} shipment retries planned within the cycle made due")
+        self.relay_outbox()
+        self.say(f"   event relay: {self.relay_note}; {len(self.events):,} events received by the WMS queue")
         self.dead = self.dead_letters()
 
 

@@ -21,6 +21,9 @@ FIGURES = {
     "not_converged": "FBM listings whose Amazon quantity has not converged after two push cycles",
     "confirmed_twice": "shipments confirmed twice on Amazon",
     "shipment_lost": "WMS shipments not confirmed on Amazon after two push cycles",
+    "outbox_left": "events left in the outbox after the relay (never delivered)",
+    "no_import_event": "orders storesync holds whose Order Imported event the WMS never received",
+    "event_stale": "orders whose last event (highest version) is not storesync's status, holds, Amazon status",
 }
 
 CLOSED_SHIPPED = {"shipped", "shipped_externally"}
@@ -141,6 +144,36 @@ def compare(chaos: Any) -> tuple[dict[str, int], dict[str, list[str]]]:
                 "shipment_lost",
                 f"{order_id} tracking {tracking}: not on Amazon (storesync push_state {states})",
             )
+    # events for the WMS (the outbox, the relay, the bus's rule to the local queue) ----------------------------
+    from storesync.dal.outbox import OutboxEvent
+
+    for row in OutboxEvent.scan(consistent_read=True):
+        bad("outbox_left", f"{row.event_id}: {row.detail_type}, committed {row.created_at.isoformat()}")
+    imported: set[str] = set()
+    last: dict[str, dict[str, Any]] = {}
+    for event in chaos.events:
+        detail = event.get("detail") or {}
+        order_id = detail.get("amazonOrderId")
+        if not order_id or detail.get("storeId") != store_id or "version" not in detail:
+            continue
+        if event.get("detail-type") == "Order Imported":
+            imported.add(order_id)
+        if order_id not in last or int(detail["version"]) > int(last[order_id]["version"]):
+            last[order_id] = detail
+    for order_id, s in sorted(stored.items()):
+        if order_id not in imported:
+            bad("no_import_event", f"{order_id}: storesync {s.status}, version {s.version}")
+        told = last.get(order_id)
+        ours = (str(s.status), s.amazon_status, sorted(str(h) for h in s.holds))
+        theirs = None if told is None else (told["status"], told["amazonStatus"], sorted(told["holds"]))
+        if theirs != ours:
+            bad("event_stale", f"{order_id}: storesync {ours} v{s.version}, last event {theirs} "
+                               f"v{None if told is None else told['version']}")  # fmt: skip
+    ids = Counter(str((e.get("detail") or {}).get("eventId")) for e in chaos.events)
+    chaos.events_note = (
+        f"{len(chaos.events):,} events received, {len(ids):,} distinct eventIds "
+        f"({sum(n - 1 for n in ids.values()):,} repeats, allowed: at least once)"
+    )
     figures = {name: len(items) for name, items in found.items()}
     chaos.cancelled_unseen = len(found_cancelled_unseen)
     return figures, found
@@ -185,6 +218,9 @@ def print_report(
         f"{chaos.missing_before_run}"
     )
     say(f"messages in dead-letter queues: {chaos.dead or 'none'}")
+    say(
+        f"events for the WMS: {getattr(chaos, 'events_note', 'not read')}; the relay's last run: {chaos.relay_note}"
+    )
     say(
         f"orders cancelled on Amazon before storesync first read them (not created, by design; not counted "
         f"as missing): {chaos.cancelled_unseen}"

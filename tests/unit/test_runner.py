@@ -44,7 +44,7 @@ class MemoryBook:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.leases: dict[str, str] = {}
-        self.reruns: dict[str, str] = {}
+        self.reruns: dict[str, set[str]] = {}  # the modes asked, by job
         self.cursors: dict[str, dict[str, Any]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
         self.runs: list[dict[str, Any]] = []
@@ -61,12 +61,17 @@ class MemoryBook:
         return dict(self.cursors.get(job, {}))
 
     def request_rerun(self, store_id: str, job: str, mode: str) -> None:
-        self.reruns[job] = mode
+        self.reruns.setdefault(job, set()).add(mode)
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]:
         assert self.leases.pop(job) == owner
-        mode = self.reruns.pop(job, None)
-        return mode is not None, mode
+        if continuing or not self.reruns.get(job):  # a rerun asked meanwhile waits for the chain's end
+            return False, None
+        mode = sorted(self.reruns[job])[0]  # one mode at a time, as job_state.release_lease
+        self.reruns[job].discard(mode)
+        return True, mode
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
         assert self.leases[job] == owner
@@ -273,7 +278,7 @@ def test_any_other_amazon_failure_is_a_failed_attempt(
 def test_a_bug_records_the_run_releases_the_lease_and_propagates(
     runner: StoreJobRunner, book: MemoryBook, queue: RecordingJobQueue
 ) -> None:
-    book.reruns["orders"] = "incremental"
+    book.reruns["orders"] = {"incremental"}
     with pytest.raises(KeyError):
         runner.run(message(), failing(KeyError("oops")))
     assert book.runs[-1]["result"] == "error"
@@ -294,7 +299,7 @@ def test_the_lease_is_released_even_when_the_bookkeeping_fails(
 def test_a_revoked_grant_pauses_the_store_at_once_and_stops_the_chain(
     runner: StoreJobRunner, book: MemoryBook, queue: RecordingJobQueue
 ) -> None:
-    book.reruns["orders"] = "incremental"  # a rerun asked meanwhile is dropped too
+    book.reruns["orders"] = {"incremental"}  # a rerun asked meanwhile is dropped too
     outcome = runner.run(
         message(attempt=1),
         failing(AuthorizationRevoked("Amazon refused the store's authorization (invalid_grant)")),

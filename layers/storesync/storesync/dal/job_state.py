@@ -44,16 +44,23 @@ def acquire_lease(store_id: str, job: str, merchant_id: str, owner: str, seconds
 
 
 def request_rerun(store_id: str, job: str, mode: str) -> None:
-    JobState(store_id, job).update(
-        actions=[JobState.rerun_requested.set(True), JobState.rerun_mode.set(mode)]
-    )
+    """Ask for a run of `mode` once the chain holding the lease ends (one write: the same mode asked twice is one
+    request, other modes are kept beside it)."""
+    JobState(store_id, job).update(actions=[JobState.rerun_modes.add({mode})])
 
 
-def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
-    """Give the lease back. Returns (a rerun was requested meanwhile, its mode), clearing the request."""
+def release_lease(
+    store_id: str, job: str, owner: str, *, continuing: bool = False
+) -> tuple[bool, str | None]:
+    """Give the lease back. At the end of a run chain, returns (a rerun was asked meanwhile, its mode), taking
+    that mode out of the request: the caller sends the rerun (and asks again with `request_rerun` if it cannot).
+    Several modes asked run one chain at a time (in name order): the others wait for the rerun's own end. A run
+    that continues (its continuation is sent, or SQS delivers its message again) leaves the request for the
+    chain's end and returns (False, None). Each write is safe alone: a crash after the release leaves the request
+    for the next chain's end."""
     state = JobState(store_id, job)
     try:
-        # pynamodb's update returns ALL_NEW onto `state`: rerun_requested is left untouched here, so we see it.
+        # pynamodb's update returns ALL_NEW onto `state`: the request is left untouched here, so we see it.
         state.update(
             actions=[
                 JobState.lease_owner.remove(),
@@ -64,16 +71,18 @@ def release_lease(store_id: str, job: str, owner: str) -> tuple[bool, str | None
         )
     except UpdateError:
         return False, None
-    if not state.rerun_requested:
+    if continuing:
         return False, None
+    if not state.rerun_modes:
+        return False, None
+    mode = sorted(state.rerun_modes)[0]
     try:
         state.update(
-            actions=[JobState.rerun_requested.set(False)],
-            condition=JobState.rerun_requested == True,  # noqa: E712
+            actions=[JobState.rerun_modes.delete({mode})], condition=JobState.rerun_modes.contains(mode)
         )
-    except UpdateError:
+    except UpdateError:  # taken meanwhile
         return False, None
-    return True, state.rerun_mode
+    return True, mode
 
 
 class ManualRun(NamedTuple):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BooleanAttribute,
     JSONAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 
 from storesync.dal.base import StoreKeyed
@@ -22,8 +22,11 @@ class JobState(StoreKeyed):
     cursor = JSONAttribute(default=dict)  # the job's own cursor (see each use case)
     lease_owner = UnicodeAttribute(null=True)
     lease_expires_at = NumberAttribute(default=0)  # epoch seconds
-    rerun_requested = BooleanAttribute(default=False)
-    rerun_mode = UnicodeAttribute(null=True)
+    # the modes asked for while a run chain held the lease (job_state.request_rerun): each runs once after the
+    # chain, one chain at a time (job_state.release_lease)
+    # (items written before carry rerun_requested/rerun_mode, no longer read: a request pending at the update
+    # waits for the next schedule)
+    rerun_modes = UnicodeSetAttribute(null=True)
     # "sync now": the merchant's request queued or running (job_state.claim_manual_run; cleared on release)
     manual_run_id = UnicodeAttribute(null=True)
     manual_run_mode = UnicodeAttribute(null=True)

@@ -4,8 +4,9 @@ Every job use case is a function `work(ctx) -> JobOutcome` that does a bounded s
 through `ctx.save_cursor`, and sets `continue_after` when work remains (or Amazon throttled it). The runner:
 - skips stores that are not active (a paused or disconnected store's queued messages end "skipped", with no
   continuation);
-- holds a lease per (store, job) so two runs never overlap; a message that finds the lease taken asks the
-  holder to run once more when it finishes (no pile-up, nothing missed);
+- holds a lease per (store, job) so two runs never overlap; a message that finds the lease taken asks for a
+  run of its mode once the holder's chain ends, not when its slice ends (no pile-up, nothing missed: the
+  request waits through the chain's continuations and a slice SQS delivers again; each mode asked runs once);
 - turns AuthorizationRevoked into status needs_reauthorization with a plain-words reason, at once, and stops
   the chain (no retry loop: reauthorizing resumes the store, usecases/connect.py);
 - turns Throttled into a delayed continuation (not a failure);
@@ -112,7 +113,9 @@ class RunBook(Protocol):
 
     def request_rerun(self, store_id: str, job: str, mode: str) -> None: ...
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]: ...
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]: ...  # at a chain's end: (rerun asked, its mode), taken from the request
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None: ...
 
@@ -143,8 +146,10 @@ class DynamoRunBook:
     def request_rerun(self, store_id: str, job: str, mode: str) -> None:
         job_state.request_rerun(store_id, job, mode)
 
-    def release_lease(self, store_id: str, job: str, owner: str) -> tuple[bool, str | None]:
-        return job_state.release_lease(store_id, job, owner)
+    def release_lease(
+        self, store_id: str, job: str, owner: str, continuing: bool = False
+    ) -> tuple[bool, str | None]:
+        return job_state.release_lease(store_id, job, owner, continuing=continuing)
 
     def save_cursor(self, store_id: str, job: str, owner: str, cursor: dict[str, Any]) -> None:
         job_state.save_cursor(store_id, job, owner, cursor)
@@ -410,6 +415,9 @@ class StoreJobRunner:
     ) -> None:
         message, store = ctx.message, ctx.store
         result = outcome.final_result()
+        # a run asked meanwhile waits for the chain's end: not while this run continues, or SQS delivers its
+        # message again (a bug in the work, or the bookkeeping below fails)
+        continuing = following is not None or redelivered
         try:
             self._book.record_run(store, message, started, result, outcome)
             entry = after_run(_last_run(store, message.job), result, outcome.describe(), self._clock())
@@ -419,14 +427,24 @@ class StoreJobRunner:
             # nothing in progress (the last run may have died before clearing it; SQS delivered twice)
             if following is None and not outcome.in_progress_elsewhere and not redelivered:
                 self._book.save_progress(store.store_id, message.job, ctx.owner, None)
+        except BaseException:
+            continuing = True
+            raise
         finally:  # never leave the lease behind, whatever failed above
-            rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner)
+            rerun, rerun_mode = self._book.release_lease(store.store_id, message.job, ctx.owner, continuing)
         if following is not None and outcome.continue_after is not None:
             self._queue.send(following, delay_seconds=outcome.continue_after)
-        elif rerun and not outcome.paused and not redelivered:
+        elif rerun and not outcome.paused:
             mode = JobMode(rerun_mode) if rerun_mode else message.mode
-            self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
-        if following is None and outcome.follow_up_after is not None and not outcome.paused:
+            try:
+                self._queue.send(message.model_copy(update={"trigger": "rerun", "mode": mode, "attempt": 0}))
+            except Exception:
+                self._book.request_rerun(store.store_id, message.job, mode)  # SQS's redelivery sends it
+                raise
+            logger.info(
+                "rerun queued: it was asked while the chain ran", extra={"job": message.job, "mode": mode}
+            )
+        if following is None and not redelivered and outcome.follow_up_after is not None and not outcome.paused:
             follow_up = message.model_copy(update={"trigger": "follow_up", "attempt": 0})
             self._queue.send(follow_up, delay_seconds=outcome.follow_up_after)
         logger.info(
