@@ -430,7 +430,7 @@ def test_a_follow_up_starts_a_new_chain_after_its_delay_once_the_lease_is_free_a
     and a fresh message of the same mode comes after the delay."""
 
     def peak_round(ctx: JobContext) -> JobOutcome:
-        book.reruns["orders"] = "catchup"  # the catch-up's schedule found the chain running
+        book.request_rerun("s", "orders", "catchup")  # the catch-up's schedule found the chain running
         return JobOutcome(follow_up_after=420.0)
 
     runner.run(message(attempt=2), peak_round)

@@ -444,7 +444,12 @@ class StoreJobRunner:
             logger.info(
                 "rerun queued: it was asked while the chain ran", extra={"job": message.job, "mode": mode}
             )
-        if following is None and not redelivered and outcome.follow_up_after is not None and not outcome.paused:
+        if (
+            following is None
+            and not redelivered
+            and outcome.follow_up_after is not None
+            and not outcome.paused
+        ):
             follow_up = message.model_copy(update={"trigger": "follow_up", "attempt": 0})
             self._queue.send(follow_up, delay_seconds=outcome.follow_up_after)
         logger.info(
