@@ -573,3 +573,19 @@ def test_a_round_that_took_over_a_starved_list_does_not_ask_the_next_report_earl
     clock[0] = NOW + timedelta(seconds=planner_module.NEXT_REPORT_AFTER)
     OrderPlanner(planner_deps, ctx).run()
     assert len(reports.requested) == 1 and "next_report" not in ctx.cursor
+
+
+def test_the_sweep_starts_at_the_oldest_order_to_fetch_not_in_the_overlap_with_the_last_round() -> None:
+    table = Table()
+    table.upsert(STORE, order("old", updated="2026-07-10T09:58:00Z"))  # the last round's: in the overlap
+    fbm = [f"fbm-{n:03d}" for n in range(FETCH_SWEEP_THRESHOLD + 10)]
+    rows = [row("old", updated="2026-07-10T09:58:00Z")] + [
+        row(i, updated="2026-07-10T10:30:00Z") for i in fbm
+    ]
+    amazon = Amazon(pages=[fbm])
+    ctx = ctx_of({"last_complete": "2026-07-10T10:00:00Z"})
+    reports = Reports(rows)
+    OrderPlanner(deps(table, reports, amazon), ctx).run()
+    OrderPlanner(deps(table, reports, amazon), ctx).run()
+    assert amazon.searched and amazon.searched[0]["after"] == "2026-07-10T10:29:59Z"
+    assert set(fbm) <= set(table.orders)

@@ -350,6 +350,11 @@ class OrderPlanner:
         """Write the fetch list (from where an earlier slice stopped): True once it is whole."""
         list_id = rnd.setdefault("list", f"{store.store_id}#{uuid.uuid4().hex}")
         listed_to = rnd.get("listed_to") or ""
+        if not listed_to and plan.fetch:
+            # the sweep starts at the oldest order to fetch, not at the window's start: the overlap with the last
+            # round holds orders already in, and a sweep page spent on them is a page less for the peak
+            oldest = parse_iso(plan.fetch[0].last_updated) - timedelta(seconds=1)
+            rnd["sweep_after"] = iso(max(oldest, parse_iso(rnd["after"])))
         todo = [order for order in plan.fetch if order.rank > listed_to]
         for start in range(0, len(todo), LIST_BATCH):
             chunk = todo[start : start + LIST_BATCH]
@@ -483,7 +488,7 @@ class OrderPlanner:
         page = search_page(
             amazon,
             store,
-            {**sweep, "after": rnd["after"], "before": rnd["before"]},
+            {**sweep, "after": rnd.get("sweep_after") or rnd["after"], "before": rnd["before"]},
             ["MERCHANT"],
             statuses=open_statuses(store),
         )
