@@ -155,7 +155,7 @@ class OrderImportSettings(AmazonSettings):
     orders_catchup_days: int = Field(default=3, ge=1)
     # a window of order updates that started longer ago than this and holds more than one searchOrders page is read
     # by planner rounds (usecases/order_planner.py); 0: always the searchOrders sweep
-    orders_plan_window_minutes: int = Field(default=120, ge=0)
+    orders_plan_window_minutes: int = Field(default=45, ge=0)
 
 
 class InventoryPushSettings(LongWorkSettings):

@@ -91,7 +91,9 @@ class OrderImportDeps:
     # planner rounds (order_planner.py) instead of the incremental sweep for a large window; None: always sweep
     planner: OrderPlannerDeps | None = None
     # a window that started longer ago than this and holds more than one searchOrders page is large
-    plan_window: timedelta = timedelta(hours=2)
+    # a 30-minute sweep's window starts 35 minutes back; 10 minutes more with pages left is a sweep falling
+    # behind (above ~2,000 orders an hour searchOrders' refill no longer keeps up): peak rounds take over
+    plan_window: timedelta = timedelta(minutes=45)
 
 
 def refused_page_token(exc: AmazonRejected) -> bool:
