@@ -149,7 +149,9 @@ def amazon_scaled(scale: Scale) -> Iterator[None]:
         ReconciliationDeps.__init__.__defaults__ = defaults
 
 
-PLAN_WINDOW_MINUTES = 45  # template.yaml's OrdersPlanWindowMinutes (the planner takes windows older than this)
+PLAN_WINDOW_MINUTES = (
+    45  # template.yaml's OrdersPlanWindowMinutes (the planner takes windows older than this)
+)
 
 
 def door_parameters(door: str, scale: Scale) -> dict[str, str]:
